@@ -1,0 +1,28 @@
+/* app.h - the application: configuration, database, keys and modules, wired once
+ * by main.c and shared read-only by every request. */
+#ifndef GZ_APP_H
+#define GZ_APP_H
+#include "core/config.h"
+#include "core/crypto.h"
+#include "db/db.h"
+#include "http/http.h"
+
+struct gz_app {
+	struct gz_config cfg;
+	struct gz_db *db;
+	uint8_t key[GZ_KEY_BYTES]; /* personal-data key */
+	const struct gz_module *const *modules;
+	size_t nmodules;
+};
+
+extern const struct gz_module *const gz_modules[];
+extern const size_t gz_nmodules;
+
+/* Opens the database (creating it when create), loads the key, registers the
+ * modules' permissions.  Release with gz_app_close(). */
+int gz_app_open(struct gz_app *app, bool create, struct gz_err *err);
+void gz_app_close(struct gz_app *app);
+/* Serves until SIGTERM/SIGINT; returns the exit status. */
+int gz_app_serve(struct gz_app *app);
+
+#endif

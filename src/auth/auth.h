@@ -1,0 +1,124 @@
+/* auth.h - identity, roles and permissions, the one scope decision, sessions and
+ * the audit log.
+ *
+ * Access is role x permission x scope.  Permissions are declared by modules (struct
+ * gz_perm rows naming the roles that hold them); gz_scope_check() is the only place
+ * that decides whether an account may use a permission on a row, and gz_scope_sql()
+ * expresses the same rule as a WHERE clause for lists.  No handler re-implements
+ * either. */
+#ifndef GZ_AUTH_H
+#define GZ_AUTH_H
+#include "core/buf.h"
+#include "core/err.h"
+#include "db/db.h"
+#include "http/http.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#define GZ_ROLES(X)                                                                       \
+	X(ADMIN, "admin", "区级管理员")                                                      \
+	X(SUBDISTRICT, "subdistrict_staff", "街道工作人员")                                  \
+	X(COMMUNITY, "community_staff", "社区工作人员")                                      \
+	X(GRID, "grid_worker", "网格员")                                                     \
+	X(PARTNER, "partner", "合伙人")                                                      \
+	X(PROPERTY, "property", "物业")                                                      \
+	X(MEDIATOR, "mediator", "调解员")                                                    \
+	X(RESIDENT, "resident", "居民")
+
+enum gz_role {
+#define GZ_X(n, s, zh) GZ_ROLE_##n,
+	GZ_ROLES(GZ_X)
+#undef GZ_X
+	GZ_ROLE_COUNT
+};
+#define GZ_RB(n) (1u << GZ_ROLE_##n)
+#define GZ_ROLES_ALL ((1u << GZ_ROLE_COUNT) - 1)
+#define GZ_ROLES_STAFF (GZ_RB(ADMIN) | GZ_RB(SUBDISTRICT) | GZ_RB(COMMUNITY))
+
+extern const char *const gz_role_names[GZ_ROLE_COUNT];
+int gz_role_parse(const char *name); /* -1 when unknown */
+
+/* The authenticated principal of a request (a copy: valid for the request). */
+struct gz_account {
+	int64_t id;
+	char username[64];
+	char display_name[128];
+	unsigned roles;
+	int64_t unit_id; /* 0 when none */
+	char unit_path[192];     /* materialised path of the unit, "" when none */
+	char unit_path_end[192]; /* gz_path_upper(unit_path): end of the subtree range */
+	int64_t org_id; /* 0 when none */
+	int64_t api_key_id; /* 0 unless authenticated by an API key */
+	char csrf[64];
+};
+
+/* ---- permissions ---- */
+/* Builds the registry from the modules' permission rows (at start-up). Fails on a
+ * permission declared twice. */
+int gz_perms_register(const struct gz_perm *rows, struct gz_err *err);
+const struct gz_perm *gz_perm_find(const char *name);
+bool gz_account_has(const struct gz_account *a, const char *perm);
+/* The permission names the account holds, as a JSON array (new reference). */
+json_t *gz_account_perms_json(const struct gz_account *a);
+
+/* ---- scope: the one decision ---- */
+/* Where a row sits: its unit's materialised path (NULL when the row has no unit), the
+ * organisation it belongs or is assigned to (0 none), the account that owns it (0). */
+struct gz_row_scope {
+	const char *unit_path;
+	int64_t org_id;
+	int64_t owner_id;
+};
+/* Decides whether a may use perm on row (row NULL: the permission alone).
+ * 0: allowed.  -1: err is forbidden (403), or not_found (404) when hide is set and the
+ * account holds the permission but the row is outside its scope. */
+int gz_scope_check(const struct gz_account *a, const char *perm, const struct gz_row_scope *row,
+		   bool hide, struct gz_err *err);
+/* Appends to sql a condition (in parentheses) that holds exactly for the rows
+ * gz_scope_check() would allow, given SQL expressions for the row's unit path, org id
+ * and owner id (NULL when the entity has none); values go to args. */
+struct gz_args;
+void gz_scope_sql(const struct gz_account *a, const char *unit_path_expr, const char *org_expr,
+		  const char *owner_expr, struct gz_buf *sql, struct gz_args *args);
+/* The exclusive upper bound of a path prefix range: "/1/5/" -> "/1/50". */
+void gz_path_upper(const char *path, char *out, size_t n);
+
+/* ---- audit ---- */
+struct gz_audit {
+	const struct gz_account *actor; /* NULL: the system */
+	const char *action;             /* create, update, login, login_failed, … */
+	const char *object_type;        /* entity name */
+	int64_t object_id;
+	const char *summary; /* JSON text, NULL for "{}"; personal data masked */
+	const char *client;
+};
+/* Appends one entry chained to the previous one.  Runs inside a write. */
+int gz_audit_append(struct gz_conn *c, const struct gz_audit *e, struct gz_err *err);
+/* Walks the chain.  Returns 0 when it holds; 1 when an entry is broken (its id in
+ * *bad_id); -1 on error.  *checked counts the entries read. */
+int gz_audit_verify(struct gz_db *db, int64_t *checked, int64_t *bad_id, struct gz_err *err);
+
+/* ---- sessions and credentials ---- */
+struct gz_auth_limits {
+	int64_t idle_ms, lockout_failures, lockout_window_ms, lockout_ms;
+};
+void gz_auth_configure(const struct gz_auth_limits *l);
+/* Reads the request's credentials (Bearer token, API key or gz_session cookie).  Sets
+ * r->acct when valid.  Returns -1 (401) when credentials were sent but are invalid or
+ * expired, 0 otherwise (anonymous included). */
+int gz_auth_request(struct gz_req *r, struct gz_err *err);
+/* Drops cached sessions of a user (after its roles, unit or status change). */
+void gz_auth_forget_user(int64_t user_id);
+void gz_auth_shutdown(void);
+/* Loads an account by user id (for the CLI and tests). 1 found, 0 none, -1 error. */
+int gz_account_load(struct gz_conn *c, int64_t user_id, struct gz_account *a, struct gz_err *err);
+/* Hashes and stores a new password after the policy check (CLI and endpoints). */
+int gz_user_set_password(struct gz_db *db, const struct gz_account *actor, int64_t user_id,
+			 const char *password, const char *client, struct gz_err *err);
+
+extern const struct gz_module gz_auth_module;
+extern const struct gz_module gz_users_module;
+extern const struct gz_module gz_api_keys_module;
+extern const struct gz_entity gz_user_entity;
+
+#endif

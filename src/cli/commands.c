@@ -1,0 +1,432 @@
+/* commands.c - gongzhi's commands (serve, init, demo, migrate, user, backup,
+ * restore, audit verify), declared in one table like git's builtins.  Errors go to
+ * stderr in one line; exit status 0 success, 1 runtime failure, 2 usage error. */
+#include "cli/commands.h"
+#include "app.h"
+#include "auth/auth.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "demo.h"
+#include "model/entity.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_OPTS 8
+
+struct cli {
+	struct gz_app app;
+	const char *opt_names[MAX_OPTS];
+	const char *opt_values[MAX_OPTS];
+	int nopts;
+	const char *args[8];
+	int nargs;
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct cli *c);
+	const char *usage;
+	const char *help;
+	const char *const options[MAX_OPTS]; /* command options, without "--" */
+	int nargs;                           /* positional arguments required */
+	bool needs_schema;                   /* open an initialised database */
+};
+
+static int fail(const struct gz_err *err)
+{
+	fprintf(stderr, "gongzhi: %s\n", err->message);
+	return 1;
+}
+
+static const char *opt(struct cli *c, const char *name)
+{
+	for (int i = 0; i < c->nopts; i++)
+		if (strcmp(c->opt_names[i], name) == 0)
+			return c->opt_values[i];
+	return NULL;
+}
+
+static int open_app(struct cli *c, bool create, bool schema)
+{
+	struct gz_err err;
+	if (gz_app_open(&c->app, create, &err) || (schema && gz_db_check_schema(c->app.db, &err)))
+		return fail(&err);
+	return 0;
+}
+
+/* ---- commands ---- */
+
+static int cmd_serve(struct cli *c)
+{
+	gz_log_set_level(GZ_LOG_INFO);
+	return gz_app_serve(&c->app);
+}
+
+static int cmd_init(struct cli *c)
+{
+	struct gz_err err;
+	int64_t v;
+	if (gz_db_schema_version(c->app.db, &v, &err))
+		return fail(&err);
+	if (v > 0) {
+		fprintf(stderr, "gongzhi: %s is already initialised (schema %lld)\n", c->app.cfg.db,
+			(long long)v);
+		return 1;
+	}
+	const char *pw = opt(c, "admin-password");
+	char generated[17];
+	if (!pw) {
+		gz_password_generate(generated);
+		pw = generated;
+	} else if (gz_password_check(pw, "admin-password", &err)) {
+		return fail(&err);
+	}
+	int applied;
+	if (gz_db_migrate(c->app.db, &applied, &err) || gz_seed_base(&c->app, &err))
+		return fail(&err);
+	json_t *o = json_pack("{s:s,s:s,s:s,s:[s]}", "username", "admin", "display_name",
+			      "区级管理员", "password", pw, "roles", "admin");
+	int rc = gz_entity_create_json(&c->app, &gz_user_entity, NULL, o, NULL, &err);
+	json_decref(o);
+	if (rc)
+		return fail(&err);
+	printf("initialised %s (schema %d)\n", c->app.cfg.db, gz_db_latest_version(c->app.db));
+	if (pw == generated)
+		printf("admin password (shown once): %s\n", pw);
+	return 0;
+}
+
+static int cmd_demo(struct cli *c)
+{
+	struct gz_err err;
+	if (gz_seed_demo(&c->app, &err))
+		return fail(&err);
+	return 0;
+}
+
+static int cmd_migrate(struct cli *c)
+{
+	struct gz_err err;
+	int applied;
+	if (gz_db_migrate(c->app.db, &applied, &err))
+		return fail(&err);
+	printf("%d migration(s) applied; schema %d\n", applied, gz_db_latest_version(c->app.db));
+	return 0;
+}
+
+static int find_user(struct cli *c, const char *username, int64_t *id)
+{
+	struct gz_err err;
+	struct gz_conn *conn = gz_db_reader(c->app.db);
+	int rc = gz_query_i64(conn, &err, id, "SELECT id FROM users WHERE username = ?", "t",
+			      username);
+	gz_db_reader_done(c->app.db, conn);
+	if (rc < 0)
+		return fail(&err);
+	if (rc == 0) {
+		fprintf(stderr, "gongzhi: no user named '%s'\n", username);
+		return 1;
+	}
+	return 0;
+}
+
+static int int_opt(struct cli *c, const char *name, json_t *o, const char *field)
+{
+	const char *v = opt(c, name);
+	int64_t n;
+	if (!v)
+		return 0;
+	if (!gz_parse_i64(v, &n)) {
+		fprintf(stderr, "gongzhi: --%s must be a number\n", name);
+		return 2;
+	}
+	json_object_set_new(o, field, json_integer(n));
+	return 0;
+}
+
+static int cmd_user(struct cli *c)
+{
+	const char *sub = c->args[0];
+	const char *username = opt(c, "username");
+	struct gz_err err;
+	if (!username) {
+		fprintf(stderr, "gongzhi: user %s needs --username\n", sub);
+		return 2;
+	}
+	if (strcmp(sub, "add") == 0) {
+		const char *role = opt(c, "role"), *pw = opt(c, "password");
+		if (!role || !pw) {
+			fprintf(stderr, "gongzhi: user add needs --role and --password\n");
+			return 2;
+		}
+		const char *name = opt(c, "display-name");
+		json_t *o = json_pack("{s:s,s:s,s:s,s:[s]}", "username", username, "display_name",
+				      name ? name : username, "password", pw, "roles", role);
+		int rc = int_opt(c, "unit-id", o, "unit_id");
+		if (!rc)
+			rc = int_opt(c, "org-id", o, "org_id");
+		if (rc) {
+			json_decref(o);
+			return rc;
+		}
+		int64_t id;
+		rc = gz_entity_create_json(&c->app, &gz_user_entity, NULL, o, &id, &err);
+		json_decref(o);
+		if (rc) {
+			if (*err.field)
+				fprintf(stderr, "gongzhi: %s (%s)\n", err.message, err.field);
+			else
+				fprintf(stderr, "gongzhi: %s\n", err.message);
+			return 1;
+		}
+		printf("created user %s (id %lld)\n", username, (long long)id);
+		return 0;
+	}
+	int64_t id;
+	if (find_user(c, username, &id))
+		return 1;
+	if (strcmp(sub, "passwd") == 0) {
+		const char *pw = opt(c, "password");
+		if (!pw) {
+			fprintf(stderr, "gongzhi: user passwd needs --password\n");
+			return 2;
+		}
+		if (gz_user_set_password(c->app.db, NULL, id, pw, "cli", &err))
+			return fail(&err);
+		printf("password of %s changed\n", username);
+		return 0;
+	}
+	if (strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0) {
+		json_t *o = json_pack("{s:b}", "disabled", strcmp(sub, "disable") == 0);
+		json_t *vals;
+		int rc = gz_entity_validate(&gz_user_entity, o, false, &vals, &err);
+		json_decref(o);
+		if (rc)
+			return fail(&err);
+		struct gz_arena arena;
+		gz_arena_init(&arena);
+		struct gz_write w = {&gz_user_entity, NULL, NULL, &c->app, vals, NULL, id, "cli",
+				     &arena};
+		extern int gz_cli_update(struct gz_app *, struct gz_write *, struct gz_err *);
+		rc = gz_cli_update(&c->app, &w, &err);
+		json_decref(vals);
+		gz_arena_release(&arena);
+		if (rc)
+			return fail(&err);
+		printf("user %s %sd\n", username, sub);
+		return 0;
+	}
+	fprintf(stderr, "gongzhi: unknown user command '%s' (add, passwd, disable, enable)\n", sub);
+	return 2;
+}
+
+static int update_fn(struct gz_conn *conn, void *ctx, struct gz_err *err)
+{
+	struct gz_write *w = ctx;
+	w->conn = conn;
+	return gz_entity_update(w, 0, err);
+}
+
+int gz_cli_update(struct gz_app *app, struct gz_write *w, struct gz_err *err);
+int gz_cli_update(struct gz_app *app, struct gz_write *w, struct gz_err *err)
+{
+	return gz_db_write(app->db, update_fn, w, err);
+}
+
+static int cmd_backup(struct cli *c)
+{
+	struct gz_err err;
+	if (gz_db_backup(c->app.db, c->args[0], &err))
+		return fail(&err);
+	printf("backup written to %s\n", c->args[0]);
+	return 0;
+}
+
+static int cmd_restore(struct cli *c)
+{
+	struct gz_err err;
+	if (gz_db_restore(c->app.db, c->args[0], &err))
+		return fail(&err);
+	printf("restored %s from %s\n", c->app.cfg.db, c->args[0]);
+	return 0;
+}
+
+static int cmd_audit(struct cli *c)
+{
+	if (strcmp(c->args[0], "verify") != 0) {
+		fprintf(stderr, "gongzhi: unknown audit command '%s' (verify)\n", c->args[0]);
+		return 2;
+	}
+	struct gz_err err;
+	int64_t checked, bad;
+	int rc = gz_audit_verify(c->app.db, &checked, &bad, &err);
+	if (rc < 0)
+		return fail(&err);
+	if (rc) {
+		printf("audit chain broken at entry %lld (%lld entries checked)\n", (long long)bad,
+		       (long long)checked);
+		return 1;
+	}
+	printf("audit chain holds: %lld entries\n", (long long)checked);
+	return 0;
+}
+
+static const struct command commands[] = {
+	{"serve", cmd_serve, "serve [--listen ADDR] [--data-dir DIR] [--web-dir DIR]",
+	 "serve the API and the console", {NULL}, 0, true},
+	{"init", cmd_init, "init [--admin-password P]",
+	 "create the database and the account admin (prints a generated password)",
+	 {"admin-password"}, 0, false},
+	{"demo", cmd_demo, "demo", "fill an initialised database with the demo district", {NULL},
+	 0, true},
+	{"migrate", cmd_migrate, "migrate", "apply pending schema migrations", {NULL}, 0, false},
+	{"user", cmd_user,
+	 "user add --username U --role R [--unit-id N] [--org-id N] [--display-name N] "
+	 "--password P\n       gongzhi user passwd --username U --password P\n"
+	 "       gongzhi user disable|enable --username U",
+	 "manage accounts", {"username", "role", "unit-id", "org-id", "password", "display-name"},
+	 1, true},
+	{"backup", cmd_backup, "backup FILE", "write an online, consistent copy of the database",
+	 {NULL}, 1, true},
+	{"restore", cmd_restore, "restore FILE",
+	 "replace the database with a backup (stop the server first)", {NULL}, 1, false},
+	{"audit", cmd_audit, "audit verify", "check the audit log's hash chain", {NULL}, 1, true},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: gongzhi COMMAND [options]\n\ncommands:\n");
+	for (size_t i = 0; i < GZ_ARRAY_LEN(commands); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n'gongzhi COMMAND --help' shows a command's options.\n");
+}
+
+static void command_help(const struct command *cmd)
+{
+	printf("usage: gongzhi %s\n\n%s\n\n", cmd->usage, cmd->help);
+	gz_config_print_help();
+}
+
+static bool command_option(const struct command *cmd, const char *name)
+{
+	for (int i = 0; i < MAX_OPTS && cmd->options[i]; i++)
+		if (strcmp(cmd->options[i], name) == 0)
+			return true;
+	return false;
+}
+
+int gz_cli_main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const struct command *cmd = NULL;
+	for (size_t i = 0; i < GZ_ARRAY_LEN(commands); i++)
+		if (strcmp(commands[i].name, argv[1]) == 0)
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "gongzhi: unknown command '%s' (see gongzhi --help)\n", argv[1]);
+		return 2;
+	}
+	struct cli c;
+	memset(&c, 0, sizeof(c));
+	gz_config_defaults(&c.app.cfg);
+	struct gz_config flags;
+	gz_config_defaults(&flags);
+	const char *flag_names[32];
+	const char *flag_values[32];
+	int nflags = 0, status = 0;
+	struct gz_err err;
+
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			command_help(cmd);
+			gz_config_release(&flags);
+			gz_config_release(&c.app.cfg);
+			return 0;
+		}
+		if (strncmp(a, "--", 2) != 0) {
+			if (c.nargs == 8) {
+				fprintf(stderr, "gongzhi: too many arguments\n");
+				status = 2;
+				goto out;
+			}
+			c.args[c.nargs++] = a;
+			continue;
+		}
+		char name[64];
+		const char *value;
+		const char *eq = strchr(a + 2, '=');
+		if (eq) {
+			snprintf(name, sizeof(name), "%.*s", (int)(eq - a - 2), a + 2);
+			value = eq + 1;
+		} else {
+			snprintf(name, sizeof(name), "%s", a + 2);
+			if (i + 1 >= argc) {
+				fprintf(stderr, "gongzhi: --%s needs a value\n", name);
+				status = 2;
+				goto out;
+			}
+			value = argv[++i];
+		}
+		if (command_option(cmd, name)) {
+			if (c.nopts < MAX_OPTS) {
+				c.opt_names[c.nopts] = cmd->options[0] ? gz_xstrdup(name) : NULL;
+				c.opt_values[c.nopts++] = value;
+			}
+		} else if (gz_config_known(name) && nflags < 32) {
+			flag_names[nflags] = gz_xstrdup(name);
+			flag_values[nflags++] = value;
+		} else {
+			fprintf(stderr, "gongzhi: unknown option --%s for %s (see gongzhi %s --help)\n",
+				name, cmd->name, cmd->name);
+			status = 2;
+			goto out;
+		}
+	}
+	if (c.nargs != cmd->nargs) {
+		fprintf(stderr, "usage: gongzhi %s\n", cmd->usage);
+		status = 2;
+		goto out;
+	}
+	/* precedence: defaults < file < environment < flags */
+	const char *conf = getenv("GONGZHI_CONFIG");
+	for (int i = 0; i < nflags; i++)
+		if (strcmp(flag_names[i], "config") == 0)
+			conf = flag_values[i];
+	if (gz_config_load_file(&c.app.cfg, conf ? conf : "gongzhi.conf", conf != NULL, &err) ||
+	    gz_config_load_env(&c.app.cfg, &err)) {
+		status = fail(&err) ? 2 : 0;
+		goto out;
+	}
+	for (int i = 0; i < nflags; i++)
+		if (gz_config_set(&c.app.cfg, flag_names[i], flag_values[i], &err)) {
+			fprintf(stderr, "gongzhi: %s\n", err.message);
+			status = 2;
+			goto out;
+		}
+	if (gz_crypto_init()) {
+		fprintf(stderr, "gongzhi: cannot initialise libsodium\n");
+		status = 1;
+		goto out;
+	}
+	bool create = strcmp(cmd->name, "init") == 0 || strcmp(cmd->name, "restore") == 0;
+	status = open_app(&c, create, cmd->needs_schema);
+	if (!status)
+		status = cmd->run(&c);
+	gz_app_close(&c.app);
+out:
+	for (int i = 0; i < nflags; i++)
+		free((char *)flag_names[i]);
+	for (int i = 0; i < c.nopts; i++)
+		free((char *)c.opt_names[i]);
+	gz_config_release(&flags);
+	gz_config_release(&c.app.cfg);
+	return status;
+}

@@ -1,0 +1,114 @@
+/* buf.c - growable byte buffer.  See buf.h for the invariants. */
+#include "buf.h"
+#include "util.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void gz_buf_init(struct gz_buf *b)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void gz_buf_release(struct gz_buf *b)
+{
+	free(b->data);
+	gz_buf_init(b);
+}
+
+void gz_buf_reset(struct gz_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = 0;
+}
+
+void gz_buf_grow(struct gz_buf *b, size_t extra)
+{
+	if (b->len + extra + 1 <= b->cap)
+		return;
+	if (b->len + extra + 1 < b->len)
+		GZ_BUG("buffer size overflow");
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	b->data = gz_xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+void gz_buf_add(struct gz_buf *b, const void *p, size_t n)
+{
+	gz_buf_grow(b, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = 0;
+}
+
+void gz_buf_adds(struct gz_buf *b, const char *s)
+{
+	gz_buf_add(b, s, strlen(s));
+}
+
+void gz_buf_addc(struct gz_buf *b, char c)
+{
+	gz_buf_add(b, &c, 1);
+}
+
+void gz_buf_vaddf(struct gz_buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		GZ_BUG("bad format");
+	gz_buf_grow(b, (size_t)n);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void gz_buf_addf(struct gz_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	gz_buf_vaddf(b, fmt, ap);
+	va_end(ap);
+}
+
+void gz_buf_add_json_str(struct gz_buf *b, const char *s)
+{
+	gz_buf_addc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': gz_buf_adds(b, "\\\""); break;
+		case '\\': gz_buf_adds(b, "\\\\"); break;
+		case '\n': gz_buf_adds(b, "\\n"); break;
+		case '\r': gz_buf_adds(b, "\\r"); break;
+		case '\t': gz_buf_adds(b, "\\t"); break;
+		default:
+			if (*p < 0x20)
+				gz_buf_addf(b, "\\u%04x", *p);
+			else
+				gz_buf_addc(b, (char)*p);
+		}
+	}
+	gz_buf_addc(b, '"');
+}
+
+char *gz_buf_detach(struct gz_buf *b, size_t *len)
+{
+	if (!b->data)
+		gz_buf_grow(b, 0), b->data[0] = 0;
+	char *p = b->data;
+	if (len)
+		*len = b->len;
+	gz_buf_init(b);
+	return p;
+}
+
+const char *gz_buf_str(const struct gz_buf *b)
+{
+	return b->data ? b->data : "";
+}

@@ -1,0 +1,51 @@
+/* config.h - configuration from defaults, the file gongzhi.conf, the environment
+ * (GONGZHI_<NAME>) and command-line flags (--name), later sources winning.
+ *
+ * Every setting is declared once in config.c's table with its name, type, default and
+ * help; the file format is "name = value" lines with '#' comments.  Names use '_' in
+ * the file and the environment and '-' on the command line (--data-dir). */
+#ifndef GZ_CONFIG_H
+#define GZ_CONFIG_H
+#include "err.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+struct gz_config {
+	char *config;          /* path of the file read, "" for none */
+	char *db;              /* sqlite:/path or postgresql://… */
+	char *listen;          /* host:port */
+	char *data_dir;        /* attachments, secret key */
+	char *web_dir;         /* console build (web/dist) */
+	char *secret_key_file; /* 32-byte key for personal data; default DATA_DIR/secret.key */
+	char *log_level;
+	int64_t threads;            /* HTTP worker threads */
+	int64_t read_connections;   /* database read pool size */
+	int64_t body_limit;         /* bytes of JSON body */
+	int64_t upload_limit;       /* bytes of multipart body */
+	int64_t session_idle_seconds;
+	int64_t lockout_failures;
+	int64_t lockout_window_seconds;
+	int64_t lockout_seconds;
+	int64_t commit_batch_max;   /* requests per group commit */
+	char *password_hash;        /* interactive | moderate | min (tests) */
+	char *synchronous;          /* FULL (default) | NORMAL */
+};
+
+/* Fills c with defaults.  Strings are heap copies freed by gz_config_release(). */
+void gz_config_defaults(struct gz_config *c);
+void gz_config_release(struct gz_config *c);
+/* Sets one setting by name ('-' and '_' equivalent).  Fails with validation_failed
+ * naming the setting when the name is unknown or the value does not parse. */
+int gz_config_set(struct gz_config *c, const char *name, const char *value, struct gz_err *err);
+/* Reads "name = value" lines; a missing file is an error only when required. */
+int gz_config_load_file(struct gz_config *c, const char *path, bool required, struct gz_err *err);
+/* Applies GONGZHI_* variables from the environment. */
+int gz_config_load_env(struct gz_config *c, struct gz_err *err);
+/* Is name a setting?  (For the command-line parser.) */
+bool gz_config_known(const char *name);
+/* Prints every setting with its default and help text. */
+void gz_config_print_help(void);
+/* The file path behind a sqlite: URL, or NULL when db is not SQLite. */
+const char *gz_config_sqlite_path(const char *db);
+
+#endif

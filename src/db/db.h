@@ -1,0 +1,120 @@
+/* db.h - the database API every layer above src/db/ uses.
+ *
+ * The backend (SQLite now, PostgreSQL later) is hidden: callers see opaque handles,
+ * portable SQL with '?' placeholders, INSERT … RETURNING, and integer milliseconds
+ * for times.  Reads borrow a connection from a pool; writes are functions handed to
+ * the single writer, which runs many requests' functions in one transaction (group
+ * commit), each inside its own savepoint so that one failure spoils nothing else,
+ * and returns only when the transaction is durably committed.
+ *
+ * Errors: constraint violations map to GZ_E_CONFLICT (unique) or GZ_E_VALIDATION
+ * (foreign key, check); everything else is GZ_E_INTERNAL with the detail logged. */
+#ifndef GZ_DB_H
+#define GZ_DB_H
+#include "core/err.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gz_db;
+struct gz_conn;
+struct gz_stmt;
+
+struct gz_db_opts {
+	int read_connections; /* pool size, >= 1 */
+	int batch_max;        /* requests per group commit */
+	const char *synchronous; /* "FULL" or "NORMAL" */
+	bool create;          /* create the database file when missing */
+	bool writer;          /* start the writer thread (false: read-only tools) */
+};
+
+void gz_db_opts_default(struct gz_db_opts *o);
+/* Opens url (sqlite:/path, or a bare path).  *out is owned by the caller and released
+ * with gz_db_close(). */
+int gz_db_open(const char *url, const struct gz_db_opts *o, struct gz_db **out,
+	       struct gz_err *err);
+/* Finishes queued writes, stops the writer, closes every connection.  NULL is a no-op. */
+void gz_db_close(struct gz_db *db);
+const char *gz_db_backend(const struct gz_db *db);
+
+/* Borrows a read connection (blocks while all are in use); give it back with
+ * gz_db_reader_done().  Each borrow sees the latest committed state. */
+struct gz_conn *gz_db_reader(struct gz_db *db);
+void gz_db_reader_done(struct gz_db *db, struct gz_conn *c);
+
+/* A write: runs on the writer thread inside a savepoint of the batch transaction.
+ * Returning -1 rolls back to the savepoint; err is then handed to the caller. */
+typedef int (*gz_write_fn)(struct gz_conn *c, void *ctx, struct gz_err *err);
+/* Queues fn and waits until its batch is committed (durably with synchronous=FULL).
+ * Returns fn's result, or -1 when the commit itself failed. */
+int gz_db_write(struct gz_db *db, gz_write_fn fn, void *ctx, struct gz_err *err);
+
+/* Statements.  gz_stmt() returns a prepared statement from the connection's cache
+ * (prepared on first use), with no bindings; finish with gz_stmt_done(), which
+ * resets it.  Parameters are numbered from 1, columns from 0. */
+struct gz_stmt *gz_stmt(struct gz_conn *c, const char *sql, struct gz_err *err);
+void gz_stmt_done(struct gz_stmt *s);
+void gz_bind_i64(struct gz_stmt *s, int i, int64_t v);
+void gz_bind_double(struct gz_stmt *s, int i, double v);
+void gz_bind_text(struct gz_stmt *s, int i, const char *v); /* NULL binds NULL */
+void gz_bind_blob(struct gz_stmt *s, int i, const void *p, size_t n);
+void gz_bind_null(struct gz_stmt *s, int i);
+/* 1 when a row is ready, 0 when done, -1 on error (err filled). */
+int gz_step(struct gz_stmt *s, struct gz_err *err);
+int gz_col_count(struct gz_stmt *s);
+const char *gz_col_name(struct gz_stmt *s, int i);
+bool gz_col_null(struct gz_stmt *s, int i);
+int64_t gz_col_i64(struct gz_stmt *s, int i);
+double gz_col_double(struct gz_stmt *s, int i);
+/* Valid until the next step or done; never NULL ("" for NULL). */
+const char *gz_col_text(struct gz_stmt *s, int i);
+const void *gz_col_blob(struct gz_stmt *s, int i, size_t *n);
+/* Rows changed by the last statement on this connection. */
+int64_t gz_changes(struct gz_conn *c);
+
+/* Convenience: runs sql with bindings given as "i" (int64), "t" (text), "d"
+ * (double), "n" (null) type letters, and returns the first column of the first row
+ * as int64 in *out (when out != NULL).  Returns 1 row found, 0 none, -1 error. */
+int gz_query_i64(struct gz_conn *c, struct gz_err *err, int64_t *out, const char *sql,
+		 const char *types, ...);
+/* Same, running a statement that returns no rows. */
+int gz_exec_args(struct gz_conn *c, struct gz_err *err, const char *sql, const char *types,
+		 ...);
+/* Runs a script of several statements (migrations). */
+int gz_exec_script(struct gz_conn *c, const char *sql, struct gz_err *err);
+
+/* A list of parameters built alongside dynamic SQL (filters, scope). Values are
+ * borrowed: text must outlive the statement's execution. */
+#define GZ_ARGS_MAX 48
+struct gz_args {
+	int n;
+	struct {
+		char type; /* 'i', 't', 'd', 'n' */
+		int64_t i;
+		double d;
+		const char *t;
+	} v[GZ_ARGS_MAX];
+};
+void gz_args_i64(struct gz_args *a, int64_t v);
+void gz_args_text(struct gz_args *a, const char *v);
+void gz_args_double(struct gz_args *a, double v);
+void gz_args_null(struct gz_args *a);
+/* Binds every argument from position first (1-based). */
+void gz_args_bind(struct gz_stmt *s, const struct gz_args *a, int first);
+
+/* Schema. */
+int gz_db_schema_version(struct gz_db *db, int64_t *version, struct gz_err *err);
+int gz_db_latest_version(const struct gz_db *db);
+/* Applies pending migrations; *applied counts them. */
+int gz_db_migrate(struct gz_db *db, int *applied, struct gz_err *err);
+/* Fails unless the schema is at the latest version. */
+int gz_db_check_schema(struct gz_db *db, struct gz_err *err);
+
+/* Online, consistent copy to path (must not exist). */
+int gz_db_backup(struct gz_db *db, const char *path, struct gz_err *err);
+/* Replaces the database's content with the backup at path (no server running). */
+int gz_db_restore(struct gz_db *db, const char *path, struct gz_err *err);
+/* Integrity check: 0 when the database is sound. */
+int gz_db_check_integrity(struct gz_db *db, struct gz_err *err);
+
+#endif

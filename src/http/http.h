@@ -1,0 +1,144 @@
+/* http.h - requests, responses, routes and modules.
+ *
+ * A module declares its routes as rows (method, path pattern with {name} segments,
+ * handler, permission, flags); the dispatcher enforces method, content type, body
+ * limit, authentication, CSRF and the route's permission once, so handlers only do
+ * their own work.  A handler returns 0 after setting a response with gz_reply_*(), or
+ * -1 with err filled; the dispatcher renders every error in the one error shape.
+ * Every request owns an arena (r->arena): handlers never free. */
+#ifndef GZ_HTTP_H
+#define GZ_HTTP_H
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct gz_app;
+struct gz_account;
+struct gz_entity;
+struct gz_req;
+
+enum gz_method {
+	GZ_GET = 1,
+	GZ_POST = 2,
+	GZ_PUT = 4,
+	GZ_PATCH = 8,
+	GZ_DELETE = 16,
+	GZ_HEAD = 32,
+};
+
+enum gz_route_flag {
+	GZ_R_PUBLIC = 1,    /* no account needed (an account is still read when sent) */
+	GZ_R_JSON = 2,      /* body must be a JSON object */
+	GZ_R_UPLOAD = 4,    /* multipart body up to the upload limit */
+	GZ_R_NO_CSRF = 8,   /* state change allowed without the CSRF header (login) */
+	GZ_R_ANY_QUERY = 16 /* handler validates its own query parameters */
+};
+
+typedef int (*gz_handler)(struct gz_req *r, struct gz_err *err);
+
+struct gz_route {
+	unsigned methods;
+	const char *pattern; /* "/api/v1/units/{id}/tree" */
+	gz_handler handler;
+	const char *perm; /* permission name, NULL for none beyond authentication */
+	unsigned flags;
+	const struct gz_entity *entity; /* for the generic entity handlers */
+	const char *summary;            /* one line for the OpenAPI document */
+	const char *const *query;       /* extra query parameters accepted, NULL-terminated */
+};
+
+struct gz_perm {
+	const char *name;
+	unsigned roles; /* bit mask of enum gz_role */
+	const char *summary;
+};
+
+struct gz_module {
+	const char *name;
+	const struct gz_route *routes; /* terminated by a row with pattern NULL */
+	const struct gz_perm *perms;   /* terminated by a row with name NULL */
+	const struct gz_entity *const *entities; /* NULL-terminated */
+	/* Optional: called once after the database is open (register metrics …). */
+	int (*init)(struct gz_app *app, struct gz_err *err);
+};
+
+struct gz_kv {
+	const char *key, *value;
+};
+
+#define GZ_MAX_PARAMS 4
+#define GZ_MAX_HEADERS 12
+
+struct gz_req {
+	struct gz_arena arena;
+	struct gz_app *app;
+	const struct gz_route *route;
+	enum gz_method method;
+	const char *raw_uri;
+	const char *path; /* decoded, without the query string */
+	struct gz_kv params[GZ_MAX_PARAMS];
+	int nparams;
+	struct gz_kv *query;
+	int nquery;
+	json_t *body; /* parsed JSON object for GZ_R_JSON routes; owned by the request */
+	struct gz_buf raw_body;
+	const char *content_type;
+	const struct gz_account *acct; /* NULL when anonymous */
+	void *handler_ctx; /* for a handler and its entity hooks */
+	bool via_cookie;
+	char request_id[24];
+	const char *client;
+	void *conn; /* the server's connection handle */
+
+	/* response */
+	int status;
+	json_t *json;        /* reply body as JSON (owned) */
+	struct gz_buf out;   /* reply body as bytes, when json is NULL */
+	const char *out_type;
+	int out_fd;          /* reply body from a file, when >= 0 */
+	uint64_t out_fd_size;
+	struct gz_kv headers[GZ_MAX_HEADERS];
+	int nheaders;
+
+	/* bookkeeping */
+	int64_t start_ns;
+	bool too_large, dispatched;
+	int64_t content_length;
+	size_t body_limit;
+	const char *route_name; /* for metrics */
+	struct gz_err query_error; /* a malformed query string, reported after routing */
+};
+
+/* Request accessors. */
+const char *gz_req_header(struct gz_req *r, const char *name); /* NULL when absent */
+const char *gz_req_param(struct gz_req *r, const char *name);  /* path parameter */
+const char *gz_req_cookie(struct gz_req *r, const char *name);
+/* The {id} path parameter as a positive integer, or a 404 when it is not one. */
+int gz_req_id(struct gz_req *r, const char *name, int64_t *id, struct gz_err *err);
+const char *gz_req_query(struct gz_req *r, const char *key); /* last value, NULL */
+
+/* Responses.  gz_reply_json steals the reference to body. */
+int gz_reply_json(struct gz_req *r, int status, json_t *body);
+int gz_reply_text(struct gz_req *r, int status, const char *type, const char *text);
+int gz_reply_empty(struct gz_req *r, int status);
+void gz_reply_header(struct gz_req *r, const char *name, const char *value);
+/* Renders err in the one error shape. */
+void gz_reply_error(struct gz_req *r, const struct gz_err *err);
+
+/* Routing (pure functions, fuzzed). */
+/* Matches path against pattern; fills params (values point into an arena copy). */
+bool gz_route_match(const char *pattern, const char *path, struct gz_arena *a,
+		    struct gz_kv *params, int *nparams);
+/* Decodes %XX and, when plus, '+' as space; fails on %00, bad escapes or bad UTF-8. */
+char *gz_url_decode(struct gz_arena *a, const char *s, size_t n, bool plus);
+/* Parses "a=1&b=%E4%B8%AD" into key/value pairs.  Fails with bad_request. */
+int gz_query_parse(struct gz_arena *a, const char *qs, struct gz_kv **out, int *n,
+		   struct gz_err *err);
+
+/* Serialises JSON the house way (compact, 15 significant digits). */
+char *gz_json_dump(json_t *j);
+
+#endif

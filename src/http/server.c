@@ -1,0 +1,562 @@
+/* server.c - libmicrohttpd glue and the dispatcher.
+ *
+ * MHD runs an epoll thread pool.  A request's state is created in the URI log
+ * callback (which sees the raw URI, so path and query are parsed by router.c, not
+ * MHD), the body is collected on the following calls up to the route's limit, and
+ * the response is queued on a later call (answering on the first call would make MHD
+ * close the connection).  The dispatcher enforces, once for every route: method
+ * (405 with Allow), content type (415), body size (413), JSON shape (400),
+ * authentication (401), CSRF for cookie sessions (403), the route's permission
+ * (403), Idempotency-Key replay; then calls the handler and renders errors in the
+ * one shape.  Every request is logged as one JSON line and counted in /metrics. */
+#include "http/server.h"
+#include "app.h"
+#include "auth/auth.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/timefmt.h"
+#include "core/util.h"
+#include "http/idempotency.h"
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+struct gz_server {
+	struct MHD_Daemon *daemon;
+	struct gz_app *app;
+	const struct gz_route **routes;
+	size_t nroutes;
+	_Atomic int inflight;
+	_Atomic uint64_t seq;
+};
+
+static struct gz_server *the_server;
+
+/* ---- request accessors ---- */
+
+const char *gz_req_header(struct gz_req *r, const char *name)
+{
+	return r->conn ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name) : NULL;
+}
+
+const char *gz_req_cookie(struct gz_req *r, const char *name)
+{
+	return r->conn ? MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name) : NULL;
+}
+
+const char *gz_req_param(struct gz_req *r, const char *name)
+{
+	for (int i = 0; i < r->nparams; i++)
+		if (strcmp(r->params[i].key, name) == 0)
+			return r->params[i].value;
+	return NULL;
+}
+
+int gz_req_id(struct gz_req *r, const char *name, int64_t *id, struct gz_err *err)
+{
+	const char *v = gz_req_param(r, name);
+	if (!v || !gz_parse_i64(v, id) || *id <= 0)
+		return gz_fail(err, GZ_E_NOT_FOUND, "no such object: '%s' is not an id",
+			       v ? v : "");
+	return 0;
+}
+
+const char *gz_req_query(struct gz_req *r, const char *key)
+{
+	const char *v = NULL;
+	for (int i = 0; i < r->nquery; i++)
+		if (strcmp(r->query[i].key, key) == 0)
+			v = r->query[i].value;
+	return v;
+}
+
+char *gz_json_dump(json_t *j)
+{
+	return json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY);
+}
+
+int gz_reply_json(struct gz_req *r, int status, json_t *body)
+{
+	json_decref(r->json);
+	r->json = body;
+	r->status = status;
+	return 0;
+}
+
+int gz_reply_text(struct gz_req *r, int status, const char *type, const char *text)
+{
+	json_decref(r->json);
+	r->json = NULL;
+	gz_buf_reset(&r->out);
+	gz_buf_adds(&r->out, text);
+	r->out_type = type;
+	r->status = status;
+	return 0;
+}
+
+int gz_reply_empty(struct gz_req *r, int status)
+{
+	json_decref(r->json);
+	r->json = NULL;
+	gz_buf_reset(&r->out);
+	r->out_type = NULL;
+	r->status = status;
+	return 0;
+}
+
+void gz_reply_header(struct gz_req *r, const char *name, const char *value)
+{
+	for (int i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].key, name) == 0 && strcasecmp(name, "Set-Cookie")) {
+			r->headers[i].value = value;
+			return;
+		}
+	if (r->nheaders == GZ_MAX_HEADERS)
+		GZ_BUG("too many response headers");
+	r->headers[r->nheaders].key = name;
+	r->headers[r->nheaders].value = value;
+	r->nheaders++;
+}
+
+void gz_reply_error(struct gz_req *r, const struct gz_err *err)
+{
+	json_t *e = json_pack("{s:s,s:s}", "code", gz_code_string(err->code), "message",
+			      err->message[0] ? err->message : gz_code_string(err->code));
+	if (err->field[0])
+		json_object_set_new(e, "field", json_string(err->field));
+	if (err->allowed[0]) {
+		json_t *allowed = json_loads(err->allowed, 0, NULL);
+		if (allowed)
+			json_object_set_new(e, "allowed", allowed);
+	}
+	gz_reply_json(r, gz_code_status(err->code), json_pack("{s:o}", "error", e));
+}
+
+/* ---- routing ---- */
+
+static const char *method_name(unsigned m)
+{
+	switch (m) {
+	case GZ_GET: return "GET";
+	case GZ_POST: return "POST";
+	case GZ_PUT: return "PUT";
+	case GZ_PATCH: return "PATCH";
+	case GZ_DELETE: return "DELETE";
+	case GZ_HEAD: return "HEAD";
+	}
+	return "?";
+}
+
+static enum gz_method parse_method(const char *m)
+{
+	static const struct {
+		const char *name;
+		enum gz_method m;
+	} t[] = {{"GET", GZ_GET},     {"POST", GZ_POST},     {"PUT", GZ_PUT},
+		 {"PATCH", GZ_PATCH}, {"DELETE", GZ_DELETE}, {"HEAD", GZ_HEAD}};
+	for (size_t i = 0; i < GZ_ARRAY_LEN(t); i++)
+		if (strcmp(t[i].name, m) == 0)
+			return t[i].m;
+	return 0;
+}
+
+/* Finds the route; on a path match with another method sets *allow. */
+static const struct gz_route *find_route(struct gz_server *s, struct gz_req *r, unsigned *allow)
+{
+	*allow = 0;
+	unsigned want = r->method == GZ_HEAD ? GZ_GET : r->method;
+	for (size_t i = 0; i < s->nroutes; i++) {
+		const struct gz_route *rt = s->routes[i];
+		int np;
+		struct gz_kv params[GZ_MAX_PARAMS];
+		if (!gz_route_match(rt->pattern, r->path, &r->arena, params, &np))
+			continue;
+		if (rt->methods & want) {
+			memcpy(r->params, params, sizeof(params));
+			r->nparams = np;
+			return rt;
+		}
+		*allow |= rt->methods;
+	}
+	return NULL;
+}
+
+static bool json_content_type(const char *ct)
+{
+	if (!ct)
+		return false;
+	size_t n = strlen("application/json");
+	if (strncasecmp(ct, "application/json", n) != 0)
+		return false;
+	const char *rest = ct + n;
+	while (*rest == ' ')
+		rest++;
+	return *rest == 0 || *rest == ';';
+}
+
+static bool is_state_change(enum gz_method m)
+{
+	return m == GZ_POST || m == GZ_PUT || m == GZ_PATCH || m == GZ_DELETE;
+}
+
+/* The pipeline every routed request goes through. */
+static int dispatch(struct gz_server *s, struct gz_req *r, struct gz_err *err)
+{
+	if (!r->method)
+		return gz_fail(err, GZ_E_METHOD, "method not supported");
+	if (!r->path)
+		return gz_fail(err, GZ_E_BAD_REQUEST, "malformed URL");
+	if (!r->route) {
+		unsigned allow;
+		r->route = find_route(s, r, &allow);
+		if (!r->route && allow) {
+			char buf[64] = "";
+			for (unsigned m = 1; m <= GZ_HEAD; m <<= 1)
+				if (allow & m)
+					snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
+						 *buf ? ", " : "", method_name(m));
+			gz_reply_header(r, "Allow", gz_strdup(&r->arena, buf));
+			return gz_fail(err, GZ_E_METHOD, "%s is not allowed here",
+				       method_name(r->method));
+		}
+		if (!r->route)
+			return gz_fail(err, GZ_E_NOT_FOUND, "no such path: %s", r->path);
+	}
+	const struct gz_route *rt = r->route;
+	r->route_name = rt->pattern;
+	if (r->query_error.code != GZ_OK) {
+		*err = r->query_error;
+		return -1;
+	}
+	if (r->too_large)
+		return gz_fail(err, GZ_E_TOO_LARGE, "the body is larger than %zu bytes",
+			       r->body_limit);
+	if (rt->flags & GZ_R_JSON) {
+		if (!json_content_type(r->content_type))
+			return gz_fail(err, GZ_E_MEDIA_TYPE,
+				       "send the body as Content-Type: application/json");
+		json_error_t je;
+		r->body = json_loadb(r->raw_body.data ? r->raw_body.data : "", r->raw_body.len,
+				     JSON_REJECT_DUPLICATES, &je);
+		if (!r->body)
+			return gz_fail(err, GZ_E_INVALID_JSON, "invalid JSON: %s", je.text);
+		if (!json_is_object(r->body))
+			return gz_fail(err, GZ_E_INVALID_JSON, "the body must be a JSON object");
+	} else if (r->raw_body.len && !(rt->flags & GZ_R_UPLOAD)) {
+		return gz_fail(err, GZ_E_MEDIA_TYPE, "this request takes no body");
+	}
+	if (gz_auth_request(r, err))
+		return -1;
+	if (!(rt->flags & GZ_R_PUBLIC)) {
+		if (!r->acct)
+			return gz_fail(err, GZ_E_UNAUTHENTICATED, "log in first");
+		if (r->via_cookie && is_state_change(r->method) && !(rt->flags & GZ_R_NO_CSRF)) {
+			const char *t = gz_req_header(r, "X-CSRF-Token");
+			if (!t || strcmp(t, r->acct->csrf) != 0)
+				return gz_fail(err, GZ_E_CSRF,
+					       "missing or wrong X-CSRF-Token header");
+		}
+		if (gz_scope_check(r->acct, rt->perm, NULL, false, err))
+			return -1;
+	}
+	int rc = gz_idem_replay(r, err);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	return rt->handler(r, err);
+}
+
+/* ---- MHD callbacks ---- */
+
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *con)
+{
+	struct gz_server *s = cls;
+	struct gz_req *r = gz_xcalloc(1, sizeof(*r));
+	gz_arena_init(&r->arena);
+	r->app = s->app;
+	r->conn = con;
+	r->out_fd = -1;
+	r->start_ns = gz_monotonic_ns();
+	r->raw_uri = gz_strdup(&r->arena, uri ? uri : "");
+	r->route_name = "(none)";
+	atomic_fetch_add(&s->inflight, 1);
+	return r;
+}
+
+static void request_free(struct gz_req *r)
+{
+	json_decref(r->body);
+	json_decref(r->json);
+	gz_buf_release(&r->raw_body);
+	gz_buf_release(&r->out);
+	gz_arena_release(&r->arena);
+	free(r);
+}
+
+static void parse_target(struct gz_req *r)
+{
+	const char *q = strchr(r->raw_uri, '?');
+	size_t plen = q ? (size_t)(q - r->raw_uri) : strlen(r->raw_uri);
+	r->path = gz_url_decode(&r->arena, r->raw_uri, plen, false);
+	if (r->path && (r->path[0] != '/' || strstr(r->path, "/../") ||
+			strcmp(r->path + strlen(r->path) - (strlen(r->path) >= 3 ? 3 : 0),
+			       "/..") == 0))
+		r->path = NULL;
+	gz_err_clear(&r->query_error);
+	if (q && gz_query_parse(&r->arena, q + 1, &r->query, &r->nquery, &r->query_error))
+		r->nquery = 0;
+}
+
+static void make_request_id(struct gz_server *s, struct gz_req *r)
+{
+	const char *given = gz_req_header(r, "X-Request-Id");
+	bool ok = given && *given && strlen(given) < sizeof(r->request_id);
+	for (const char *p = given; ok && *p; p++)
+		ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+		     (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_';
+	if (ok)
+		snprintf(r->request_id, sizeof(r->request_id), "%s", given);
+	else
+		snprintf(r->request_id, sizeof(r->request_id), "%x-%llx", (unsigned)getpid(),
+			 (unsigned long long)atomic_fetch_add(&s->seq, 1));
+}
+
+static enum MHD_Result send_response(struct gz_req *r)
+{
+	struct MHD_Response *resp;
+	const char *type = NULL;
+	if (r->out_fd >= 0) {
+		resp = MHD_create_response_from_fd64(r->out_fd_size, r->out_fd);
+		type = r->out_type;
+		r->out_fd = -1; /* MHD closes it */
+	} else if (r->json) {
+		char *text = gz_json_dump(r->json);
+		gz_buf_reset(&r->out);
+		gz_buf_adds(&r->out, text);
+		gz_buf_addc(&r->out, '\n');
+		free(text);
+		type = "application/json; charset=utf-8";
+		resp = MHD_create_response_from_buffer(r->out.len, r->out.data,
+						       MHD_RESPMEM_PERSISTENT);
+	} else {
+		type = r->out.len ? r->out_type : NULL;
+		resp = MHD_create_response_from_buffer(r->out.len, r->out.data ? r->out.data : "",
+						       MHD_RESPMEM_PERSISTENT);
+	}
+	if (!resp)
+		return MHD_NO;
+	if (type)
+		MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (gz_str_has_prefix(r->path ? r->path : "", "/api/"))
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	for (int i = 0; i < r->nheaders; i++)
+		MHD_add_response_header(resp, r->headers[i].key, r->headers[i].value);
+	enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, const char *url,
+				      const char *method, const char *version,
+				      const char *upload_data, size_t *upload_data_size,
+				      void **con_cls)
+{
+	struct gz_server *s = cls;
+	struct gz_req *r = *con_cls;
+	(void)url;
+	(void)version;
+	if (!r)
+		return MHD_NO;
+	if (!r->dispatched && r->body_limit == 0) {
+		/* first call: headers are in */
+		r->method = parse_method(method);
+		parse_target(r);
+		make_request_id(s, r);
+		r->content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+							      "Content-Type");
+		const char *xff = NULL;
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		char addr[64] = "";
+		if (ci && ci->client_addr) {
+			if (ci->client_addr->sa_family == AF_INET)
+				inet_ntop(AF_INET, &((struct sockaddr_in *)ci->client_addr)->sin_addr,
+					  addr, sizeof(addr));
+			else if (ci->client_addr->sa_family == AF_INET6)
+				inet_ntop(AF_INET6,
+					  &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr, addr,
+					  sizeof(addr));
+		}
+		(void)xff;
+		r->client = gz_strdup(&r->arena, addr);
+		unsigned allow;
+		if (r->method && r->path)
+			r->route = find_route(s, r, &allow);
+		r->body_limit = (size_t)((r->route && (r->route->flags & GZ_R_UPLOAD))
+						 ? s->app->cfg.upload_limit
+						 : s->app->cfg.body_limit);
+		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+		int64_t len;
+		if (cl && gz_parse_i64(cl, &len) && len > (int64_t)r->body_limit)
+			r->too_large = true;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!r->too_large && r->raw_body.len + *upload_data_size > r->body_limit)
+			r->too_large = true;
+		if (r->too_large) {
+			gz_buf_release(&r->raw_body);
+			/* answer now: the rest of the body is not worth reading */
+			struct gz_err err;
+			gz_fail(&err, GZ_E_TOO_LARGE, "the body is larger than %zu bytes",
+				r->body_limit);
+			gz_reply_error(r, &err);
+			r->dispatched = true;
+			*upload_data_size = 0;
+			return send_response(r);
+		}
+		gz_buf_add(&r->raw_body, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->dispatched)
+		return MHD_YES;
+	r->dispatched = true;
+	struct gz_err err;
+	gz_err_clear(&err);
+	r->status = 200;
+	if (r->path && !r->route && !gz_str_has_prefix(r->path, "/api/") &&
+	    (r->method == GZ_GET || r->method == GZ_HEAD)) {
+		if (gz_static_serve(s->app, r, &err))
+			gz_reply_error(r, &err);
+	} else if (dispatch(s, r, &err)) {
+		if (err.code == GZ_E_INTERNAL || err.code == GZ_OK)
+			gz_log(GZ_LOG_ERROR, r->request_id, "internal error: %s", err.message);
+		if (err.code == GZ_E_INTERNAL)
+			snprintf(err.message, sizeof(err.message), "internal error (request %s)",
+				 r->request_id);
+		gz_reply_error(r, &err);
+	}
+	return send_response(r);
+}
+
+static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct gz_server *s = cls;
+	struct gz_req *r = *con_cls;
+	(void)con;
+	if (!r)
+		return;
+	double secs = (double)(gz_monotonic_ns() - r->start_ns) / 1e9;
+	if (r->dispatched) {
+		gz_metrics_request(r->route ? r->route->pattern : r->route_name, r->status, secs);
+		struct gz_buf line = GZ_BUF_INIT;
+		gz_buf_adds(&line, "\"level\":\"info\",\"msg\":\"request\",\"request_id\":");
+		gz_buf_add_json_str(&line, r->request_id);
+		gz_buf_addf(&line, ",\"method\":\"%s\",\"path\":", method_name(r->method));
+		gz_buf_add_json_str(&line, r->path ? r->path : "(bad)");
+		gz_buf_addf(&line, ",\"status\":%d,\"ms\":%.3f,\"user\":%lld,\"client\":", r->status,
+			    secs * 1000, r->acct ? (long long)r->acct->id : 0LL);
+		gz_buf_add_json_str(&line, r->client ? r->client : "");
+		if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+			gz_buf_addf(&line, ",\"terminated\":%d", (int)toe);
+		if (gz_access_log_enabled)
+			gz_log_raw(line.data);
+		gz_buf_release(&line);
+	}
+	if (r->out_fd >= 0)
+		close(r->out_fd);
+	request_free(r);
+	*con_cls = NULL;
+	atomic_fetch_sub(&s->inflight, 1);
+}
+
+bool gz_access_log_enabled = true;
+
+int gz_server_start(struct gz_app *app, struct gz_server **out, struct gz_err *err)
+{
+	struct gz_server *s = gz_xcalloc(1, sizeof(*s));
+	s->app = app;
+	size_t cap = 0;
+	for (size_t m = 0; m < app->nmodules; m++)
+		for (const struct gz_route *rt = app->modules[m]->routes; rt && rt->pattern; rt++)
+			cap++;
+	s->routes = gz_xcalloc(cap, sizeof(*s->routes));
+	for (size_t m = 0; m < app->nmodules; m++)
+		for (const struct gz_route *rt = app->modules[m]->routes; rt && rt->pattern; rt++) {
+			if (rt->perm && !gz_perm_find(rt->perm)) {
+				free(s->routes);
+				free(s);
+				return gz_fail(err, GZ_E_INTERNAL,
+					       "route %s names undeclared permission %s",
+					       rt->pattern, rt->perm);
+			}
+			s->routes[s->nroutes++] = rt;
+		}
+
+	char host[128];
+	snprintf(host, sizeof(host), "%s", app->cfg.listen);
+	char *colon = strrchr(host, ':');
+	int64_t port;
+	if (!colon || !gz_parse_i64(colon + 1, &port) || port < 0 || port > 65535) {
+		free(s->routes);
+		free(s);
+		return gz_fail(err, GZ_E_BAD_REQUEST, "listen must be host:port, not '%s'",
+			       app->cfg.listen);
+	}
+	*colon = 0;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
+		      &sa.sin_addr) != 1) {
+		free(s->routes);
+		free(s);
+		return gz_fail(err, GZ_E_BAD_REQUEST, "cannot listen on '%s' (an IPv4 address)",
+			       host);
+	}
+	s->daemon = MHD_start_daemon(
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
+		access_handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+		(unsigned)1, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
+	if (!s->daemon) {
+		free(s->routes);
+		free(s);
+		return gz_fail(err, GZ_E_UNAVAILABLE, "cannot listen on %s (in use?)",
+			       app->cfg.listen);
+	}
+	the_server = s;
+	*out = s;
+	return 0;
+}
+
+void gz_server_stop(struct gz_server *s, int grace_ms)
+{
+	if (!s)
+		return;
+	/* stop accepting, let in-flight requests finish, then close */
+	MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+	int64_t deadline = gz_monotonic_ns() + (int64_t)grace_ms * 1000000;
+	while (atomic_load(&s->inflight) > 0 && gz_monotonic_ns() < deadline)
+		usleep(10000);
+	MHD_stop_daemon(s->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	free(s->routes);
+	free(s);
+	the_server = NULL;
+}
+
+size_t gz_server_routes(struct gz_server *s, const struct gz_route ***routes)
+{
+	*routes = s->routes;
+	return s->nroutes;
+}

@@ -1,0 +1,684 @@
+/* entity.c - the generic half of declarative entities: input validation, row to
+ * JSON, and the create/update writes with scope, hooks, versions and audit.
+ * entity_http.c turns these into the list/get/create/patch handlers.
+ *
+ * Every entity has four implicit columns: id, version, created_at, updated_at. */
+#include "model/entity.h"
+#include "app.h"
+#include "core/crypto.h"
+#include "core/timefmt.h"
+#include "core/util.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const implicit[] = {"id", "version", "created_at", "updated_at"};
+
+const struct gz_field *gz_entity_field(const struct gz_entity *e, const char *name)
+{
+	for (const struct gz_field *f = e->fields; f->name; f++)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	return NULL;
+}
+
+static bool is_implicit(const char *name)
+{
+	for (size_t i = 0; i < GZ_ARRAY_LEN(implicit); i++)
+		if (strcmp(implicit[i], name) == 0)
+			return true;
+	return false;
+}
+
+static bool in_values(const char *const *values, const char *v)
+{
+	for (; values && *values; values++)
+		if (strcmp(*values, v) == 0)
+			return true;
+	return false;
+}
+
+static int list_values(const struct gz_field *f, struct gz_err *err, const char *what)
+{
+	char buf[200] = "";
+	size_t n = 0;
+	for (const char *const *v = f->values; v && *v && n < sizeof(buf) - 1; v++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? ", " : "", *v);
+	return gz_fail_field(err, GZ_E_VALIDATION, f->name, "%s must be one of: %s", what, buf);
+}
+
+/* Validates one value; sets *norm to the normalised value (new reference). */
+static int validate_value(const struct gz_field *f, json_t *v, json_t **norm, struct gz_err *err)
+{
+	const char *n = f->name;
+	switch (f->type) {
+	case GZ_T_TEXT:
+	case GZ_T_ENUM: {
+		if (!json_is_string(v))
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be a string", n);
+		const char *s = json_string_value(v);
+		size_t bytes = json_string_length(v);
+		if (strlen(s) != bytes || !gz_utf8_valid(s, bytes))
+			return gz_fail_field(err, GZ_E_VALIDATION, n,
+					     "%s contains characters that are not allowed", n);
+		if (f->type == GZ_T_ENUM) {
+			if (!in_values(f->values, s))
+				return list_values(f, err, n);
+		} else {
+			int64_t len = (int64_t)gz_utf8_len(s);
+			int64_t min = f->min ? f->min : ((f->flags & GZ_F_REQUIRED) ? 1 : 0);
+			int64_t max = f->max ? f->max : 1000;
+			if (len < min)
+				return gz_fail_field(err, GZ_E_VALIDATION, n,
+						     min == 1 ? "%s must not be empty"
+							      : "%s is too short",
+						     n);
+			if (len > max)
+				return gz_fail_field(err, GZ_E_VALIDATION, n,
+						     "%s must have at most %lld characters", n,
+						     (long long)max);
+			if (f->check && f->check(s, n, err))
+				return -1;
+		}
+		*norm = json_string(s);
+		return 0;
+	}
+	case GZ_T_INT: {
+		if (!json_is_integer(v))
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be an integer", n);
+		json_int_t i = json_integer_value(v);
+		if (f->ref && i <= 0)
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be a positive id", n);
+		if ((f->min || f->max) && (i < f->min || i > f->max))
+			return gz_fail_field(err, GZ_E_VALIDATION, n,
+					     "%s must be from %lld to %lld", n, (long long)f->min,
+					     (long long)f->max);
+		*norm = json_integer(i);
+		return 0;
+	}
+	case GZ_T_REAL: {
+		if (!json_is_number(v))
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be a number", n);
+		double d = json_number_value(v);
+		if ((f->min || f->max) && (d < (double)f->min || d > (double)f->max))
+			return gz_fail_field(err, GZ_E_VALIDATION, n,
+					     "%s must be from %lld to %lld", n, (long long)f->min,
+					     (long long)f->max);
+		*norm = json_real(d);
+		return 0;
+	}
+	case GZ_T_BOOL:
+		if (!json_is_boolean(v))
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be true or false", n);
+		*norm = json_integer(json_is_true(v));
+		return 0;
+	case GZ_T_TIME: {
+		int64_t ms;
+		if (!json_is_string(v) || !gz_time_parse(json_string_value(v), &ms))
+			return gz_fail_field(err, GZ_E_VALIDATION, n,
+					     "%s must be an ISO-8601 time such as "
+					     "2026-11-28T14:05:00+08:00",
+					     n);
+		*norm = json_integer(ms);
+		return 0;
+	}
+	case GZ_T_LIST: {
+		if (!json_is_array(v))
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be a list", n);
+		if ((f->flags & GZ_F_REQUIRED) && json_array_size(v) == 0)
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must not be empty", n);
+		size_t i, k;
+		json_t *x, *y;
+		json_array_foreach(v, i, x)
+		{
+			if (!json_is_string(x) || !in_values(f->values, json_string_value(x)))
+				return list_values(f, err, "each value");
+			json_array_foreach(v, k, y)
+			{
+				if (k < i && json_equal(x, y))
+					return gz_fail_field(err, GZ_E_VALIDATION, n,
+							     "%s lists a value twice", n);
+			}
+		}
+		char *text = json_dumps(v, JSON_COMPACT);
+		*norm = json_string(text);
+		free(text);
+		return 0;
+	}
+	}
+	GZ_BUG("bad field type");
+}
+
+int gz_entity_validate(const struct gz_entity *e, json_t *in, bool create, json_t **out,
+		       struct gz_err *err)
+{
+	*out = NULL;
+	if (!json_is_object(in))
+		return gz_fail(err, GZ_E_INVALID_JSON, "the body must be a JSON object");
+	json_t *res = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach(in, key, v)
+	{
+		const struct gz_field *f = gz_entity_field(e, key);
+		if (!f) {
+			if (is_implicit(key))
+				gz_fail_field(err, GZ_E_VALIDATION, key, "%s cannot be set", key);
+			else
+				gz_fail_field(err, GZ_E_UNKNOWN_FIELD, key, "unknown field '%s'",
+					      key);
+			goto fail;
+		}
+		if (f->flags & GZ_F_READONLY) {
+			gz_fail_field(err, GZ_E_VALIDATION, key, "%s cannot be set", key);
+			goto fail;
+		}
+		if (!create && (f->flags & GZ_F_CREATE_ONLY)) {
+			gz_fail_field(err, GZ_E_VALIDATION, key, "%s cannot be changed", key);
+			goto fail;
+		}
+		if (json_is_null(v)) {
+			if (create && !(f->flags & GZ_F_REQUIRED))
+				continue;
+			if (!create && (f->flags & GZ_F_NULLABLE) &&
+			    !(f->flags & GZ_F_REQUIRED)) {
+				json_object_set_new(res, key, json_null());
+				continue;
+			}
+			gz_fail_field(err, GZ_E_VALIDATION, key, "%s must not be null", key);
+			goto fail;
+		}
+		json_t *norm = NULL;
+		if (validate_value(f, v, &norm, err))
+			goto fail;
+		json_object_set_new(res, key, norm);
+	}
+	if (create)
+		for (const struct gz_field *f = e->fields; f->name; f++)
+			if ((f->flags & GZ_F_REQUIRED) && !json_object_get(res, f->name)) {
+				gz_fail_field(err, GZ_E_VALIDATION, f->name, "%s is required",
+					      f->name);
+				goto fail;
+			}
+	*out = res;
+	return 0;
+fail:
+	json_decref(res);
+	return -1;
+}
+
+char *gz_mask(struct gz_arena *a, const char *s)
+{
+	size_t n = gz_utf8_len(s);
+	if (n < 7)
+		return gz_strdup(a, n ? "***" : "");
+	/* keep the first 3 and the last 4 characters */
+	const char *p = s;
+	for (int i = 0; i < 3; i++)
+		do
+			p++;
+		while ((*p & 0xc0) == 0x80);
+	const char *tail = s + strlen(s);
+	for (int i = 0; i < 4; i++)
+		do
+			tail--;
+		while ((*tail & 0xc0) == 0x80);
+	return gz_sprintf(a, "%.*s****%s", (int)(p - s), s, tail);
+}
+
+/* ---- rows ---- */
+
+/* The select list: implicit columns, then every stored field, then the scope path. */
+static void select_list(const struct gz_entity *e, struct gz_buf *sql)
+{
+	gz_buf_adds(sql, "t.id, t.version, t.created_at, t.updated_at");
+	for (const struct gz_field *f = e->fields; f->name; f++)
+		if (!(f->flags & GZ_F_INPUT_ONLY))
+			gz_buf_addf(sql, ", t.%s", f->name);
+	gz_buf_adds(sql, e->unit_col ? ", su.path" : ", NULL");
+	gz_buf_addf(sql, ", %s%s", e->org_col ? "t." : "", e->org_col ? e->org_col : "NULL");
+	gz_buf_addf(sql, ", %s%s", e->owner_col ? "t." : "", e->owner_col ? e->owner_col : "NULL");
+}
+
+static void from_clause(const struct gz_entity *e, struct gz_buf *sql)
+{
+	gz_buf_addf(sql, " FROM %s t", e->table);
+	if (e->unit_col)
+		gz_buf_addf(sql, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
+}
+
+static json_t *time_json(int64_t ms)
+{
+	char buf[GZ_TIME_BUF];
+	gz_time_format(ms, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/* Converts the current row (select_list order) to JSON; fills scope when given. */
+json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
+			   bool unmasked, struct gz_row_scope *scope, struct gz_arena *a);
+
+json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
+			   bool unmasked, struct gz_row_scope *scope, struct gz_arena *a)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer(gz_col_i64(s, 0)));
+	int col = 4;
+	for (const struct gz_field *f = e->fields; f->name; f++) {
+		if (f->flags & GZ_F_INPUT_ONLY)
+			continue;
+		int i = col++;
+		if (f->flags & GZ_F_WRITE_ONLY)
+			continue;
+		json_t *v;
+		if (gz_col_null(s, i)) {
+			v = json_null();
+		} else {
+			switch (f->type) {
+			case GZ_T_INT: v = json_integer(gz_col_i64(s, i)); break;
+			case GZ_T_REAL: v = json_real(gz_col_double(s, i)); break;
+			case GZ_T_BOOL: v = json_boolean(gz_col_i64(s, i)); break;
+			case GZ_T_TIME: v = time_json(gz_col_i64(s, i)); break;
+			case GZ_T_LIST: {
+				v = json_loads(gz_col_text(s, i), 0, NULL);
+				if (!v)
+					v = json_array();
+				break;
+			}
+			default:
+				if (f->flags & GZ_F_PII) {
+					char *plain = gz_unseal(app->key, gz_col_text(s, i));
+					if (!plain) {
+						v = json_string("***");
+						break;
+					}
+					v = json_string(unmasked ? plain : gz_mask(a, plain));
+					free(plain);
+				} else {
+					v = json_string(gz_col_text(s, i));
+				}
+			}
+		}
+		json_object_set_new(o, f->name, v);
+	}
+	json_object_set_new(o, "version", json_integer(gz_col_i64(s, 1)));
+	json_object_set_new(o, "created_at", time_json(gz_col_i64(s, 2)));
+	json_object_set_new(o, "updated_at", time_json(gz_col_i64(s, 3)));
+	if (scope) {
+		scope->unit_path = gz_col_null(s, col) ? NULL : gz_strdup(a, gz_col_text(s, col));
+		scope->org_id = gz_col_i64(s, col + 1);
+		scope->owner_id = gz_col_i64(s, col + 2);
+	}
+	return o;
+}
+
+json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
+		       const struct gz_account *a, int64_t id, bool unmasked, struct gz_err *err)
+{
+	struct gz_arena arena;
+	gz_arena_init(&arena);
+	struct gz_buf sql = GZ_BUF_INIT;
+	gz_buf_adds(&sql, "SELECT ");
+	select_list(e, &sql);
+	from_clause(e, &sql);
+	gz_buf_adds(&sql, " WHERE t.id = ?");
+	struct gz_stmt *s = gz_stmt(c, sql.data, err);
+	gz_buf_release(&sql);
+	json_t *o = NULL;
+	if (s) {
+		gz_bind_i64(s, 1, id);
+		int rc = gz_step(s, err);
+		struct gz_row_scope scope;
+		if (rc == 1)
+			o = gz_entity_row_json(e, s, app, unmasked, &scope, &arena);
+		else if (rc == 0)
+			gz_fail(err, GZ_E_NOT_FOUND, "no %s with id %lld", e->name, (long long)id);
+		gz_stmt_done(s);
+		if (o && a && !e->global_read &&
+		    gz_scope_check(a, e->perm_read, &scope, true, err)) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (o && a && e->global_read && gz_scope_check(a, e->perm_read, NULL, true, err)) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	gz_arena_release(&arena);
+	return o;
+}
+
+/* ---- references and scope of input ---- */
+
+static int unit_path_of(struct gz_conn *c, int64_t unit_id, char *out, size_t n,
+			struct gz_err *err)
+{
+	struct gz_stmt *s = gz_stmt(c, "SELECT path FROM units WHERE id = ?", err);
+	if (!s)
+		return -1;
+	gz_bind_i64(s, 1, unit_id);
+	int rc = gz_step(s, err);
+	if (rc == 1)
+		snprintf(out, n, "%s", gz_col_text(s, 0));
+	gz_stmt_done(s);
+	return rc;
+}
+
+int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c,
+			 const struct gz_account *a, json_t *in, struct gz_err *err)
+{
+	(void)a;
+	for (const struct gz_field *f = e->fields; f->name; f++) {
+		json_t *v = json_object_get(in, f->name);
+		if (!v || json_is_null(v))
+			continue;
+		if (f->ref) {
+			char sql[160];
+			snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE id = ?",
+				 f->ref->table);
+			int64_t n = 0;
+			if (gz_query_i64(c, err, &n, sql, "i",
+					 (int64_t)json_integer_value(v)) < 0)
+				return -1;
+			if (!n)
+				return gz_fail_field(err, GZ_E_VALIDATION, f->name,
+						     "%s: no %s with id %lld", f->name,
+						     f->ref->name,
+						     (long long)json_integer_value(v));
+		}
+		if (f->dict) {
+			int64_t n = 0;
+			if (gz_query_i64(c, err, &n,
+					 "SELECT count(*) FROM dict_entries WHERE type = ? AND "
+					 "code = ? AND disabled = 0",
+					 "tt", f->dict, json_string_value(v)) < 0)
+				return -1;
+			if (!n)
+				return gz_fail_field(err, GZ_E_VALIDATION, f->name,
+						     "%s: '%s' is not in the dictionary %s",
+						     f->name, json_string_value(v), f->dict);
+		}
+	}
+	return 0;
+}
+
+/* The scope a row would have with these values (for writes). */
+static int input_scope(struct gz_write *w, json_t *vals, struct gz_row_scope *sc, char *path,
+		       size_t n, struct gz_err *err)
+{
+	const struct gz_entity *e = w->ent;
+	memset(sc, 0, sizeof(*sc));
+	const char *ufield = e->create_unit_field ? e->create_unit_field : e->unit_col;
+	int64_t unit_id = 0;
+	if (e->unit_col && strcmp(e->unit_col, "id") == 0 && w->id) {
+		unit_id = w->id; /* an existing unit: its own place in the tree */
+		ufield = "id";
+	} else if (ufield && json_is_integer(json_object_get(vals, ufield))) {
+		unit_id = json_integer_value(json_object_get(vals, ufield));
+	}
+	if (unit_id) {
+		int rc = unit_path_of(w->conn, unit_id, path, n, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return gz_fail_field(err, GZ_E_VALIDATION, ufield, "%s: no unit with id %lld",
+					     ufield, (long long)unit_id);
+		sc->unit_path = path;
+	}
+	if (e->org_col) {
+		if (strcmp(e->org_col, "id") == 0)
+			sc->org_id = w->id;
+		else if (json_is_integer(json_object_get(vals, e->org_col)))
+			sc->org_id = json_integer_value(json_object_get(vals, e->org_col));
+	}
+	if (e->owner_col) {
+		if (strcmp(e->owner_col, "id") == 0)
+			sc->owner_id = w->id;
+		else if (json_is_integer(json_object_get(vals, e->owner_col)))
+			sc->owner_id = json_integer_value(json_object_get(vals, e->owner_col));
+	}
+	return 0;
+}
+
+/* Binds a normalised value for storage (PII sealed). */
+static void bind_value(struct gz_stmt *s, int i, const struct gz_field *f, json_t *v,
+		       struct gz_app *app)
+{
+	if (!v || json_is_null(v))
+		gz_bind_null(s, i);
+	else if (json_is_integer(v))
+		gz_bind_i64(s, i, json_integer_value(v));
+	else if (json_is_real(v))
+		gz_bind_double(s, i, json_real_value(v));
+	else if (f && (f->flags & GZ_F_PII)) {
+		char *sealed = gz_seal(app->key, json_string_value(v));
+		gz_bind_text(s, i, sealed);
+		free(sealed);
+	} else
+		gz_bind_text(s, i, json_string_value(v));
+}
+
+/* Audit summary: the given values with personal data masked. */
+static char *summary_of(const struct gz_entity *e, json_t *vals, json_t *before,
+			struct gz_arena *a)
+{
+	json_t *sum = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach(vals, key, v)
+	{
+		const struct gz_field *f = gz_entity_field(e, key);
+		if (!f || (f->flags & (GZ_F_WRITE_ONLY | GZ_F_INPUT_ONLY))) {
+			if (f)
+				json_object_set_new(sum, key, json_string("(set)"));
+			continue;
+		}
+		json_t *after = (f->flags & GZ_F_PII) && json_is_string(v)
+					? json_string(gz_mask(a, json_string_value(v)))
+					: json_incref(v);
+		if (before) {
+			json_t *old = json_object_get(before, key);
+			if (old && (f->flags & GZ_F_PII) && json_is_string(old))
+				old = json_string(gz_mask(a, json_string_value(old)));
+			else
+				old = old ? json_incref(old) : json_null();
+			json_object_set_new(sum, key, json_pack("[oo]", old, after));
+		} else {
+			json_object_set_new(sum, key, after);
+		}
+	}
+	char *text = gz_json_dump(sum);
+	json_decref(sum);
+	char *copy = gz_strdup(a, text);
+	free(text);
+	return copy;
+}
+
+static int audit_write(struct gz_write *w, const char *action, json_t *vals, struct gz_err *err)
+{
+	struct gz_audit au = {w->actor, action, w->ent->name, w->id,
+			      summary_of(w->ent, vals, w->before, w->arena), w->client};
+	return gz_audit_append(w->conn, &au, err);
+}
+
+int gz_entity_insert(struct gz_write *w, struct gz_err *err)
+{
+	const struct gz_entity *e = w->ent;
+	/* default the unit to the actor's own when the entity has one and none is given */
+	const char *ufield = e->create_unit_field ? e->create_unit_field : e->unit_col;
+	if (ufield && strcmp(ufield, "id") != 0 && !json_object_get(w->in, ufield) && w->actor &&
+	    w->actor->unit_id && gz_entity_field(e, ufield))
+		json_object_set_new(w->in, ufield, json_integer(w->actor->unit_id));
+	if (gz_entity_check_refs(e, w->conn, w->actor, w->in, err))
+		return -1;
+	if (e->before_create && e->before_create(w, err))
+		return -1;
+	if (w->actor) {
+		struct gz_row_scope sc;
+		char path[256];
+		if (input_scope(w, w->in, &sc, path, sizeof(path), err) ||
+		    gz_scope_check(w->actor, e->perm_write, &sc, false, err))
+			return -1;
+	}
+	struct gz_buf sql = GZ_BUF_INIT, vals = GZ_BUF_INIT;
+	gz_buf_addf(&sql, "INSERT INTO %s (created_at, updated_at, version", e->table);
+	gz_buf_adds(&vals, "?, ?, 1");
+	const char *key;
+	json_t *v;
+	json_object_foreach(w->in, key, v)
+	{
+		const struct gz_field *f = gz_entity_field(e, key);
+		if (f && (f->flags & GZ_F_INPUT_ONLY))
+			continue;
+		gz_buf_addf(&sql, ", %s", key);
+		gz_buf_adds(&vals, ", ?");
+	}
+	gz_buf_addf(&sql, ") VALUES (%s) RETURNING id", vals.data);
+	gz_buf_release(&vals);
+	struct gz_stmt *s = gz_stmt(w->conn, sql.data, err);
+	gz_buf_release(&sql);
+	if (!s)
+		return -1;
+	int64_t now = gz_now_ms();
+	gz_bind_i64(s, 1, now);
+	gz_bind_i64(s, 2, now);
+	int i = 3;
+	json_object_foreach(w->in, key, v)
+	{
+		const struct gz_field *f = gz_entity_field(e, key);
+		if (f && (f->flags & GZ_F_INPUT_ONLY))
+			continue;
+		bind_value(s, i++, f, v, w->app);
+	}
+	int rc = gz_step(s, err);
+	if (rc == 1)
+		w->id = gz_col_i64(s, 0);
+	gz_stmt_done(s);
+	if (rc != 1)
+		return -1;
+	if (e->after_write && e->after_write(w, err))
+		return -1;
+	return audit_write(w, "create", w->in, err);
+}
+
+int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err *err)
+{
+	const struct gz_entity *e = w->ent;
+	w->before = gz_entity_load(e, w->conn, w->app, NULL, w->id, true, err);
+	if (!w->before)
+		return -1;
+	gz_defer(w->arena, (void (*)(void *))json_decref, w->before);
+	if (w->actor) {
+		/* the row as it is must be visible and writable ... */
+		struct gz_row_scope sc;
+		char path[256];
+		json_t *cur = json_deep_copy(w->before);
+		int rc = input_scope(w, cur, &sc, path, sizeof(path), err);
+		json_decref(cur);
+		if (rc)
+			return -1;
+		if (!e->global_read && gz_scope_check(w->actor, e->perm_read, &sc, true, err))
+			return -1;
+		if (gz_scope_check(w->actor, e->perm_write, &sc, false, err))
+			return -1;
+	}
+	if (expected_version && json_integer_value(json_object_get(w->before, "version")) !=
+					expected_version)
+		return gz_fail(err, GZ_E_PRECONDITION,
+			       "the %s was changed by someone else (version %lld, not %lld)",
+			       e->name,
+			       (long long)json_integer_value(json_object_get(w->before, "version")),
+			       (long long)expected_version);
+	if (gz_entity_check_refs(e, w->conn, w->actor, w->in, err))
+		return -1;
+	if (e->before_patch && e->before_patch(w, err))
+		return -1;
+	if (w->actor) {
+		/* ... and where it moves to as well */
+		struct gz_row_scope sc;
+		char path[256];
+		json_t *merged = json_deep_copy(w->before);
+		json_object_update(merged, w->in);
+		int rc = input_scope(w, merged, &sc, path, sizeof(path), err);
+		json_decref(merged);
+		if (rc || gz_scope_check(w->actor, e->perm_write, &sc, false, err))
+			return -1;
+	}
+	struct gz_buf sql = GZ_BUF_INIT;
+	gz_buf_addf(&sql, "UPDATE %s SET updated_at = ?, version = version + 1", e->table);
+	const char *key;
+	json_t *v;
+	json_object_foreach(w->in, key, v)
+	{
+		const struct gz_field *f = gz_entity_field(e, key);
+		if (!f || (f->flags & GZ_F_INPUT_ONLY))
+			continue;
+		gz_buf_addf(&sql, ", %s = ?", key);
+	}
+	gz_buf_adds(&sql, " WHERE id = ? AND version = ?");
+	struct gz_stmt *s = gz_stmt(w->conn, sql.data, err);
+	gz_buf_release(&sql);
+	if (!s)
+		return -1;
+	gz_bind_i64(s, 1, gz_now_ms());
+	int i = 2;
+	json_object_foreach(w->in, key, v)
+	{
+		const struct gz_field *f = gz_entity_field(e, key);
+		if (!f || (f->flags & GZ_F_INPUT_ONLY))
+			continue;
+		bind_value(s, i++, f, v, w->app);
+	}
+	gz_bind_i64(s, i++, w->id);
+	gz_bind_i64(s, i, json_integer_value(json_object_get(w->before, "version")));
+	int rc = gz_step(s, err);
+	gz_stmt_done(s);
+	if (rc < 0)
+		return -1;
+	if (gz_changes(w->conn) != 1)
+		return gz_fail(err, GZ_E_PRECONDITION, "the %s was changed by someone else",
+			       e->name);
+	if (e->after_write && e->after_write(w, err))
+		return -1;
+	return audit_write(w, "update", w->in, err);
+}
+
+struct create_job {
+	struct gz_write w;
+};
+
+static int create_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
+{
+	struct create_job *j = ctx;
+	j->w.conn = c;
+	return gz_entity_insert(&j->w, err);
+}
+
+int gz_entity_create_json(struct gz_app *app, const struct gz_entity *e,
+			  const struct gz_account *actor, json_t *in, int64_t *id,
+			  struct gz_err *err)
+{
+	json_t *vals;
+	if (gz_entity_validate(e, in, true, &vals, err))
+		return -1;
+	struct gz_arena arena;
+	gz_arena_init(&arena);
+	int rc = 0;
+	if (e->prepare) {
+		struct gz_req fake;
+		memset(&fake, 0, sizeof(fake));
+		fake.app = app;
+		fake.acct = actor;
+		gz_arena_init(&fake.arena);
+		rc = e->prepare(&fake, vals, true, err);
+		gz_arena_release(&fake.arena);
+	}
+	struct create_job j = {{e, actor, NULL, app, vals, NULL, 0, "cli", &arena}};
+	if (!rc)
+		rc = gz_db_write(app->db, create_fn, &j, err);
+	if (!rc && id)
+		*id = j.w.id;
+	json_decref(vals);
+	gz_arena_release(&arena);
+	return rc;
+}

@@ -1,0 +1,133 @@
+/* entity.h - declarative entities.
+ *
+ * An entity is described once: its table, fields (type, flags, limits, enum values,
+ * dictionary, reference, validator), permissions and scope columns.  From that
+ * description this layer validates input (unknown fields -> unknown_field, each
+ * error naming its field), converts rows to JSON (personal data masked), builds list
+ * queries with filters, scope and keyset pagination, and creates and patches rows
+ * with versions and audit entries.  Modules write C only for their business rules,
+ * through the hooks. */
+#ifndef GZ_ENTITY_H
+#define GZ_ENTITY_H
+#include "auth/auth.h"
+#include "core/err.h"
+#include "db/db.h"
+#include "http/http.h"
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum gz_ftype {
+	GZ_T_INT,  /* JSON integer */
+	GZ_T_REAL, /* JSON number */
+	GZ_T_TEXT, /* JSON string */
+	GZ_T_BOOL, /* JSON boolean, stored 0/1 */
+	GZ_T_TIME, /* ISO-8601 string, stored as ms */
+	GZ_T_ENUM, /* string from f->values */
+	GZ_T_LIST, /* array of strings from f->values, stored as JSON text */
+};
+
+enum gz_fflag {
+	GZ_F_REQUIRED = 1 << 0,    /* must be given on create */
+	GZ_F_READONLY = 1 << 1,    /* set by the server only (id, version, path …) */
+	GZ_F_CREATE_ONLY = 1 << 2, /* accepted on create, refused on patch */
+	GZ_F_WRITE_ONLY = 1 << 3,  /* never shown (secrets) */
+	GZ_F_PII = 1 << 4,         /* personal information: sealed at rest, masked */
+	GZ_F_FILTER = 1 << 5,      /* list filter ?name=value */
+	GZ_F_INPUT_ONLY = 1 << 6,  /* no column: consumed by a hook (password) */
+	GZ_F_SEARCH = 1 << 7,      /* matched by the list's q= (substring) */
+	GZ_F_NULLABLE = 1 << 8,    /* null clears the value on patch */
+};
+
+struct gz_entity;
+
+struct gz_field {
+	const char *name;
+	enum gz_ftype type;
+	unsigned flags;
+	int64_t min, max;           /* text: length in characters; int/real: range; 0,0 none */
+	const char *const *values;  /* enum/list values, NULL-terminated */
+	const char *dict;           /* text: must be a code of this dictionary type */
+	const struct gz_entity *ref;/* int: must be the id of a row of this entity */
+	/* extra check for text values */
+	int (*check)(const char *value, const char *field, struct gz_err *err);
+};
+
+/* What a hook sees while a create or patch is being written. */
+struct gz_write {
+	const struct gz_entity *ent;
+	const struct gz_account *actor;
+	struct gz_conn *conn;
+	struct gz_app *app;
+	json_t *in;      /* validated input (hooks may add or change values) */
+	json_t *before;  /* the stored row as JSON on patch (unmasked), NULL on create */
+	int64_t id;      /* 0 on create until inserted */
+	const char *client;
+	struct gz_arena *arena;
+};
+
+struct gz_entity {
+	const char *name;  /* "org": audit object type and messages */
+	const char *table; /* "orgs" */
+	const struct gz_field *fields; /* terminated by a row with name NULL */
+	const char *perm_read, *perm_write;
+	/* scope: columns holding the row's unit id, org id, owner account id (NULL: none).
+	 * A unit_col of "id" means the row is itself a unit. */
+	const char *unit_col, *org_col, *owner_col;
+	/* on create, the input field whose unit decides the scope (default unit_col) */
+	const char *create_unit_field;
+	bool global_read; /* every holder of perm_read sees every row */
+	bool order_asc;   /* keyset order by id ascending (default newest first) */
+	/* Hooks, all optional, run in the writer inside the request's savepoint. */
+	int (*before_create)(struct gz_write *w, struct gz_err *err);
+	int (*before_patch)(struct gz_write *w, struct gz_err *err);
+	int (*after_write)(struct gz_write *w, struct gz_err *err);
+	/* Runs outside the writer before create/patch (slow work: password hashing). */
+	int (*prepare)(struct gz_req *r, json_t *in, bool create, struct gz_err *err);
+	/* Adds computed fields to an object on output. */
+	void (*decorate)(struct gz_conn *c, json_t *obj);
+};
+
+const struct gz_field *gz_entity_field(const struct gz_entity *e, const char *name);
+
+/* Validates a JSON object against the entity (pure: no database).  create selects
+ * the create rules (required fields) or patch rules (no read-only or create-only
+ * fields).  On success *out is a new object with normalised values (times as ms,
+ * bools as 0/1 integers).  Errors name the field. */
+int gz_entity_validate(const struct gz_entity *e, json_t *in, bool create, json_t **out,
+		       struct gz_err *err);
+
+/* Checks references, dictionaries and scope of validated input (needs the database). */
+int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c,
+			 const struct gz_account *a, json_t *in, struct gz_err *err);
+
+/* The row with id as JSON for output (masked), or NULL with not_found.  Applies the
+ * read scope of a (NULL: no check).  New reference. */
+json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
+		       const struct gz_account *a, int64_t id, bool unmasked, struct gz_err *err);
+
+/* Creates a row from validated input inside a write; *id receives the new id.
+ * Audited.  Runs the hooks. */
+int gz_entity_insert(struct gz_write *w, struct gz_err *err);
+/* Patches the row w->id with validated input; expected_version > 0 enforces it (412). */
+int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err *err);
+
+/* Programmatic create (CLI, demo): validate, check, insert, audit; returns the new id. */
+int gz_entity_create_json(struct gz_app *app, const struct gz_entity *e,
+			  const struct gz_account *actor, json_t *in, int64_t *id,
+			  struct gz_err *err);
+
+/* Masks personal data for display: "13812345678" -> "138****5678". Arena copy. */
+char *gz_mask(struct gz_arena *a, const char *s);
+
+/* Generic route handlers: the route's entity field names the entity. */
+int gz_entity_list_handler(struct gz_req *r, struct gz_err *err);
+int gz_entity_get_handler(struct gz_req *r, struct gz_err *err);
+int gz_entity_create_handler(struct gz_req *r, struct gz_err *err);
+int gz_entity_patch_handler(struct gz_req *r, struct gz_err *err);
+
+/* GB 32100-2015 unified social credit code: 18 characters, check character valid. */
+bool gz_credit_code_valid(const char *code);
+int gz_check_credit_code(const char *value, const char *field, struct gz_err *err);
+
+#endif

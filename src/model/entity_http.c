@@ -1,0 +1,410 @@
+/* entity_http.c - the generic list/get/create/patch handlers of declarative
+ * entities: query parameters whitelisted and typed from the description, keyset
+ * pagination, count, scope through gz_scope_sql/gz_scope_check, ETag/If-Match,
+ * Idempotency-Key through gz_req_write. */
+#include "model/entity.h"
+#include "app.h"
+#include "core/timefmt.h"
+#include "core/util.h"
+#include "http/idempotency.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
+			   bool unmasked, struct gz_row_scope *scope, struct gz_arena *a);
+
+static void select_cols(const struct gz_entity *e, struct gz_buf *sql)
+{
+	gz_buf_adds(sql, "t.id, t.version, t.created_at, t.updated_at");
+	for (const struct gz_field *f = e->fields; f->name; f++)
+		if (!(f->flags & GZ_F_INPUT_ONLY))
+			gz_buf_addf(sql, ", t.%s", f->name);
+	gz_buf_adds(sql, e->unit_col ? ", su.path" : ", NULL");
+	gz_buf_addf(sql, ", %s%s", e->org_col ? "t." : "", e->org_col ? e->org_col : "NULL");
+	gz_buf_addf(sql, ", %s%s", e->owner_col ? "t." : "", e->owner_col ? e->owner_col : "NULL");
+	gz_buf_addf(sql, " FROM %s t", e->table);
+	if (e->unit_col)
+		gz_buf_addf(sql, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
+}
+
+static char *like_pattern(struct gz_arena *a, const char *q)
+{
+	char *out = gz_alloc(a, strlen(q) * 2 + 3);
+	char *o = out;
+	*o++ = '%';
+	for (; *q; q++) {
+		if (*q == '%' || *q == '_' || *q == '\\')
+			*o++ = '\\';
+		*o++ = *q;
+	}
+	*o++ = '%';
+	*o = 0;
+	return out;
+}
+
+static int parse_limit(const char *v, int64_t *limit, struct gz_err *err)
+{
+	if (!gz_parse_i64(v, limit) || *limit < 1 || *limit > 500)
+		return gz_fail_field(err, GZ_E_VALIDATION, "limit",
+				     "limit must be a whole number from 1 to 500");
+	return 0;
+}
+
+/* Adds "AND <cond>" for one filter; fails naming the parameter. */
+static int add_filter(struct gz_req *r, const struct gz_field *f, const char *value,
+		      struct gz_buf *where, struct gz_args *args, struct gz_err *err)
+{
+	const char *n = f->name;
+	switch (f->type) {
+	case GZ_T_INT: {
+		int64_t i;
+		if (!gz_parse_i64(value, &i))
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be an integer", n);
+		gz_buf_addf(where, " AND t.%s = ?", n);
+		gz_args_i64(args, i);
+		return 0;
+	}
+	case GZ_T_BOOL:
+		if (strcmp(value, "true") && strcmp(value, "false"))
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be true or false", n);
+		gz_buf_addf(where, " AND t.%s = ?", n);
+		gz_args_i64(args, strcmp(value, "true") == 0);
+		return 0;
+	case GZ_T_ENUM: {
+		/* a comma list: kind=bank,school */
+		gz_buf_addf(where, " AND t.%s IN (", n);
+		char *copy = gz_strdup(&r->arena, value), *save = NULL;
+		int k = 0;
+		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			bool ok = false;
+			for (const char *const *v = f->values; v && *v; v++)
+				ok |= strcmp(*v, tok) == 0;
+			if (!ok)
+				return gz_fail_field(err, GZ_E_VALIDATION, n,
+						     "%s: unknown value '%s'", n, tok);
+			gz_buf_adds(where, k++ ? ", ?" : "?");
+			gz_args_text(args, tok);
+		}
+		if (!k)
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must not be empty", n);
+		gz_buf_adds(where, ")");
+		return 0;
+	}
+	case GZ_T_LIST:
+		gz_buf_addf(where, " AND t.%s LIKE ? ESCAPE '\\'", n);
+		gz_args_text(args, like_pattern(&r->arena, gz_sprintf(&r->arena, "\"%s\"", value)));
+		return 0;
+	case GZ_T_TIME: {
+		int64_t ms;
+		if (!gz_time_parse(value, &ms))
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be an ISO-8601 time",
+					     n);
+		gz_buf_addf(where, " AND t.%s = ?", n);
+		gz_args_i64(args, ms);
+		return 0;
+	}
+	default:
+		gz_buf_addf(where, " AND t.%s = ?", n);
+		gz_args_text(args, value);
+		return 0;
+	}
+}
+
+static bool has_search(const struct gz_entity *e)
+{
+	for (const struct gz_field *f = e->fields; f->name; f++)
+		if (f->flags & GZ_F_SEARCH)
+			return true;
+	return false;
+}
+
+static bool extra_param(const struct gz_route *rt, const char *key)
+{
+	for (const char *const *q = rt->query; q && *q; q++)
+		if (strcmp(*q, key) == 0)
+			return true;
+	return false;
+}
+
+int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
+{
+	const struct gz_entity *e = r->route->entity;
+	struct gz_buf where = GZ_BUF_INIT;
+	struct gz_args args = {0};
+	int64_t limit = 50, cursor = 0;
+	bool count = false;
+	gz_defer(&r->arena, (void (*)(void *))gz_buf_release, &where);
+	gz_buf_adds(&where, " WHERE 1=1");
+
+	/* path parameters other than {id} are filters on the field of that name */
+	for (int i = 0; i < r->nparams; i++) {
+		const struct gz_field *f = gz_entity_field(e, r->params[i].key);
+		if (f && add_filter(r, f, r->params[i].value, &where, &args, err))
+			return -1;
+	}
+	for (int i = 0; i < r->nquery; i++) {
+		const char *k = r->query[i].key, *v = r->query[i].value;
+		const struct gz_field *f;
+		if (strcmp(k, "limit") == 0) {
+			if (parse_limit(v, &limit, err))
+				return -1;
+		} else if (strcmp(k, "cursor") == 0) {
+			if (v[0] != 'c' || !gz_parse_i64(v + 1, &cursor) || cursor <= 0)
+				return gz_fail_field(err, GZ_E_VALIDATION, "cursor",
+						     "cursor is not one this server returned");
+		} else if (strcmp(k, "count") == 0) {
+			if (strcmp(v, "true") && strcmp(v, "false"))
+				return gz_fail_field(err, GZ_E_VALIDATION, "count",
+						     "count must be true or false");
+			count = strcmp(v, "true") == 0;
+		} else if (strcmp(k, "q") == 0 && has_search(e)) {
+			if (gz_utf8_len(v) > 100)
+				return gz_fail_field(err, GZ_E_VALIDATION, "q",
+						     "q must have at most 100 characters");
+			char *pat = like_pattern(&r->arena, v);
+			gz_buf_adds(&where, " AND (1=0");
+			for (f = e->fields; f->name; f++)
+				if (f->flags & GZ_F_SEARCH) {
+					gz_buf_addf(&where, " OR t.%s LIKE ? ESCAPE '\\'", f->name);
+					gz_args_text(&args, pat);
+				}
+			gz_buf_adds(&where, ")");
+		} else if (strcmp(k, "within") == 0 && e->unit_col) {
+			int64_t uid;
+			if (!gz_parse_i64(v, &uid) || uid <= 0)
+				return gz_fail_field(err, GZ_E_VALIDATION, "within",
+						     "within must be a unit id");
+			struct gz_conn *c = gz_db_reader(r->app->db);
+			struct gz_stmt *s = gz_stmt(c, "SELECT path FROM units WHERE id = ?", err);
+			char *path = NULL;
+			if (s) {
+				gz_bind_i64(s, 1, uid);
+				if (gz_step(s, err) == 1)
+					path = gz_strdup(&r->arena, gz_col_text(s, 0));
+				gz_stmt_done(s);
+			}
+			gz_db_reader_done(r->app->db, c);
+			if (!s)
+				return -1;
+			if (!path)
+				return gz_fail_field(err, GZ_E_VALIDATION, "within",
+						     "within: no unit with id %lld", (long long)uid);
+			char *end = gz_alloc(&r->arena, strlen(path) + 1);
+			gz_path_upper(path, end, strlen(path) + 1);
+			gz_buf_adds(&where, " AND su.path >= ? AND su.path < ?");
+			gz_args_text(&args, path);
+			gz_args_text(&args, end);
+		} else if ((strcmp(k, "created_from") == 0 || strcmp(k, "created_to") == 0)) {
+			int64_t ms;
+			if (!gz_time_parse(v, &ms))
+				return gz_fail_field(err, GZ_E_VALIDATION, k,
+						     "%s must be an ISO-8601 time", k);
+			gz_buf_addf(&where, " AND t.created_at %s ?", k[8] == 'f' ? ">=" : "<");
+			gz_args_i64(&args, ms);
+		} else if ((f = gz_entity_field(e, k)) && (f->flags & GZ_F_FILTER)) {
+			if (add_filter(r, f, v, &where, &args, err))
+				return -1;
+		} else if (!extra_param(r->route, k)) {
+			return gz_fail_field(err, GZ_E_UNKNOWN_FIELD, k,
+					     "unknown query parameter '%s'", k);
+		}
+	}
+	if (!e->global_read) {
+		gz_buf_adds(&where, " AND ");
+		gz_scope_sql(r->acct, e->unit_col ? "su.path" : NULL,
+			     e->org_col ? gz_sprintf(&r->arena, "t.%s", e->org_col) : NULL,
+			     e->owner_col ? gz_sprintf(&r->arena, "t.%s", e->owner_col) : NULL,
+			     &where, &args);
+	}
+
+	struct gz_buf sql = GZ_BUF_INIT;
+	gz_defer(&r->arena, (void (*)(void *))gz_buf_release, &sql);
+	gz_buf_adds(&sql, "SELECT ");
+	select_cols(e, &sql);
+	gz_buf_add(&sql, where.data, where.len);
+	if (cursor)
+		gz_buf_addf(&sql, " AND t.id %s ?", e->order_asc ? ">" : "<");
+	gz_buf_addf(&sql, " ORDER BY t.id %s LIMIT ?", e->order_asc ? "ASC" : "DESC");
+
+	struct gz_conn *c = gz_db_reader(r->app->db);
+	json_t *items = json_array();
+	int64_t last = 0, total = -1;
+	int rc = -1, n = 0;
+	struct gz_stmt *s = gz_stmt(c, sql.data, err);
+	if (s) {
+		gz_args_bind(s, &args, 1);
+		int i = args.n + 1;
+		if (cursor)
+			gz_bind_i64(s, i++, cursor);
+		gz_bind_i64(s, i, limit + 1);
+		while ((rc = gz_step(s, err)) == 1) {
+			if (n == limit) {
+				n++;
+				break;
+			}
+			json_t *o = gz_entity_row_json(e, s, r->app, false, NULL, &r->arena);
+			if (e->decorate)
+				e->decorate(c, o);
+			json_array_append_new(items, o);
+			last = gz_col_i64(s, 0);
+			n++;
+		}
+		gz_stmt_done(s);
+	}
+	if (rc >= 0 && count) {
+		struct gz_buf csql = GZ_BUF_INIT;
+		gz_buf_addf(&csql, "SELECT count(*) FROM %s t", e->table);
+		if (e->unit_col)
+			gz_buf_addf(&csql, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
+		gz_buf_add(&csql, where.data, where.len);
+		s = gz_stmt(c, csql.data, err);
+		gz_buf_release(&csql);
+		rc = -1;
+		if (s) {
+			gz_args_bind(s, &args, 1);
+			if ((rc = gz_step(s, err)) == 1)
+				total = gz_col_i64(s, 0);
+			gz_stmt_done(s);
+		}
+	}
+	gz_db_reader_done(r->app->db, c);
+	if (rc < 0) {
+		json_decref(items);
+		return -1;
+	}
+	json_t *res = json_object();
+	json_object_set_new(res, "items", items);
+	json_object_set_new(res, "next_cursor",
+			    n > limit ? json_string(gz_sprintf(&r->arena, "c%lld", (long long)last))
+				      : json_null());
+	if (total >= 0)
+		json_object_set_new(res, "total", json_integer(total));
+	return gz_reply_json(r, 200, res);
+}
+
+static void set_etag(struct gz_req *r, json_t *o)
+{
+	gz_reply_header(r, "ETag",
+			gz_sprintf(&r->arena, "\"%lld\"",
+				   (long long)json_integer_value(json_object_get(o, "version"))));
+}
+
+static int only_known_query(struct gz_req *r, struct gz_err *err)
+{
+	for (int i = 0; i < r->nquery; i++)
+		if (!extra_param(r->route, r->query[i].key))
+			return gz_fail_field(err, GZ_E_UNKNOWN_FIELD, r->query[i].key,
+					     "unknown query parameter '%s'", r->query[i].key);
+	return 0;
+}
+
+int gz_entity_get_handler(struct gz_req *r, struct gz_err *err)
+{
+	int64_t id;
+	if (only_known_query(r, err) || gz_req_id(r, "id", &id, err))
+		return -1;
+	const struct gz_entity *e = r->route->entity;
+	struct gz_conn *c = gz_db_reader(r->app->db);
+	json_t *o = gz_entity_load(e, c, r->app, r->acct, id, false, err);
+	if (o && e->decorate)
+		e->decorate(c, o);
+	gz_db_reader_done(r->app->db, c);
+	if (!o)
+		return -1;
+	set_etag(r, o);
+	return gz_reply_json(r, 200, o);
+}
+
+struct write_job {
+	struct gz_req *r;
+	struct gz_write w;
+	int64_t expected_version;
+	bool create;
+};
+
+static int write_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
+{
+	struct write_job *j = ctx;
+	j->w.conn = c;
+	int rc = j->create ? gz_entity_insert(&j->w, err)
+			   : gz_entity_update(&j->w, j->expected_version, err);
+	if (rc)
+		return -1;
+	json_t *o = gz_entity_load(j->w.ent, c, j->r->app, NULL, j->w.id, false, err);
+	if (!o)
+		return -1;
+	if (j->w.ent->decorate)
+		j->w.ent->decorate(c, o);
+	struct gz_req *r = j->r;
+	set_etag(r, o);
+	if (j->create) {
+		char *path = gz_sprintf(&r->arena, "%s/%lld", r->path, (long long)j->w.id);
+		size_t pl = strlen(path);
+		if (pl > 1 && r->path[strlen(r->path) - 1] == '/')
+			path = gz_sprintf(&r->arena, "%s%lld", r->path, (long long)j->w.id);
+		gz_reply_header(r, "Location", path);
+	}
+	return gz_reply_json(r, j->create ? 201 : 200, o);
+}
+
+static int write_handler(struct gz_req *r, bool create, struct gz_err *err)
+{
+	const struct gz_entity *e = r->route->entity;
+	struct write_job j = {.r = r, .create = create};
+	if (only_known_query(r, err))
+		return -1;
+	if (!create && gz_req_id(r, "id", &j.w.id, err))
+		return -1;
+	/* path parameters (other than id) are fixed values of their fields */
+	json_t *body = json_deep_copy(r->body);
+	for (int i = 0; i < r->nparams; i++)
+		if (strcmp(r->params[i].key, "id") && gz_entity_field(e, r->params[i].key)) {
+			if (!create) {
+				json_decref(body);
+				return gz_fail(err, GZ_E_INTERNAL, "bad route");
+			}
+			json_object_set_new(body, r->params[i].key,
+					    json_string(r->params[i].value));
+		}
+	json_t *vals;
+	int rc = gz_entity_validate(e, body, create, &vals, err);
+	json_decref(body);
+	if (rc)
+		return -1;
+	gz_defer(&r->arena, (void (*)(void *))json_decref, vals);
+	if (!create) {
+		const char *im = gz_req_header(r, "If-Match");
+		if (im) {
+			const char *p = im;
+			if (strncmp(p, "W/", 2) == 0)
+				p += 2;
+			char *v = gz_strdup(&r->arena, p);
+			size_t n = strlen(v);
+			if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+				v[n - 1] = 0;
+				v++;
+			}
+			if (!gz_parse_i64(v, &j.expected_version) || j.expected_version <= 0)
+				return gz_fail(err, GZ_E_BAD_REQUEST,
+					       "If-Match must be an ETag such as \"3\"");
+		}
+		if (json_object_size(vals) == 0)
+			return gz_fail(err, GZ_E_VALIDATION, "nothing to change");
+	}
+	if (e->prepare && e->prepare(r, vals, create, err))
+		return -1;
+	j.w = (struct gz_write){e, r->acct, NULL, r->app, vals, NULL, j.w.id, r->client,
+				&r->arena};
+	return gz_req_write(r, write_fn, &j, err);
+}
+
+int gz_entity_create_handler(struct gz_req *r, struct gz_err *err)
+{
+	return write_handler(r, true, err);
+}
+
+int gz_entity_patch_handler(struct gz_req *r, struct gz_err *err)
+{
+	return write_handler(r, false, err);
+}
