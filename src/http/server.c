@@ -407,6 +407,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
+		if (r->dispatched)
+			return MHD_NO; /* answered already (413): close rather than read on */
 		if (!r->too_large && r->raw_body.len + *upload_data_size > r->body_limit)
 			r->too_large = true;
 		if (r->too_large) {

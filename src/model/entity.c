@@ -348,6 +348,11 @@ json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_a
 	return o;
 }
 
+static void json_release(void *p)
+{
+	json_decref(p);
+}
+
 /* ---- references and scope of input ---- */
 
 static int unit_path_of(struct gz_conn *c, int64_t unit_id, char *out, size_t n,
@@ -567,7 +572,7 @@ int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err
 	w->before = gz_entity_load(e, w->conn, w->app, NULL, w->id, true, err);
 	if (!w->before)
 		return -1;
-	gz_defer(w->arena, (void (*)(void *))json_decref, w->before);
+	gz_defer(w->arena, json_release, w->before);
 	if (w->actor) {
 		/* the row as it is must be visible and writable ... */
 		struct gz_row_scope sc;

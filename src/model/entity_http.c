@@ -14,6 +14,16 @@
 json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
 			   bool unmasked, struct gz_row_scope *scope, struct gz_arena *a);
 
+static void buf_release(void *p)
+{
+	gz_buf_release(p);
+}
+
+static void json_release(void *p)
+{
+	json_decref(p);
+}
+
 static void select_cols(const struct gz_entity *e, struct gz_buf *sql)
 {
 	gz_buf_adds(sql, "t.id, t.version, t.created_at, t.updated_at");
@@ -130,17 +140,19 @@ static bool extra_param(const struct gz_route *rt, const char *key)
 int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 {
 	const struct gz_entity *e = r->route->entity;
-	struct gz_buf where = GZ_BUF_INIT;
+	/* the buffers live in the arena: released with the request, on every path */
+	struct gz_buf *wb = gz_zalloc(&r->arena, sizeof(*wb)), *sb = gz_zalloc(&r->arena, sizeof(*sb));
+	gz_defer(&r->arena, buf_release, wb);
+	gz_defer(&r->arena, buf_release, sb);
 	struct gz_args args = {0};
 	int64_t limit = 50, cursor = 0;
 	bool count = false;
-	gz_defer(&r->arena, (void (*)(void *))gz_buf_release, &where);
-	gz_buf_adds(&where, " WHERE 1=1");
+	gz_buf_adds(wb, " WHERE 1=1");
 
 	/* path parameters other than {id} are filters on the field of that name */
 	for (int i = 0; i < r->nparams; i++) {
 		const struct gz_field *f = gz_entity_field(e, r->params[i].key);
-		if (f && add_filter(r, f, r->params[i].value, &where, &args, err))
+		if (f && add_filter(r, f, r->params[i].value, wb, &args, err))
 			return -1;
 	}
 	for (int i = 0; i < r->nquery; i++) {
@@ -163,13 +175,13 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 				return gz_fail_field(err, GZ_E_VALIDATION, "q",
 						     "q must have at most 100 characters");
 			char *pat = like_pattern(&r->arena, v);
-			gz_buf_adds(&where, " AND (1=0");
+			gz_buf_adds(wb, " AND (1=0");
 			for (f = e->fields; f->name; f++)
 				if (f->flags & GZ_F_SEARCH) {
-					gz_buf_addf(&where, " OR t.%s LIKE ? ESCAPE '\\'", f->name);
+					gz_buf_addf(wb, " OR t.%s LIKE ? ESCAPE '\\'", f->name);
 					gz_args_text(&args, pat);
 				}
-			gz_buf_adds(&where, ")");
+			gz_buf_adds(wb, ")");
 		} else if (strcmp(k, "within") == 0 && e->unit_col) {
 			int64_t uid;
 			if (!gz_parse_i64(v, &uid) || uid <= 0)
@@ -192,7 +204,7 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 						     "within: no unit with id %lld", (long long)uid);
 			char *end = gz_alloc(&r->arena, strlen(path) + 1);
 			gz_path_upper(path, end, strlen(path) + 1);
-			gz_buf_adds(&where, " AND su.path >= ? AND su.path < ?");
+			gz_buf_adds(wb, " AND su.path >= ? AND su.path < ?");
 			gz_args_text(&args, path);
 			gz_args_text(&args, end);
 		} else if ((strcmp(k, "created_from") == 0 || strcmp(k, "created_to") == 0)) {
@@ -200,10 +212,10 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 			if (!gz_time_parse(v, &ms))
 				return gz_fail_field(err, GZ_E_VALIDATION, k,
 						     "%s must be an ISO-8601 time", k);
-			gz_buf_addf(&where, " AND t.created_at %s ?", k[8] == 'f' ? ">=" : "<");
+			gz_buf_addf(wb, " AND t.created_at %s ?", k[8] == 'f' ? ">=" : "<");
 			gz_args_i64(&args, ms);
 		} else if ((f = gz_entity_field(e, k)) && (f->flags & GZ_F_FILTER)) {
-			if (add_filter(r, f, v, &where, &args, err))
+			if (add_filter(r, f, v, wb, &args, err))
 				return -1;
 		} else if (!extra_param(r->route, k)) {
 			return gz_fail_field(err, GZ_E_UNKNOWN_FIELD, k,
@@ -211,27 +223,25 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 		}
 	}
 	if (!e->global_read) {
-		gz_buf_adds(&where, " AND ");
+		gz_buf_adds(wb, " AND ");
 		gz_scope_sql(r->acct, e->unit_col ? "su.path" : NULL,
 			     e->org_col ? gz_sprintf(&r->arena, "t.%s", e->org_col) : NULL,
 			     e->owner_col ? gz_sprintf(&r->arena, "t.%s", e->owner_col) : NULL,
-			     &where, &args);
+			     wb, &args);
 	}
 
-	struct gz_buf sql = GZ_BUF_INIT;
-	gz_defer(&r->arena, (void (*)(void *))gz_buf_release, &sql);
-	gz_buf_adds(&sql, "SELECT ");
-	select_cols(e, &sql);
-	gz_buf_add(&sql, where.data, where.len);
+	gz_buf_adds(sb, "SELECT ");
+	select_cols(e, sb);
+	gz_buf_add(sb, wb->data, wb->len);
 	if (cursor)
-		gz_buf_addf(&sql, " AND t.id %s ?", e->order_asc ? ">" : "<");
-	gz_buf_addf(&sql, " ORDER BY t.id %s LIMIT ?", e->order_asc ? "ASC" : "DESC");
+		gz_buf_addf(sb, " AND t.id %s ?", e->order_asc ? ">" : "<");
+	gz_buf_addf(sb, " ORDER BY t.id %s LIMIT ?", e->order_asc ? "ASC" : "DESC");
 
 	struct gz_conn *c = gz_db_reader(r->app->db);
 	json_t *items = json_array();
 	int64_t last = 0, total = -1;
 	int rc = -1, n = 0;
-	struct gz_stmt *s = gz_stmt(c, sql.data, err);
+	struct gz_stmt *s = gz_stmt(c, sb->data, err);
 	if (s) {
 		gz_args_bind(s, &args, 1);
 		int i = args.n + 1;
@@ -257,7 +267,7 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 		gz_buf_addf(&csql, "SELECT count(*) FROM %s t", e->table);
 		if (e->unit_col)
 			gz_buf_addf(&csql, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
-		gz_buf_add(&csql, where.data, where.len);
+		gz_buf_add(&csql, wb->data, wb->len);
 		s = gz_stmt(c, csql.data, err);
 		gz_buf_release(&csql);
 		rc = -1;
@@ -372,7 +382,7 @@ static int write_handler(struct gz_req *r, bool create, struct gz_err *err)
 	json_decref(body);
 	if (rc)
 		return -1;
-	gz_defer(&r->arena, (void (*)(void *))json_decref, vals);
+	gz_defer(&r->arena, json_release, vals);
 	if (!create) {
 		const char *im = gz_req_header(r, "If-Match");
 		if (im) {

@@ -124,16 +124,18 @@ static int tree_handler(struct gz_req *r, struct gz_err *err)
 		snprintf(key, sizeof(key), "%lld", (long long)id);
 		json_object_set_new(root, "children", json_array());
 		json_object_set(byid, key, root);
+		/* rows in sibling order; a node is linked to its parent after all are read,
+		 * so the order of each children list is the order of the rows */
 		struct gz_stmt *s = gz_stmt(c,
 					    "SELECT id, parent_id, kind, name, code, path, sort "
-					    "FROM units WHERE path > ? AND path < ? ORDER BY path "
-					    "LIMIT 20001",
+					    "FROM units WHERE path > ? AND path < ? "
+					    "ORDER BY sort, id LIMIT 20001",
 					    err);
-		int n = 0;
+		json_t *order = json_array();
 		if (s) {
 			gz_bind_text(s, 1, path);
 			gz_bind_text(s, 2, end);
-			while ((rc = gz_step(s, err)) == 1 && ++n <= 20000) {
+			while ((rc = gz_step(s, err)) == 1 && json_array_size(order) < 20000) {
 				json_t *node = json_pack(
 					"{s:I,s:I,s:s,s:s,s:s,s:I,s:[]}", "id",
 					(json_int_t)gz_col_i64(s, 0), "parent_id",
@@ -143,19 +145,27 @@ static int tree_handler(struct gz_req *r, struct gz_err *err)
 				json_object_set_new(node, "code",
 						    gz_col_null(s, 4) ? json_null()
 								      : json_string(gz_col_text(s, 4)));
-				snprintf(key, sizeof(key), "%lld", (long long)gz_col_i64(s, 1));
-				json_t *parent = json_object_get(byid, key);
-				if (parent)
-					json_array_append(json_object_get(parent, "children"), node);
 				snprintf(key, sizeof(key), "%lld", (long long)gz_col_i64(s, 0));
-				json_object_set_new(byid, key, node);
+				json_object_set(byid, key, node);
+				json_array_append_new(order, node);
 			}
 			gz_stmt_done(s);
-			if (rc == 1)
+			if (rc >= 0)
 				rc = 0;
 		} else {
 			rc = -1;
 		}
+		size_t i;
+		json_t *node;
+		json_array_foreach(order, i, node)
+		{
+			snprintf(key, sizeof(key), "%lld",
+				 (long long)json_integer_value(json_object_get(node, "parent_id")));
+			json_t *parent = json_object_get(byid, key);
+			if (parent)
+				json_array_append(json_object_get(parent, "children"), node);
+		}
+		json_decref(order);
 		json_decref(byid);
 		if (rc == 0)
 			gz_reply_json(r, 200, root);
