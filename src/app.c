@@ -13,8 +13,8 @@
 
 /* Every module of gongzhi, in the order their routes are matched. */
 const struct gz_module *const gz_modules[] = {
-	&gz_ops_module,   &gz_auth_module,  &gz_users_module,    &gz_api_keys_module,
-	&gz_units_module, &gz_orgs_module,  &gz_dicts_module,    &gz_calendar_module,
+    &gz_ops_module,   &gz_auth_module, &gz_users_module, &gz_api_keys_module,
+    &gz_units_module, &gz_orgs_module, &gz_dicts_module, &gz_calendar_module,
 };
 const size_t gz_nmodules = sizeof(gz_modules) / sizeof(gz_modules[0]);
 
@@ -39,22 +39,21 @@ int gz_app_open(struct gz_app *app, bool create, struct gz_err *err)
 	enum gz_log_level lvl;
 	if (gz_log_parse_level(app->cfg.log_level, &lvl))
 		return gz_fail_field(err, GZ_E_VALIDATION, "log_level",
-				     "log_level must be debug, info, warn or error");
+		                     "log_level must be debug, info, warn or error");
 	gz_log_set_level(lvl);
 	if (gz_crypto_set_pwhash_cost(app->cfg.password_hash))
 		return gz_fail_field(err, GZ_E_VALIDATION, "password_hash",
-				     "password_hash must be interactive, moderate or min");
-	struct gz_auth_limits lim = {app->cfg.session_idle_seconds * 1000,
-				     app->cfg.lockout_failures,
-				     app->cfg.lockout_window_seconds * 1000,
-				     app->cfg.lockout_seconds * 1000};
+		                     "password_hash must be interactive, moderate or min");
+	struct gz_auth_limits lim = {
+	    app->cfg.session_idle_seconds * 1000, app->cfg.lockout_failures,
+	    app->cfg.lockout_window_seconds * 1000, app->cfg.lockout_seconds * 1000};
 	gz_auth_configure(&lim);
 	for (size_t i = 0; i < app->nmodules; i++)
 		if (gz_perms_register(app->modules[i]->perms, err))
 			return -1;
 	if (mkdir_p(app->cfg.data_dir))
 		return gz_fail(err, GZ_E_INTERNAL, "cannot create the data directory %s",
-			       app->cfg.data_dir);
+		               app->cfg.data_dir);
 	char keyfile[4096];
 	if (*app->cfg.secret_key_file)
 		snprintf(keyfile, sizeof(keyfile), "%s", app->cfg.secret_key_file);
@@ -102,7 +101,7 @@ int gz_app_serve(struct gz_app *app)
 		return 1;
 	}
 	gz_info("serving on http://%s (database %s, %lld threads)", app->cfg.listen, app->cfg.db,
-		(long long)app->cfg.threads);
+	        (long long)app->cfg.threads);
 	int sig = 0;
 	sigwait(&set, &sig);
 	gz_info("signal %d: finishing in-flight requests", sig);

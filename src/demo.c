@@ -16,12 +16,13 @@ static int base_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	int64_t now = gz_now_ms();
 	for (size_t i = 0; i < gz_seed_dicts_count; i++) {
 		const struct gz_seed_dict *d = &gz_seed_dicts[i];
-		if (gz_exec_args(c, err,
-				 "INSERT INTO dict_entries (type, code, name, name_en, parent_code, "
-				 "sort, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-				 "ON CONFLICT (type, code) DO NOTHING",
-				 "tttttiii", d->type, d->code, d->name, d->name_en, d->parent_code,
-				 (int64_t)d->sort, now, now))
+		if (gz_exec_args(
+		        c, err,
+		        "INSERT INTO dict_entries (type, code, name, name_en, parent_code, "
+		        "sort, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+		        "ON CONFLICT (type, code) DO NOTHING",
+		        "tttttiii", d->type, d->code, d->name, d->name_en, d->parent_code,
+		        (int64_t)d->sort, now, now))
 			return -1;
 	}
 	for (size_t i = 0; i < gz_seed_calendar_count; i++) {
@@ -30,9 +31,9 @@ static int base_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 		if (!gz_date_parse(d->date, &day))
 			return gz_fail(err, GZ_E_INTERNAL, "bad seed date %s", d->date);
 		if (gz_exec_args(c, err,
-				 "INSERT INTO calendar_days (day, kind, note) VALUES (?, ?, ?) "
-				 "ON CONFLICT (day) DO NOTHING",
-				 "itt", day, d->kind, d->note))
+		                 "INSERT INTO calendar_days (day, kind, note) VALUES (?, ?, ?) "
+		                 "ON CONFLICT (day) DO NOTHING",
+		                 "itt", day, d->kind, d->note))
 			return -1;
 	}
 	struct gz_audit a = {NULL, "seed", "dictionaries", 0, "{\"source\":\"built-in\"}", "cli"};
@@ -81,12 +82,12 @@ int gz_seed_demo(struct gz_app *app, struct gz_err *err)
 		return gz_fail(err, GZ_E_INTERNAL, "too many demo units");
 	for (size_t i = 0; i < gz_demo_units_count; i++) {
 		const struct gz_seed_unit *u = &gz_demo_units[i];
-		json_t *o = json_pack("{s:s,s:s,s:i}", "kind", u->kind, "name", u->name, "sort",
-				      (int)i);
+		json_t *o =
+		    json_pack("{s:s,s:s,s:i}", "kind", u->kind, "name", u->name, "sort", (int)i);
 		set_opt_str(o, "code", u->code);
 		if (u->parent_key)
 			json_object_set_new(o, "parent_id",
-					    json_integer(unit_id_of(app, ids, u->parent_key)));
+			                    json_integer(unit_id_of(app, ids, u->parent_key)));
 		if (u->lat != 0 || u->lng != 0) {
 			json_object_set_new(o, "lat", json_real(u->lat));
 			json_object_set_new(o, "lng", json_real(u->lng));
@@ -115,14 +116,15 @@ int gz_seed_demo(struct gz_app *app, struct gz_err *err)
 	printf("Demo accounts (username / password / role / unit):\n");
 	for (size_t i = 0; i < gz_demo_users_count; i++) {
 		const struct gz_seed_user *u = &gz_demo_users[i];
-		json_t *o = json_pack("{s:s,s:s,s:s,s:[s]}", "username", u->username,
-				      "display_name", u->display_name, "password", u->password,
-				      "roles", u->role);
+		json_t *o =
+		    json_pack("{s:s,s:s,s:s,s:[s]}", "username", u->username, "display_name",
+		              u->display_name, "password", u->password, "roles", u->role);
 		int64_t uid = unit_id_of(app, ids, u->unit_key);
 		if (uid)
 			json_object_set_new(o, "unit_id", json_integer(uid));
 		if (u->org_name) {
-			int64_t oid = find_id(app, "SELECT id FROM orgs WHERE name = ?", u->org_name);
+			int64_t oid =
+			    find_id(app, "SELECT id FROM orgs WHERE name = ?", u->org_name);
 			json_object_set_new(o, "org_id", json_integer(oid));
 		}
 		int rc = gz_entity_create_json(app, &gz_user_entity, NULL, o, NULL, err);

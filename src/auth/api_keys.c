@@ -33,7 +33,7 @@ static int key_before_patch(struct gz_write *w, struct gz_err *err)
 		return 0;
 	if (json_integer_value(json_object_get(w->in, "revoked")) == 0)
 		return gz_fail_field(err, GZ_E_CONFLICT, "revoked",
-				     "a revoked key stays revoked: create a new one");
+		                     "a revoked key stays revoked: create a new one");
 	return 0;
 }
 
@@ -48,23 +48,23 @@ static int key_after_write(struct gz_write *w, struct gz_err *err)
 extern const struct gz_entity gz_api_key_entity;
 
 static const struct gz_field key_fields[] = {
-	{"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 64},
-	{"prefix", GZ_T_TEXT, GZ_F_READONLY},
-	{"user_id", GZ_T_INT, GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 0, NULL, NULL, &gz_user_entity},
-	{"revoked", GZ_T_BOOL, GZ_F_FILTER},
-	{NULL},
+    {"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 64},
+    {"prefix", GZ_T_TEXT, GZ_F_READONLY},
+    {"user_id", GZ_T_INT, GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 0, NULL, NULL, &gz_user_entity},
+    {"revoked", GZ_T_BOOL, GZ_F_FILTER},
+    {NULL},
 };
 
 const struct gz_entity gz_api_key_entity = {
-	.name = "api_key",
-	.table = "api_keys",
-	.fields = key_fields,
-	.perm_read = "api_keys.manage",
-	.perm_write = "api_keys.manage",
-	.owner_col = "user_id",
-	.prepare = key_prepare,
-	.before_patch = key_before_patch,
-	.after_write = key_after_write,
+    .name = "api_key",
+    .table = "api_keys",
+    .fields = key_fields,
+    .perm_read = "api_keys.manage",
+    .perm_write = "api_keys.manage",
+    .owner_col = "user_id",
+    .prepare = key_prepare,
+    .before_patch = key_before_patch,
+    .after_write = key_after_write,
 };
 
 static int create_key(struct gz_req *r, struct gz_err *err)
@@ -77,20 +77,20 @@ static int create_key(struct gz_req *r, struct gz_err *err)
 }
 
 static const struct gz_route routes[] = {
-	{GZ_GET, "/api/v1/api-keys", gz_entity_list_handler, "api_keys.manage", 0,
-	 &gz_api_key_entity, "List API keys (never the keys themselves)"},
-	{GZ_POST, "/api/v1/api-keys", create_key, "api_keys.manage", GZ_R_JSON,
-	 &gz_api_key_entity, "Create an API key: the key is shown once"},
-	{GZ_GET, "/api/v1/api-keys/{id}", gz_entity_get_handler, "api_keys.manage", 0,
-	 &gz_api_key_entity, "Get an API key's record"},
-	{GZ_PATCH, "/api/v1/api-keys/{id}", gz_entity_patch_handler, "api_keys.manage", GZ_R_JSON,
-	 &gz_api_key_entity, "Rename or revoke an API key"},
-	{0, NULL},
+    {GZ_GET, "/api/v1/api-keys", gz_entity_list_handler, "api_keys.manage", 0, &gz_api_key_entity,
+     "List API keys (never the keys themselves)"},
+    {GZ_POST, "/api/v1/api-keys", create_key, "api_keys.manage", GZ_R_JSON, &gz_api_key_entity,
+     "Create an API key: the key is shown once"},
+    {GZ_GET, "/api/v1/api-keys/{id}", gz_entity_get_handler, "api_keys.manage", 0,
+     &gz_api_key_entity, "Get an API key's record"},
+    {GZ_PATCH, "/api/v1/api-keys/{id}", gz_entity_patch_handler, "api_keys.manage", GZ_R_JSON,
+     &gz_api_key_entity, "Rename or revoke an API key"},
+    {0, NULL},
 };
 
 static const struct gz_perm perms[] = {
-	{"api_keys.manage", GZ_RB(ADMIN), "create and revoke API keys"},
-	{NULL},
+    {"api_keys.manage", GZ_RB(ADMIN), "create and revoke API keys"},
+    {NULL},
 };
 
 static const struct gz_entity *const entities[] = {&gz_api_key_entity, NULL};

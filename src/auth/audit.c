@@ -13,12 +13,12 @@
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
 static void entry_hash(int64_t id, int64_t at, int64_t actor_id, const char *actor,
-		       const char *action, const char *otype, int64_t oid, const char *summary,
-		       const char *client, const char *prev, char out[GZ_SHA256_HEX])
+                       const char *action, const char *otype, int64_t oid, const char *summary,
+                       const char *client, const char *prev, char out[GZ_SHA256_HEX])
 {
 	struct gz_buf b = GZ_BUF_INIT;
 	gz_buf_addf(&b, "%s\n%lld\n%lld\n%lld\n", prev, (long long)id, (long long)at,
-		    (long long)actor_id);
+	            (long long)actor_id);
 	gz_buf_adds(&b, actor);
 	gz_buf_addc(&b, '\n');
 	gz_buf_adds(&b, action);
@@ -36,8 +36,8 @@ int gz_audit_append(struct gz_conn *c, const struct gz_audit *e, struct gz_err *
 {
 	char prev[GZ_SHA256_HEX] = GENESIS;
 	int64_t last_id = 0;
-	struct gz_stmt *s = gz_stmt(c, "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1",
-				    err);
+	struct gz_stmt *s =
+	    gz_stmt(c, "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1", err);
 	if (!s)
 		return -1;
 	int rc = gz_step(s, err);
@@ -54,12 +54,12 @@ int gz_audit_append(struct gz_conn *c, const struct gz_audit *e, struct gz_err *
 	const char *summary = e->summary ? e->summary : "{}";
 	char hash[GZ_SHA256_HEX];
 	entry_hash(id, at, actor_id, actor, e->action, e->object_type, e->object_id, summary,
-		   e->client, prev, hash);
+	           e->client, prev, hash);
 	s = gz_stmt(c,
-		    "INSERT INTO audit_log (id, at, actor_id, actor, action, object_type, "
-		    "object_id, summary, client, prev_hash, hash) "
-		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		    err);
+	            "INSERT INTO audit_log (id, at, actor_id, actor, action, object_type, "
+	            "object_id, summary, client, prev_hash, hash) "
+	            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	            err);
 	if (!s)
 		return -1;
 	gz_bind_i64(s, 1, id);
@@ -84,10 +84,10 @@ int gz_audit_verify(struct gz_db *db, int64_t *checked, int64_t *bad_id, struct 
 {
 	struct gz_conn *c = gz_db_reader(db);
 	struct gz_stmt *s = gz_stmt(c,
-				    "SELECT id, at, coalesce(actor_id, 0), actor, action, "
-				    "object_type, coalesce(object_id, 0), summary, client, "
-				    "prev_hash, hash FROM audit_log ORDER BY id",
-				    err);
+	                            "SELECT id, at, coalesce(actor_id, 0), actor, action, "
+	                            "object_type, coalesce(object_id, 0), summary, client, "
+	                            "prev_hash, hash FROM audit_log ORDER BY id",
+	                            err);
 	*checked = 0;
 	*bad_id = 0;
 	if (!s) {
@@ -101,8 +101,9 @@ int gz_audit_verify(struct gz_db *db, int64_t *checked, int64_t *bad_id, struct 
 		int64_t id = gz_col_i64(s, 0);
 		char h[GZ_SHA256_HEX];
 		entry_hash(id, gz_col_i64(s, 1), gz_col_i64(s, 2), gz_col_text(s, 3),
-			   gz_col_text(s, 4), gz_col_text(s, 5), gz_col_i64(s, 6),
-			   gz_col_text(s, 7), gz_col_null(s, 8) ? NULL : gz_col_text(s, 8), prev, h);
+		           gz_col_text(s, 4), gz_col_text(s, 5), gz_col_i64(s, 6),
+		           gz_col_text(s, 7), gz_col_null(s, 8) ? NULL : gz_col_text(s, 8), prev,
+		           h);
 		(*checked)++;
 		/* ids are consecutive: a gap means a removed entry */
 		if ((expect_id && id != expect_id) || strcmp(gz_col_text(s, 9), prev) != 0 ||

@@ -15,21 +15,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define GZ_ROLES(X)                                                                       \
-	X(ADMIN, "admin", "区级管理员")                                                      \
-	X(SUBDISTRICT, "subdistrict_staff", "街道工作人员")                                  \
-	X(COMMUNITY, "community_staff", "社区工作人员")                                      \
-	X(GRID, "grid_worker", "网格员")                                                     \
-	X(PARTNER, "partner", "合伙人")                                                      \
-	X(PROPERTY, "property", "物业")                                                      \
-	X(MEDIATOR, "mediator", "调解员")                                                    \
+#define GZ_ROLES(X)                                                                                \
+	X(ADMIN, "admin", "区级管理员")                                                            \
+	X(SUBDISTRICT, "subdistrict_staff", "街道工作人员")                                        \
+	X(COMMUNITY, "community_staff", "社区工作人员")                                            \
+	X(GRID, "grid_worker", "网格员")                                                           \
+	X(PARTNER, "partner", "合伙人")                                                            \
+	X(PROPERTY, "property", "物业")                                                            \
+	X(MEDIATOR, "mediator", "调解员")                                                          \
 	X(RESIDENT, "resident", "居民")
 
 enum gz_role {
 #define GZ_X(n, s, zh) GZ_ROLE_##n,
 	GZ_ROLES(GZ_X)
 #undef GZ_X
-	GZ_ROLE_COUNT
+	    GZ_ROLE_COUNT
 };
 #define GZ_RB(n) (1u << GZ_ROLE_##n)
 #define GZ_ROLES_ALL ((1u << GZ_ROLE_COUNT) - 1)
@@ -44,11 +44,11 @@ struct gz_account {
 	char username[64];
 	char display_name[128];
 	unsigned roles;
-	int64_t unit_id; /* 0 when none */
+	int64_t unit_id;         /* 0 when none */
 	char unit_path[192];     /* materialised path of the unit, "" when none */
 	char unit_path_end[192]; /* gz_path_upper(unit_path): end of the subtree range */
-	int64_t org_id; /* 0 when none */
-	int64_t api_key_id; /* 0 unless authenticated by an API key */
+	int64_t org_id;          /* 0 when none */
+	int64_t api_key_id;      /* 0 unless authenticated by an API key */
 	char csrf[64];
 };
 
@@ -73,13 +73,13 @@ struct gz_row_scope {
  * 0: allowed.  -1: err is forbidden (403), or not_found (404) when hide is set and the
  * account holds the permission but the row is outside its scope. */
 int gz_scope_check(const struct gz_account *a, const char *perm, const struct gz_row_scope *row,
-		   bool hide, struct gz_err *err);
+                   bool hide, struct gz_err *err);
 /* Appends to sql a condition (in parentheses) that holds exactly for the rows
  * gz_scope_check() would allow, given SQL expressions for the row's unit path, org id
  * and owner id (NULL when the entity has none); values go to args. */
 struct gz_args;
 void gz_scope_sql(const struct gz_account *a, const char *unit_path_expr, const char *org_expr,
-		  const char *owner_expr, struct gz_buf *sql, struct gz_args *args);
+                  const char *owner_expr, struct gz_buf *sql, struct gz_args *args);
 /* The exclusive upper bound of a path prefix range: "/1/5/" -> "/1/50". */
 void gz_path_upper(const char *path, char *out, size_t n);
 
@@ -114,7 +114,7 @@ void gz_auth_shutdown(void);
 int gz_account_load(struct gz_conn *c, int64_t user_id, struct gz_account *a, struct gz_err *err);
 /* Hashes and stores a new password after the policy check (CLI and endpoints). */
 int gz_user_set_password(struct gz_db *db, const struct gz_account *actor, int64_t user_id,
-			 const char *password, const char *client, struct gz_err *err);
+                         const char *password, const char *client, struct gz_err *err);
 
 extern const struct gz_module gz_auth_module;
 extern const struct gz_module gz_users_module;

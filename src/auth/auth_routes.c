@@ -23,7 +23,7 @@ static void make_dummy(void)
 }
 
 static int body_string(json_t *body, const char *name, int64_t maxlen, const char **out,
-		       struct gz_err *err)
+                       struct gz_err *err)
 {
 	json_t *v = json_object_get(body, name);
 	if (!v)
@@ -47,7 +47,7 @@ static int only_fields(json_t *body, const char *const *names, struct gz_err *er
 			ok |= strcmp(*n, key) == 0;
 		if (!ok)
 			return gz_fail_field(err, GZ_E_UNKNOWN_FIELD, key, "unknown field '%s'",
-					     key);
+			                     key);
 	}
 	return 0;
 }
@@ -61,8 +61,7 @@ struct login {
 	bool locked;
 };
 
-static int audit_login(struct gz_conn *c, struct login *l, const char *action,
-		       struct gz_err *err)
+static int audit_login(struct gz_conn *c, struct login *l, const char *action, struct gz_err *err)
 {
 	struct gz_account who = {.id = l->user_id};
 	snprintf(who.username, sizeof(who.username), "%s", l->username);
@@ -81,32 +80,32 @@ static int login_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	int64_t now = gz_now_ms();
 	if (l->ok) {
 		if (gz_exec_args(c, err, "DELETE FROM login_attempts WHERE username = ?", "t",
-				 l->username) ||
+		                 l->username) ||
 		    gz_session_create(c, l->user_id, l->client, l->token, l->csrf, err))
 			return -1;
 		return audit_login(c, l, "login", err);
 	}
 	/* a failure: count it in the window, lock at the limit */
 	if (gz_exec_args(c, err,
-			 "INSERT INTO login_attempts (username, failures, window_start, "
-			 "locked_until) VALUES (?, 1, ?, 0) ON CONFLICT (username) DO UPDATE SET "
-			 "failures = CASE WHEN window_start < ? THEN 1 ELSE failures + 1 END, "
-			 "window_start = CASE WHEN window_start < ? THEN excluded.window_start "
-			 "ELSE window_start END",
-			 "tiii", l->username, now, now - gz_auth_limits.lockout_window_ms,
-			 now - gz_auth_limits.lockout_window_ms))
+	                 "INSERT INTO login_attempts (username, failures, window_start, "
+	                 "locked_until) VALUES (?, 1, ?, 0) ON CONFLICT (username) DO UPDATE SET "
+	                 "failures = CASE WHEN window_start < ? THEN 1 ELSE failures + 1 END, "
+	                 "window_start = CASE WHEN window_start < ? THEN excluded.window_start "
+	                 "ELSE window_start END",
+	                 "tiii", l->username, now, now - gz_auth_limits.lockout_window_ms,
+	                 now - gz_auth_limits.lockout_window_ms))
 		return -1;
 	int64_t failures = 0;
 	if (gz_query_i64(c, err, &failures,
-			 "SELECT failures FROM login_attempts WHERE username = ?", "t",
-			 l->username) < 0)
+	                 "SELECT failures FROM login_attempts WHERE username = ?", "t",
+	                 l->username) < 0)
 		return -1;
 	if (failures >= gz_auth_limits.lockout_failures) {
 		l->locked = true;
 		if (gz_exec_args(c, err,
-				 "UPDATE login_attempts SET locked_until = ?, failures = 0 "
-				 "WHERE username = ?",
-				 "it", now + gz_auth_limits.lockout_ms, l->username))
+		                 "UPDATE login_attempts SET locked_until = ?, failures = 0 "
+		                 "WHERE username = ?",
+		                 "it", now + gz_auth_limits.lockout_ms, l->username))
 			return -1;
 	}
 	return audit_login(c, l, l->locked ? "login_locked" : "login_failed", err);
@@ -119,21 +118,22 @@ static json_t *account_json(struct gz_app *app, const struct gz_account *a)
 		if (a->roles & (1u << i))
 			json_array_append_new(roles, json_string(gz_role_names[i]));
 	json_t *o = json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)a->id, "username",
-			      a->username, "display_name", a->display_name, "roles", roles,
-			      "permissions", gz_account_perms_json(a));
+	                      a->username, "display_name", a->display_name, "roles", roles,
+	                      "permissions", gz_account_perms_json(a));
 	json_object_set_new(o, "unit_id", a->unit_id ? json_integer(a->unit_id) : json_null());
 	json_object_set_new(o, "org_id", a->org_id ? json_integer(a->org_id) : json_null());
 	json_t *unit = json_null();
 	if (a->unit_id) {
 		struct gz_conn *c = gz_db_reader(app->db);
 		struct gz_err e;
-		struct gz_stmt *s = gz_stmt(c, "SELECT name, kind, path FROM units WHERE id = ?", &e);
+		struct gz_stmt *s =
+		    gz_stmt(c, "SELECT name, kind, path FROM units WHERE id = ?", &e);
 		if (s) {
 			gz_bind_i64(s, 1, a->unit_id);
 			if (gz_step(s, &e) == 1)
 				unit = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)a->unit_id,
-						 "name", gz_col_text(s, 0), "kind",
-						 gz_col_text(s, 1), "path", gz_col_text(s, 2));
+				                 "name", gz_col_text(s, 0), "kind",
+				                 gz_col_text(s, 1), "path", gz_col_text(s, 2));
 			gz_stmt_done(s);
 		}
 		gz_db_reader_done(app->db, c);
@@ -158,12 +158,13 @@ static int login_handler(struct gz_req *r, struct gz_err *err)
 	int64_t locked_until = 0, user_id = 0, disabled = 0;
 	char hash[GZ_PWHASH_MAX] = "";
 	int rc = gz_query_i64(c, err, &locked_until,
-			      "SELECT locked_until FROM login_attempts WHERE username = ?", "t",
-			      username);
+	                      "SELECT locked_until FROM login_attempts WHERE username = ?", "t",
+	                      username);
 	struct gz_stmt *s = rc < 0 ? NULL
-				   : gz_stmt(c, "SELECT id, password_hash, disabled FROM users "
-						"WHERE username = ?",
-					     err);
+	                           : gz_stmt(c,
+	                                     "SELECT id, password_hash, disabled FROM users "
+	                                     "WHERE username = ?",
+	                                     err);
 	if (s) {
 		gz_bind_text(s, 1, username);
 		if ((rc = gz_step(s, err)) == 1) {
@@ -178,9 +179,9 @@ static int login_handler(struct gz_req *r, struct gz_err *err)
 		return -1;
 	if (locked_until > now)
 		return gz_fail(err, GZ_E_LOCKED,
-			       "too many failed logins: the account is locked for %lld more "
-			       "minutes",
-			       (long long)((locked_until - now + 59999) / 60000));
+		               "too many failed logins: the account is locked for %lld more "
+		               "minutes",
+		               (long long)((locked_until - now + 59999) / 60000));
 
 	bool ok = gz_password_verify(user_id ? hash : dummy_hash, password) && user_id;
 	struct login l = {.username = username, .client = r->client, .user_id = user_id, .ok = ok};
@@ -190,8 +191,8 @@ static int login_handler(struct gz_req *r, struct gz_err *err)
 		return -1;
 	if (l.locked)
 		return gz_fail(err, GZ_E_LOCKED,
-			       "too many failed logins: the account is locked for %lld minutes",
-			       (long long)(gz_auth_limits.lockout_ms / 60000));
+		               "too many failed logins: the account is locked for %lld minutes",
+		               (long long)(gz_auth_limits.lockout_ms / 60000));
 	if (!ok)
 		return gz_fail(err, GZ_E_UNAUTHENTICATED, "wrong username or password");
 
@@ -203,12 +204,12 @@ static int login_handler(struct gz_req *r, struct gz_err *err)
 		return rc < 0 ? -1 : gz_fail(err, GZ_E_UNAUTHENTICATED, "account unavailable");
 	char cookie[256];
 	snprintf(cookie, sizeof(cookie), "gz_session=%s; Path=/; HttpOnly; SameSite=Strict",
-		 l.token);
+	         l.token);
 	gz_reply_header(r, "Set-Cookie", gz_strdup(&r->arena, cookie));
 	gz_reply_header(r, "Cache-Control", "no-store");
 	return gz_reply_json(r, 200,
-			     json_pack("{s:o,s:s,s:s}", "user", account_json(app, &a), "token",
-				       l.token, "csrf_token", l.csrf));
+	                     json_pack("{s:o,s:s,s:s}", "user", account_json(app, &a), "token",
+	                               l.token, "csrf_token", l.csrf));
 }
 
 struct logout {
@@ -234,7 +235,7 @@ static int logout_handler(struct gz_req *r, struct gz_err *err)
 	if (gz_db_write(r->app->db, logout_fn, &l, err))
 		return -1;
 	gz_reply_header(r, "Set-Cookie",
-			"gz_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+	                "gz_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
 	return gz_reply_empty(r, 204);
 }
 
@@ -256,9 +257,9 @@ static int password_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 {
 	struct pwchange *p = ctx;
 	if (gz_exec_args(c, err,
-			 "UPDATE users SET password_hash = ?, password_changed_at = ?, "
-			 "updated_at = ?, version = version + 1 WHERE id = ?",
-			 "tiii", p->hash, gz_now_ms(), gz_now_ms(), p->user_id))
+	                 "UPDATE users SET password_hash = ?, password_changed_at = ?, "
+	                 "updated_at = ?, version = version + 1 WHERE id = ?",
+	                 "tiii", p->hash, gz_now_ms(), gz_now_ms(), p->user_id))
 		return -1;
 	if (gz_changes(c) == 0)
 		return gz_fail(err, GZ_E_NOT_FOUND, "no such user");
@@ -270,7 +271,7 @@ static int password_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 }
 
 int gz_user_set_password(struct gz_db *db, const struct gz_account *actor, int64_t user_id,
-			 const char *password, const char *client, struct gz_err *err)
+                         const char *password, const char *client, struct gz_err *err)
 {
 	if (gz_password_check(password, "password", err))
 		return -1;
@@ -305,10 +306,10 @@ static int password_handler(struct gz_req *r, struct gz_err *err)
 		return -1;
 	if (!*hash || !gz_password_verify(hash, old_pw))
 		return gz_fail_field(err, GZ_E_VALIDATION, "old_password",
-				     "the current password is wrong");
+		                     "the current password is wrong");
 	if (strcmp(old_pw, new_pw) == 0)
 		return gz_fail_field(err, GZ_E_VALIDATION, "new_password",
-				     "the new password must differ from the current one");
+		                     "the new password must differ from the current one");
 	if (gz_password_check(new_pw, "new_password", err))
 		return -1;
 	char newhash[GZ_PWHASH_MAX];
@@ -321,14 +322,14 @@ static int password_handler(struct gz_req *r, struct gz_err *err)
 }
 
 static const struct gz_route routes[] = {
-	{GZ_POST, "/api/v1/auth/login", login_handler, NULL, GZ_R_PUBLIC | GZ_R_JSON | GZ_R_NO_CSRF,
-	 NULL, "Log in: returns a session token and sets the gz_session cookie"},
-	{GZ_POST, "/api/v1/auth/logout", logout_handler, NULL, 0, NULL, "End the session"},
-	{GZ_GET, "/api/v1/auth/me", me_handler, NULL, 0, NULL,
-	 "The account, its roles, permissions and unit"},
-	{GZ_POST, "/api/v1/auth/password", password_handler, NULL, GZ_R_JSON, NULL,
-	 "Change the own password"},
-	{0, NULL, NULL, NULL, 0, NULL, NULL},
+    {GZ_POST, "/api/v1/auth/login", login_handler, NULL, GZ_R_PUBLIC | GZ_R_JSON | GZ_R_NO_CSRF,
+     NULL, "Log in: returns a session token and sets the gz_session cookie"},
+    {GZ_POST, "/api/v1/auth/logout", logout_handler, NULL, 0, NULL, "End the session"},
+    {GZ_GET, "/api/v1/auth/me", me_handler, NULL, 0, NULL,
+     "The account, its roles, permissions and unit"},
+    {GZ_POST, "/api/v1/auth/password", password_handler, NULL, GZ_R_JSON, NULL,
+     "Change the own password"},
+    {0, NULL, NULL, NULL, 0, NULL, NULL},
 };
 
 const struct gz_module gz_auth_module = {"auth", routes, NULL, NULL, NULL};

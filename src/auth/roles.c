@@ -7,7 +7,7 @@
 
 const char *const gz_role_names[GZ_ROLE_COUNT] = {
 #define GZ_X(n, s, zh) s,
-	GZ_ROLES(GZ_X)
+    GZ_ROLES(GZ_X)
 #undef GZ_X
 };
 
@@ -31,7 +31,7 @@ int gz_perms_register(const struct gz_perm *rows, struct gz_err *err)
 			continue; /* registered by an earlier start in this process */
 		if (old)
 			return gz_fail(err, GZ_E_INTERNAL, "permission %s declared twice",
-				       rows->name);
+			               rows->name);
 		if (nregistry == MAX_PERMS)
 			return gz_fail(err, GZ_E_INTERNAL, "too many permissions");
 		registry[nregistry++] = rows;

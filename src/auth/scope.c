@@ -24,7 +24,7 @@ static bool reaches(const struct gz_account *a, const struct gz_row_scope *row)
 }
 
 int gz_scope_check(const struct gz_account *a, const char *perm, const struct gz_row_scope *row,
-		   bool hide, struct gz_err *err)
+                   bool hide, struct gz_err *err)
 {
 	if (!a)
 		return gz_fail(err, GZ_E_UNAUTHENTICATED, "authentication required");
@@ -48,7 +48,7 @@ void gz_path_upper(const char *path, char *out, size_t n)
 }
 
 void gz_scope_sql(const struct gz_account *a, const char *unit_path_expr, const char *org_expr,
-		  const char *owner_expr, struct gz_buf *sql, struct gz_args *args)
+                  const char *owner_expr, struct gz_buf *sql, struct gz_args *args)
 {
 	if (a->roles & GZ_RB(ADMIN)) {
 		gz_buf_adds(sql, "(1=1)");

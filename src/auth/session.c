@@ -34,8 +34,8 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned bucket_of(const char *hash)
 {
 	return (unsigned)strtoul((char[9]){hash[0], hash[1], hash[2], hash[3], hash[4], hash[5],
-					   hash[6], hash[7], 0},
-				 NULL, 16) %
+	                                   hash[6], hash[7], 0},
+	                         NULL, 16) %
 	       BUCKETS;
 }
 
@@ -109,11 +109,11 @@ int gz_roles_from_json_text(const char *text, unsigned *mask)
 int gz_account_load(struct gz_conn *c, int64_t user_id, struct gz_account *a, struct gz_err *err)
 {
 	struct gz_stmt *s = gz_stmt(c,
-				    "SELECT u.id, u.username, u.display_name, u.roles, "
-				    "coalesce(u.unit_id, 0), coalesce(un.path, ''), "
-				    "coalesce(u.org_id, 0), u.disabled FROM users u "
-				    "LEFT JOIN units un ON un.id = u.unit_id WHERE u.id = ?",
-				    err);
+	                            "SELECT u.id, u.username, u.display_name, u.roles, "
+	                            "coalesce(u.unit_id, 0), coalesce(un.path, ''), "
+	                            "coalesce(u.org_id, 0), u.disabled FROM users u "
+	                            "LEFT JOIN units un ON un.id = u.unit_id WHERE u.id = ?",
+	                            err);
 	if (!s)
 		return -1;
 	gz_bind_i64(s, 1, user_id);
@@ -136,7 +136,7 @@ int gz_account_load(struct gz_conn *c, int64_t user_id, struct gz_account *a, st
 }
 
 int gz_session_create(struct gz_conn *c, int64_t user_id, const char *client,
-		      char token[GZ_TOKEN_LEN], char csrf[GZ_TOKEN_LEN], struct gz_err *err)
+                      char token[GZ_TOKEN_LEN], char csrf[GZ_TOKEN_LEN], struct gz_err *err)
 {
 	gz_random_token("gzs_", 32, token, GZ_TOKEN_LEN);
 	gz_random_token("", 24, csrf, GZ_TOKEN_LEN);
@@ -144,9 +144,11 @@ int gz_session_create(struct gz_conn *c, int64_t user_id, const char *client,
 	gz_sha256_hex(token, strlen(token), hash);
 	int64_t now = gz_now_ms();
 	return gz_exec_args(c, err,
-			    "INSERT INTO sessions (token_hash, user_id, csrf_token, client, "
-			    "created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
-			    "titt" "ii", hash, user_id, csrf, client, now, now);
+	                    "INSERT INTO sessions (token_hash, user_id, csrf_token, client, "
+	                    "created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+	                    "titt"
+	                    "ii",
+	                    hash, user_id, csrf, client, now, now);
 }
 
 int gz_session_delete(struct gz_conn *c, const char *token_hash, struct gz_err *err)
@@ -158,11 +160,11 @@ int gz_session_delete(struct gz_conn *c, const char *token_hash, struct gz_err *
 }
 
 int gz_session_delete_user(struct gz_conn *c, int64_t user_id, const char *keep_hash,
-			   struct gz_err *err)
+                           struct gz_err *err)
 {
 	gz_auth_forget_user(user_id);
 	return gz_exec_args(c, err, "DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?",
-			    "it", user_id, keep_hash ? keep_hash : "");
+	                    "it", user_id, keep_hash ? keep_hash : "");
 }
 
 struct touch {
@@ -174,18 +176,18 @@ static int touch_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 {
 	struct touch *t = ctx;
 	return gz_exec_args(c, err, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?",
-			    "it", t->at, t->hash);
+	                    "it", t->at, t->hash);
 }
 
 /* Loads a session or API key from the database into a cache entry. */
 static int load_entry(struct gz_app *app, const char *hash, bool api_key, struct entry *e,
-		      struct gz_err *err)
+                      struct gz_err *err)
 {
 	struct gz_conn *c = gz_db_reader(app->db);
 	const char *sql = api_key ? "SELECT user_id, '', id, 0 FROM api_keys "
-				    "WHERE key_hash = ? AND revoked = 0"
-				  : "SELECT user_id, csrf_token, 0, last_seen_at FROM sessions "
-				    "WHERE token_hash = ?";
+	                            "WHERE key_hash = ? AND revoked = 0"
+	                          : "SELECT user_id, csrf_token, 0, last_seen_at FROM sessions "
+	                            "WHERE token_hash = ?";
 	struct gz_stmt *s = gz_stmt(c, sql, err);
 	int rc = -1;
 	if (s) {
@@ -249,7 +251,8 @@ int gz_auth_request(struct gz_req *r, struct gz_err *err)
 		return 0;
 	bool api_key = gz_str_has_prefix(tok, "gzk_");
 	if (cookie && api_key)
-		return gz_fail(err, GZ_E_UNAUTHENTICATED, "API keys go in the Authorization header");
+		return gz_fail(err, GZ_E_UNAUTHENTICATED,
+		               "API keys go in the Authorization header");
 	if (!api_key && !gz_str_has_prefix(tok, "gzs_"))
 		return gz_fail(err, GZ_E_UNAUTHENTICATED, "invalid credentials");
 	size_t tl = strlen(tok);
@@ -269,7 +272,7 @@ int gz_auth_request(struct gz_req *r, struct gz_err *err)
 				cache_remove_locked(hash);
 				pthread_mutex_unlock(&cache_lock);
 				return gz_fail(err, GZ_E_UNAUTHENTICATED,
-					       "session expired, please log in again");
+				               "session expired, please log in again");
 			}
 			e->last_seen = now;
 			if (!api_key && now - e->persisted > PERSIST_MS) {
@@ -294,7 +297,7 @@ int gz_auth_request(struct gz_req *r, struct gz_err *err)
 		if (!api_key && now - e->last_seen > gz_auth_limits.idle_ms) {
 			free(e);
 			return gz_fail(err, GZ_E_UNAUTHENTICATED,
-				       "session expired, please log in again");
+			               "session expired, please log in again");
 		}
 		e->last_seen = now;
 		*acct = e->acct;

@@ -13,9 +13,9 @@
 
 static const char *const role_values[] = {
 #define GZ_X(n, s, zh) s,
-	GZ_ROLES(GZ_X)
+    GZ_ROLES(GZ_X)
 #undef GZ_X
-		NULL};
+        NULL};
 
 static int check_username(const char *v, const char *field, struct gz_err *err)
 {
@@ -23,7 +23,7 @@ static int check_username(const char *v, const char *field, struct gz_err *err)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
 		      *p == '-' || *p == '.'))
 			return gz_fail_field(err, GZ_E_VALIDATION, field,
-					     "username may hold only a-z, 0-9, _ - .");
+			                     "username may hold only a-z, 0-9, _ - .");
 	return 0;
 }
 
@@ -72,16 +72,16 @@ static int check_roles(struct gz_write *w, json_t *merged, struct gz_err *err)
 		return gz_fail_field(err, GZ_E_VALIDATION, "roles", "roles are not valid");
 	if (w->actor && rank(mask) > rank(w->actor->roles))
 		return gz_fail_field(err, GZ_E_FORBIDDEN, "roles",
-				     "you may not grant a role above your own");
+		                     "you may not grant a role above your own");
 	json_t *org = json_object_get(merged, "org_id");
 	if ((mask & (GZ_RB(PARTNER) | GZ_RB(PROPERTY))) && !json_is_integer(org))
 		return gz_fail_field(err, GZ_E_VALIDATION, "org_id",
-				     "partner and property accounts need org_id");
+		                     "partner and property accounts need org_id");
 	json_t *unit = json_object_get(merged, "unit_id");
 	if ((mask & (GZ_RB(SUBDISTRICT) | GZ_RB(COMMUNITY) | GZ_RB(GRID))) &&
 	    !json_is_integer(unit))
 		return gz_fail_field(err, GZ_E_VALIDATION, "unit_id",
-				     "staff and grid accounts need unit_id");
+		                     "staff and grid accounts need unit_id");
 	return 0;
 }
 
@@ -103,10 +103,11 @@ static int user_before_patch(struct gz_write *w, struct gz_err *err)
 		free(t);
 	}
 	if (w->actor && rank(old) > rank(w->actor->roles))
-		return gz_fail(err, GZ_E_FORBIDDEN, "you may not change an account above your rank");
+		return gz_fail(err, GZ_E_FORBIDDEN,
+		               "you may not change an account above your rank");
 	if (w->actor && w->actor->id == w->id && json_is_true(json_object_get(w->in, "disabled")))
 		return gz_fail_field(err, GZ_E_VALIDATION, "disabled",
-				     "you cannot disable your own account");
+		                     "you cannot disable your own account");
 	json_t *merged = json_deep_copy(w->before);
 	json_object_update(merged, w->in);
 	int rc = check_roles(w, merged, err);
@@ -126,49 +127,49 @@ static int user_after_write(struct gz_write *w, struct gz_err *err)
 }
 
 static const struct gz_field user_fields[] = {
-	{"username", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER | GZ_F_SEARCH, 3,
-	 64, NULL, NULL, NULL, check_username},
-	{"display_name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 64},
-	{"password", GZ_T_TEXT, GZ_F_INPUT_ONLY | GZ_F_WRITE_ONLY, 1, 256},
-	{"roles", GZ_T_LIST, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, role_values},
-	{"unit_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 0, NULL, NULL, &gz_unit_entity},
-	{"org_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 0, NULL, NULL, &gz_org_entity},
-	{"phone", GZ_T_TEXT, GZ_F_PII | GZ_F_NULLABLE, 0, 30, NULL, NULL, NULL, gz_check_phone},
-	{"disabled", GZ_T_BOOL, GZ_F_FILTER},
-	{NULL},
+    {"username", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER | GZ_F_SEARCH, 3, 64,
+     NULL, NULL, NULL, check_username},
+    {"display_name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 64},
+    {"password", GZ_T_TEXT, GZ_F_INPUT_ONLY | GZ_F_WRITE_ONLY, 1, 256},
+    {"roles", GZ_T_LIST, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, role_values},
+    {"unit_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 0, NULL, NULL, &gz_unit_entity},
+    {"org_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 0, NULL, NULL, &gz_org_entity},
+    {"phone", GZ_T_TEXT, GZ_F_PII | GZ_F_NULLABLE, 0, 30, NULL, NULL, NULL, gz_check_phone},
+    {"disabled", GZ_T_BOOL, GZ_F_FILTER},
+    {NULL},
 };
 
 const struct gz_entity gz_user_entity = {
-	.name = "user",
-	.table = "users",
-	.fields = user_fields,
-	.perm_read = "users.read",
-	.perm_write = "users.write",
-	.unit_col = "unit_id",
-	.org_col = "org_id",
-	.owner_col = "id",
-	.prepare = user_prepare,
-	.before_create = user_before_create,
-	.before_patch = user_before_patch,
-	.after_write = user_after_write,
+    .name = "user",
+    .table = "users",
+    .fields = user_fields,
+    .perm_read = "users.read",
+    .perm_write = "users.write",
+    .unit_col = "unit_id",
+    .org_col = "org_id",
+    .owner_col = "id",
+    .prepare = user_prepare,
+    .before_create = user_before_create,
+    .before_patch = user_before_patch,
+    .after_write = user_after_write,
 };
 
 static const struct gz_route routes[] = {
-	{GZ_GET, "/api/v1/users", gz_entity_list_handler, "users.read", 0, &gz_user_entity,
-	 "List accounts in scope (filters: username, roles, unit_id, org_id, disabled, within, q)"},
-	{GZ_POST, "/api/v1/users", gz_entity_create_handler, "users.write", GZ_R_JSON,
-	 &gz_user_entity, "Create an account"},
-	{GZ_GET, "/api/v1/users/{id}", gz_entity_get_handler, "users.read", 0, &gz_user_entity,
-	 "Get an account"},
-	{GZ_PATCH, "/api/v1/users/{id}", gz_entity_patch_handler, "users.write", GZ_R_JSON,
-	 &gz_user_entity, "Change an account (roles, unit, organisation, disabled, password)"},
-	{0, NULL},
+    {GZ_GET, "/api/v1/users", gz_entity_list_handler, "users.read", 0, &gz_user_entity,
+     "List accounts in scope (filters: username, roles, unit_id, org_id, disabled, within, q)"},
+    {GZ_POST, "/api/v1/users", gz_entity_create_handler, "users.write", GZ_R_JSON, &gz_user_entity,
+     "Create an account"},
+    {GZ_GET, "/api/v1/users/{id}", gz_entity_get_handler, "users.read", 0, &gz_user_entity,
+     "Get an account"},
+    {GZ_PATCH, "/api/v1/users/{id}", gz_entity_patch_handler, "users.write", GZ_R_JSON,
+     &gz_user_entity, "Change an account (roles, unit, organisation, disabled, password)"},
+    {0, NULL},
 };
 
 static const struct gz_perm perms[] = {
-	{"users.read", GZ_ROLES_STAFF | GZ_RB(PARTNER) | GZ_RB(PROPERTY), "see accounts in scope"},
-	{"users.write", GZ_ROLES_STAFF, "create and change accounts in scope"},
-	{NULL},
+    {"users.read", GZ_ROLES_STAFF | GZ_RB(PARTNER) | GZ_RB(PROPERTY), "see accounts in scope"},
+    {"users.write", GZ_ROLES_STAFF, "create and change accounts in scope"},
+    {NULL},
 };
 
 static const struct gz_entity *const entities[] = {&gz_user_entity, NULL};

@@ -73,7 +73,7 @@ static int cmd_init(struct cli *c)
 		return fail(&err);
 	if (v > 0) {
 		fprintf(stderr, "gongzhi: %s is already initialised (schema %lld)\n", c->app.cfg.db,
-			(long long)v);
+		        (long long)v);
 		return 1;
 	}
 	const char *pw = opt(c, "admin-password");
@@ -88,7 +88,7 @@ static int cmd_init(struct cli *c)
 	if (gz_db_migrate(c->app.db, &applied, &err) || gz_seed_base(&c->app, &err))
 		return fail(&err);
 	json_t *o = json_pack("{s:s,s:s,s:s,s:[s]}", "username", "admin", "display_name",
-			      "区级管理员", "password", pw, "roles", "admin");
+	                      "区级管理员", "password", pw, "roles", "admin");
 	int rc = gz_entity_create_json(&c->app, &gz_user_entity, NULL, o, NULL, &err);
 	json_decref(o);
 	if (rc)
@@ -121,8 +121,8 @@ static int find_user(struct cli *c, const char *username, int64_t *id)
 {
 	struct gz_err err;
 	struct gz_conn *conn = gz_db_reader(c->app.db);
-	int rc = gz_query_i64(conn, &err, id, "SELECT id FROM users WHERE username = ?", "t",
-			      username);
+	int rc =
+	    gz_query_i64(conn, &err, id, "SELECT id FROM users WHERE username = ?", "t", username);
 	gz_db_reader_done(c->app.db, conn);
 	if (rc < 0)
 		return fail(&err);
@@ -164,7 +164,7 @@ static int cmd_user(struct cli *c)
 		}
 		const char *name = opt(c, "display-name");
 		json_t *o = json_pack("{s:s,s:s,s:s,s:[s]}", "username", username, "display_name",
-				      name ? name : username, "password", pw, "roles", role);
+		                      name ? name : username, "password", pw, "roles", role);
 		int rc = int_opt(c, "unit-id", o, "unit_id");
 		if (!rc)
 			rc = int_opt(c, "org-id", o, "org_id");
@@ -208,8 +208,8 @@ static int cmd_user(struct cli *c)
 			return fail(&err);
 		struct gz_arena arena;
 		gz_arena_init(&arena);
-		struct gz_write w = {&gz_user_entity, NULL, NULL, &c->app, vals, NULL, id, "cli",
-				     &arena};
+		struct gz_write w = {&gz_user_entity, NULL,  NULL, &c->app, vals, NULL, id,
+		                     "cli",           &arena};
 		extern int gz_cli_update(struct gz_app *, struct gz_write *, struct gz_err *);
 		rc = gz_cli_update(&c->app, &w, &err);
 		json_decref(vals);
@@ -275,25 +275,52 @@ static int cmd_audit(struct cli *c)
 }
 
 static const struct command commands[] = {
-	{"serve", cmd_serve, "serve [--listen ADDR] [--data-dir DIR] [--web-dir DIR]",
-	 "serve the API and the console", {NULL}, 0, true},
-	{"init", cmd_init, "init [--admin-password P]",
-	 "create the database and the account admin (prints a generated password)",
-	 {"admin-password"}, 0, false},
-	{"demo", cmd_demo, "demo", "fill an initialised database with the demo district", {NULL},
-	 0, true},
-	{"migrate", cmd_migrate, "migrate", "apply pending schema migrations", {NULL}, 0, false},
-	{"user", cmd_user,
-	 "user add --username U --role R [--unit-id N] [--org-id N] [--display-name N] "
-	 "--password P\n       gongzhi user passwd --username U --password P\n"
-	 "       gongzhi user disable|enable --username U",
-	 "manage accounts", {"username", "role", "unit-id", "org-id", "password", "display-name"},
-	 1, true},
-	{"backup", cmd_backup, "backup FILE", "write an online, consistent copy of the database",
-	 {NULL}, 1, true},
-	{"restore", cmd_restore, "restore FILE",
-	 "replace the database with a backup (stop the server first)", {NULL}, 1, false},
-	{"audit", cmd_audit, "audit verify", "check the audit log's hash chain", {NULL}, 1, true},
+    {"serve",
+     cmd_serve,
+     "serve [--listen ADDR] [--data-dir DIR] [--web-dir DIR]",
+     "serve the API and the console",
+     {NULL},
+     0,
+     true},
+    {"init",
+     cmd_init,
+     "init [--admin-password P]",
+     "create the database and the account admin (prints a generated password)",
+     {"admin-password"},
+     0,
+     false},
+    {"demo",
+     cmd_demo,
+     "demo",
+     "fill an initialised database with the demo district",
+     {NULL},
+     0,
+     true},
+    {"migrate", cmd_migrate, "migrate", "apply pending schema migrations", {NULL}, 0, false},
+    {"user",
+     cmd_user,
+     "user add --username U --role R [--unit-id N] [--org-id N] [--display-name N] "
+     "--password P\n       gongzhi user passwd --username U --password P\n"
+     "       gongzhi user disable|enable --username U",
+     "manage accounts",
+     {"username", "role", "unit-id", "org-id", "password", "display-name"},
+     1,
+     true},
+    {"backup",
+     cmd_backup,
+     "backup FILE",
+     "write an online, consistent copy of the database",
+     {NULL},
+     1,
+     true},
+    {"restore",
+     cmd_restore,
+     "restore FILE",
+     "replace the database with a backup (stop the server first)",
+     {NULL},
+     1,
+     false},
+    {"audit", cmd_audit, "audit verify", "check the audit log's hash chain", {NULL}, 1, true},
 };
 
 static void usage(FILE *f)
@@ -384,8 +411,9 @@ int gz_cli_main(int argc, char **argv)
 			flag_names[nflags] = gz_xstrdup(name);
 			flag_values[nflags++] = value;
 		} else {
-			fprintf(stderr, "gongzhi: unknown option --%s for %s (see gongzhi %s --help)\n",
-				name, cmd->name, cmd->name);
+			fprintf(stderr,
+			        "gongzhi: unknown option --%s for %s (see gongzhi %s --help)\n",
+			        name, cmd->name, cmd->name);
 			status = 2;
 			goto out;
 		}

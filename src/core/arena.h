@@ -26,7 +26,7 @@ void gz_arena_release(struct gz_arena *a);
 /* Returns n bytes aligned for any type; never NULL.  n == 0 returns a valid pointer. */
 void *gz_alloc(struct gz_arena *a, size_t n);
 void *gz_zalloc(struct gz_arena *a, size_t n);
-char *gz_strdup(struct gz_arena *a, const char *s);          /* s NULL -> NULL */
+char *gz_strdup(struct gz_arena *a, const char *s); /* s NULL -> NULL */
 char *gz_strndup(struct gz_arena *a, const char *s, size_t n);
 char *gz_sprintf(struct gz_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *gz_vsprintf(struct gz_arena *a, const char *fmt, va_list ap);

@@ -82,11 +82,21 @@ void gz_buf_add_json_str(struct gz_buf *b, const char *s)
 	gz_buf_addc(b, '"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		switch (*p) {
-		case '"': gz_buf_adds(b, "\\\""); break;
-		case '\\': gz_buf_adds(b, "\\\\"); break;
-		case '\n': gz_buf_adds(b, "\\n"); break;
-		case '\r': gz_buf_adds(b, "\\r"); break;
-		case '\t': gz_buf_adds(b, "\\t"); break;
+		case '"':
+			gz_buf_adds(b, "\\\"");
+			break;
+		case '\\':
+			gz_buf_adds(b, "\\\\");
+			break;
+		case '\n':
+			gz_buf_adds(b, "\\n");
+			break;
+		case '\r':
+			gz_buf_adds(b, "\\r");
+			break;
+		case '\t':
+			gz_buf_adds(b, "\\t");
+			break;
 		default:
 			if (*p < 0x20)
 				gz_buf_addf(b, "\\u%04x", *p);

@@ -13,7 +13,10 @@ struct gz_buf {
 	size_t len, cap;
 };
 
-#define GZ_BUF_INIT {NULL, 0, 0}
+#define GZ_BUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void gz_buf_init(struct gz_buf *b);
 void gz_buf_release(struct gz_buf *b); /* frees data; b is empty afterwards */

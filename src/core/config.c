@@ -18,28 +18,34 @@ struct setting {
 	const char *help;
 };
 
-#define S(n, d, h) {#n, STR, offsetof(struct gz_config, n), d, 0, 0, h}
-#define I(n, d, lo, hi, h) {#n, INT, offsetof(struct gz_config, n), d, lo, hi, h}
+#define S(n, d, h)                                                                                 \
+	{                                                                                          \
+#n, STR, offsetof(struct gz_config, n), d, 0, 0, h                                 \
+	}
+#define I(n, d, lo, hi, h)                                                                         \
+	{                                                                                          \
+#n, INT, offsetof(struct gz_config, n), d, lo, hi, h                               \
+	}
 
 static const struct setting settings[] = {
-	S(config, "", "configuration file (default ./gongzhi.conf when present)"),
-	S(db, "sqlite:gongzhi.db", "database: sqlite:/path/file.db or postgresql://…"),
-	S(listen, "127.0.0.1:8080", "address:port to serve on"),
-	S(data_dir, "data", "directory for attachments and the secret key"),
-	S(web_dir, "web/dist", "directory of the built console"),
-	S(secret_key_file, "", "key for personal data (default DATA_DIR/secret.key)"),
-	S(log_level, "info", "debug | info | warn | error"),
-	I(threads, "4", 1, 256, "HTTP worker threads"),
-	I(read_connections, "8", 1, 256, "database read connections"),
-	I(body_limit, "1048576", 1024, 1 << 30, "largest JSON body in bytes"),
-	I(upload_limit, "10485760", 1024, 1 << 30, "largest upload in bytes"),
-	I(session_idle_seconds, "1800", 1, 86400 * 30, "idle time before a session expires"),
-	I(lockout_failures, "5", 1, 1000, "failed logins that lock an account"),
-	I(lockout_window_seconds, "900", 1, 86400, "window in which failures are counted"),
-	I(lockout_seconds, "1800", 1, 86400 * 7, "how long a locked account stays locked"),
-	I(commit_batch_max, "256", 1, 100000, "requests committed together at most"),
-	S(password_hash, "interactive", "Argon2id cost: interactive | moderate | min"),
-	S(synchronous, "FULL", "SQLite synchronous: FULL (a 201 is on disk) | NORMAL"),
+    S(config, "", "configuration file (default ./gongzhi.conf when present)"),
+    S(db, "sqlite:gongzhi.db", "database: sqlite:/path/file.db or postgresql://…"),
+    S(listen, "127.0.0.1:8080", "address:port to serve on"),
+    S(data_dir, "data", "directory for attachments and the secret key"),
+    S(web_dir, "web/dist", "directory of the built console"),
+    S(secret_key_file, "", "key for personal data (default DATA_DIR/secret.key)"),
+    S(log_level, "info", "debug | info | warn | error"),
+    I(threads, "16", 1, 256, "HTTP worker threads (each serves one request at a time)"),
+    I(read_connections, "16", 1, 256, "database read connections"),
+    I(body_limit, "1048576", 1024, 1 << 30, "largest JSON body in bytes"),
+    I(upload_limit, "10485760", 1024, 1 << 30, "largest upload in bytes"),
+    I(session_idle_seconds, "1800", 1, 86400 * 30, "idle time before a session expires"),
+    I(lockout_failures, "5", 1, 1000, "failed logins that lock an account"),
+    I(lockout_window_seconds, "900", 1, 86400, "window in which failures are counted"),
+    I(lockout_seconds, "1800", 1, 86400 * 7, "how long a locked account stays locked"),
+    I(commit_batch_max, "256", 1, 100000, "requests committed together at most"),
+    S(password_hash, "interactive", "Argon2id cost: interactive | moderate | min"),
+    S(synchronous, "FULL", "SQLite synchronous: FULL (a 201 is on disk) | NORMAL"),
 };
 
 static const struct setting *find(const char *name)
@@ -61,7 +67,7 @@ bool gz_config_known(const char *name)
 }
 
 static int apply(struct gz_config *c, const struct setting *s, const char *value,
-		 struct gz_err *err)
+                 struct gz_err *err)
 {
 	char *base = (char *)c;
 	if (s->kind == STR) {
@@ -73,8 +79,8 @@ static int apply(struct gz_config *c, const struct setting *s, const char *value
 	int64_t v;
 	if (!gz_parse_i64(value, &v) || v < s->min || v > s->max)
 		return gz_fail_field(err, GZ_E_VALIDATION, s->name,
-				     "%s must be a whole number from %lld to %lld", s->name,
-				     (long long)s->min, (long long)s->max);
+		                     "%s must be a whole number from %lld to %lld", s->name,
+		                     (long long)s->min, (long long)s->max);
 	*(int64_t *)(base + s->offset) = v;
 	return 0;
 }
@@ -132,7 +138,7 @@ int gz_config_load_file(struct gz_config *c, const char *path, bool required, st
 		if (!eq) {
 			fclose(f);
 			return gz_fail(err, GZ_E_BAD_REQUEST, "%s:%d: expected name = value", path,
-				       lineno);
+			               lineno);
 		}
 		*eq = 0;
 		char *name = trim(p), *value = trim(eq + 1);

@@ -18,17 +18,17 @@ struct gz_config {
 	char *web_dir;         /* console build (web/dist) */
 	char *secret_key_file; /* 32-byte key for personal data; default DATA_DIR/secret.key */
 	char *log_level;
-	int64_t threads;            /* HTTP worker threads */
-	int64_t read_connections;   /* database read pool size */
-	int64_t body_limit;         /* bytes of JSON body */
-	int64_t upload_limit;       /* bytes of multipart body */
+	int64_t threads;          /* HTTP worker threads */
+	int64_t read_connections; /* database read pool size */
+	int64_t body_limit;       /* bytes of JSON body */
+	int64_t upload_limit;     /* bytes of multipart body */
 	int64_t session_idle_seconds;
 	int64_t lockout_failures;
 	int64_t lockout_window_seconds;
 	int64_t lockout_seconds;
-	int64_t commit_batch_max;   /* requests per group commit */
-	char *password_hash;        /* interactive | moderate | min (tests) */
-	char *synchronous;          /* FULL (default) | NORMAL */
+	int64_t commit_batch_max; /* requests per group commit */
+	char *password_hash;      /* interactive | moderate | min (tests) */
+	char *synchronous;        /* FULL (default) | NORMAL */
 };
 
 /* Fills c with defaults.  Strings are heap copies freed by gz_config_release(). */

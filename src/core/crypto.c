@@ -56,7 +56,7 @@ void gz_random_token(const char *prefix, size_t nbytes, char *out, size_t outlen
 		GZ_BUG("token buffer too small");
 	memcpy(out, prefix, pl);
 	sodium_bin2base64(out + pl, outlen - pl, raw, nbytes,
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 void gz_sha256_hex(const void *p, size_t n, char out[GZ_SHA256_HEX])
@@ -72,10 +72,10 @@ int gz_password_check(const char *pw, const char *field, struct gz_err *err)
 		return gz_fail_field(err, GZ_E_VALIDATION, field, "password is not valid text");
 	if (gz_utf8_len(pw) < 10)
 		return gz_fail_field(err, GZ_E_VALIDATION, field,
-				     "password must have at least 10 characters");
+		                     "password must have at least 10 characters");
 	if (strlen(pw) > 256)
 		return gz_fail_field(err, GZ_E_VALIDATION, field,
-				     "password must have at most 256 bytes");
+		                     "password must have at most 256 bytes");
 	int lower = 0, upper = 0, digit = 0, other = 0;
 	for (const unsigned char *p = (const unsigned char *)pw; *p; p++) {
 		if (*p >= 'a' && *p <= 'z')
@@ -89,8 +89,8 @@ int gz_password_check(const char *pw, const char *field, struct gz_err *err)
 	}
 	if (lower + upper + digit + other < 3)
 		return gz_fail_field(err, GZ_E_VALIDATION, field,
-				     "password must mix three of: lower case, upper case, digits, "
-				     "other characters");
+		                     "password must mix three of: lower case, upper case, digits, "
+		                     "other characters");
 	return 0;
 }
 
@@ -98,7 +98,7 @@ int gz_password_hash(const char *pw, char out[GZ_PWHASH_MAX])
 {
 	_Static_assert(GZ_PWHASH_MAX >= crypto_pwhash_STRBYTES, "hash buffer");
 	return crypto_pwhash_str_alg(out, pw, strlen(pw), pw_ops, pw_mem,
-				     crypto_pwhash_ALG_ARGON2ID13);
+	                             crypto_pwhash_ALG_ARGON2ID13);
 }
 
 bool gz_password_verify(const char *hash, const char *pw)
@@ -109,7 +109,7 @@ bool gz_password_verify(const char *hash, const char *pw)
 void gz_password_generate(char out[17])
 {
 	static const char sets[4][27] = {"abcdefghijkmnpqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ",
-					 "23456789", "-_.+=@"};
+	                                 "23456789", "-_.+=@"};
 	for (int i = 0; i < 16; i++) {
 		const char *set = sets[i < 4 ? (uint32_t)i : randombytes_uniform(3)];
 		out[i] = set[randombytes_uniform((uint32_t)strlen(set))];
@@ -131,7 +131,7 @@ char *gz_seal(const uint8_t key[GZ_KEY_BYTES], const char *plain)
 	unsigned char *c = gz_xmalloc(clen);
 	randombytes_buf(c, crypto_secretbox_NONCEBYTES);
 	crypto_secretbox_easy(c + crypto_secretbox_NONCEBYTES, (const unsigned char *)plain, n, c,
-			      key);
+	                      key);
 	size_t blen = sodium_base64_ENCODED_LEN(clen, sodium_base64_VARIANT_ORIGINAL);
 	char *out = gz_xmalloc(blen);
 	sodium_bin2base64(out, blen, c, clen, sodium_base64_VARIANT_ORIGINAL);
@@ -145,7 +145,7 @@ char *gz_unseal(const uint8_t key[GZ_KEY_BYTES], const char *sealed)
 	unsigned char *c = gz_xmalloc(slen);
 	size_t clen;
 	if (sodium_base642bin(c, slen, sealed, slen, NULL, &clen, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    clen < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
 		free(c);
 		return NULL;
@@ -153,7 +153,7 @@ char *gz_unseal(const uint8_t key[GZ_KEY_BYTES], const char *sealed)
 	size_t n = clen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
 	char *plain = gz_xmalloc(n + 1);
 	if (crypto_secretbox_open_easy((unsigned char *)plain, c + crypto_secretbox_NONCEBYTES,
-				       clen - crypto_secretbox_NONCEBYTES, c, key) != 0) {
+	                               clen - crypto_secretbox_NONCEBYTES, c, key) != 0) {
 		free(c);
 		free(plain);
 		return NULL;

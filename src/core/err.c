@@ -5,13 +5,13 @@
 
 static const int statuses[] = {
 #define GZ_X(name, status, str) status,
-	GZ_ERRORS(GZ_X)
+    GZ_ERRORS(GZ_X)
 #undef GZ_X
 };
 
 static const char *const strings[] = {
 #define GZ_X(name, status, str) str,
-	GZ_ERRORS(GZ_X)
+    GZ_ERRORS(GZ_X)
 #undef GZ_X
 };
 
@@ -40,7 +40,7 @@ void gz_err_clear(struct gz_err *e)
 }
 
 static int vfail(struct gz_err *e, enum gz_code code, const char *field, const char *fmt,
-		 va_list ap)
+                 va_list ap)
 {
 	if (!e)
 		return -1;

@@ -8,32 +8,32 @@
 #define GZ_ERR_H
 #include <stdarg.h>
 
-#define GZ_ERRORS(X)                                                                      \
-	X(GZ_OK, 200, "ok")                                                               \
-	X(GZ_E_BAD_REQUEST, 400, "bad_request")                                           \
-	X(GZ_E_INVALID_JSON, 400, "invalid_json")                                         \
-	X(GZ_E_VALIDATION, 400, "validation_failed")                                      \
-	X(GZ_E_UNKNOWN_FIELD, 400, "unknown_field")                                       \
-	X(GZ_E_UNAUTHENTICATED, 401, "unauthenticated")                                   \
-	X(GZ_E_FORBIDDEN, 403, "forbidden")                                               \
-	X(GZ_E_CSRF, 403, "csrf_failed")                                                  \
-	X(GZ_E_NOT_FOUND, 404, "not_found")                                               \
-	X(GZ_E_METHOD, 405, "method_not_allowed")                                         \
-	X(GZ_E_CONFLICT, 409, "conflict")                                                 \
-	X(GZ_E_TRANSITION, 409, "invalid_transition")                                     \
-	X(GZ_E_PRECONDITION, 412, "precondition_failed")                                  \
-	X(GZ_E_TOO_LARGE, 413, "payload_too_large")                                       \
-	X(GZ_E_MEDIA_TYPE, 415, "unsupported_media_type")                                 \
-	X(GZ_E_LOCKED, 423, "account_locked")                                             \
-	X(GZ_E_RATE_LIMITED, 429, "rate_limited")                                         \
-	X(GZ_E_INTERNAL, 500, "internal")                                                 \
+#define GZ_ERRORS(X)                                                                               \
+	X(GZ_OK, 200, "ok")                                                                        \
+	X(GZ_E_BAD_REQUEST, 400, "bad_request")                                                    \
+	X(GZ_E_INVALID_JSON, 400, "invalid_json")                                                  \
+	X(GZ_E_VALIDATION, 400, "validation_failed")                                               \
+	X(GZ_E_UNKNOWN_FIELD, 400, "unknown_field")                                                \
+	X(GZ_E_UNAUTHENTICATED, 401, "unauthenticated")                                            \
+	X(GZ_E_FORBIDDEN, 403, "forbidden")                                                        \
+	X(GZ_E_CSRF, 403, "csrf_failed")                                                           \
+	X(GZ_E_NOT_FOUND, 404, "not_found")                                                        \
+	X(GZ_E_METHOD, 405, "method_not_allowed")                                                  \
+	X(GZ_E_CONFLICT, 409, "conflict")                                                          \
+	X(GZ_E_TRANSITION, 409, "invalid_transition")                                              \
+	X(GZ_E_PRECONDITION, 412, "precondition_failed")                                           \
+	X(GZ_E_TOO_LARGE, 413, "payload_too_large")                                                \
+	X(GZ_E_MEDIA_TYPE, 415, "unsupported_media_type")                                          \
+	X(GZ_E_LOCKED, 423, "account_locked")                                                      \
+	X(GZ_E_RATE_LIMITED, 429, "rate_limited")                                                  \
+	X(GZ_E_INTERNAL, 500, "internal")                                                          \
 	X(GZ_E_UNAVAILABLE, 503, "unavailable")
 
 enum gz_code {
 #define GZ_X(name, status, str) name,
 	GZ_ERRORS(GZ_X)
 #undef GZ_X
-	GZ_CODE_COUNT
+	    GZ_CODE_COUNT
 };
 
 struct gz_err {
@@ -51,9 +51,9 @@ enum gz_code gz_code_from_string(const char *s);
 void gz_err_clear(struct gz_err *e);
 /* Fills e (may be NULL) and returns -1. */
 int gz_fail(struct gz_err *e, enum gz_code code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Same, naming the field at fault. */
 int gz_fail_field(struct gz_err *e, enum gz_code code, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 #endif

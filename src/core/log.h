@@ -11,7 +11,7 @@ enum gz_log_level { GZ_LOG_DEBUG, GZ_LOG_INFO, GZ_LOG_WARN, GZ_LOG_ERROR };
 void gz_log_set_level(enum gz_log_level lvl);
 int gz_log_parse_level(const char *s, enum gz_log_level *out); /* 0 ok, -1 unknown */
 void gz_log(enum gz_log_level lvl, const char *request_id, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Writes a prepared JSON object body (without braces) as one line, adding ts. */
 void gz_log_raw(const char *json_fields);
 

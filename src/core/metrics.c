@@ -24,23 +24,32 @@ void gz_histogram_render(struct gz_histogram *h, const char *labels, struct gz_b
 	for (int i = 0; i < h->nbuckets; i++) {
 		cum += atomic_load(&h->counts[i]);
 		gz_buf_addf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", h->name, labels, sep,
-			    h->bounds[i], (unsigned long long)cum);
+		            h->bounds[i], (unsigned long long)cum);
 	}
 	cum += atomic_load(&h->counts[h->nbuckets]);
 	gz_buf_addf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", h->name, labels, sep,
-		    (unsigned long long)cum);
+	            (unsigned long long)cum);
 	gz_buf_addf(out, "%s_sum%s%s%s %.6f\n", h->name, *labels ? "{" : "", labels,
-		    *labels ? "}" : "", (double)atomic_load(&h->sum_micro) / 1e6);
+	            *labels ? "}" : "", (double)atomic_load(&h->sum_micro) / 1e6);
 	gz_buf_addf(out, "%s_count%s%s%s %llu\n", h->name, *labels ? "{" : "", labels,
-		    *labels ? "}" : "", (unsigned long long)cum);
+	            *labels ? "}" : "", (unsigned long long)cum);
 }
 
 static struct gz_histogram duration = {
-	"gongzhi_http_request_duration_seconds", "Time from request to response",
-	12, {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5}, {0}, 0, 0};
-static struct gz_histogram batches = {
-	"gongzhi_db_commit_batch_size", "Requests committed in one transaction",
-	10, {1, 2, 4, 8, 16, 32, 64, 128, 256, 512}, {0}, 0, 0};
+    "gongzhi_http_request_duration_seconds",
+    "Time from request to response",
+    12,
+    {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5},
+    {0},
+    0,
+    0};
+static struct gz_histogram batches = {"gongzhi_db_commit_batch_size",
+                                      "Requests committed in one transaction",
+                                      10,
+                                      {1, 2, 4, 8, 16, 32, 64, 128, 256, 512},
+                                      {0},
+                                      0,
+                                      0};
 
 enum { MAX_SLOTS = 512 };
 struct slot {
@@ -98,12 +107,12 @@ void gz_metrics_add_provider(gz_metrics_fn fn, void *ctx)
 void gz_metrics_render(struct gz_buf *out)
 {
 	gz_buf_adds(out, "# HELP gongzhi_http_requests_total Requests by route and status\n"
-			 "# TYPE gongzhi_http_requests_total counter\n");
+	                 "# TYPE gongzhi_http_requests_total counter\n");
 	int n = atomic_load(&nslots);
 	for (int i = 0; i < n; i++)
 		gz_buf_addf(out, "gongzhi_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
-			    slots[i].route, slots[i].status,
-			    (unsigned long long)atomic_load(&slots[i].count));
+		            slots[i].route, slots[i].status,
+		            (unsigned long long)atomic_load(&slots[i].count));
 	gz_histogram_render(&duration, NULL, out);
 	gz_histogram_render(&batches, NULL, out);
 	for (int i = 0; i < nproviders; i++)

@@ -80,7 +80,7 @@ void gz_time_format(int64_t ms, char *buf, size_t n)
 	int ss = floordiv(rem, 1000, &rem);
 	if (rem)
 		snprintf(buf, n, "%04d-%02u-%02uT%02d:%02d:%02d.%03d+08:00", y, mo, d, hh, mi, ss,
-			 (int)rem);
+		         (int)rem);
 	else
 		snprintf(buf, n, "%04d-%02u-%02uT%02d:%02d:%02d+08:00", y, mo, d, hh, mi, ss);
 }

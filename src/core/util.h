@@ -8,7 +8,7 @@
 /* Programmer mistake: print where, abort.  Never used for bad input. */
 #define GZ_BUG(...) gz_bug(__FILE__, __LINE__, __VA_ARGS__)
 _Noreturn void gz_bug(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* malloc/calloc/realloc/strdup that abort on out-of-memory. */
 void *gz_xmalloc(size_t n);

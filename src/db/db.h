@@ -21,18 +21,17 @@ struct gz_conn;
 struct gz_stmt;
 
 struct gz_db_opts {
-	int read_connections; /* pool size, >= 1 */
-	int batch_max;        /* requests per group commit */
+	int read_connections;    /* pool size, >= 1 */
+	int batch_max;           /* requests per group commit */
 	const char *synchronous; /* "FULL" or "NORMAL" */
-	bool create;          /* create the database file when missing */
-	bool writer;          /* start the writer thread (false: read-only tools) */
+	bool create;             /* create the database file when missing */
+	bool writer;             /* start the writer thread (false: read-only tools) */
 };
 
 void gz_db_opts_default(struct gz_db_opts *o);
 /* Opens url (sqlite:/path, or a bare path).  *out is owned by the caller and released
  * with gz_db_close(). */
-int gz_db_open(const char *url, const struct gz_db_opts *o, struct gz_db **out,
-	       struct gz_err *err);
+int gz_db_open(const char *url, const struct gz_db_opts *o, struct gz_db **out, struct gz_err *err);
 /* Finishes queued writes, stops the writer, closes every connection.  NULL is a no-op. */
 void gz_db_close(struct gz_db *db);
 const char *gz_db_backend(const struct gz_db *db);
@@ -76,10 +75,9 @@ int64_t gz_changes(struct gz_conn *c);
  * (double), "n" (null) type letters, and returns the first column of the first row
  * as int64 in *out (when out != NULL).  Returns 1 row found, 0 none, -1 error. */
 int gz_query_i64(struct gz_conn *c, struct gz_err *err, int64_t *out, const char *sql,
-		 const char *types, ...);
+                 const char *types, ...);
 /* Same, running a statement that returns no rows. */
-int gz_exec_args(struct gz_conn *c, struct gz_err *err, const char *sql, const char *types,
-		 ...);
+int gz_exec_args(struct gz_conn *c, struct gz_err *err, const char *sql, const char *types, ...);
 /* Runs a script of several statements (migrations). */
 int gz_exec_script(struct gz_conn *c, const char *sql, struct gz_err *err);
 

@@ -71,7 +71,7 @@ static int sql_fail(sqlite3 *h, int rc, const char *what, struct gz_err *err)
 		const char *dot = strrchr(msg, '.');
 		const char *field = dot ? dot + 1 : "";
 		return gz_fail_field(err, GZ_E_CONFLICT, field, "%s already exists",
-				     *field ? field : "the object");
+		                     *field ? field : "the object");
 	}
 	if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return gz_fail(err, GZ_E_VALIDATION, "a referenced object does not exist");
@@ -84,7 +84,7 @@ static int sql_fail(sqlite3 *h, int rc, const char *what, struct gz_err *err)
 }
 
 static int conn_open(const char *path, int flags, const char *sync, bool readonly,
-		     struct gz_conn **out, struct gz_err *err)
+                     struct gz_conn **out, struct gz_err *err)
 {
 	sqlite3 *h = NULL;
 	int rc = sqlite3_open_v2(path, &h, flags | SQLITE_OPEN_NOMUTEX, NULL);
@@ -94,11 +94,13 @@ static int conn_open(const char *path, int flags, const char *sync, bool readonl
 		return gz_fail(err, GZ_E_INTERNAL, "cannot open database %s", path);
 	}
 	sqlite3_busy_timeout(h, 5000);
+	/* the writer gets a large page cache (batched inserts halve in speed with the
+	 * default); readers a smaller one each, as the OS page cache is shared anyway */
 	char pragmas[512];
 	snprintf(pragmas, sizeof(pragmas),
-		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
-		 "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;%s",
-		 sync, readonly ? " PRAGMA query_only=1;" : "");
+	         "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+	         "PRAGMA cache_size=%d; PRAGMA temp_store=MEMORY;%s",
+	         sync, readonly ? -8192 : -65536, readonly ? " PRAGMA query_only=1;" : "");
 	char *msg = NULL;
 	if (sqlite3_exec(h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		gz_error("cannot configure database %s: %s", path, msg ? msg : "");
@@ -262,17 +264,26 @@ static void bind_va(struct gz_stmt *s, const char *types, va_list ap)
 {
 	for (int i = 0; types[i]; i++) {
 		switch (types[i]) {
-		case 'i': gz_bind_i64(s, i + 1, va_arg(ap, int64_t)); break;
-		case 't': gz_bind_text(s, i + 1, va_arg(ap, const char *)); break;
-		case 'd': gz_bind_double(s, i + 1, va_arg(ap, double)); break;
-		case 'n': gz_bind_null(s, i + 1); break;
-		default: GZ_BUG("bad bind type '%c'", types[i]);
+		case 'i':
+			gz_bind_i64(s, i + 1, va_arg(ap, int64_t));
+			break;
+		case 't':
+			gz_bind_text(s, i + 1, va_arg(ap, const char *));
+			break;
+		case 'd':
+			gz_bind_double(s, i + 1, va_arg(ap, double));
+			break;
+		case 'n':
+			gz_bind_null(s, i + 1);
+			break;
+		default:
+			GZ_BUG("bad bind type '%c'", types[i]);
 		}
 	}
 }
 
 int gz_query_i64(struct gz_conn *c, struct gz_err *err, int64_t *out, const char *sql,
-		 const char *types, ...)
+                 const char *types, ...)
 {
 	struct gz_stmt *s = gz_stmt(c, sql, err);
 	if (!s)
@@ -352,10 +363,17 @@ void gz_args_bind(struct gz_stmt *s, const struct gz_args *a, int first)
 	for (int k = 0; k < a->n; k++) {
 		int i = first + k;
 		switch (a->v[k].type) {
-		case 'i': gz_bind_i64(s, i, a->v[k].i); break;
-		case 't': gz_bind_text(s, i, a->v[k].t); break;
-		case 'd': gz_bind_double(s, i, a->v[k].d); break;
-		default: gz_bind_null(s, i);
+		case 'i':
+			gz_bind_i64(s, i, a->v[k].i);
+			break;
+		case 't':
+			gz_bind_text(s, i, a->v[k].t);
+			break;
+		case 'd':
+			gz_bind_double(s, i, a->v[k].d);
+			break;
+		default:
+			gz_bind_null(s, i);
 		}
 	}
 }
@@ -470,8 +488,7 @@ void gz_db_opts_default(struct gz_db_opts *o)
 	o->writer = true;
 }
 
-int gz_db_open(const char *url, const struct gz_db_opts *o, struct gz_db **out,
-	       struct gz_err *err)
+int gz_db_open(const char *url, const struct gz_db_opts *o, struct gz_db **out, struct gz_err *err)
 {
 	const char *path = url;
 	if (gz_str_has_prefix(url, "sqlite://"))
@@ -480,14 +497,14 @@ int gz_db_open(const char *url, const struct gz_db_opts *o, struct gz_db **out,
 		path = url + 7;
 	else if (gz_str_has_prefix(url, "postgres"))
 		return gz_fail(err, GZ_E_BAD_REQUEST,
-			       "the PostgreSQL backend is not part of this build yet");
+		               "the PostgreSQL backend is not part of this build yet");
 	if (!*path)
 		return gz_fail(err, GZ_E_BAD_REQUEST, "no database path in '%s'", url);
 	if (strcmp(o->synchronous, "FULL") && strcmp(o->synchronous, "NORMAL"))
 		return gz_fail(err, GZ_E_BAD_REQUEST, "synchronous must be FULL or NORMAL");
 	if (!o->create && access(path, F_OK) != 0)
 		return gz_fail(err, GZ_E_NOT_FOUND,
-			       "no database at %s (create one with 'gongzhi init')", path);
+		               "no database at %s (create one with 'gongzhi init')", path);
 	struct gz_db *db = gz_xcalloc(1, sizeof(*db));
 	db->path = gz_xstrdup(path);
 	db->opts = *o;
@@ -591,13 +608,12 @@ int gz_db_schema_version(struct gz_db *db, int64_t *version, struct gz_err *err)
 {
 	struct gz_conn *c = gz_db_reader(db);
 	int64_t n = 0;
-	int rc = gz_query_i64(c, err, &n,
-			      "SELECT count(*) FROM sqlite_master WHERE name='schema_migrations'",
-			      "");
+	int rc = gz_query_i64(
+	    c, err, &n, "SELECT count(*) FROM sqlite_master WHERE name='schema_migrations'", "");
 	*version = 0;
 	if (rc == 1 && n > 0)
 		rc = gz_query_i64(c, err, version,
-				  "SELECT coalesce(max(version),0) FROM schema_migrations", "");
+		                  "SELECT coalesce(max(version),0) FROM schema_migrations", "");
 	gz_db_reader_done(db, c);
 	return rc < 0 ? -1 : 0;
 }
@@ -611,9 +627,9 @@ static int migrate_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 {
 	struct migrate_ctx *m = ctx;
 	if (gz_exec_script(c,
-			   "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
-			   "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-			   err))
+	                   "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
+	                   "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+	                   err))
 		return -1;
 	for (size_t i = 0; i < gz_migrations_sqlite_count; i++) {
 		const struct gz_migration *mg = &gz_migrations_sqlite[i];
@@ -622,9 +638,9 @@ static int migrate_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 		if (gz_exec_script(c, mg->sql, err))
 			return -1;
 		if (gz_exec_args(c, err,
-				 "INSERT INTO schema_migrations (version, name, applied_at) "
-				 "VALUES (?, ?, ?)",
-				 "iti", (int64_t)mg->version, mg->name, gz_now_ms()))
+		                 "INSERT INTO schema_migrations (version, name, applied_at) "
+		                 "VALUES (?, ?, ?)",
+		                 "iti", (int64_t)mg->version, mg->name, gz_now_ms()))
 			return -1;
 		m->applied++;
 	}
@@ -638,8 +654,8 @@ int gz_db_migrate(struct gz_db *db, int *applied, struct gz_err *err)
 		return -1;
 	if (m.from > gz_db_latest_version(db))
 		return gz_fail(err, GZ_E_CONFLICT,
-			       "database schema %lld is newer than this program (%d)",
-			       (long long)m.from, gz_db_latest_version(db));
+		               "database schema %lld is newer than this program (%d)",
+		               (long long)m.from, gz_db_latest_version(db));
 	int rc = gz_db_write(db, migrate_fn, &m, err);
 	if (applied)
 		*applied = rc ? 0 : m.applied;
@@ -654,15 +670,15 @@ int gz_db_check_schema(struct gz_db *db, struct gz_err *err)
 	int latest = gz_db_latest_version(db);
 	if (v == 0)
 		return gz_fail(err, GZ_E_CONFLICT,
-			       "the database has no schema; run 'gongzhi init' first");
+		               "the database has no schema; run 'gongzhi init' first");
 	if (v < latest)
 		return gz_fail(err, GZ_E_CONFLICT,
-			       "database schema %lld is older than %d; run 'gongzhi migrate'",
-			       (long long)v, latest);
+		               "database schema %lld is older than %d; run 'gongzhi migrate'",
+		               (long long)v, latest);
 	if (v > latest)
 		return gz_fail(err, GZ_E_CONFLICT,
-			       "database schema %lld is newer than this program (%d)",
-			       (long long)v, latest);
+		               "database schema %lld is newer than this program (%d)", (long long)v,
+		               latest);
 	return 0;
 }
 
@@ -697,8 +713,8 @@ int gz_db_restore(struct gz_db *db, const char *path, struct gz_err *err)
 	}
 	sqlite3_stmt *st = NULL;
 	int ok = sqlite3_prepare_v2(src, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
-		 sqlite3_step(st) == SQLITE_ROW &&
-		 strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+	         sqlite3_step(st) == SQLITE_ROW &&
+	         strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
 	sqlite3_finalize(st);
 	if (!ok) {
 		sqlite3_close(src);
@@ -721,9 +737,9 @@ int gz_db_check_integrity(struct gz_db *db, struct gz_err *err)
 	if (s) {
 		if (gz_step(s, err) == 1)
 			rc = strcmp(gz_col_text(s, 0), "ok") == 0
-				     ? 0
-				     : gz_fail(err, GZ_E_INTERNAL, "integrity check: %s",
-					       gz_col_text(s, 0));
+			         ? 0
+			         : gz_fail(err, GZ_E_INTERNAL, "integrity check: %s",
+			                   gz_col_text(s, 0));
 		gz_stmt_done(s);
 	}
 	gz_db_reader_done(db, c);

@@ -58,8 +58,8 @@ struct gz_perm {
 
 struct gz_module {
 	const char *name;
-	const struct gz_route *routes; /* terminated by a row with pattern NULL */
-	const struct gz_perm *perms;   /* terminated by a row with name NULL */
+	const struct gz_route *routes;           /* terminated by a row with pattern NULL */
+	const struct gz_perm *perms;             /* terminated by a row with name NULL */
 	const struct gz_entity *const *entities; /* NULL-terminated */
 	/* Optional: called once after the database is open (register metrics …). */
 	int (*init)(struct gz_app *app, struct gz_err *err);
@@ -87,7 +87,7 @@ struct gz_req {
 	struct gz_buf raw_body;
 	const char *content_type;
 	const struct gz_account *acct; /* NULL when anonymous */
-	void *handler_ctx; /* for a handler and its entity hooks */
+	void *handler_ctx;             /* for a handler and its entity hooks */
 	bool via_cookie;
 	char request_id[24];
 	const char *client;
@@ -95,10 +95,10 @@ struct gz_req {
 
 	/* response */
 	int status;
-	json_t *json;        /* reply body as JSON (owned) */
-	struct gz_buf out;   /* reply body as bytes, when json is NULL */
+	json_t *json;      /* reply body as JSON (owned) */
+	struct gz_buf out; /* reply body as bytes, when json is NULL */
 	const char *out_type;
-	int out_fd;          /* reply body from a file, when >= 0 */
+	int out_fd; /* reply body from a file, when >= 0 */
 	uint64_t out_fd_size;
 	struct gz_kv headers[GZ_MAX_HEADERS];
 	int nheaders;
@@ -108,7 +108,7 @@ struct gz_req {
 	bool too_large, dispatched;
 	int64_t content_length;
 	size_t body_limit;
-	const char *route_name; /* for metrics */
+	const char *route_name;    /* for metrics */
 	struct gz_err query_error; /* a malformed query string, reported after routing */
 };
 
@@ -130,13 +130,13 @@ void gz_reply_error(struct gz_req *r, const struct gz_err *err);
 
 /* Routing (pure functions, fuzzed). */
 /* Matches path against pattern; fills params (values point into an arena copy). */
-bool gz_route_match(const char *pattern, const char *path, struct gz_arena *a,
-		    struct gz_kv *params, int *nparams);
+bool gz_route_match(const char *pattern, const char *path, struct gz_arena *a, struct gz_kv *params,
+                    int *nparams);
 /* Decodes %XX and, when plus, '+' as space; fails on %00, bad escapes or bad UTF-8. */
 char *gz_url_decode(struct gz_arena *a, const char *s, size_t n, bool plus);
 /* Parses "a=1&b=%E4%B8%AD" into key/value pairs.  Fails with bad_request. */
 int gz_query_parse(struct gz_arena *a, const char *qs, struct gz_kv **out, int *n,
-		   struct gz_err *err);
+                   struct gz_err *err);
 
 /* Serialises JSON the house way (compact, 15 significant digits). */
 char *gz_json_dump(json_t *j);

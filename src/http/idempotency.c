@@ -23,12 +23,12 @@ int gz_idem_replay(struct gz_req *r, struct gz_err *err)
 		return 0;
 	if (!*key || strlen(key) > 200)
 		return gz_fail(err, GZ_E_BAD_REQUEST,
-			       "Idempotency-Key must have 1 to 200 characters");
+		               "Idempotency-Key must have 1 to 200 characters");
 	struct gz_conn *c = gz_db_reader(r->app->db);
 	struct gz_stmt *s = gz_stmt(c,
-				    "SELECT status, location, body FROM idempotency_keys "
-				    "WHERE account_id = ? AND key = ? AND created_at > ?",
-				    err);
+	                            "SELECT status, location, body FROM idempotency_keys "
+	                            "WHERE account_id = ? AND key = ? AND created_at > ?",
+	                            err);
 	int rc = -1;
 	if (s) {
 		gz_bind_i64(s, 1, r->acct->id);
@@ -38,7 +38,8 @@ int gz_idem_replay(struct gz_req *r, struct gz_err *err)
 		if (rc == 1) {
 			json_t *body = json_loads(gz_col_text(s, 2), 0, NULL);
 			if (!gz_col_null(s, 1))
-				gz_reply_header(r, "Location", gz_strdup(&r->arena, gz_col_text(s, 1)));
+				gz_reply_header(r, "Location",
+				                gz_strdup(&r->arena, gz_col_text(s, 1)));
 			gz_reply_header(r, "Idempotent-Replayed", "true");
 			gz_reply_json(r, (int)gz_col_i64(s, 0), body ? body : json_object());
 		}
@@ -69,13 +70,13 @@ static int idem_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	char *body = j->r->json ? gz_json_dump(j->r->json) : NULL;
 	int64_t now = gz_now_ms();
 	int rc = gz_exec_args(c, err, "DELETE FROM idempotency_keys WHERE created_at < ?", "i",
-			      now - DAY_MS);
+	                      now - DAY_MS);
 	if (!rc)
 		rc = gz_exec_args(c, err,
-				  "INSERT INTO idempotency_keys (account_id, key, created_at, "
-				  "status, location, body) VALUES (?, ?, ?, ?, ?, ?)",
-				  "itiitt", j->r->acct->id, j->key, now, (int64_t)j->r->status, loc,
-				  body ? body : "{}");
+		                  "INSERT INTO idempotency_keys (account_id, key, created_at, "
+		                  "status, location, body) VALUES (?, ?, ?, ?, ?, ?)",
+		                  "itiitt", j->r->acct->id, j->key, now, (int64_t)j->r->status, loc,
+		                  body ? body : "{}");
 	free(body);
 	return rc;
 }

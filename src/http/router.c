@@ -44,8 +44,8 @@ char *gz_url_decode(struct gz_arena *a, const char *s, size_t n, bool plus)
 	return out;
 }
 
-bool gz_route_match(const char *pattern, const char *path, struct gz_arena *a,
-		    struct gz_kv *params, int *nparams)
+bool gz_route_match(const char *pattern, const char *path, struct gz_arena *a, struct gz_kv *params,
+                    int *nparams)
 {
 	const char *p = pattern, *s = path;
 	int np = 0;
@@ -83,7 +83,7 @@ bool gz_route_match(const char *pattern, const char *path, struct gz_arena *a,
 }
 
 int gz_query_parse(struct gz_arena *a, const char *qs, struct gz_kv **out, int *n,
-		   struct gz_err *err)
+                   struct gz_err *err)
 {
 	*out = NULL;
 	*n = 0;
@@ -105,11 +105,10 @@ int gz_query_parse(struct gz_arena *a, const char *qs, struct gz_kv **out, int *
 			const char *eq = memchr(p, '=', len);
 			size_t klen = eq ? (size_t)(eq - p) : len;
 			char *key = gz_url_decode(a, p, klen, true);
-			char *val = eq ? gz_url_decode(a, eq + 1, len - klen - 1, true)
-				       : gz_strdup(a, "");
+			char *val =
+			    eq ? gz_url_decode(a, eq + 1, len - klen - 1, true) : gz_strdup(a, "");
 			if (!key || !val || !*key)
-				return gz_fail(err, GZ_E_BAD_REQUEST,
-					       "malformed query string");
+				return gz_fail(err, GZ_E_BAD_REQUEST, "malformed query string");
 			kv[k].key = key;
 			kv[k].value = val;
 			k++;

@@ -61,7 +61,7 @@ int gz_req_id(struct gz_req *r, const char *name, int64_t *id, struct gz_err *er
 	const char *v = gz_req_param(r, name);
 	if (!v || !gz_parse_i64(v, id) || *id <= 0)
 		return gz_fail(err, GZ_E_NOT_FOUND, "no such object: '%s' is not an id",
-			       v ? v : "");
+		               v ? v : "");
 	return 0;
 }
 
@@ -125,7 +125,7 @@ void gz_reply_header(struct gz_req *r, const char *name, const char *value)
 void gz_reply_error(struct gz_req *r, const struct gz_err *err)
 {
 	json_t *e = json_pack("{s:s,s:s}", "code", gz_code_string(err->code), "message",
-			      err->message[0] ? err->message : gz_code_string(err->code));
+	                      err->message[0] ? err->message : gz_code_string(err->code));
 	if (err->field[0])
 		json_object_set_new(e, "field", json_string(err->field));
 	if (err->allowed[0]) {
@@ -141,12 +141,18 @@ void gz_reply_error(struct gz_req *r, const struct gz_err *err)
 static const char *method_name(unsigned m)
 {
 	switch (m) {
-	case GZ_GET: return "GET";
-	case GZ_POST: return "POST";
-	case GZ_PUT: return "PUT";
-	case GZ_PATCH: return "PATCH";
-	case GZ_DELETE: return "DELETE";
-	case GZ_HEAD: return "HEAD";
+	case GZ_GET:
+		return "GET";
+	case GZ_POST:
+		return "POST";
+	case GZ_PUT:
+		return "PUT";
+	case GZ_PATCH:
+		return "PATCH";
+	case GZ_DELETE:
+		return "DELETE";
+	case GZ_HEAD:
+		return "HEAD";
 	}
 	return "?";
 }
@@ -157,7 +163,7 @@ static enum gz_method parse_method(const char *m)
 		const char *name;
 		enum gz_method m;
 	} t[] = {{"GET", GZ_GET},     {"POST", GZ_POST},     {"PUT", GZ_PUT},
-		 {"PATCH", GZ_PATCH}, {"DELETE", GZ_DELETE}, {"HEAD", GZ_HEAD}};
+	         {"PATCH", GZ_PATCH}, {"DELETE", GZ_DELETE}, {"HEAD", GZ_HEAD}};
 	for (size_t i = 0; i < GZ_ARRAY_LEN(t); i++)
 		if (strcmp(t[i].name, m) == 0)
 			return t[i].m;
@@ -217,11 +223,11 @@ static int dispatch(struct gz_server *s, struct gz_req *r, struct gz_err *err)
 			char buf[64] = "";
 			for (unsigned m = 1; m <= GZ_HEAD; m <<= 1)
 				if (allow & m)
-					snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
-						 *buf ? ", " : "", method_name(m));
+					snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+					         "%s%s", *buf ? ", " : "", method_name(m));
 			gz_reply_header(r, "Allow", gz_strdup(&r->arena, buf));
 			return gz_fail(err, GZ_E_METHOD, "%s is not allowed here",
-				       method_name(r->method));
+			               method_name(r->method));
 		}
 		if (!r->route)
 			return gz_fail(err, GZ_E_NOT_FOUND, "no such path: %s", r->path);
@@ -234,14 +240,14 @@ static int dispatch(struct gz_server *s, struct gz_req *r, struct gz_err *err)
 	}
 	if (r->too_large)
 		return gz_fail(err, GZ_E_TOO_LARGE, "the body is larger than %zu bytes",
-			       r->body_limit);
+		               r->body_limit);
 	if (rt->flags & GZ_R_JSON) {
 		if (!json_content_type(r->content_type))
 			return gz_fail(err, GZ_E_MEDIA_TYPE,
-				       "send the body as Content-Type: application/json");
+			               "send the body as Content-Type: application/json");
 		json_error_t je;
 		r->body = json_loadb(r->raw_body.data ? r->raw_body.data : "", r->raw_body.len,
-				     JSON_REJECT_DUPLICATES, &je);
+		                     JSON_REJECT_DUPLICATES, &je);
 		if (!r->body)
 			return gz_fail(err, GZ_E_INVALID_JSON, "invalid JSON: %s", je.text);
 		if (!json_is_object(r->body))
@@ -258,7 +264,7 @@ static int dispatch(struct gz_server *s, struct gz_req *r, struct gz_err *err)
 			const char *t = gz_req_header(r, "X-CSRF-Token");
 			if (!t || strcmp(t, r->acct->csrf) != 0)
 				return gz_fail(err, GZ_E_CSRF,
-					       "missing or wrong X-CSRF-Token header");
+				               "missing or wrong X-CSRF-Token header");
 		}
 		if (gz_scope_check(r->acct, rt->perm, NULL, false, err))
 			return -1;
@@ -301,9 +307,9 @@ static void parse_target(struct gz_req *r)
 	const char *q = strchr(r->raw_uri, '?');
 	size_t plen = q ? (size_t)(q - r->raw_uri) : strlen(r->raw_uri);
 	r->path = gz_url_decode(&r->arena, r->raw_uri, plen, false);
-	if (r->path && (r->path[0] != '/' || strstr(r->path, "/../") ||
-			strcmp(r->path + strlen(r->path) - (strlen(r->path) >= 3 ? 3 : 0),
-			       "/..") == 0))
+	if (r->path &&
+	    (r->path[0] != '/' || strstr(r->path, "/../") ||
+	     strcmp(r->path + strlen(r->path) - (strlen(r->path) >= 3 ? 3 : 0), "/..") == 0))
 		r->path = NULL;
 	gz_err_clear(&r->query_error);
 	if (q && gz_query_parse(&r->arena, q + 1, &r->query, &r->nquery, &r->query_error))
@@ -321,7 +327,7 @@ static void make_request_id(struct gz_server *s, struct gz_req *r)
 		snprintf(r->request_id, sizeof(r->request_id), "%s", given);
 	else
 		snprintf(r->request_id, sizeof(r->request_id), "%x-%llx", (unsigned)getpid(),
-			 (unsigned long long)atomic_fetch_add(&s->seq, 1));
+		         (unsigned long long)atomic_fetch_add(&s->seq, 1));
 }
 
 static enum MHD_Result send_response(struct gz_req *r)
@@ -340,11 +346,11 @@ static enum MHD_Result send_response(struct gz_req *r)
 		free(text);
 		type = "application/json; charset=utf-8";
 		resp = MHD_create_response_from_buffer(r->out.len, r->out.data,
-						       MHD_RESPMEM_PERSISTENT);
+		                                       MHD_RESPMEM_PERSISTENT);
 	} else {
 		type = r->out.len ? r->out_type : NULL;
 		resp = MHD_create_response_from_buffer(r->out.len, r->out.data ? r->out.data : "",
-						       MHD_RESPMEM_PERSISTENT);
+		                                       MHD_RESPMEM_PERSISTENT);
 	}
 	if (!resp)
 		return MHD_NO;
@@ -362,9 +368,9 @@ static enum MHD_Result send_response(struct gz_req *r)
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, const char *url,
-				      const char *method, const char *version,
-				      const char *upload_data, size_t *upload_data_size,
-				      void **con_cls)
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls)
 {
 	struct gz_server *s = cls;
 	struct gz_req *r = *con_cls;
@@ -377,20 +383,20 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 		r->method = parse_method(method);
 		parse_target(r);
 		make_request_id(s, r);
-		r->content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-							      "Content-Type");
+		r->content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type");
 		const char *xff = NULL;
 		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		    MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		char addr[64] = "";
 		if (ci && ci->client_addr) {
 			if (ci->client_addr->sa_family == AF_INET)
-				inet_ntop(AF_INET, &((struct sockaddr_in *)ci->client_addr)->sin_addr,
-					  addr, sizeof(addr));
+				inet_ntop(AF_INET,
+				          &((struct sockaddr_in *)ci->client_addr)->sin_addr, addr,
+				          sizeof(addr));
 			else if (ci->client_addr->sa_family == AF_INET6)
 				inet_ntop(AF_INET6,
-					  &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr, addr,
-					  sizeof(addr));
+				          &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr,
+				          addr, sizeof(addr));
 		}
 		(void)xff;
 		r->client = gz_strdup(&r->arena, addr);
@@ -398,9 +404,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 		if (r->method && r->path)
 			r->route = find_route(s, r, &allow);
 		r->body_limit = (size_t)((r->route && (r->route->flags & GZ_R_UPLOAD))
-						 ? s->app->cfg.upload_limit
-						 : s->app->cfg.body_limit);
-		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+		                             ? s->app->cfg.upload_limit
+		                             : s->app->cfg.body_limit);
+		const char *cl =
+		    MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
 		int64_t len;
 		if (cl && gz_parse_i64(cl, &len) && len > (int64_t)r->body_limit)
 			r->too_large = true;
@@ -416,7 +423,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 			/* answer now: the rest of the body is not worth reading */
 			struct gz_err err;
 			gz_fail(&err, GZ_E_TOO_LARGE, "the body is larger than %zu bytes",
-				r->body_limit);
+			        r->body_limit);
 			gz_reply_error(r, &err);
 			r->dispatched = true;
 			*upload_data_size = 0;
@@ -441,14 +448,14 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 			gz_log(GZ_LOG_ERROR, r->request_id, "internal error: %s", err.message);
 		if (err.code == GZ_E_INTERNAL)
 			snprintf(err.message, sizeof(err.message), "internal error (request %s)",
-				 r->request_id);
+			         r->request_id);
 		gz_reply_error(r, &err);
 	}
 	return send_response(r);
 }
 
 static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
-		      enum MHD_RequestTerminationCode toe)
+                      enum MHD_RequestTerminationCode toe)
 {
 	struct gz_server *s = cls;
 	struct gz_req *r = *con_cls;
@@ -463,8 +470,9 @@ static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
 		gz_buf_add_json_str(&line, r->request_id);
 		gz_buf_addf(&line, ",\"method\":\"%s\",\"path\":", method_name(r->method));
 		gz_buf_add_json_str(&line, r->path ? r->path : "(bad)");
-		gz_buf_addf(&line, ",\"status\":%d,\"ms\":%.3f,\"user\":%lld,\"client\":", r->status,
-			    secs * 1000, r->acct ? (long long)r->acct->id : 0LL);
+		gz_buf_addf(&line,
+		            ",\"status\":%d,\"ms\":%.3f,\"user\":%lld,\"client\":", r->status,
+		            secs * 1000, r->acct ? (long long)r->acct->id : 0LL);
 		gz_buf_add_json_str(&line, r->client ? r->client : "");
 		if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 			gz_buf_addf(&line, ",\"terminated\":%d", (int)toe);
@@ -496,8 +504,8 @@ int gz_server_start(struct gz_app *app, struct gz_server **out, struct gz_err *e
 				free(s->routes);
 				free(s);
 				return gz_fail(err, GZ_E_INTERNAL,
-					       "route %s names undeclared permission %s",
-					       rt->pattern, rt->perm);
+				               "route %s names undeclared permission %s",
+				               rt->pattern, rt->perm);
 			}
 			s->routes[s->nroutes++] = rt;
 		}
@@ -510,30 +518,30 @@ int gz_server_start(struct gz_app *app, struct gz_server **out, struct gz_err *e
 		free(s->routes);
 		free(s);
 		return gz_fail(err, GZ_E_BAD_REQUEST, "listen must be host:port, not '%s'",
-			       app->cfg.listen);
+		               app->cfg.listen);
 	}
 	*colon = 0;
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
-		      &sa.sin_addr) != 1) {
+	if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &sa.sin_addr) !=
+	    1) {
 		free(s->routes);
 		free(s);
 		return gz_fail(err, GZ_E_BAD_REQUEST, "cannot listen on '%s' (an IPv4 address)",
-			       host);
+		               host);
 	}
 	s->daemon = MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
-		access_handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads,
-		MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-		(unsigned)1, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)port, NULL,
+	    NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_URI_LOG_CALLBACK,
+	    uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)60, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
 	if (!s->daemon) {
 		free(s->routes);
 		free(s);
 		return gz_fail(err, GZ_E_UNAVAILABLE, "cannot listen on %s (in use?)",
-			       app->cfg.listen);
+		               app->cfg.listen);
 	}
 	the_server = s;
 	*out = s;

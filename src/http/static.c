@@ -15,40 +15,40 @@
 #include <unistd.h>
 
 static const char placeholder[] =
-	"<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-	"<title>共治 gongzhi</title><style>body{font-family:sans-serif;max-width:40em;"
-	"margin:4em auto;padding:0 1em;color:#222}code{background:#f3f3f3;padding:0 .3em}"
-	"</style></head><body><h1>共治 gongzhi</h1>"
-	"<p>社区共治平台服务已启动。管理后台尚未构建。</p>"
-	"<p>The gongzhi server is running; the web console has not been built yet.</p>"
-	"<ul><li>API: <code>/api/v1/</code> (<a href=\"/api/v1/openapi.json\">OpenAPI</a>)</li>"
-	"<li>Health: <a href=\"/healthz\">/healthz</a></li>"
-	"<li>Metrics: <a href=\"/metrics\">/metrics</a></li></ul></body></html>\n";
+    "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    "<title>共治 gongzhi</title><style>body{font-family:sans-serif;max-width:40em;"
+    "margin:4em auto;padding:0 1em;color:#222}code{background:#f3f3f3;padding:0 .3em}"
+    "</style></head><body><h1>共治 gongzhi</h1>"
+    "<p>社区共治平台服务已启动。管理后台尚未构建。</p>"
+    "<p>The gongzhi server is running; the web console has not been built yet.</p>"
+    "<ul><li>API: <code>/api/v1/</code> (<a href=\"/api/v1/openapi.json\">OpenAPI</a>)</li>"
+    "<li>Health: <a href=\"/healthz\">/healthz</a></li>"
+    "<li>Metrics: <a href=\"/metrics\">/metrics</a></li></ul></body></html>\n";
 
 static const char *content_type(const char *path)
 {
 	static const struct {
 		const char *ext, *type;
 	} types[] = {
-		{".html", "text/html; charset=utf-8"},
-		{".js", "text/javascript; charset=utf-8"},
-		{".mjs", "text/javascript; charset=utf-8"},
-		{".css", "text/css; charset=utf-8"},
-		{".json", "application/json"},
-		{".svg", "image/svg+xml"},
-		{".png", "image/png"},
-		{".jpg", "image/jpeg"},
-		{".jpeg", "image/jpeg"},
-		{".gif", "image/gif"},
-		{".webp", "image/webp"},
-		{".ico", "image/x-icon"},
-		{".woff", "font/woff"},
-		{".woff2", "font/woff2"},
-		{".ttf", "font/ttf"},
-		{".txt", "text/plain; charset=utf-8"},
-		{".map", "application/json"},
-		{".pdf", "application/pdf"},
+	    {".html", "text/html; charset=utf-8"},
+	    {".js", "text/javascript; charset=utf-8"},
+	    {".mjs", "text/javascript; charset=utf-8"},
+	    {".css", "text/css; charset=utf-8"},
+	    {".json", "application/json"},
+	    {".svg", "image/svg+xml"},
+	    {".png", "image/png"},
+	    {".jpg", "image/jpeg"},
+	    {".jpeg", "image/jpeg"},
+	    {".gif", "image/gif"},
+	    {".webp", "image/webp"},
+	    {".ico", "image/x-icon"},
+	    {".woff", "font/woff"},
+	    {".woff2", "font/woff2"},
+	    {".ttf", "font/ttf"},
+	    {".txt", "text/plain; charset=utf-8"},
+	    {".map", "application/json"},
+	    {".pdf", "application/pdf"},
 	};
 	const char *dot = strrchr(path, '.');
 	const char *slash = strrchr(path, '/');
@@ -107,7 +107,7 @@ int gz_static_serve(struct gz_app *app, struct gz_req *r, struct gz_err *err)
 		open_file(root, r->path, r, &found);
 	if (found) {
 		gz_reply_header(r, "Cache-Control",
-				asset ? "public, max-age=31536000, immutable" : "no-cache");
+		                asset ? "public, max-age=31536000, immutable" : "no-cache");
 		r->status = 200;
 		return 0;
 	}

@@ -34,10 +34,10 @@ int gz_check_credit_code(const char *value, const char *field, struct gz_err *er
 {
 	if (strlen(value) != 18)
 		return gz_fail_field(err, GZ_E_VALIDATION, field,
-				     "a unified social credit code has 18 characters");
+		                     "a unified social credit code has 18 characters");
 	if (!gz_credit_code_valid(value))
 		return gz_fail_field(err, GZ_E_VALIDATION, field,
-				     "not a valid unified social credit code (check character "
-				     "or characters wrong)");
+		                     "not a valid unified social credit code (check character "
+		                     "or characters wrong)");
 	return 0;
 }

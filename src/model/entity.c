@@ -60,7 +60,7 @@ static int validate_value(const struct gz_field *f, json_t *v, json_t **norm, st
 		size_t bytes = json_string_length(v);
 		if (strlen(s) != bytes || !gz_utf8_valid(s, bytes))
 			return gz_fail_field(err, GZ_E_VALIDATION, n,
-					     "%s contains characters that are not allowed", n);
+			                     "%s contains characters that are not allowed", n);
 		if (f->type == GZ_T_ENUM) {
 			if (!in_values(f->values, s))
 				return list_values(f, err, n);
@@ -69,14 +69,13 @@ static int validate_value(const struct gz_field *f, json_t *v, json_t **norm, st
 			int64_t min = f->min ? f->min : ((f->flags & GZ_F_REQUIRED) ? 1 : 0);
 			int64_t max = f->max ? f->max : 1000;
 			if (len < min)
-				return gz_fail_field(err, GZ_E_VALIDATION, n,
-						     min == 1 ? "%s must not be empty"
-							      : "%s is too short",
-						     n);
+				return gz_fail_field(
+				    err, GZ_E_VALIDATION, n,
+				    min == 1 ? "%s must not be empty" : "%s is too short", n);
 			if (len > max)
 				return gz_fail_field(err, GZ_E_VALIDATION, n,
-						     "%s must have at most %lld characters", n,
-						     (long long)max);
+				                     "%s must have at most %lld characters", n,
+				                     (long long)max);
 			if (f->check && f->check(s, n, err))
 				return -1;
 		}
@@ -88,11 +87,12 @@ static int validate_value(const struct gz_field *f, json_t *v, json_t **norm, st
 			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be an integer", n);
 		json_int_t i = json_integer_value(v);
 		if (f->ref && i <= 0)
-			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be a positive id", n);
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be a positive id",
+			                     n);
 		if ((f->min || f->max) && (i < f->min || i > f->max))
 			return gz_fail_field(err, GZ_E_VALIDATION, n,
-					     "%s must be from %lld to %lld", n, (long long)f->min,
-					     (long long)f->max);
+			                     "%s must be from %lld to %lld", n, (long long)f->min,
+			                     (long long)f->max);
 		*norm = json_integer(i);
 		return 0;
 	}
@@ -102,23 +102,24 @@ static int validate_value(const struct gz_field *f, json_t *v, json_t **norm, st
 		double d = json_number_value(v);
 		if ((f->min || f->max) && (d < (double)f->min || d > (double)f->max))
 			return gz_fail_field(err, GZ_E_VALIDATION, n,
-					     "%s must be from %lld to %lld", n, (long long)f->min,
-					     (long long)f->max);
+			                     "%s must be from %lld to %lld", n, (long long)f->min,
+			                     (long long)f->max);
 		*norm = json_real(d);
 		return 0;
 	}
 	case GZ_T_BOOL:
 		if (!json_is_boolean(v))
-			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be true or false", n);
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be true or false",
+			                     n);
 		*norm = json_integer(json_is_true(v));
 		return 0;
 	case GZ_T_TIME: {
 		int64_t ms;
 		if (!json_is_string(v) || !gz_time_parse(json_string_value(v), &ms))
 			return gz_fail_field(err, GZ_E_VALIDATION, n,
-					     "%s must be an ISO-8601 time such as "
-					     "2026-11-28T14:05:00+08:00",
-					     n);
+			                     "%s must be an ISO-8601 time such as "
+			                     "2026-11-28T14:05:00+08:00",
+			                     n);
 		*norm = json_integer(ms);
 		return 0;
 	}
@@ -137,7 +138,7 @@ static int validate_value(const struct gz_field *f, json_t *v, json_t **norm, st
 			{
 				if (k < i && json_equal(x, y))
 					return gz_fail_field(err, GZ_E_VALIDATION, n,
-							     "%s lists a value twice", n);
+					                     "%s lists a value twice", n);
 			}
 		}
 		char *text = json_dumps(v, JSON_COMPACT);
@@ -150,7 +151,7 @@ static int validate_value(const struct gz_field *f, json_t *v, json_t **norm, st
 }
 
 int gz_entity_validate(const struct gz_entity *e, json_t *in, bool create, json_t **out,
-		       struct gz_err *err)
+                       struct gz_err *err)
 {
 	*out = NULL;
 	if (!json_is_object(in))
@@ -166,7 +167,7 @@ int gz_entity_validate(const struct gz_entity *e, json_t *in, bool create, json_
 				gz_fail_field(err, GZ_E_VALIDATION, key, "%s cannot be set", key);
 			else
 				gz_fail_field(err, GZ_E_UNKNOWN_FIELD, key, "unknown field '%s'",
-					      key);
+				              key);
 			goto fail;
 		}
 		if (f->flags & GZ_F_READONLY) {
@@ -180,8 +181,7 @@ int gz_entity_validate(const struct gz_entity *e, json_t *in, bool create, json_
 		if (json_is_null(v)) {
 			if (create && !(f->flags & GZ_F_REQUIRED))
 				continue;
-			if (!create && (f->flags & GZ_F_NULLABLE) &&
-			    !(f->flags & GZ_F_REQUIRED)) {
+			if (!create && (f->flags & GZ_F_NULLABLE) && !(f->flags & GZ_F_REQUIRED)) {
 				json_object_set_new(res, key, json_null());
 				continue;
 			}
@@ -197,7 +197,7 @@ int gz_entity_validate(const struct gz_entity *e, json_t *in, bool create, json_
 		for (const struct gz_field *f = e->fields; f->name; f++)
 			if ((f->flags & GZ_F_REQUIRED) && !json_object_get(res, f->name)) {
 				gz_fail_field(err, GZ_E_VALIDATION, f->name, "%s is required",
-					      f->name);
+				              f->name);
 				goto fail;
 			}
 	*out = res;
@@ -256,10 +256,10 @@ static json_t *time_json(int64_t ms)
 
 /* Converts the current row (select_list order) to JSON; fills scope when given. */
 json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
-			   bool unmasked, struct gz_row_scope *scope, struct gz_arena *a);
+                           bool unmasked, struct gz_row_scope *scope, struct gz_arena *a);
 
 json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
-			   bool unmasked, struct gz_row_scope *scope, struct gz_arena *a)
+                           bool unmasked, struct gz_row_scope *scope, struct gz_arena *a)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(gz_col_i64(s, 0)));
@@ -275,10 +275,18 @@ json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct 
 			v = json_null();
 		} else {
 			switch (f->type) {
-			case GZ_T_INT: v = json_integer(gz_col_i64(s, i)); break;
-			case GZ_T_REAL: v = json_real(gz_col_double(s, i)); break;
-			case GZ_T_BOOL: v = json_boolean(gz_col_i64(s, i)); break;
-			case GZ_T_TIME: v = time_json(gz_col_i64(s, i)); break;
+			case GZ_T_INT:
+				v = json_integer(gz_col_i64(s, i));
+				break;
+			case GZ_T_REAL:
+				v = json_real(gz_col_double(s, i));
+				break;
+			case GZ_T_BOOL:
+				v = json_boolean(gz_col_i64(s, i));
+				break;
+			case GZ_T_TIME:
+				v = time_json(gz_col_i64(s, i));
+				break;
 			case GZ_T_LIST: {
 				v = json_loads(gz_col_text(s, i), 0, NULL);
 				if (!v)
@@ -313,7 +321,7 @@ json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct 
 }
 
 json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
-		       const struct gz_account *a, int64_t id, bool unmasked, struct gz_err *err)
+                       const struct gz_account *a, int64_t id, bool unmasked, struct gz_err *err)
 {
 	struct gz_arena arena;
 	gz_arena_init(&arena);
@@ -355,8 +363,7 @@ static void json_release(void *p)
 
 /* ---- references and scope of input ---- */
 
-static int unit_path_of(struct gz_conn *c, int64_t unit_id, char *out, size_t n,
-			struct gz_err *err)
+static int unit_path_of(struct gz_conn *c, int64_t unit_id, char *out, size_t n, struct gz_err *err)
 {
 	struct gz_stmt *s = gz_stmt(c, "SELECT path FROM units WHERE id = ?", err);
 	if (!s)
@@ -369,8 +376,8 @@ static int unit_path_of(struct gz_conn *c, int64_t unit_id, char *out, size_t n,
 	return rc;
 }
 
-int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c,
-			 const struct gz_account *a, json_t *in, struct gz_err *err)
+int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c, const struct gz_account *a,
+                         json_t *in, struct gz_err *err)
 {
 	(void)a;
 	for (const struct gz_field *f = e->fields; f->name; f++) {
@@ -380,28 +387,26 @@ int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c,
 		if (f->ref) {
 			char sql[160];
 			snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE id = ?",
-				 f->ref->table);
+			         f->ref->table);
 			int64_t n = 0;
-			if (gz_query_i64(c, err, &n, sql, "i",
-					 (int64_t)json_integer_value(v)) < 0)
+			if (gz_query_i64(c, err, &n, sql, "i", (int64_t)json_integer_value(v)) < 0)
 				return -1;
 			if (!n)
-				return gz_fail_field(err, GZ_E_VALIDATION, f->name,
-						     "%s: no %s with id %lld", f->name,
-						     f->ref->name,
-						     (long long)json_integer_value(v));
+				return gz_fail_field(
+				    err, GZ_E_VALIDATION, f->name, "%s: no %s with id %lld",
+				    f->name, f->ref->name, (long long)json_integer_value(v));
 		}
 		if (f->dict) {
 			int64_t n = 0;
 			if (gz_query_i64(c, err, &n,
-					 "SELECT count(*) FROM dict_entries WHERE type = ? AND "
-					 "code = ? AND disabled = 0",
-					 "tt", f->dict, json_string_value(v)) < 0)
+			                 "SELECT count(*) FROM dict_entries WHERE type = ? AND "
+			                 "code = ? AND disabled = 0",
+			                 "tt", f->dict, json_string_value(v)) < 0)
 				return -1;
 			if (!n)
 				return gz_fail_field(err, GZ_E_VALIDATION, f->name,
-						     "%s: '%s' is not in the dictionary %s",
-						     f->name, json_string_value(v), f->dict);
+				                     "%s: '%s' is not in the dictionary %s",
+				                     f->name, json_string_value(v), f->dict);
 		}
 	}
 	return 0;
@@ -409,7 +414,7 @@ int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c,
 
 /* The scope a row would have with these values (for writes). */
 static int input_scope(struct gz_write *w, json_t *vals, struct gz_row_scope *sc, char *path,
-		       size_t n, struct gz_err *err)
+                       size_t n, struct gz_err *err)
 {
 	const struct gz_entity *e = w->ent;
 	memset(sc, 0, sizeof(*sc));
@@ -426,8 +431,9 @@ static int input_scope(struct gz_write *w, json_t *vals, struct gz_row_scope *sc
 		if (rc < 0)
 			return -1;
 		if (rc == 0)
-			return gz_fail_field(err, GZ_E_VALIDATION, ufield, "%s: no unit with id %lld",
-					     ufield, (long long)unit_id);
+			return gz_fail_field(err, GZ_E_VALIDATION, ufield,
+			                     "%s: no unit with id %lld", ufield,
+			                     (long long)unit_id);
 		sc->unit_path = path;
 	}
 	if (e->org_col) {
@@ -447,7 +453,7 @@ static int input_scope(struct gz_write *w, json_t *vals, struct gz_row_scope *sc
 
 /* Binds a normalised value for storage (PII sealed). */
 static void bind_value(struct gz_stmt *s, int i, const struct gz_field *f, json_t *v,
-		       struct gz_app *app)
+                       struct gz_app *app)
 {
 	if (!v || json_is_null(v))
 		gz_bind_null(s, i);
@@ -464,8 +470,7 @@ static void bind_value(struct gz_stmt *s, int i, const struct gz_field *f, json_
 }
 
 /* Audit summary: the given values with personal data masked. */
-static char *summary_of(const struct gz_entity *e, json_t *vals, json_t *before,
-			struct gz_arena *a)
+static char *summary_of(const struct gz_entity *e, json_t *vals, json_t *before, struct gz_arena *a)
 {
 	json_t *sum = json_object();
 	const char *key;
@@ -479,8 +484,8 @@ static char *summary_of(const struct gz_entity *e, json_t *vals, json_t *before,
 			continue;
 		}
 		json_t *after = (f->flags & GZ_F_PII) && json_is_string(v)
-					? json_string(gz_mask(a, json_string_value(v)))
-					: json_incref(v);
+		                    ? json_string(gz_mask(a, json_string_value(v)))
+		                    : json_incref(v);
 		if (before) {
 			json_t *old = json_object_get(before, key);
 			if (old && (f->flags & GZ_F_PII) && json_is_string(old))
@@ -501,8 +506,9 @@ static char *summary_of(const struct gz_entity *e, json_t *vals, json_t *before,
 
 static int audit_write(struct gz_write *w, const char *action, json_t *vals, struct gz_err *err)
 {
-	struct gz_audit au = {w->actor, action, w->ent->name, w->id,
-			      summary_of(w->ent, vals, w->before, w->arena), w->client};
+	struct gz_audit au = {
+	    w->actor, action, w->ent->name, w->id, summary_of(w->ent, vals, w->before, w->arena),
+	    w->client};
 	return gz_audit_append(w->conn, &au, err);
 }
 
@@ -587,13 +593,13 @@ int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err
 		if (gz_scope_check(w->actor, e->perm_write, &sc, false, err))
 			return -1;
 	}
-	if (expected_version && json_integer_value(json_object_get(w->before, "version")) !=
-					expected_version)
+	if (expected_version &&
+	    json_integer_value(json_object_get(w->before, "version")) != expected_version)
 		return gz_fail(err, GZ_E_PRECONDITION,
-			       "the %s was changed by someone else (version %lld, not %lld)",
-			       e->name,
-			       (long long)json_integer_value(json_object_get(w->before, "version")),
-			       (long long)expected_version);
+		               "the %s was changed by someone else (version %lld, not %lld)",
+		               e->name,
+		               (long long)json_integer_value(json_object_get(w->before, "version")),
+		               (long long)expected_version);
 	if (gz_entity_check_refs(e, w->conn, w->actor, w->in, err))
 		return -1;
 	if (e->before_patch && e->before_patch(w, err))
@@ -642,7 +648,7 @@ int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err
 		return -1;
 	if (gz_changes(w->conn) != 1)
 		return gz_fail(err, GZ_E_PRECONDITION, "the %s was changed by someone else",
-			       e->name);
+		               e->name);
 	if (e->after_write && e->after_write(w, err))
 		return -1;
 	return audit_write(w, "update", w->in, err);
@@ -660,8 +666,8 @@ static int create_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 }
 
 int gz_entity_create_json(struct gz_app *app, const struct gz_entity *e,
-			  const struct gz_account *actor, json_t *in, int64_t *id,
-			  struct gz_err *err)
+                          const struct gz_account *actor, json_t *in, int64_t *id,
+                          struct gz_err *err)
 {
 	json_t *vals;
 	if (gz_entity_validate(e, in, true, &vals, err))

@@ -45,10 +45,10 @@ struct gz_field {
 	const char *name;
 	enum gz_ftype type;
 	unsigned flags;
-	int64_t min, max;           /* text: length in characters; int/real: range; 0,0 none */
-	const char *const *values;  /* enum/list values, NULL-terminated */
-	const char *dict;           /* text: must be a code of this dictionary type */
-	const struct gz_entity *ref;/* int: must be the id of a row of this entity */
+	int64_t min, max;            /* text: length in characters; int/real: range; 0,0 none */
+	const char *const *values;   /* enum/list values, NULL-terminated */
+	const char *dict;            /* text: must be a code of this dictionary type */
+	const struct gz_entity *ref; /* int: must be the id of a row of this entity */
 	/* extra check for text values */
 	int (*check)(const char *value, const char *field, struct gz_err *err);
 };
@@ -59,16 +59,16 @@ struct gz_write {
 	const struct gz_account *actor;
 	struct gz_conn *conn;
 	struct gz_app *app;
-	json_t *in;      /* validated input (hooks may add or change values) */
-	json_t *before;  /* the stored row as JSON on patch (unmasked), NULL on create */
-	int64_t id;      /* 0 on create until inserted */
+	json_t *in;     /* validated input (hooks may add or change values) */
+	json_t *before; /* the stored row as JSON on patch (unmasked), NULL on create */
+	int64_t id;     /* 0 on create until inserted */
 	const char *client;
 	struct gz_arena *arena;
 };
 
 struct gz_entity {
-	const char *name;  /* "org": audit object type and messages */
-	const char *table; /* "orgs" */
+	const char *name;              /* "org": audit object type and messages */
+	const char *table;             /* "orgs" */
 	const struct gz_field *fields; /* terminated by a row with name NULL */
 	const char *perm_read, *perm_write;
 	/* scope: columns holding the row's unit id, org id, owner account id (NULL: none).
@@ -95,16 +95,16 @@ const struct gz_field *gz_entity_field(const struct gz_entity *e, const char *na
  * fields).  On success *out is a new object with normalised values (times as ms,
  * bools as 0/1 integers).  Errors name the field. */
 int gz_entity_validate(const struct gz_entity *e, json_t *in, bool create, json_t **out,
-		       struct gz_err *err);
+                       struct gz_err *err);
 
 /* Checks references, dictionaries and scope of validated input (needs the database). */
-int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c,
-			 const struct gz_account *a, json_t *in, struct gz_err *err);
+int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c, const struct gz_account *a,
+                         json_t *in, struct gz_err *err);
 
 /* The row with id as JSON for output (masked), or NULL with not_found.  Applies the
  * read scope of a (NULL: no check).  New reference. */
 json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
-		       const struct gz_account *a, int64_t id, bool unmasked, struct gz_err *err);
+                       const struct gz_account *a, int64_t id, bool unmasked, struct gz_err *err);
 
 /* Creates a row from validated input inside a write; *id receives the new id.
  * Audited.  Runs the hooks. */
@@ -114,8 +114,8 @@ int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err
 
 /* Programmatic create (CLI, demo): validate, check, insert, audit; returns the new id. */
 int gz_entity_create_json(struct gz_app *app, const struct gz_entity *e,
-			  const struct gz_account *actor, json_t *in, int64_t *id,
-			  struct gz_err *err);
+                          const struct gz_account *actor, json_t *in, int64_t *id,
+                          struct gz_err *err);
 
 /* Masks personal data for display: "13812345678" -> "138****5678". Arena copy. */
 char *gz_mask(struct gz_arena *a, const char *s);

@@ -12,7 +12,7 @@
 #include <string.h>
 
 json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
-			   bool unmasked, struct gz_row_scope *scope, struct gz_arena *a);
+                           bool unmasked, struct gz_row_scope *scope, struct gz_arena *a);
 
 static void buf_release(void *p)
 {
@@ -57,13 +57,13 @@ static int parse_limit(const char *v, int64_t *limit, struct gz_err *err)
 {
 	if (!gz_parse_i64(v, limit) || *limit < 1 || *limit > 500)
 		return gz_fail_field(err, GZ_E_VALIDATION, "limit",
-				     "limit must be a whole number from 1 to 500");
+		                     "limit must be a whole number from 1 to 500");
 	return 0;
 }
 
 /* Adds "AND <cond>" for one filter; fails naming the parameter. */
 static int add_filter(struct gz_req *r, const struct gz_field *f, const char *value,
-		      struct gz_buf *where, struct gz_args *args, struct gz_err *err)
+                      struct gz_buf *where, struct gz_args *args, struct gz_err *err)
 {
 	const char *n = f->name;
 	switch (f->type) {
@@ -77,7 +77,8 @@ static int add_filter(struct gz_req *r, const struct gz_field *f, const char *va
 	}
 	case GZ_T_BOOL:
 		if (strcmp(value, "true") && strcmp(value, "false"))
-			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be true or false", n);
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be true or false",
+			                     n);
 		gz_buf_addf(where, " AND t.%s = ?", n);
 		gz_args_i64(args, strcmp(value, "true") == 0);
 		return 0;
@@ -86,13 +87,14 @@ static int add_filter(struct gz_req *r, const struct gz_field *f, const char *va
 		gz_buf_addf(where, " AND t.%s IN (", n);
 		char *copy = gz_strdup(&r->arena, value), *save = NULL;
 		int k = 0;
-		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (char *tok = strtok_r(copy, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
 			bool ok = false;
 			for (const char *const *v = f->values; v && *v; v++)
 				ok |= strcmp(*v, tok) == 0;
 			if (!ok)
 				return gz_fail_field(err, GZ_E_VALIDATION, n,
-						     "%s: unknown value '%s'", n, tok);
+				                     "%s: unknown value '%s'", n, tok);
 			gz_buf_adds(where, k++ ? ", ?" : "?");
 			gz_args_text(args, tok);
 		}
@@ -109,7 +111,7 @@ static int add_filter(struct gz_req *r, const struct gz_field *f, const char *va
 		int64_t ms;
 		if (!gz_time_parse(value, &ms))
 			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be an ISO-8601 time",
-					     n);
+			                     n);
 		gz_buf_addf(where, " AND t.%s = ?", n);
 		gz_args_i64(args, ms);
 		return 0;
@@ -141,7 +143,8 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 {
 	const struct gz_entity *e = r->route->entity;
 	/* the buffers live in the arena: released with the request, on every path */
-	struct gz_buf *wb = gz_zalloc(&r->arena, sizeof(*wb)), *sb = gz_zalloc(&r->arena, sizeof(*sb));
+	struct gz_buf *wb = gz_zalloc(&r->arena, sizeof(*wb)),
+	              *sb = gz_zalloc(&r->arena, sizeof(*sb));
 	gz_defer(&r->arena, buf_release, wb);
 	gz_defer(&r->arena, buf_release, sb);
 	struct gz_args args = {0};
@@ -164,16 +167,16 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 		} else if (strcmp(k, "cursor") == 0) {
 			if (v[0] != 'c' || !gz_parse_i64(v + 1, &cursor) || cursor <= 0)
 				return gz_fail_field(err, GZ_E_VALIDATION, "cursor",
-						     "cursor is not one this server returned");
+				                     "cursor is not one this server returned");
 		} else if (strcmp(k, "count") == 0) {
 			if (strcmp(v, "true") && strcmp(v, "false"))
 				return gz_fail_field(err, GZ_E_VALIDATION, "count",
-						     "count must be true or false");
+				                     "count must be true or false");
 			count = strcmp(v, "true") == 0;
 		} else if (strcmp(k, "q") == 0 && has_search(e)) {
 			if (gz_utf8_len(v) > 100)
 				return gz_fail_field(err, GZ_E_VALIDATION, "q",
-						     "q must have at most 100 characters");
+				                     "q must have at most 100 characters");
 			char *pat = like_pattern(&r->arena, v);
 			gz_buf_adds(wb, " AND (1=0");
 			for (f = e->fields; f->name; f++)
@@ -186,7 +189,7 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 			int64_t uid;
 			if (!gz_parse_i64(v, &uid) || uid <= 0)
 				return gz_fail_field(err, GZ_E_VALIDATION, "within",
-						     "within must be a unit id");
+				                     "within must be a unit id");
 			struct gz_conn *c = gz_db_reader(r->app->db);
 			struct gz_stmt *s = gz_stmt(c, "SELECT path FROM units WHERE id = ?", err);
 			char *path = NULL;
@@ -201,7 +204,8 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 				return -1;
 			if (!path)
 				return gz_fail_field(err, GZ_E_VALIDATION, "within",
-						     "within: no unit with id %lld", (long long)uid);
+				                     "within: no unit with id %lld",
+				                     (long long)uid);
 			char *end = gz_alloc(&r->arena, strlen(path) + 1);
 			gz_path_upper(path, end, strlen(path) + 1);
 			gz_buf_adds(wb, " AND su.path >= ? AND su.path < ?");
@@ -211,7 +215,7 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 			int64_t ms;
 			if (!gz_time_parse(v, &ms))
 				return gz_fail_field(err, GZ_E_VALIDATION, k,
-						     "%s must be an ISO-8601 time", k);
+				                     "%s must be an ISO-8601 time", k);
 			gz_buf_addf(wb, " AND t.created_at %s ?", k[8] == 'f' ? ">=" : "<");
 			gz_args_i64(&args, ms);
 		} else if ((f = gz_entity_field(e, k)) && (f->flags & GZ_F_FILTER)) {
@@ -219,15 +223,15 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 				return -1;
 		} else if (!extra_param(r->route, k)) {
 			return gz_fail_field(err, GZ_E_UNKNOWN_FIELD, k,
-					     "unknown query parameter '%s'", k);
+			                     "unknown query parameter '%s'", k);
 		}
 	}
 	if (!e->global_read) {
 		gz_buf_adds(wb, " AND ");
 		gz_scope_sql(r->acct, e->unit_col ? "su.path" : NULL,
-			     e->org_col ? gz_sprintf(&r->arena, "t.%s", e->org_col) : NULL,
-			     e->owner_col ? gz_sprintf(&r->arena, "t.%s", e->owner_col) : NULL,
-			     wb, &args);
+		             e->org_col ? gz_sprintf(&r->arena, "t.%s", e->org_col) : NULL,
+		             e->owner_col ? gz_sprintf(&r->arena, "t.%s", e->owner_col) : NULL, wb,
+		             &args);
 	}
 
 	gz_buf_adds(sb, "SELECT ");
@@ -286,8 +290,8 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 	json_t *res = json_object();
 	json_object_set_new(res, "items", items);
 	json_object_set_new(res, "next_cursor",
-			    n > limit ? json_string(gz_sprintf(&r->arena, "c%lld", (long long)last))
-				      : json_null());
+	                    n > limit ? json_string(gz_sprintf(&r->arena, "c%lld", (long long)last))
+	                              : json_null());
 	if (total >= 0)
 		json_object_set_new(res, "total", json_integer(total));
 	return gz_reply_json(r, 200, res);
@@ -296,8 +300,8 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 static void set_etag(struct gz_req *r, json_t *o)
 {
 	gz_reply_header(r, "ETag",
-			gz_sprintf(&r->arena, "\"%lld\"",
-				   (long long)json_integer_value(json_object_get(o, "version"))));
+	                gz_sprintf(&r->arena, "\"%lld\"",
+	                           (long long)json_integer_value(json_object_get(o, "version"))));
 }
 
 static int only_known_query(struct gz_req *r, struct gz_err *err)
@@ -305,7 +309,7 @@ static int only_known_query(struct gz_req *r, struct gz_err *err)
 	for (int i = 0; i < r->nquery; i++)
 		if (!extra_param(r->route, r->query[i].key))
 			return gz_fail_field(err, GZ_E_UNKNOWN_FIELD, r->query[i].key,
-					     "unknown query parameter '%s'", r->query[i].key);
+			                     "unknown query parameter '%s'", r->query[i].key);
 	return 0;
 }
 
@@ -338,7 +342,7 @@ static int write_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	struct write_job *j = ctx;
 	j->w.conn = c;
 	int rc = j->create ? gz_entity_insert(&j->w, err)
-			   : gz_entity_update(&j->w, j->expected_version, err);
+	                   : gz_entity_update(&j->w, j->expected_version, err);
 	if (rc)
 		return -1;
 	json_t *o = gz_entity_load(j->w.ent, c, j->r->app, NULL, j->w.id, false, err);
@@ -375,7 +379,7 @@ static int write_handler(struct gz_req *r, bool create, struct gz_err *err)
 				return gz_fail(err, GZ_E_INTERNAL, "bad route");
 			}
 			json_object_set_new(body, r->params[i].key,
-					    json_string(r->params[i].value));
+			                    json_string(r->params[i].value));
 		}
 	json_t *vals;
 	int rc = gz_entity_validate(e, body, create, &vals, err);
@@ -397,15 +401,14 @@ static int write_handler(struct gz_req *r, bool create, struct gz_err *err)
 			}
 			if (!gz_parse_i64(v, &j.expected_version) || j.expected_version <= 0)
 				return gz_fail(err, GZ_E_BAD_REQUEST,
-					       "If-Match must be an ETag such as \"3\"");
+				               "If-Match must be an ETag such as \"3\"");
 		}
 		if (json_object_size(vals) == 0)
 			return gz_fail(err, GZ_E_VALIDATION, "nothing to change");
 	}
 	if (e->prepare && e->prepare(r, vals, create, err))
 		return -1;
-	j.w = (struct gz_write){e, r->acct, NULL, r->app, vals, NULL, j.w.id, r->client,
-				&r->arena};
+	j.w = (struct gz_write){e, r->acct, NULL, r->app, vals, NULL, j.w.id, r->client, &r->arena};
 	return gz_req_write(r, write_fn, &j, err);
 }
 

@@ -10,7 +10,7 @@ static int check_code(const char *v, const char *field, struct gz_err *err)
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
 		      (*p >= 'A' && *p <= 'Z') || *p == '_' || *p == '-' || *p == '.'))
 			return gz_fail_field(err, GZ_E_VALIDATION, field,
-					     "%s may hold only letters, digits and _ - .", field);
+			                     "%s may hold only letters, digits and _ - .", field);
 	return 0;
 }
 
@@ -19,7 +19,7 @@ static int check_type(const char *v, const char *field, struct gz_err *err)
 	for (const char *p = v; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || *p == '_'))
 			return gz_fail_field(err, GZ_E_VALIDATION, field,
-					     "a dictionary type is lower-case letters and _");
+			                     "a dictionary type is lower-case letters and _");
 	return 0;
 }
 
@@ -30,58 +30,57 @@ static int dict_before_create(struct gz_write *w, struct gz_err *err)
 		return 0;
 	int64_t n = 0;
 	if (gz_query_i64(w->conn, err, &n,
-			 "SELECT count(*) FROM dict_entries WHERE type = ? AND code = ?", "tt",
-			 json_string_value(json_object_get(w->in, "type")),
-			 json_string_value(parent)) < 0)
+	                 "SELECT count(*) FROM dict_entries WHERE type = ? AND code = ?", "tt",
+	                 json_string_value(json_object_get(w->in, "type")),
+	                 json_string_value(parent)) < 0)
 		return -1;
 	if (!n)
 		return gz_fail_field(err, GZ_E_VALIDATION, "parent_code",
-				     "parent_code: no entry '%s' in this dictionary",
-				     json_string_value(parent));
+		                     "parent_code: no entry '%s' in this dictionary",
+		                     json_string_value(parent));
 	return 0;
 }
 
 static const struct gz_field dict_fields[] = {
-	{"type", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER, 1, 32, NULL, NULL,
-	 NULL, check_type},
-	{"code", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER, 1, 32, NULL, NULL,
-	 NULL, check_code},
-	{"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 50},
-	{"name_en", GZ_T_TEXT, GZ_F_NULLABLE | GZ_F_SEARCH, 0, 100},
-	{"parent_code", GZ_T_TEXT, GZ_F_CREATE_ONLY | GZ_F_FILTER, 1, 32, NULL, NULL, NULL,
-	 check_code},
-	{"sort", GZ_T_INT, 0, -1000000, 1000000},
-	{"disabled", GZ_T_BOOL, GZ_F_FILTER},
-	{NULL},
+    {"type", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER, 1, 32, NULL, NULL, NULL,
+     check_type},
+    {"code", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER, 1, 32, NULL, NULL, NULL,
+     check_code},
+    {"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 50},
+    {"name_en", GZ_T_TEXT, GZ_F_NULLABLE | GZ_F_SEARCH, 0, 100},
+    {"parent_code", GZ_T_TEXT, GZ_F_CREATE_ONLY | GZ_F_FILTER, 1, 32, NULL, NULL, NULL, check_code},
+    {"sort", GZ_T_INT, 0, -1000000, 1000000},
+    {"disabled", GZ_T_BOOL, GZ_F_FILTER},
+    {NULL},
 };
 
 const struct gz_entity gz_dict_entity = {
-	.name = "dict_entry",
-	.table = "dict_entries",
-	.fields = dict_fields,
-	.perm_read = "dicts.read",
-	.perm_write = "dicts.write",
-	.global_read = true,
-	.order_asc = true,
-	.before_create = dict_before_create,
+    .name = "dict_entry",
+    .table = "dict_entries",
+    .fields = dict_fields,
+    .perm_read = "dicts.read",
+    .perm_write = "dicts.write",
+    .global_read = true,
+    .order_asc = true,
+    .before_create = dict_before_create,
 };
 
 static const struct gz_route routes[] = {
-	{GZ_GET, "/api/v1/dicts/{type}", gz_entity_list_handler, "dicts.read", 0, &gz_dict_entity,
-	 "Entries of a dictionary (filters: code, parent_code, disabled, q)"},
-	{GZ_POST, "/api/v1/dicts/{type}", gz_entity_create_handler, "dicts.write", GZ_R_JSON,
-	 &gz_dict_entity, "Add an entry to a dictionary"},
-	{GZ_GET, "/api/v1/dicts/{type}/{id}", gz_entity_get_handler, "dicts.read", 0,
-	 &gz_dict_entity, "Get a dictionary entry"},
-	{GZ_PATCH, "/api/v1/dicts/{type}/{id}", gz_entity_patch_handler, "dicts.write", GZ_R_JSON,
-	 &gz_dict_entity, "Change a dictionary entry (name, sort, disabled)"},
-	{0, NULL},
+    {GZ_GET, "/api/v1/dicts/{type}", gz_entity_list_handler, "dicts.read", 0, &gz_dict_entity,
+     "Entries of a dictionary (filters: code, parent_code, disabled, q)"},
+    {GZ_POST, "/api/v1/dicts/{type}", gz_entity_create_handler, "dicts.write", GZ_R_JSON,
+     &gz_dict_entity, "Add an entry to a dictionary"},
+    {GZ_GET, "/api/v1/dicts/{type}/{id}", gz_entity_get_handler, "dicts.read", 0, &gz_dict_entity,
+     "Get a dictionary entry"},
+    {GZ_PATCH, "/api/v1/dicts/{type}/{id}", gz_entity_patch_handler, "dicts.write", GZ_R_JSON,
+     &gz_dict_entity, "Change a dictionary entry (name, sort, disabled)"},
+    {0, NULL},
 };
 
 static const struct gz_perm perms[] = {
-	{"dicts.read", GZ_ROLES_ALL, "read dictionaries"},
-	{"dicts.write", GZ_RB(ADMIN), "maintain dictionaries"},
-	{NULL},
+    {"dicts.read", GZ_ROLES_ALL, "read dictionaries"},
+    {"dicts.write", GZ_RB(ADMIN), "maintain dictionaries"},
+    {NULL},
 };
 
 static const struct gz_entity *const entities[] = {&gz_dict_entity, NULL};

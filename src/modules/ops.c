@@ -15,8 +15,8 @@ static int healthz(struct gz_req *r, struct gz_err *err)
 	int rc = gz_query_i64(c, err, &one, "SELECT 1", "");
 	gz_db_reader_done(r->app->db, c);
 	if (rc != 1)
-		return gz_reply_json(r, 503, json_pack("{s:s,s:s}", "status", "degraded", "db",
-						       "unavailable"));
+		return gz_reply_json(
+		    r, 503, json_pack("{s:s,s:s}", "status", "degraded", "db", "unavailable"));
 	return gz_reply_json(r, 200, json_pack("{s:s,s:s}", "status", "ok", "db", "ok"));
 }
 
@@ -33,7 +33,7 @@ static int metrics(struct gz_req *r, struct gz_err *err)
 static json_t *field_schema(const struct gz_field *f)
 {
 	static const char *const types[] = {"integer", "number", "string", "boolean",
-					    "string",  "string", "array"};
+	                                    "string",  "string", "array"};
 	json_t *s = json_pack("{s:s}", "type", types[f->type]);
 	if (f->type == GZ_T_TIME)
 		json_object_set_new(s, "format", json_string("date-time"));
@@ -42,8 +42,8 @@ static json_t *field_schema(const struct gz_field *f)
 		for (const char *const *v = f->values; v && *v; v++)
 			json_array_append_new(e, json_string(*v));
 		if (f->type == GZ_T_LIST)
-			json_object_set_new(s, "items", json_pack("{s:s,s:o}", "type", "string",
-								  "enum", e));
+			json_object_set_new(s, "items",
+			                    json_pack("{s:s,s:o}", "type", "string", "enum", e));
 		else
 			json_object_set_new(s, "enum", e);
 	}
@@ -55,7 +55,7 @@ static json_t *field_schema(const struct gz_field *f)
 		json_object_set_new(s, "writeOnly", json_true());
 	if (f->flags & GZ_F_PII)
 		json_object_set_new(s, "description",
-				    json_string("personal information: masked on output"));
+		                    json_string("personal information: masked on output"));
 	return s;
 }
 
@@ -64,18 +64,18 @@ static json_t *entity_schema(const struct gz_entity *e)
 	json_t *props = json_object(), *req = json_array();
 	json_object_set_new(props, "id", json_pack("{s:s,s:b}", "type", "integer", "readOnly", 1));
 	json_object_set_new(props, "version",
-			    json_pack("{s:s,s:b}", "type", "integer", "readOnly", 1));
+	                    json_pack("{s:s,s:b}", "type", "integer", "readOnly", 1));
 	for (const struct gz_field *f = e->fields; f->name; f++) {
 		json_object_set_new(props, f->name, field_schema(f));
 		if (f->flags & GZ_F_REQUIRED)
 			json_array_append_new(req, json_string(f->name));
 	}
-	json_object_set_new(props, "created_at",
-			    json_pack("{s:s,s:s,s:b}", "type", "string", "format", "date-time",
-				      "readOnly", 1));
-	json_object_set_new(props, "updated_at",
-			    json_pack("{s:s,s:s,s:b}", "type", "string", "format", "date-time",
-				      "readOnly", 1));
+	json_object_set_new(
+	    props, "created_at",
+	    json_pack("{s:s,s:s,s:b}", "type", "string", "format", "date-time", "readOnly", 1));
+	json_object_set_new(
+	    props, "updated_at",
+	    json_pack("{s:s,s:s,s:b}", "type", "string", "format", "date-time", "readOnly", 1));
 	return json_pack("{s:s,s:o,s:o}", "type", "object", "properties", props, "required", req);
 }
 
@@ -96,11 +96,11 @@ static int openapi(struct gz_req *r, struct gz_err *err)
 				if (!(rt->methods & (1u << b)))
 					continue;
 				json_t *op = json_pack("{s:s,s:[s]}", "summary",
-						       rt->summary ? rt->summary : "", "tags",
-						       r->app->modules[m]->name);
+				                       rt->summary ? rt->summary : "", "tags",
+				                       r->app->modules[m]->name);
 				if (rt->perm)
 					json_object_set_new(op, "x-permission",
-							    json_string(rt->perm));
+					                    json_string(rt->perm));
 				if (rt->flags & GZ_R_PUBLIC)
 					json_object_set_new(op, "security", json_array());
 				json_t *params = json_array();
@@ -108,63 +108,58 @@ static int openapi(struct gz_req *r, struct gz_err *err)
 				     p = strchr(p + 1, '{')) {
 					const char *close = strchr(p, '}');
 					json_array_append_new(
-						params, json_pack("{s:s%,s:s,s:b,s:{s:s}}", "name",
-								  p + 1, (size_t)(close - p - 1), "in",
-								  "path", "required", 1, "schema",
-								  "type", "string"));
+					    params,
+					    json_pack("{s:s%,s:s,s:b,s:{s:s}}", "name", p + 1,
+					              (size_t)(close - p - 1), "in", "path",
+					              "required", 1, "schema", "type", "string"));
 				}
 				json_object_set_new(op, "parameters", params);
 				json_t *ok = json_pack("{s:s}", "description", "success");
 				char ref[128];
 				snprintf(ref, sizeof(ref), "#/components/schemas/%s",
-					 rt->entity ? rt->entity->name : "");
+				         rt->entity ? rt->entity->name : "");
 				if (rt->entity) {
 					json_object_set_new(schemas, rt->entity->name,
-							    entity_schema(rt->entity));
-					json_object_set_new(
-						ok, "content",
-						json_pack("{s:{s:{s:s}}}", "application/json",
-							  "schema", "$ref",
-							  ref));
+					                    entity_schema(rt->entity));
+					json_object_set_new(ok, "content",
+					                    json_pack("{s:{s:{s:s}}}",
+					                              "application/json", "schema",
+					                              "$ref", ref));
 				}
-				json_object_set_new(op, "responses",
-						    json_pack("{s:o,s:{s:s}}",
-							      b == 1 ? "201" : "200", ok, "default",
-							      "$ref", "#/components/responses/Error"));
+				json_object_set_new(
+				    op, "responses",
+				    json_pack("{s:o,s:{s:s}}", b == 1 ? "201" : "200", ok,
+				              "default", "$ref", "#/components/responses/Error"));
 				if ((rt->flags & GZ_R_JSON) && rt->entity)
-					json_object_set_new(
-						op, "requestBody",
-						json_pack("{s:b,s:{s:{s:{s:s}}}}", "required", 1,
-							  "content", "application/json", "schema",
-							  "$ref",
-							  ref));
+					json_object_set_new(op, "requestBody",
+					                    json_pack("{s:b,s:{s:{s:{s:s}}}}",
+					                              "required", 1, "content",
+					                              "application/json", "schema",
+					                              "$ref", ref));
 				json_object_set_new(item, methods[b], op);
 			}
 		}
 	json_t *error = json_pack(
-		"{s:s,s:{s:{s:{s:s,s:{s:{s:s,s:{s:{s:s},s:{s:s},s:{s:s},s:{s:s}}}}}}}}",
-		"description", "the one error shape", "content", "application/json", "schema",
-		"type", "object", "properties", "error", "type", "object", "properties", "code",
-		"type", "string", "message", "type", "string", "field", "type", "string",
-		"allowed", "type", "array");
+	    "{s:s,s:{s:{s:{s:s,s:{s:{s:s,s:{s:{s:s},s:{s:s},s:{s:s},s:{s:s}}}}}}}}", "description",
+	    "the one error shape", "content", "application/json", "schema", "type", "object",
+	    "properties", "error", "type", "object", "properties", "code", "type", "string",
+	    "message", "type", "string", "field", "type", "string", "allowed", "type", "array");
 	json_t *doc = json_pack(
-		"{s:s,s:{s:s,s:s,s:s},s:[{s:s}],s:o,s:{s:o,s:{s:o},s:{s:{s:s,s:s},s:{s:s,s:s,s:s}}},"
-		"s:[{s:[]},{s:[]}]}",
-		"openapi", "3.0.3", "info", "title", "gongzhi API", "version", "1",
-		"description", "共治 community co-governance platform", "servers", "url",
-		"/api/v1/..", "paths", paths, "components", "schemas", schemas, "responses",
-		"Error", error, "securitySchemes", "bearer", "type", "http", "scheme", "bearer",
-		"cookie", "type", "apiKey", "in", "cookie", "name", "gz_session", "security",
-		"bearer", "cookie");
+	    "{s:s,s:{s:s,s:s,s:s},s:[{s:s}],s:o,s:{s:o,s:{s:o},s:{s:{s:s,s:s},s:{s:s,s:s,s:s}}},"
+	    "s:[{s:[]},{s:[]}]}",
+	    "openapi", "3.0.3", "info", "title", "gongzhi API", "version", "1", "description",
+	    "共治 community co-governance platform", "servers", "url", "/api/v1/..", "paths", paths,
+	    "components", "schemas", schemas, "responses", "Error", error, "securitySchemes",
+	    "bearer", "type", "http", "scheme", "bearer", "cookie", "type", "apiKey", "in",
+	    "cookie", "name", "gz_session", "security", "bearer", "cookie");
 	return gz_reply_json(r, 200, doc);
 }
 
 static const struct gz_route routes[] = {
-	{GZ_GET, "/healthz", healthz, NULL, GZ_R_PUBLIC, NULL, "Liveness and database check"},
-	{GZ_GET, "/metrics", metrics, NULL, GZ_R_PUBLIC, NULL, "Prometheus metrics"},
-	{GZ_GET, "/api/v1/openapi.json", openapi, NULL, GZ_R_PUBLIC, NULL,
-	 "This OpenAPI document"},
-	{0, NULL},
+    {GZ_GET, "/healthz", healthz, NULL, GZ_R_PUBLIC, NULL, "Liveness and database check"},
+    {GZ_GET, "/metrics", metrics, NULL, GZ_R_PUBLIC, NULL, "Prometheus metrics"},
+    {GZ_GET, "/api/v1/openapi.json", openapi, NULL, GZ_R_PUBLIC, NULL, "This OpenAPI document"},
+    {0, NULL},
 };
 
 const struct gz_module gz_ops_module = {"ops", routes, NULL, NULL, NULL};

@@ -5,9 +5,12 @@
 #include "model/entity.h"
 #include <string.h>
 
-static const char *const kinds[] = {"partner", "property_company", "department", "enterprise",
-				    "school",  "hospital",         "bank",       "shop",
-				    "ngo",     "other",            NULL};
+static const char *const kinds[] = {"partner",    "property_company",
+                                    "department", "enterprise",
+                                    "school",     "hospital",
+                                    "bank",       "shop",
+                                    "ngo",        "other",
+                                    NULL};
 
 int gz_check_phone(const char *v, const char *field, struct gz_err *err);
 int gz_check_phone(const char *v, const char *field, struct gz_err *err)
@@ -18,55 +21,54 @@ int gz_check_phone(const char *v, const char *field, struct gz_err *err)
 			digits++;
 		else if (!strchr("+- ()", *p))
 			return gz_fail_field(err, GZ_E_VALIDATION, field,
-					     "%s may hold only digits, spaces and + - ( )", field);
+			                     "%s may hold only digits, spaces and + - ( )", field);
 	}
 	if (digits < 5 || digits > 20)
 		return gz_fail_field(err, GZ_E_VALIDATION, field, "%s must have 5 to 20 digits",
-				     field);
+		                     field);
 	return 0;
 }
 
 static const struct gz_field org_fields[] = {
-	{"kind", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, kinds},
-	{"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 100},
-	{"credit_code", GZ_T_TEXT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 18, NULL, NULL, NULL,
-	 gz_check_credit_code},
-	{"unit_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 0, NULL, NULL, &gz_unit_entity},
-	{"contact_name", GZ_T_TEXT, GZ_F_NULLABLE, 0, 50},
-	{"contact_phone", GZ_T_TEXT, GZ_F_PII | GZ_F_NULLABLE, 0, 30, NULL, NULL, NULL,
-	 gz_check_phone},
-	{"address", GZ_T_TEXT, GZ_F_NULLABLE, 0, 200},
-	{"description", GZ_T_TEXT, GZ_F_NULLABLE, 0, 2000},
-	{NULL},
+    {"kind", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, kinds},
+    {"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 100},
+    {"credit_code", GZ_T_TEXT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 18, NULL, NULL, NULL,
+     gz_check_credit_code},
+    {"unit_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 0, NULL, NULL, &gz_unit_entity},
+    {"contact_name", GZ_T_TEXT, GZ_F_NULLABLE, 0, 50},
+    {"contact_phone", GZ_T_TEXT, GZ_F_PII | GZ_F_NULLABLE, 0, 30, NULL, NULL, NULL, gz_check_phone},
+    {"address", GZ_T_TEXT, GZ_F_NULLABLE, 0, 200},
+    {"description", GZ_T_TEXT, GZ_F_NULLABLE, 0, 2000},
+    {NULL},
 };
 
 const struct gz_entity gz_org_entity = {
-	.name = "org",
-	.table = "orgs",
-	.fields = org_fields,
-	.perm_read = "orgs.read",
-	.perm_write = "orgs.write",
-	.unit_col = "unit_id",
-	.org_col = "id",
-	.global_read = true,
+    .name = "org",
+    .table = "orgs",
+    .fields = org_fields,
+    .perm_read = "orgs.read",
+    .perm_write = "orgs.write",
+    .unit_col = "unit_id",
+    .org_col = "id",
+    .global_read = true,
 };
 
 static const struct gz_route routes[] = {
-	{GZ_GET, "/api/v1/orgs", gz_entity_list_handler, "orgs.read", 0, &gz_org_entity,
-	 "List organisations (filters: kind, credit_code, unit_id, within, q)"},
-	{GZ_POST, "/api/v1/orgs", gz_entity_create_handler, "orgs.write", GZ_R_JSON,
-	 &gz_org_entity, "Register an organisation"},
-	{GZ_GET, "/api/v1/orgs/{id}", gz_entity_get_handler, "orgs.read", 0, &gz_org_entity,
-	 "Get an organisation"},
-	{GZ_PATCH, "/api/v1/orgs/{id}", gz_entity_patch_handler, "orgs.write", GZ_R_JSON,
-	 &gz_org_entity, "Change an organisation"},
-	{0, NULL},
+    {GZ_GET, "/api/v1/orgs", gz_entity_list_handler, "orgs.read", 0, &gz_org_entity,
+     "List organisations (filters: kind, credit_code, unit_id, within, q)"},
+    {GZ_POST, "/api/v1/orgs", gz_entity_create_handler, "orgs.write", GZ_R_JSON, &gz_org_entity,
+     "Register an organisation"},
+    {GZ_GET, "/api/v1/orgs/{id}", gz_entity_get_handler, "orgs.read", 0, &gz_org_entity,
+     "Get an organisation"},
+    {GZ_PATCH, "/api/v1/orgs/{id}", gz_entity_patch_handler, "orgs.write", GZ_R_JSON,
+     &gz_org_entity, "Change an organisation"},
+    {0, NULL},
 };
 
 static const struct gz_perm perms[] = {
-	{"orgs.read", GZ_ROLES_ALL & ~GZ_RB(RESIDENT), "see organisations"},
-	{"orgs.write", GZ_ROLES_STAFF, "register and change organisations in scope"},
-	{NULL},
+    {"orgs.read", GZ_ROLES_ALL & ~GZ_RB(RESIDENT), "see organisations"},
+    {"orgs.write", GZ_ROLES_STAFF, "register and change organisations in scope"},
+    {NULL},
 };
 
 static const struct gz_entity *const entities[] = {&gz_org_entity, NULL};

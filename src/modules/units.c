@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char *const kinds[] = {"district", "subdistrict", "community", "compound",
-				    "building", "grid", NULL};
+                                    "building", "grid",        NULL};
 
 /* Which parent kinds each kind may hang under. */
 static bool parent_allowed(const char *kind, const char *parent)
@@ -17,11 +17,9 @@ static bool parent_allowed(const char *kind, const char *parent)
 	static const struct {
 		const char *kind, *parents;
 	} rules[] = {
-		{"subdistrict", " district "},
-		{"community", " subdistrict "},
-		{"compound", " community "},
-		{"building", " compound "},
-		{"grid", " community compound "},
+	    {"subdistrict", " district "},    {"community", " subdistrict "},
+	    {"compound", " community "},      {"building", " compound "},
+	    {"grid", " community compound "},
 	};
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (strcmp(rules[i].kind, kind) == 0) {
@@ -39,11 +37,11 @@ static int unit_before_create(struct gz_write *w, struct gz_err *err)
 	if (strcmp(kind, "district") == 0) {
 		if (parent)
 			return gz_fail_field(err, GZ_E_VALIDATION, "parent_id",
-					     "a district has no parent");
+			                     "a district has no parent");
 	} else {
 		if (!parent)
 			return gz_fail_field(err, GZ_E_VALIDATION, "parent_id",
-					     "parent_id is required for a %s", kind);
+			                     "parent_id is required for a %s", kind);
 		struct gz_stmt *s = gz_stmt(w->conn, "SELECT kind FROM units WHERE id = ?", err);
 		if (!s)
 			return -1;
@@ -57,7 +55,7 @@ static int unit_before_create(struct gz_write *w, struct gz_err *err)
 			return -1;
 		if (!ok)
 			return gz_fail_field(err, GZ_E_VALIDATION, "parent_id",
-					     "a %s cannot be placed under a %s", kind, pkind);
+			                     "a %s cannot be placed under a %s", kind, pkind);
 	}
 	/* the real path needs the id: set after the insert */
 	json_object_set_new(w->in, "path", json_string("/pending/"));
@@ -70,40 +68,41 @@ static int unit_after_write(struct gz_write *w, struct gz_err *err)
 		return 0;
 	json_t *parent = json_object_get(w->in, "parent_id");
 	int rc = parent ? gz_exec_args(w->conn, err,
-				       "UPDATE units SET path = (SELECT path FROM units WHERE id "
-				       "= ?) || ? || '/' WHERE id = ?",
-				       "iii", (int64_t)json_integer_value(parent), w->id, w->id)
-			: gz_exec_args(w->conn, err, "UPDATE units SET path = '/' || ? || '/' "
-						     "WHERE id = ?",
-				       "ii", w->id, w->id);
+	                               "UPDATE units SET path = (SELECT path FROM units WHERE id "
+	                               "= ?) || ? || '/' WHERE id = ?",
+	                               "iii", (int64_t)json_integer_value(parent), w->id, w->id)
+	                : gz_exec_args(w->conn, err,
+	                               "UPDATE units SET path = '/' || ? || '/' "
+	                               "WHERE id = ?",
+	                               "ii", w->id, w->id);
 	json_object_del(w->in, "path");
 	return rc;
 }
 
 static const struct gz_field unit_fields[] = {
-	{"parent_id", GZ_T_INT, GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 0, NULL, NULL, &gz_unit_entity},
-	{"kind", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 0, kinds},
-	{"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 100},
-	{"code", GZ_T_TEXT, GZ_F_FILTER | GZ_F_NULLABLE, 1, 32},
-	{"path", GZ_T_TEXT, GZ_F_READONLY},
-	{"address", GZ_T_TEXT, GZ_F_NULLABLE, 0, 200},
-	{"lat", GZ_T_REAL, GZ_F_NULLABLE, -90, 90},
-	{"lng", GZ_T_REAL, GZ_F_NULLABLE, -180, 180},
-	{"sort", GZ_T_INT, 0, -1000000, 1000000},
-	{NULL},
+    {"parent_id", GZ_T_INT, GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 0, NULL, NULL, &gz_unit_entity},
+    {"kind", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 0, kinds},
+    {"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 100},
+    {"code", GZ_T_TEXT, GZ_F_FILTER | GZ_F_NULLABLE, 1, 32},
+    {"path", GZ_T_TEXT, GZ_F_READONLY},
+    {"address", GZ_T_TEXT, GZ_F_NULLABLE, 0, 200},
+    {"lat", GZ_T_REAL, GZ_F_NULLABLE, -90, 90},
+    {"lng", GZ_T_REAL, GZ_F_NULLABLE, -180, 180},
+    {"sort", GZ_T_INT, 0, -1000000, 1000000},
+    {NULL},
 };
 
 const struct gz_entity gz_unit_entity = {
-	.name = "unit",
-	.table = "units",
-	.fields = unit_fields,
-	.perm_read = "units.read",
-	.perm_write = "units.write",
-	.unit_col = "id",
-	.create_unit_field = "parent_id",
-	.order_asc = true,
-	.before_create = unit_before_create,
-	.after_write = unit_after_write,
+    .name = "unit",
+    .table = "units",
+    .fields = unit_fields,
+    .perm_read = "units.read",
+    .perm_write = "units.write",
+    .unit_col = "id",
+    .create_unit_field = "parent_id",
+    .order_asc = true,
+    .before_create = unit_before_create,
+    .after_write = unit_after_write,
 };
 
 /* GET /units/{id}/tree: the subtree as nested children, in path order. */
@@ -127,24 +126,25 @@ static int tree_handler(struct gz_req *r, struct gz_err *err)
 		/* rows in sibling order; a node is linked to its parent after all are read,
 		 * so the order of each children list is the order of the rows */
 		struct gz_stmt *s = gz_stmt(c,
-					    "SELECT id, parent_id, kind, name, code, path, sort "
-					    "FROM units WHERE path > ? AND path < ? "
-					    "ORDER BY sort, id LIMIT 20001",
-					    err);
+		                            "SELECT id, parent_id, kind, name, code, path, sort "
+		                            "FROM units WHERE path > ? AND path < ? "
+		                            "ORDER BY sort, id LIMIT 20001",
+		                            err);
 		json_t *order = json_array();
 		if (s) {
 			gz_bind_text(s, 1, path);
 			gz_bind_text(s, 2, end);
 			while ((rc = gz_step(s, err)) == 1 && json_array_size(order) < 20000) {
 				json_t *node = json_pack(
-					"{s:I,s:I,s:s,s:s,s:s,s:I,s:[]}", "id",
-					(json_int_t)gz_col_i64(s, 0), "parent_id",
-					(json_int_t)gz_col_i64(s, 1), "kind", gz_col_text(s, 2),
-					"name", gz_col_text(s, 3), "path", gz_col_text(s, 5), "sort",
-					(json_int_t)gz_col_i64(s, 6), "children");
+				    "{s:I,s:I,s:s,s:s,s:s,s:I,s:[]}", "id",
+				    (json_int_t)gz_col_i64(s, 0), "parent_id",
+				    (json_int_t)gz_col_i64(s, 1), "kind", gz_col_text(s, 2), "name",
+				    gz_col_text(s, 3), "path", gz_col_text(s, 5), "sort",
+				    (json_int_t)gz_col_i64(s, 6), "children");
 				json_object_set_new(node, "code",
-						    gz_col_null(s, 4) ? json_null()
-								      : json_string(gz_col_text(s, 4)));
+				                    gz_col_null(s, 4)
+				                        ? json_null()
+				                        : json_string(gz_col_text(s, 4)));
 				snprintf(key, sizeof(key), "%lld", (long long)gz_col_i64(s, 0));
 				json_object_set(byid, key, node);
 				json_array_append_new(order, node);
@@ -160,7 +160,7 @@ static int tree_handler(struct gz_req *r, struct gz_err *err)
 		json_array_foreach(order, i, node)
 		{
 			snprintf(key, sizeof(key), "%lld",
-				 (long long)json_integer_value(json_object_get(node, "parent_id")));
+			         (long long)json_integer_value(json_object_get(node, "parent_id")));
 			json_t *parent = json_object_get(byid, key);
 			if (parent)
 				json_array_append(json_object_get(parent, "children"), node);
@@ -177,23 +177,23 @@ static int tree_handler(struct gz_req *r, struct gz_err *err)
 }
 
 static const struct gz_route routes[] = {
-	{GZ_GET, "/api/v1/units", gz_entity_list_handler, "units.read", 0, &gz_unit_entity,
-	 "List units (filters: parent_id, kind, code, within, q)"},
-	{GZ_POST, "/api/v1/units", gz_entity_create_handler, "units.write", GZ_R_JSON,
-	 &gz_unit_entity, "Create a unit"},
-	{GZ_GET, "/api/v1/units/{id}", gz_entity_get_handler, "units.read", 0, &gz_unit_entity,
-	 "Get a unit"},
-	{GZ_PATCH, "/api/v1/units/{id}", gz_entity_patch_handler, "units.write", GZ_R_JSON,
-	 &gz_unit_entity, "Change a unit"},
-	{GZ_GET, "/api/v1/units/{id}/tree", tree_handler, "units.read", 0, &gz_unit_entity,
-	 "The subtree below a unit as nested children"},
-	{0, NULL},
+    {GZ_GET, "/api/v1/units", gz_entity_list_handler, "units.read", 0, &gz_unit_entity,
+     "List units (filters: parent_id, kind, code, within, q)"},
+    {GZ_POST, "/api/v1/units", gz_entity_create_handler, "units.write", GZ_R_JSON, &gz_unit_entity,
+     "Create a unit"},
+    {GZ_GET, "/api/v1/units/{id}", gz_entity_get_handler, "units.read", 0, &gz_unit_entity,
+     "Get a unit"},
+    {GZ_PATCH, "/api/v1/units/{id}", gz_entity_patch_handler, "units.write", GZ_R_JSON,
+     &gz_unit_entity, "Change a unit"},
+    {GZ_GET, "/api/v1/units/{id}/tree", tree_handler, "units.read", 0, &gz_unit_entity,
+     "The subtree below a unit as nested children"},
+    {0, NULL},
 };
 
 static const struct gz_perm perms[] = {
-	{"units.read", GZ_ROLES_ALL & ~GZ_RB(RESIDENT), "see units in scope"},
-	{"units.write", GZ_ROLES_STAFF, "create and change units in scope"},
-	{NULL},
+    {"units.read", GZ_ROLES_ALL & ~GZ_RB(RESIDENT), "see units in scope"},
+    {"units.write", GZ_ROLES_STAFF, "create and change units in scope"},
+    {NULL},
 };
 
 static const struct gz_entity *const entities[] = {&gz_unit_entity, NULL};
