@@ -3,17 +3,21 @@
  * An account may use a permission when one of its roles holds it; on a row, it must
  * also reach the row: admin reaches everything; an account with a unit reaches rows
  * whose unit lies in its unit's subtree; an account with an organisation reaches
- * rows of that organisation; every account reaches the rows it owns.
+ * rows of that organisation; every account reaches the rows it owns.  Only staff and
+ * grid workers reach by unit: a partner's, property company's, mediator's or
+ * resident's unit says where it works or lives, not what it may see.
  * gz_scope_sql() states the same rule as SQL; keep the two side by side. */
 #include "auth/auth.h"
 #include <stdio.h>
 #include <string.h>
 
+#define UNIT_ROLES (GZ_ROLES_STAFF | GZ_RB(GRID))
+
 static bool reaches(const struct gz_account *a, const struct gz_row_scope *row)
 {
 	if (a->roles & GZ_RB(ADMIN))
 		return true;
-	if (a->unit_path[0] && row->unit_path &&
+	if ((a->roles & UNIT_ROLES) && a->unit_path[0] && row->unit_path &&
 	    strncmp(row->unit_path, a->unit_path, strlen(a->unit_path)) == 0)
 		return true;
 	if (a->org_id && row->org_id == a->org_id)
@@ -55,7 +59,7 @@ void gz_scope_sql(const struct gz_account *a, const char *unit_path_expr, const 
 		return;
 	}
 	gz_buf_adds(sql, "(1=0");
-	if (a->unit_path[0] && unit_path_expr) {
+	if ((a->roles & UNIT_ROLES) && a->unit_path[0] && unit_path_expr) {
 		gz_buf_addf(sql, " OR (%s >= ? AND %s < ?)", unit_path_expr, unit_path_expr);
 		gz_args_text(args, a->unit_path);
 		gz_args_text(args, a->unit_path_end);
