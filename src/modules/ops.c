@@ -148,7 +148,7 @@ static int openapi(struct gz_req *r, struct gz_err *err)
 	    "{s:s,s:{s:s,s:s,s:s},s:[{s:s}],s:o,s:{s:o,s:{s:o},s:{s:{s:s,s:s},s:{s:s,s:s,s:s}}},"
 	    "s:[{s:[]},{s:[]}]}",
 	    "openapi", "3.0.3", "info", "title", "gongzhi API", "version", "1", "description",
-	    "共治 community co-governance platform", "servers", "url", "/api/v1/..", "paths", paths,
+	    "共治 community co-governance platform", "servers", "url", "/", "paths", paths,
 	    "components", "schemas", schemas, "responses", "Error", error, "securitySchemes",
 	    "bearer", "type", "http", "scheme", "bearer", "cookie", "type", "apiKey", "in",
 	    "cookie", "name", "gz_session", "security", "bearer", "cookie");
