@@ -77,8 +77,8 @@ static int create_key(struct gz_req *r, struct gz_err *err)
 }
 
 static const struct gz_route routes[] = {
-    {GZ_GET, "/api/v1/api-keys", gz_entity_list_handler, "api_keys.manage", 0, &gz_api_key_entity,
-     "List API keys (never the keys themselves)"},
+    {GZ_GET, "/api/v1/api-keys", gz_entity_list_handler, "api_keys.manage", GZ_R_LIST,
+     &gz_api_key_entity, "List API keys (never the keys themselves)"},
     {GZ_POST, "/api/v1/api-keys", create_key, "api_keys.manage", GZ_R_JSON, &gz_api_key_entity,
      "Create an API key: the key is shown once"},
     {GZ_GET, "/api/v1/api-keys/{id}", gz_entity_get_handler, "api_keys.manage", 0,

@@ -101,6 +101,7 @@ int gz_audit_verify(struct gz_db *db, int64_t *checked, int64_t *bad_id, struct 
 /* ---- sessions and credentials ---- */
 struct gz_auth_limits {
 	int64_t idle_ms, lockout_failures, lockout_window_ms, lockout_ms;
+	int64_t cache_ms; /* how long a cached session is trusted before it is re-read */
 };
 void gz_auth_configure(const struct gz_auth_limits *l);
 /* Reads the request's credentials (Bearer token, API key or gz_session cookie).  Sets

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct gz_auth_limits gz_auth_limits = {30 * 60000, 5, 15 * 60000, 30 * 60000};
+struct gz_auth_limits gz_auth_limits = {30 * 60000, 5, 15 * 60000, 30 * 60000, 5000};
 
 void gz_auth_configure(const struct gz_auth_limits *l)
 {
@@ -25,6 +25,7 @@ struct entry {
 	char hash[GZ_SHA256_HEX];
 	struct gz_account acct;
 	int64_t last_seen, persisted;
+	int64_t loaded_at; /* re-read after gz_auth_limits.cache_ms: other processes change users */
 	struct entry *next;
 };
 
@@ -267,7 +268,7 @@ int gz_auth_request(struct gz_req *r, struct gz_err *err)
 	pthread_mutex_lock(&cache_lock);
 	unsigned b = bucket_of(hash);
 	for (struct entry *e = buckets[b]; e; e = e->next)
-		if (strcmp(e->hash, hash) == 0) {
+		if (strcmp(e->hash, hash) == 0 && now - e->loaded_at <= gz_auth_limits.cache_ms) {
 			if (!api_key && now - e->last_seen > gz_auth_limits.idle_ms) {
 				cache_remove_locked(hash);
 				pthread_mutex_unlock(&cache_lock);
@@ -294,12 +295,21 @@ int gz_auth_request(struct gz_req *r, struct gz_err *err)
 				return -1;
 			return gz_fail(err, GZ_E_UNAUTHENTICATED, "invalid or expired credentials");
 		}
-		if (!api_key && now - e->last_seen > gz_auth_limits.idle_ms) {
+		/* a stale cache entry may know a later use than the database */
+		int64_t db_seen = e->last_seen, seen = db_seen;
+		pthread_mutex_lock(&cache_lock);
+		for (struct entry *old = buckets[b]; old; old = old->next)
+			if (strcmp(old->hash, hash) == 0 && old->last_seen > seen)
+				seen = old->last_seen;
+		pthread_mutex_unlock(&cache_lock);
+		if (!api_key && now - seen > gz_auth_limits.idle_ms) {
 			free(e);
 			return gz_fail(err, GZ_E_UNAUTHENTICATED,
 			               "session expired, please log in again");
 		}
 		e->last_seen = now;
+		e->persisted = db_seen;
+		e->loaded_at = now;
 		*acct = e->acct;
 		pthread_mutex_lock(&cache_lock);
 		cache_remove_locked(hash);

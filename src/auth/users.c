@@ -155,7 +155,7 @@ const struct gz_entity gz_user_entity = {
 };
 
 static const struct gz_route routes[] = {
-    {GZ_GET, "/api/v1/users", gz_entity_list_handler, "users.read", 0, &gz_user_entity,
+    {GZ_GET, "/api/v1/users", gz_entity_list_handler, "users.read", GZ_R_LIST, &gz_user_entity,
      "List accounts in scope (filters: username, roles, unit_id, org_id, disabled, within, q)"},
     {GZ_POST, "/api/v1/users", gz_entity_create_handler, "users.write", GZ_R_JSON, &gz_user_entity,
      "Create an account"},

@@ -445,6 +445,10 @@ int gz_cli_main(int argc, char **argv)
 		goto out;
 	}
 	bool create = strcmp(cmd->name, "init") == 0 || strcmp(cmd->name, "restore") == 0;
+	if (strcmp(cmd->name, "restore") == 0 && gz_db_check_backup(c.args[0], &err)) {
+		status = fail(&err); /* before the target is created: a bad backup leaves nothing */
+		goto out;
+	}
 	status = open_app(&c, create, cmd->needs_schema);
 	if (!status)
 		status = cmd->run(&c);

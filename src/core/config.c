@@ -40,6 +40,7 @@ static const struct setting settings[] = {
     I(body_limit, "1048576", 1024, 1 << 30, "largest JSON body in bytes"),
     I(upload_limit, "10485760", 1024, 1 << 30, "largest upload in bytes"),
     I(session_idle_seconds, "1800", 1, 86400 * 30, "idle time before a session expires"),
+    I(session_cache_seconds, "5", 0, 3600, "how long a session is trusted from memory"),
     I(lockout_failures, "5", 1, 1000, "failed logins that lock an account"),
     I(lockout_window_seconds, "900", 1, 86400, "window in which failures are counted"),
     I(lockout_seconds, "1800", 1, 86400 * 7, "how long a locked account stays locked"),

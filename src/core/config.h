@@ -23,6 +23,7 @@ struct gz_config {
 	int64_t body_limit;       /* bytes of JSON body */
 	int64_t upload_limit;     /* bytes of multipart body */
 	int64_t session_idle_seconds;
+	int64_t session_cache_seconds;
 	int64_t lockout_failures;
 	int64_t lockout_window_seconds;
 	int64_t lockout_seconds;

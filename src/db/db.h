@@ -110,6 +110,8 @@ int gz_db_check_schema(struct gz_db *db, struct gz_err *err);
 
 /* Online, consistent copy to path (must not exist). */
 int gz_db_backup(struct gz_db *db, const char *path, struct gz_err *err);
+/* Checks that path is a sound database with a gongzhi schema this program knows. */
+int gz_db_check_backup(const char *path, struct gz_err *err);
 /* Replaces the database's content with the backup at path (no server running). */
 int gz_db_restore(struct gz_db *db, const char *path, struct gz_err *err);
 /* Integrity check: 0 when the database is sound. */

@@ -704,21 +704,45 @@ int gz_db_backup(struct gz_db *db, const char *path, struct gz_err *err)
 	return rc;
 }
 
-int gz_db_restore(struct gz_db *db, const char *path, struct gz_err *err)
+int gz_db_check_backup(const char *path, struct gz_err *err)
 {
 	sqlite3 *src = NULL;
-	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	if (access(path, R_OK) != 0 ||
+	    sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		sqlite3_close(src);
 		return gz_fail(err, GZ_E_NOT_FOUND, "cannot open backup %s", path);
 	}
 	sqlite3_stmt *st = NULL;
-	int ok = sqlite3_prepare_v2(src, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
-	         sqlite3_step(st) == SQLITE_ROW &&
-	         strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+	bool ok = sqlite3_prepare_v2(src, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
+	          sqlite3_step(st) == SQLITE_ROW &&
+	          strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
 	sqlite3_finalize(st);
-	if (!ok) {
-		sqlite3_close(src);
+	int64_t version = 0;
+	if (ok) {
+		ok = sqlite3_prepare_v2(src, "SELECT max(version) FROM schema_migrations", -1, &st,
+		                        NULL) == SQLITE_OK &&
+		     sqlite3_step(st) == SQLITE_ROW;
+		if (ok)
+			version = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(src);
+	if (!ok || version < 1)
 		return gz_fail(err, GZ_E_VALIDATION, "%s is not a sound gongzhi backup", path);
+	if (version > gz_migrations_sqlite[gz_migrations_sqlite_count - 1].version)
+		return gz_fail(err, GZ_E_VALIDATION, "%s comes from a newer gongzhi (schema %lld)",
+		               path, (long long)version);
+	return 0;
+}
+
+int gz_db_restore(struct gz_db *db, const char *path, struct gz_err *err)
+{
+	if (gz_db_check_backup(path, err))
+		return -1;
+	sqlite3 *src = NULL;
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(src);
+		return gz_fail(err, GZ_E_NOT_FOUND, "cannot open backup %s", path);
 	}
 	sqlite3_backup *b = sqlite3_backup_init(db->writer->h, "main", src, "main");
 	int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;

@@ -30,11 +30,11 @@ enum gz_method {
 };
 
 enum gz_route_flag {
-	GZ_R_PUBLIC = 1,    /* no account needed (an account is still read when sent) */
-	GZ_R_JSON = 2,      /* body must be a JSON object */
-	GZ_R_UPLOAD = 4,    /* multipart body up to the upload limit */
-	GZ_R_NO_CSRF = 8,   /* state change allowed without the CSRF header (login) */
-	GZ_R_ANY_QUERY = 16 /* handler validates its own query parameters */
+	GZ_R_PUBLIC = 1,  /* no account needed (an account is still read when sent) */
+	GZ_R_JSON = 2,    /* body must be a JSON object */
+	GZ_R_UPLOAD = 4,  /* multipart body up to the upload limit */
+	GZ_R_NO_CSRF = 8, /* state change allowed without the CSRF header (login) */
+	GZ_R_LIST = 16    /* a list: the handler validates its query parameters itself */
 };
 
 typedef int (*gz_handler)(struct gz_req *r, struct gz_err *err);
@@ -47,7 +47,8 @@ struct gz_route {
 	unsigned flags;
 	const struct gz_entity *entity; /* for the generic entity handlers */
 	const char *summary;            /* one line for the OpenAPI document */
-	const char *const *query;       /* extra query parameters accepted, NULL-terminated */
+	const char *const
+	    *query; /* query parameters accepted (NULL-terminated); others are a 400 */
 };
 
 struct gz_perm {

@@ -238,6 +238,16 @@ static int dispatch(struct gz_server *s, struct gz_req *r, struct gz_err *err)
 		*err = r->query_error;
 		return -1;
 	}
+	if (!(rt->flags & GZ_R_LIST))
+		for (int i = 0; i < r->nquery; i++) {
+			bool ok = false;
+			for (const char *const *q = rt->query; q && *q && !ok; q++)
+				ok = strcmp(*q, r->query[i].key) == 0;
+			if (!ok)
+				return gz_fail_field(err, GZ_E_UNKNOWN_FIELD, r->query[i].key,
+				                     "unknown query parameter '%s'",
+				                     r->query[i].key);
+		}
 	if (r->too_large)
 		return gz_fail(err, GZ_E_TOO_LARGE, "the body is larger than %zu bytes",
 		               r->body_limit);

@@ -517,8 +517,9 @@ int gz_entity_insert(struct gz_write *w, struct gz_err *err)
 	const struct gz_entity *e = w->ent;
 	/* default the unit to the actor's own when the entity has one and none is given */
 	const char *ufield = e->create_unit_field ? e->create_unit_field : e->unit_col;
-	if (ufield && strcmp(ufield, "id") != 0 && !json_object_get(w->in, ufield) && w->actor &&
-	    w->actor->unit_id && gz_entity_field(e, ufield))
+	if (!e->create_unit_field && ufield && strcmp(ufield, "id") != 0 &&
+	    !json_object_get(w->in, ufield) && w->actor && w->actor->unit_id &&
+	    gz_entity_field(e, ufield))
 		json_object_set_new(w->in, ufield, json_integer(w->actor->unit_id));
 	if (gz_entity_check_refs(e, w->conn, w->actor, w->in, err))
 		return -1;

@@ -304,19 +304,26 @@ static void set_etag(struct gz_req *r, json_t *o)
 	                           (long long)json_integer_value(json_object_get(o, "version"))));
 }
 
-static int only_known_query(struct gz_req *r, struct gz_err *err)
+/* Path parameters other than {id} name fields the row must have: /dicts/{type}/{id}
+ * finds an entry only in its own dictionary. */
+static int check_path_fields(struct gz_req *r, json_t *o, struct gz_err *err)
 {
-	for (int i = 0; i < r->nquery; i++)
-		if (!extra_param(r->route, r->query[i].key))
-			return gz_fail_field(err, GZ_E_UNKNOWN_FIELD, r->query[i].key,
-			                     "unknown query parameter '%s'", r->query[i].key);
+	const struct gz_entity *e = r->route->entity;
+	for (int i = 0; i < r->nparams; i++) {
+		if (strcmp(r->params[i].key, "id") == 0 || !gz_entity_field(e, r->params[i].key))
+			continue;
+		const char *v = json_string_value(json_object_get(o, r->params[i].key));
+		if (!v || strcmp(v, r->params[i].value) != 0)
+			return gz_fail(err, GZ_E_NOT_FOUND, "no %s with id %lld here", e->name,
+			               (long long)json_integer_value(json_object_get(o, "id")));
+	}
 	return 0;
 }
 
 int gz_entity_get_handler(struct gz_req *r, struct gz_err *err)
 {
 	int64_t id;
-	if (only_known_query(r, err) || gz_req_id(r, "id", &id, err))
+	if (gz_req_id(r, "id", &id, err))
 		return -1;
 	const struct gz_entity *e = r->route->entity;
 	struct gz_conn *c = gz_db_reader(r->app->db);
@@ -326,6 +333,10 @@ int gz_entity_get_handler(struct gz_req *r, struct gz_err *err)
 	gz_db_reader_done(r->app->db, c);
 	if (!o)
 		return -1;
+	if (check_path_fields(r, o, err)) {
+		json_decref(o);
+		return -1;
+	}
 	set_etag(r, o);
 	return gz_reply_json(r, 200, o);
 }
@@ -366,21 +377,23 @@ static int write_handler(struct gz_req *r, bool create, struct gz_err *err)
 {
 	const struct gz_entity *e = r->route->entity;
 	struct write_job j = {.r = r, .create = create};
-	if (only_known_query(r, err))
-		return -1;
 	if (!create && gz_req_id(r, "id", &j.w.id, err))
 		return -1;
-	/* path parameters (other than id) are fixed values of their fields */
+	if (!create && r->nparams > 1) {
+		struct gz_conn *c = gz_db_reader(r->app->db);
+		json_t *cur = gz_entity_load(e, c, r->app, r->acct, j.w.id, false, err);
+		gz_db_reader_done(r->app->db, c);
+		int rc = cur ? check_path_fields(r, cur, err) : -1;
+		json_decref(cur);
+		if (rc)
+			return -1;
+	}
+	/* on create, path parameters (other than id) are fixed values of their fields */
 	json_t *body = json_deep_copy(r->body);
-	for (int i = 0; i < r->nparams; i++)
-		if (strcmp(r->params[i].key, "id") && gz_entity_field(e, r->params[i].key)) {
-			if (!create) {
-				json_decref(body);
-				return gz_fail(err, GZ_E_INTERNAL, "bad route");
-			}
+	for (int i = 0; create && i < r->nparams; i++)
+		if (strcmp(r->params[i].key, "id") && gz_entity_field(e, r->params[i].key))
 			json_object_set_new(body, r->params[i].key,
 			                    json_string(r->params[i].value));
-		}
 	json_t *vals;
 	int rc = gz_entity_validate(e, body, create, &vals, err);
 	json_decref(body);

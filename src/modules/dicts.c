@@ -66,8 +66,8 @@ const struct gz_entity gz_dict_entity = {
 };
 
 static const struct gz_route routes[] = {
-    {GZ_GET, "/api/v1/dicts/{type}", gz_entity_list_handler, "dicts.read", 0, &gz_dict_entity,
-     "Entries of a dictionary (filters: code, parent_code, disabled, q)"},
+    {GZ_GET, "/api/v1/dicts/{type}", gz_entity_list_handler, "dicts.read", GZ_R_LIST,
+     &gz_dict_entity, "Entries of a dictionary (filters: code, parent_code, disabled, q)"},
     {GZ_POST, "/api/v1/dicts/{type}", gz_entity_create_handler, "dicts.write", GZ_R_JSON,
      &gz_dict_entity, "Add an entry to a dictionary"},
     {GZ_GET, "/api/v1/dicts/{type}/{id}", gz_entity_get_handler, "dicts.read", 0, &gz_dict_entity,

@@ -54,7 +54,7 @@ const struct gz_entity gz_org_entity = {
 };
 
 static const struct gz_route routes[] = {
-    {GZ_GET, "/api/v1/orgs", gz_entity_list_handler, "orgs.read", 0, &gz_org_entity,
+    {GZ_GET, "/api/v1/orgs", gz_entity_list_handler, "orgs.read", GZ_R_LIST, &gz_org_entity,
      "List organisations (filters: kind, credit_code, unit_id, within, q)"},
     {GZ_POST, "/api/v1/orgs", gz_entity_create_handler, "orgs.write", GZ_R_JSON, &gz_org_entity,
      "Register an organisation"},

@@ -177,7 +177,7 @@ static int tree_handler(struct gz_req *r, struct gz_err *err)
 }
 
 static const struct gz_route routes[] = {
-    {GZ_GET, "/api/v1/units", gz_entity_list_handler, "units.read", 0, &gz_unit_entity,
+    {GZ_GET, "/api/v1/units", gz_entity_list_handler, "units.read", GZ_R_LIST, &gz_unit_entity,
      "List units (filters: parent_id, kind, code, within, q)"},
     {GZ_POST, "/api/v1/units", gz_entity_create_handler, "units.write", GZ_R_JSON, &gz_unit_entity,
      "Create a unit"},
