@@ -108,6 +108,7 @@ struct gz_req {
 	int64_t start_ns;
 	bool too_large, dispatched;
 	int64_t content_length;
+	size_t discarded; /* bytes of an oversized chunked body thrown away */
 	size_t body_limit;
 	const char *route_name;    /* for metrics */
 	struct gz_err query_error; /* a malformed query string, reported after routing */

@@ -212,8 +212,6 @@ static bool is_state_change(enum gz_method m)
 /* The pipeline every routed request goes through. */
 static int dispatch(struct gz_server *s, struct gz_req *r, struct gz_err *err)
 {
-	if (!r->method)
-		return gz_fail(err, GZ_E_METHOD, "method not supported");
 	if (!r->path)
 		return gz_fail(err, GZ_E_BAD_REQUEST, "malformed URL");
 	if (!r->route) {
@@ -227,7 +225,7 @@ static int dispatch(struct gz_server *s, struct gz_req *r, struct gz_err *err)
 					         "%s%s", *buf ? ", " : "", method_name(m));
 			gz_reply_header(r, "Allow", gz_strdup(&r->arena, buf));
 			return gz_fail(err, GZ_E_METHOD, "%s is not allowed here",
-			               method_name(r->method));
+			               r->method ? method_name(r->method) : "this method");
 		}
 		if (!r->route)
 			return gz_fail(err, GZ_E_NOT_FOUND, "no such path: %s", r->path);
@@ -419,28 +417,32 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 		const char *cl =
 		    MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
 		int64_t len;
-		if (cl && gz_parse_i64(cl, &len) && len > (int64_t)r->body_limit)
-			r->too_large = true;
-		return MHD_YES;
-	}
-	if (*upload_data_size) {
-		if (r->dispatched)
-			return MHD_NO; /* answered already (413): close rather than read on */
-		if (!r->too_large && r->raw_body.len + *upload_data_size > r->body_limit)
-			r->too_large = true;
-		if (r->too_large) {
-			gz_buf_release(&r->raw_body);
-			/* answer now: the rest of the body is not worth reading */
+		if (cl && gz_parse_i64(cl, &len) && len > (int64_t)r->body_limit) {
+			/* answer before the body is read (no 100 Continue is sent); MHD then
+			 * closes the connection, which is right for an oversized upload */
 			struct gz_err err;
 			gz_fail(&err, GZ_E_TOO_LARGE, "the body is larger than %zu bytes",
 			        r->body_limit);
-			gz_reply_error(r, &err);
 			r->dispatched = true;
-			*upload_data_size = 0;
+			gz_reply_error(r, &err);
 			return send_response(r);
 		}
-		gz_buf_add(&r->raw_body, upload_data, *upload_data_size);
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
 		*upload_data_size = 0;
+		if (r->dispatched)
+			return MHD_YES;
+		if (!r->too_large && r->raw_body.len + n > r->body_limit) {
+			r->too_large = true; /* a chunked body: discard the rest, answer 413 */
+			gz_buf_release(&r->raw_body);
+		}
+		if (r->too_large) {
+			r->discarded += n;
+			return r->discarded > 64 * r->body_limit ? MHD_NO : MHD_YES;
+		}
+		gz_buf_add(&r->raw_body, upload_data, n);
 		return MHD_YES;
 	}
 	if (r->dispatched)

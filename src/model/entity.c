@@ -623,7 +623,7 @@ int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err
 	json_object_foreach(w->in, key, v)
 	{
 		const struct gz_field *f = gz_entity_field(e, key);
-		if (!f || (f->flags & GZ_F_INPUT_ONLY))
+		if (f && (f->flags & GZ_F_INPUT_ONLY))
 			continue;
 		gz_buf_addf(&sql, ", %s = ?", key);
 	}
@@ -637,7 +637,7 @@ int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err
 	json_object_foreach(w->in, key, v)
 	{
 		const struct gz_field *f = gz_entity_field(e, key);
-		if (!f || (f->flags & GZ_F_INPUT_ONLY))
+		if (f && (f->flags & GZ_F_INPUT_ONLY))
 			continue;
 		bind_value(s, i++, f, v, w->app);
 	}

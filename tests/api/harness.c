@@ -1,0 +1,744 @@
+/* API test harness: see harness.h. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#ifndef GONGZHI_BIN_DEFAULT
+#define GONGZHI_BIN_DEFAULT "gongzhi"
+#endif
+
+extern char **environ;
+
+static int curl_users;
+
+/* Servers still running: a failed assertion skips a test's srv_stop, so whatever is
+ * left at exit is killed and its directory removed (after printing its log tail). */
+enum { MAX_LIVE = 32 };
+static struct live {
+	pid_t pid;
+	char dir[256], log[300];
+} live[MAX_LIVE];
+static bool atexit_set;
+
+static void live_add(struct srv *s)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (live[i].pid <= 0) {
+			live[i].pid = s->pid;
+			snprintf(live[i].dir, sizeof live[i].dir, "%s", s->dir);
+			snprintf(live[i].log, sizeof live[i].log, "%s", s->log);
+			return;
+		}
+}
+
+static void live_del(pid_t pid)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (live[i].pid == pid)
+			live[i].pid = 0;
+}
+
+static void rm_dir(const char *dir)
+{
+	if (dir[0] == '/' && strstr(dir, "gongzhi-api.")) {
+		char cmd[600];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		if (system(cmd) != 0) {}
+	}
+}
+
+static void live_reap(void)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (live[i].pid > 0) {
+			kill(live[i].pid, SIGKILL);
+			waitpid(live[i].pid, NULL, 0);
+			fprintf(stderr, "harness: killed server %ld left running (%s)\n",
+				(long)live[i].pid, live[i].dir);
+			rm_dir(live[i].dir);
+			live[i].pid = 0;
+		}
+}
+
+const char *gongzhi_bin(void)
+{
+	const char *b = getenv("GONGZHI_BIN");
+	return (b && *b) ? b : GONGZHI_BIN_DEFAULT;
+}
+
+const char *uniq(const char *prefix)
+{
+	static char slots[8][96];
+	static unsigned n;
+	char *out = slots[n % 8];
+	snprintf(out, sizeof slots[0], "%s%ldx%u", prefix, (long)getpid(), n);
+	n++;
+	return out;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in a = { 0 };
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = 0;
+	socklen_t len = sizeof a;
+	int port = -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+void srv_log_tail(struct srv *s, int lines)
+{
+	char cmd[512];
+	fprintf(stderr, "---- tail of %s ----\n", s->log);
+	snprintf(cmd, sizeof cmd, "tail -n %d '%s' 1>&2", lines, s->log);
+	if (system(cmd) != 0) {}
+	fprintf(stderr, "---- end of server log ----\n");
+}
+
+static int run_cli_v(struct srv *s, char *out, size_t outlen, const char *fmt, va_list ap)
+{
+	char args[8192];
+	vsnprintf(args, sizeof args, fmt, ap);
+	size_t cl = strlen(args) + 2048;
+	char *cmd = malloc(cl);
+	if (!cmd)
+		return -1;
+	snprintf(cmd, cl,
+		"GONGZHI_DB='%s' GONGZHI_DATA_DIR='%s' GONGZHI_PASSWORD_HASH=min '%s' %s 2>&1",
+		s->db, s->data, gongzhi_bin(), args);
+	FILE *p = popen(cmd, "r");
+	free(cmd);
+	if (!p)
+		return -1;
+	size_t used = 0;
+	char tmp[4096];
+	size_t n;
+	while ((n = fread(tmp, 1, sizeof tmp, p)) > 0) {
+		if (out && outlen > 1 && used < outlen - 1) {
+			size_t k = n < outlen - 1 - used ? n : outlen - 1 - used;
+			memcpy(out + used, tmp, k);
+			used += k;
+		}
+	}
+	if (out && outlen > 0)
+		out[used] = '\0';
+	int st = pclose(p);
+	if (st == -1)
+		return -1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return -1;
+}
+
+int run_cli(struct srv *s, char *out, size_t outlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = run_cli_v(s, out, outlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static bool healthy(struct srv *s)
+{
+	struct resp *r = api(s, "GET", "/healthz", NULL, NULL, NULL);
+	bool ok = r && r->status == 200;
+	resp_free(r);
+	return ok;
+}
+
+static int srv_start_impl(struct srv *s, const char *const *env, bool demo);
+
+int srv_start(struct srv *s, const char *const *env, bool demo)
+{
+	int rc = srv_start_impl(s, env, demo);
+	if (rc != 0 && s->dir[0]) {
+		/* the log tail has been printed; nothing else is worth keeping */
+		rm_dir(s->dir);
+	}
+	return rc;
+}
+
+static int srv_start_impl(struct srv *s, const char *const *env, bool demo)
+{
+	memset(s, 0, sizeof *s);
+	s->pid = -1;
+	if (!atexit_set) {
+		atexit(live_reap);
+		atexit_set = true;
+	}
+	if (curl_users++ == 0)
+		curl_global_init(CURL_GLOBAL_ALL);
+	const char *tmp = getenv("TMPDIR");
+	snprintf(s->dir, sizeof s->dir, "%s/gongzhi-api.XXXXXX", (tmp && *tmp) ? tmp : "/tmp");
+	if (!mkdtemp(s->dir)) {
+		fprintf(stderr, "mkdtemp %s: %s\n", s->dir, strerror(errno));
+		s->dir[0] = '\0';
+		return -1;
+	}
+	snprintf(s->db, sizeof s->db, "sqlite:%s/t.db", s->dir);
+	snprintf(s->data, sizeof s->data, "%s/data", s->dir);
+	snprintf(s->log, sizeof s->log, "%s/server.log", s->dir);
+	snprintf(s->admin_pw, sizeof s->admin_pw, "%s", ADMIN_PW);
+
+	static char out[16384];
+	int rc = run_cli(s, out, sizeof out, "init --admin-password '%s'", ADMIN_PW);
+	if (rc != 0) {
+		fprintf(stderr, "gongzhi init failed (%d): %s\n", rc, out);
+		return -1;
+	}
+	if (demo) {
+		rc = run_cli(s, out, sizeof out, "demo");
+		if (rc != 0) {
+			fprintf(stderr, "gongzhi demo failed (%d): %s\n", rc, out);
+			return -1;
+		}
+	}
+
+	for (int attempt = 0; attempt < 5; attempt++) {
+		s->port = free_port();
+		if (s->port <= 0)
+			return -1;
+		snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
+		char listen[64];
+		snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
+
+		pid_t pid = fork();
+		if (pid < 0)
+			return -1;
+		if (pid == 0) {
+			int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+			if (fd >= 0) {
+				dup2(fd, 1);
+				dup2(fd, 2);
+				close(fd);
+			}
+			int nul = open("/dev/null", O_RDONLY);
+			if (nul >= 0) {
+				dup2(nul, 0);
+				close(nul);
+			}
+			if (chdir(s->dir) != 0)
+				_exit(127);
+			setenv("GONGZHI_DB", s->db, 1);
+			setenv("GONGZHI_DATA_DIR", s->data, 1);
+			setenv("GONGZHI_PASSWORD_HASH", "min", 1);
+			setenv("GONGZHI_THREADS", "4", 1);
+			setenv("GONGZHI_LISTEN", listen, 1);
+			for (const char *const *e = env; e && *e; e++) {
+				const char *eq = strchr(*e, '=');
+				if (!eq)
+					continue;
+				char name[256];
+				size_t nl = (size_t)(eq - *e);
+				if (nl >= sizeof name)
+					continue;
+				memcpy(name, *e, nl);
+				name[nl] = '\0';
+				setenv(name, eq + 1, 1);
+			}
+			const char *bin = gongzhi_bin();
+			execl(bin, bin, "serve", (char *)NULL);
+			fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
+			_exit(127);
+		}
+		s->pid = pid;
+		live_add(s);
+
+		/* wait for /healthz, max 10 s */
+		bool died = false;
+		for (int i = 0; i < 200; i++) {
+			int st;
+			pid_t w = waitpid(pid, &st, WNOHANG);
+			if (w == pid) {
+				died = true;
+				live_del(pid);
+				s->pid = -1;
+				fprintf(stderr, "gongzhi serve exited early (status %d)\n",
+					WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+				break;
+			}
+			if (healthy(s))
+				return 0;
+			sleep_ms(50);
+		}
+		if (!died) {
+			fprintf(stderr, "gongzhi serve did not answer /healthz within 10 s\n");
+			srv_log_tail(s, 40);
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			live_del(pid);
+			s->pid = -1;
+			return -1;
+		}
+		srv_log_tail(s, 40);
+		/* retry only when the port was taken meanwhile */
+		char cmd[512];
+		snprintf(cmd, sizeof cmd, "grep -qi 'listen' '%s'", s->log);
+		if (system(cmd) != 0)
+			return -1;
+	}
+	return -1;
+}
+
+int srv_stop(struct srv *s)
+{
+	if (s->pid <= 0)
+		return -1;
+	kill(s->pid, SIGTERM);
+	int st = 0;
+	pid_t w = 0;
+	for (int i = 0; i < 400; i++) { /* 20 s */
+		w = waitpid(s->pid, &st, WNOHANG);
+		if (w == s->pid || w < 0)
+			break;
+		sleep_ms(50);
+	}
+	if (w != s->pid) {
+		fprintf(stderr, "gongzhi serve ignored SIGTERM for 20 s; killing it\n");
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, &st, 0);
+	}
+	live_del(s->pid);
+	s->pid = -1;
+	int rc;
+	if (WIFEXITED(st))
+		rc = WEXITSTATUS(st);
+	else if (WIFSIGNALED(st))
+		rc = 128 + WTERMSIG(st);
+	else
+		rc = -1;
+	if (rc != 0) {
+		fprintf(stderr, "gongzhi serve exit status %d\n", rc);
+		srv_log_tail(s, 60);
+	}
+	return rc;
+}
+
+void srv_cleanup(struct srv *s)
+{
+	if (s->pid > 0) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+		live_del(s->pid);
+		s->pid = -1;
+	}
+	rm_dir(s->dir);
+	s->dir[0] = '\0';
+	if (curl_users > 0 && --curl_users == 0)
+		curl_global_cleanup();
+}
+
+/* ---- HTTP ---- */
+
+struct resp_priv {
+	struct resp r;      /* first: a struct resp * is a struct resp_priv * */
+	char *hdr_scratch;  /* resp_header's copy */
+	size_t body_cap, hdr_len, hdr_cap;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct resp_priv *rp = ud;
+	size_t k = size * n;
+	if (rp->r.len + k + 1 > rp->body_cap) {
+		size_t cap = rp->body_cap ? rp->body_cap * 2 : 4096;
+		while (cap < rp->r.len + k + 1)
+			cap *= 2;
+		char *nb = realloc(rp->r.body, cap);
+		if (!nb)
+			return 0;
+		rp->r.body = nb;
+		rp->body_cap = cap;
+	}
+	memcpy(rp->r.body + rp->r.len, p, k);
+	rp->r.len += k;
+	rp->r.body[rp->r.len] = '\0';
+	return k;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct resp_priv *rp = ud;
+	size_t k = size * n;
+	if (k >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* a new response (after 100 etc.) */
+		rp->hdr_len = 0;
+		if (rp->r.headers)
+			rp->r.headers[0] = '\0';
+		return k;
+	}
+	size_t l = k;
+	while (l > 0 && (p[l - 1] == '\r' || p[l - 1] == '\n'))
+		l--;
+	if (l == 0)
+		return k;
+	if (rp->hdr_len + l + 2 > rp->hdr_cap) {
+		size_t cap = rp->hdr_cap ? rp->hdr_cap * 2 : 1024;
+		while (cap < rp->hdr_len + l + 2)
+			cap *= 2;
+		char *nh = realloc(rp->r.headers, cap);
+		if (!nh)
+			return 0;
+		rp->r.headers = nh;
+		rp->hdr_cap = cap;
+	}
+	memcpy(rp->r.headers + rp->hdr_len, p, l);
+	rp->hdr_len += l;
+	rp->r.headers[rp->hdr_len++] = '\n';
+	rp->r.headers[rp->hdr_len] = '\0';
+	return k;
+}
+
+static bool has_header(const char *headers, const char *name)
+{
+	size_t nl = strlen(name);
+	for (const char *l = headers; l && *l;) {
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (strncasecmp(l, name, nl) == 0 && l[nl] == ':')
+			return true;
+		const char *nxt = strchr(l, '\n');
+		if (!nxt)
+			break;
+		l = nxt + 1;
+	}
+	return false;
+}
+
+struct resp *api_len(struct srv *s, const char *method, const char *path, const char *token,
+	const char *body, size_t body_len, const char *headers)
+{
+	struct resp_priv *rp = calloc(1, sizeof *rp);
+	if (!rp)
+		return NULL;
+	rp->r.body = calloc(1, 1);
+	rp->body_cap = 1;
+	CURL *c = curl_easy_init();
+	if (!c || !rp->r.body) {
+		if (c)
+			curl_easy_cleanup(c);
+		return &rp->r;
+	}
+	size_t ul = strlen(s->base) + strlen(path) + 1;
+	char *url = malloc(ul);
+	snprintf(url, ul, "%s%s", s->base, path);
+
+	struct curl_slist *hl = NULL;
+	char line[4096];
+	if (token) {
+		snprintf(line, sizeof line, "Authorization: Bearer %s", token);
+		hl = curl_slist_append(hl, line);
+	}
+	if (body && !has_header(headers, "Content-Type"))
+		hl = curl_slist_append(hl, "Content-Type: application/json");
+	if (!has_header(headers, "Expect"))
+		hl = curl_slist_append(hl, "Expect:");
+	if (headers) {
+		const char *l = headers;
+		while (*l) {
+			const char *e = strchr(l, '\n');
+			size_t n = e ? (size_t)(e - l) : strlen(l);
+			if (n > 0 && n < sizeof line) {
+				memcpy(line, l, n);
+				line[n] = '\0';
+				if (line[n - 1] == '\r')
+					line[n - 1] = '\0';
+				if (line[0])
+					hl = curl_slist_append(hl, line);
+			}
+			if (!e)
+				break;
+			l = e + 1;
+		}
+	}
+
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, rp);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, rp);
+	if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else {
+		if (body) {
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		}
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	}
+	CURLcode cc = curl_easy_perform(c);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rp->r.status);
+	else
+		rp->r.status = 0;
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hl);
+	free(url);
+	if (rp->r.len > 0)
+		rp->r.json = json_loadb(rp->r.body, rp->r.len, JSON_DECODE_ANY, NULL);
+	return &rp->r;
+}
+
+struct resp *api(struct srv *s, const char *method, const char *path, const char *token,
+	const char *body, const char *headers)
+{
+	return api_len(s, method, path, token, body, body ? strlen(body) : 0, headers);
+}
+
+static struct resp *apiv(struct srv *s, const char *method, const char *token, const char *body,
+	const char *headers, const char *fmt, va_list ap)
+{
+	char path[8192];
+	vsnprintf(path, sizeof path, fmt, ap);
+	return api(s, method, path, token, body, headers);
+}
+
+struct resp *apif(struct srv *s, const char *method, const char *token, const char *body,
+	const char *path_fmt, ...)
+{
+	va_list ap;
+	va_start(ap, path_fmt);
+	struct resp *r = apiv(s, method, token, body, NULL, path_fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+struct resp *apihf(struct srv *s, const char *method, const char *token, const char *body,
+	const char *headers, const char *path_fmt, ...)
+{
+	va_list ap;
+	va_start(ap, path_fmt);
+	struct resp *r = apiv(s, method, token, body, headers, path_fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void resp_free(struct resp *r)
+{
+	if (!r)
+		return;
+	struct resp_priv *rp = (struct resp_priv *)r;
+	json_decref(r->json);
+	free(r->body);
+	free(r->headers);
+	free(rp->hdr_scratch);
+	free(rp);
+}
+
+const char *resp_header(struct resp *r, const char *name)
+{
+	if (!r || !r->headers)
+		return NULL;
+	struct resp_priv *rp = (struct resp_priv *)r;
+	size_t nl = strlen(name);
+	for (const char *l = r->headers; *l;) {
+		const char *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) : strlen(l);
+		if (n > nl && strncasecmp(l, name, nl) == 0 && l[nl] == ':') {
+			const char *v = l + nl + 1;
+			const char *end = l + n;
+			while (v < end && (*v == ' ' || *v == '\t'))
+				v++;
+			while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+				end--;
+			free(rp->hdr_scratch);
+			rp->hdr_scratch = strndup(v, (size_t)(end - v));
+			return rp->hdr_scratch;
+		}
+		if (!e)
+			break;
+		l = e + 1;
+	}
+	return NULL;
+}
+
+const char *err_code(struct resp *r)
+{
+	return r ? jstr(r->json, "error.code") : "";
+}
+
+const char *err_field(struct resp *r)
+{
+	return r ? jstr(r->json, "error.field") : "";
+}
+
+struct resp *login_resp(struct srv *s, const char *user, const char *password)
+{
+	json_t *b = json_pack("{s:s, s:s}", "username", user, "password", password);
+	char *body = json_dumps(b, JSON_COMPACT);
+	json_decref(b);
+	struct resp *r = api(s, "POST", "/api/v1/auth/login", NULL, body, NULL);
+	free(body);
+	return r;
+}
+
+char *login(struct srv *s, const char *user, const char *password)
+{
+	struct resp *r = login_resp(s, user, password);
+	char *tok = NULL;
+	if (r && r->status == 200 && jstr(r->json, "token")[0])
+		tok = strdup(jstr(r->json, "token"));
+	else if (r)
+		fprintf(stderr, "login %s failed: %ld %s\n", user, r->status, r->body);
+	resp_free(r);
+	return tok;
+}
+
+/* ---- JSON ---- */
+
+json_t *jpath(json_t *o, const char *path)
+{
+	if (!o || !path)
+		return NULL;
+	const char *p = path;
+	json_t *cur = o;
+	char seg[256];
+	while (*p && cur) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n >= sizeof seg)
+			return NULL;
+		memcpy(seg, p, n);
+		seg[n] = '\0';
+		if (json_is_array(cur)) {
+			char *end;
+			long i = strtol(seg, &end, 10);
+			if (*end || end == seg || i < 0)
+				return NULL;
+			cur = json_array_get(cur, (size_t)i);
+		} else if (json_is_object(cur)) {
+			cur = json_object_get(cur, seg);
+		} else {
+			return NULL;
+		}
+		if (!dot)
+			break;
+		p = dot + 1;
+	}
+	return cur;
+}
+
+int64_t jint(json_t *o, const char *path)
+{
+	json_t *v = jpath(o, path);
+	if (json_is_integer(v))
+		return (int64_t)json_integer_value(v);
+	if (json_is_real(v))
+		return (int64_t)json_real_value(v);
+	return 0;
+}
+
+const char *jstr(json_t *o, const char *path)
+{
+	const char *v = json_string_value(jpath(o, path));
+	return v ? v : "";
+}
+
+/* ---- lookups ---- */
+
+static int64_t find_by(struct srv *s, const char *tok, const char *coll, const char *key,
+	const char *name)
+{
+	char *q = curl_easy_escape(NULL, name, 0);
+	struct resp *r = apif(s, "GET", tok, NULL, "/api/v1/%s?q=%s&limit=500", coll, q);
+	curl_free(q);
+	int64_t id = 0;
+	json_t *items = jpath(r->json, "items");
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it) {
+		if (strcmp(jstr(it, key), name) == 0) {
+			id = jint(it, "id");
+			break;
+		}
+	}
+	resp_free(r);
+	return id;
+}
+
+int64_t unit_id(struct srv *s, const char *admin_token, const char *name)
+{
+	return find_by(s, admin_token, "units", "name", name);
+}
+
+int64_t org_id(struct srv *s, const char *admin_token, const char *name)
+{
+	return find_by(s, admin_token, "orgs", "name", name);
+}
+
+int64_t user_id(struct srv *s, const char *admin_token, const char *username)
+{
+	return find_by(s, admin_token, "users", "username", username);
+}
+
+int64_t create_user(struct srv *s, const char *tok, const char *username, const char *password,
+	const char *roles_json, int64_t unit, int64_t org)
+{
+	json_t *roles = json_loads(roles_json, 0, NULL);
+	json_t *b = json_pack("{s:s, s:s, s:s, s:o}", "username", username, "display_name", username,
+		"password", password, "roles", roles ? roles : json_array());
+	if (unit)
+		json_object_set_new(b, "unit_id", json_integer(unit));
+	if (org)
+		json_object_set_new(b, "org_id", json_integer(org));
+	char *body = json_dumps(b, JSON_COMPACT);
+	json_decref(b);
+	struct resp *r = api(s, "POST", "/api/v1/users", tok, body, NULL);
+	free(body);
+	int64_t id = 0;
+	if (r->status == 201)
+		id = jint(r->json, "id");
+	else
+		fprintf(stderr, "create_user %s: %ld %s\n", username, r->status, r->body);
+	resp_free(r);
+	return id;
+}
+
+void msleep(long ms)
+{
+	sleep_ms(ms);
+}
+
+bool contains(const char *haystack, const char *needle)
+{
+	return haystack && needle && strstr(haystack, needle) != NULL;
+}

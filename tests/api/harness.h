@@ -1,0 +1,139 @@
+/* API test harness: starts a gongzhi server on a free port in a temp dir and talks
+ * HTTP to it with libcurl. Each t*.c test program links this file. */
+#ifndef GONGZHI_TEST_HARNESS_H
+#define GONGZHI_TEST_HARNESS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/types.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+#define DEMO_PW "Gongzhi-Demo-2026"
+#define ADMIN_PW "Admin-Pass-2026"
+
+struct srv {
+	char base[64];  /* "http://127.0.0.1:PORT" */
+	char dir[256];  /* temp dir */
+	char db[300];   /* "sqlite:DIR/t.db" */
+	char data[300]; /* DIR/data */
+	int port;
+	pid_t pid;
+	char admin_pw[64];
+	char log[300];  /* DIR/server.log */
+};
+
+/* Creates a temp dir, runs `$GONGZHI_BIN init --admin-password Admin-Pass-2026` (and
+ * `demo` when demo), starts `serve` on a free 127.0.0.1 port with env
+ * GONGZHI_DB=sqlite:DIR/t.db GONGZHI_DATA_DIR=DIR/data GONGZHI_PASSWORD_HASH=min
+ * GONGZHI_THREADS=4 plus the extra "KEY=VALUE" entries (NULL-terminated array, may be
+ * NULL), waits until /healthz answers (max 10 s). 0 on success. */
+int srv_start(struct srv *s, const char *const *env, bool demo);
+/* SIGTERM, waitpid (SIGKILL after 20 s); returns the exit status (128+signal when
+ * killed by a signal, -1 when not running); removes nothing. */
+int srv_stop(struct srv *s);
+/* rm -rf the temp dir */
+void srv_cleanup(struct srv *s);
+/* Prints the last lines of the server log to stderr. */
+void srv_log_tail(struct srv *s, int lines);
+
+struct resp {
+	long status;  /* HTTP status, 0 on transport failure */
+	json_t *json; /* parsed body or NULL */
+	char *body;   /* NUL-terminated body ("" when empty) */
+	size_t len;
+	char *headers; /* "Name: value\nName2: value2\n" of the final response */
+};
+
+/* body may be NULL; headers is NULL or "Name: value\nName2: value2"; token NULL =
+ * anonymous, else "Authorization: Bearer <token>". Content-Type: application/json is
+ * sent when body != NULL unless headers set a Content-Type (an empty "Content-Type:"
+ * sends none). The path is sent as is (no dot-segment squashing). */
+struct resp *api(struct srv *s, const char *method, const char *path, const char *token,
+	const char *body, const char *headers);
+/* Like api() with an explicit body length (body may contain NULs). */
+struct resp *api_len(struct srv *s, const char *method, const char *path, const char *token,
+	const char *body, size_t body_len, const char *headers);
+/* path formatted */
+struct resp *apif(struct srv *s, const char *method, const char *token, const char *body,
+	const char *path_fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Like apif() with extra headers. */
+struct resp *apihf(struct srv *s, const char *method, const char *token, const char *body,
+	const char *headers, const char *path_fmt, ...) __attribute__((format(printf, 6, 7)));
+void resp_free(struct resp *r);
+/* case-insensitive; pointer into a static per-resp copy (valid until resp_free) or NULL.
+ * The first header of that name. */
+const char *resp_header(struct resp *r, const char *name);
+const char *err_code(struct resp *r);  /* error.code or "" */
+const char *err_field(struct resp *r); /* error.field or "" */
+
+/* bearer token (malloc) or NULL */
+char *login(struct srv *s, const char *user, const char *password);
+/* Full login response (or NULL on transport failure); caller frees. */
+struct resp *login_resp(struct srv *s, const char *user, const char *password);
+
+/* runs "$GONGZHI_BIN <formatted args>" via /bin/sh with GONGZHI_DB/GONGZHI_DATA_DIR of s
+ * and GONGZHI_PASSWORD_HASH=min; captures stdout+stderr into out (may be NULL);
+ * returns the exit status (-1 when it could not run) */
+int run_cli(struct srv *s, char *out, size_t outlen, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+json_t *jpath(json_t *o, const char *path);   /* "items.0.id", "error.code"; borrowed or NULL */
+int64_t jint(json_t *o, const char *path);    /* 0 when absent */
+const char *jstr(json_t *o, const char *path); /* "" when absent */
+
+/* The path of the gongzhi binary ($GONGZHI_BIN or the built one). */
+const char *gongzhi_bin(void);
+/* A name unique within this process run: "<prefix><pid>x<counter>" (static buffer
+ * rotated among 8 slots). Lower case, digits and the prefix only. */
+const char *uniq(const char *prefix);
+/* id of the first unit whose name matches q exactly (as admin token), 0 when none */
+int64_t unit_id(struct srv *s, const char *admin_token, const char *name);
+/* id of the first org whose name matches exactly, 0 when none */
+int64_t org_id(struct srv *s, const char *admin_token, const char *name);
+/* id of the user with that username, 0 when none */
+int64_t user_id(struct srv *s, const char *admin_token, const char *username);
+
+/* Creates an account through POST /api/v1/users with token tok: roles_json is a JSON
+ * list such as "[\"resident\"]"; unit_id/org_id 0 = not sent. Returns the new id, or 0
+ * (the response is printed to stderr). */
+int64_t create_user(struct srv *s, const char *tok, const char *username, const char *password,
+	const char *roles_json, int64_t unit_id, int64_t org_id);
+/* Sleeps ms milliseconds. */
+void msleep(long ms);
+/* true when haystack contains needle (NULL-safe) */
+bool contains(const char *haystack, const char *needle);
+
+/* Asserts the status and prints method/body of the response on mismatch. */
+#define assert_status(r, st) do { \
+	struct resp *r_ = (r); \
+	assert_non_null(r_); \
+	if (r_->status != (long)(st)) \
+		print_error("%s:%d: expected HTTP %ld, got %ld: %.2000s\n", __FILE__, __LINE__, \
+			(long)(st), r_->status, r_->body ? r_->body : "(null)"); \
+	assert_int_equal(r_->status, (st)); \
+} while (0)
+
+/* Asserts status and error code (and field when not NULL). */
+#define assert_error(r, st, code, field) do { \
+	struct resp *re_ = (r); \
+	assert_status(re_, st); \
+	if (re_->json == NULL || !json_is_object(jpath(re_->json, "error"))) \
+		print_error("%s:%d: no error object: %.2000s\n", __FILE__, __LINE__, re_->body); \
+	assert_non_null(jpath(re_->json, "error.message")); \
+	if (strcmp(err_code(re_), (code)) != 0) \
+		print_error("%s:%d: body: %.2000s\n", __FILE__, __LINE__, re_->body); \
+	assert_string_equal(err_code(re_), (code)); \
+	const char *fe_ = (field); \
+	if (fe_ != NULL) { \
+		if (strcmp(err_field(re_), fe_ ? fe_ : "") != 0) \
+			print_error("%s:%d: body: %.2000s\n", __FILE__, __LINE__, re_->body); \
+		assert_string_equal(err_field(re_), fe_ ? fe_ : ""); \
+	} \
+} while (0)
+
+#endif
