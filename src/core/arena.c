@@ -44,9 +44,9 @@ void gz_arena_release(struct gz_arena *a)
 
 void *gz_alloc(struct gz_arena *a, size_t n)
 {
+	if (n > SIZE_MAX / 2)
+		GZ_BUG("arena allocation of %zu bytes", n);
 	size_t need = (n + 15) & ~(size_t)15;
-	if (need < n)
-		GZ_BUG("arena allocation overflow");
 	struct gz_arena_block *b = a->head;
 	if (!b || b->size - b->used < need) {
 		size_t size = need > BLOCK_MIN ? need : BLOCK_MIN;

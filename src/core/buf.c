@@ -2,6 +2,7 @@
 #include "buf.h"
 #include "util.h"
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,10 +27,10 @@ void gz_buf_reset(struct gz_buf *b)
 
 void gz_buf_grow(struct gz_buf *b, size_t extra)
 {
+	if (extra > SIZE_MAX / 2 - b->len)
+		GZ_BUG("buffer size overflow");
 	if (b->len + extra + 1 <= b->cap)
 		return;
-	if (b->len + extra + 1 < b->len)
-		GZ_BUG("buffer size overflow");
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < b->len + extra + 1)
 		cap *= 2;

@@ -212,14 +212,16 @@ char *gz_mask(struct gz_arena *a, const char *s)
 	size_t n = gz_utf8_len(s);
 	if (n < 7)
 		return gz_strdup(a, n ? "***" : "");
-	/* keep the first 3 and the last 4 characters */
+	/* a mobile number keeps its first 3 and last 4 digits, as is usual in China;
+	 * anything shorter keeps 2 and 2, so that at least 3 characters are hidden */
+	int head = n >= 11 ? 3 : 2, tail_n = n >= 11 ? 4 : 2;
 	const char *p = s;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < head; i++)
 		do
 			p++;
 		while ((*p & 0xc0) == 0x80);
 	const char *tail = s + strlen(s);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < tail_n; i++)
 		do
 			tail--;
 		while ((*tail & 0xc0) == 0x80);
