@@ -145,9 +145,10 @@ int gz_config_load_file(struct gz_config *c, const char *path, bool required, st
 		char *name = trim(p), *value = trim(eq + 1);
 		if (gz_config_set(c, name, value, err)) {
 			fclose(f);
-			char msg[sizeof(err->message)];
+			char msg[sizeof(err->message)], field[sizeof(err->field)];
 			snprintf(msg, sizeof(msg), "%s", err->message);
-			return gz_fail(err, err->code, "%s:%d: %s", path, lineno, msg);
+			snprintf(field, sizeof(field), "%s", err->field);
+			return gz_fail_field(err, err->code, field, "%s:%d: %s", path, lineno, msg);
 		}
 	}
 	fclose(f);

@@ -35,8 +35,9 @@ struct gz_config {
 /* Fills c with defaults.  Strings are heap copies freed by gz_config_release(). */
 void gz_config_defaults(struct gz_config *c);
 void gz_config_release(struct gz_config *c);
-/* Sets one setting by name ('-' and '_' equivalent).  Fails with validation_failed
- * naming the setting when the name is unknown or the value does not parse. */
+/* Sets one setting by name ('-' and '_' equivalent).  Fails naming the setting:
+ * unknown_field when the name is unknown, validation_failed when the value does not
+ * parse or is out of range. */
 int gz_config_set(struct gz_config *c, const char *name, const char *value, struct gz_err *err);
 /* Reads "name = value" lines; a missing file is an error only when required. */
 int gz_config_load_file(struct gz_config *c, const char *path, bool required, struct gz_err *err);

@@ -314,7 +314,13 @@ static void parse_target(struct gz_req *r)
 {
 	const char *q = strchr(r->raw_uri, '?');
 	size_t plen = q ? (size_t)(q - r->raw_uri) : strlen(r->raw_uri);
-	r->path = gz_url_decode(&r->arena, r->raw_uri, plen, false);
+	/* an encoded slash would let one path parameter span two segments */
+	bool encoded_slash = false;
+	for (size_t i = 0; i + 2 < plen; i++)
+		if (r->raw_uri[i] == '%' && r->raw_uri[i + 1] == '2' &&
+		    (r->raw_uri[i + 2] == 'F' || r->raw_uri[i + 2] == 'f'))
+			encoded_slash = true;
+	r->path = encoded_slash ? NULL : gz_url_decode(&r->arena, r->raw_uri, plen, false);
 	if (r->path &&
 	    (r->path[0] != '/' || strstr(r->path, "/../") ||
 	     strcmp(r->path + strlen(r->path) - (strlen(r->path) >= 3 ? 3 : 0), "/..") == 0))

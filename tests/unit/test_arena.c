@@ -50,9 +50,8 @@ static bool dies(void (*fn)(void *), void *arg)
 	close(fds[0]);
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	static const char *const memory_errors[] = {"heap-buffer-overflow", "SEGV",
-						    "runtime error", "use-after-free",
-						    "stack-buffer-overflow"};
+	static const char *const memory_errors[] = {"heap-buffer-overflow", "SEGV", "runtime error",
+	                                            "use-after-free", "stack-buffer-overflow"};
 	for (size_t i = 0; i < sizeof(memory_errors) / sizeof(memory_errors[0]); i++)
 		if (strstr(text, memory_errors[i])) {
 			for (char *c = text; *c; c++)
@@ -288,17 +287,17 @@ static void test_huge_sizes_abort(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_alloc_aligned_distinct_writable),
-		cmocka_unit_test(test_alloc_zero),
-		cmocka_unit_test(test_no_overlap_across_blocks),
-		cmocka_unit_test(test_large_allocation),
-		cmocka_unit_test(test_zalloc_zeroes),
-		cmocka_unit_test(test_strdup_strndup),
-		cmocka_unit_test(test_sprintf),
-		cmocka_unit_test(test_defer_reverse_order_once),
-		cmocka_unit_test(test_defer_free_heap),
-		cmocka_unit_test(test_reuse_after_release),
-		cmocka_unit_test(test_huge_sizes_abort),
+	    cmocka_unit_test(test_alloc_aligned_distinct_writable),
+	    cmocka_unit_test(test_alloc_zero),
+	    cmocka_unit_test(test_no_overlap_across_blocks),
+	    cmocka_unit_test(test_large_allocation),
+	    cmocka_unit_test(test_zalloc_zeroes),
+	    cmocka_unit_test(test_strdup_strndup),
+	    cmocka_unit_test(test_sprintf),
+	    cmocka_unit_test(test_defer_reverse_order_once),
+	    cmocka_unit_test(test_defer_free_heap),
+	    cmocka_unit_test(test_reuse_after_release),
+	    cmocka_unit_test(test_huge_sizes_abort),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

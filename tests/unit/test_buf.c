@@ -298,7 +298,7 @@ static void test_grow_overflow_aborts(void **state)
 	for (size_t i = 0; i < sizeof(totals) / sizeof(totals[0]); i++)
 		if (!dies(grow_huge, &totals[i])) {
 			print_message("# gz_buf_grow to len+extra = %#zx did not abort cleanly\n",
-				      totals[i]);
+			              totals[i]);
 			bad++;
 		}
 	assert_int_equal(bad, 0);
@@ -307,16 +307,16 @@ static void test_grow_overflow_aborts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_init_empty),
-		cmocka_unit_test(test_add_family),
-		cmocka_unit_test(test_growth_many_small),
-		cmocka_unit_test(test_addf),
-		cmocka_unit_test(test_reset_keeps_capacity),
-		cmocka_unit_test(test_grow_reserves),
-		cmocka_unit_test(test_detach),
-		cmocka_unit_test(test_json_str),
-		cmocka_unit_test(test_json_str_appends),
-		cmocka_unit_test(test_grow_overflow_aborts),
+	    cmocka_unit_test(test_init_empty),
+	    cmocka_unit_test(test_add_family),
+	    cmocka_unit_test(test_growth_many_small),
+	    cmocka_unit_test(test_addf),
+	    cmocka_unit_test(test_reset_keeps_capacity),
+	    cmocka_unit_test(test_grow_reserves),
+	    cmocka_unit_test(test_detach),
+	    cmocka_unit_test(test_json_str),
+	    cmocka_unit_test(test_json_str_appends),
+	    cmocka_unit_test(test_grow_overflow_aborts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

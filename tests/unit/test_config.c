@@ -44,11 +44,12 @@ static void test_defaults(void **state)
 	assert_string_equal(c->web_dir, "web/dist");
 	assert_string_equal(c->secret_key_file, "");
 	assert_string_equal(c->log_level, "info");
-	assert_int_equal(c->threads, 4);
-	assert_int_equal(c->read_connections, 8);
+	assert_int_equal(c->threads, 16);
+	assert_int_equal(c->read_connections, 16);
 	assert_int_equal(c->body_limit, 1048576);
 	assert_int_equal(c->upload_limit, 10485760);
 	assert_int_equal(c->session_idle_seconds, 1800);
+	assert_int_equal(c->session_cache_seconds, 5);
 	assert_int_equal(c->lockout_failures, 5);
 	assert_int_equal(c->lockout_window_seconds, 900);
 	assert_int_equal(c->lockout_seconds, 1800);
@@ -80,7 +81,7 @@ static void test_set_dash_or_underscore(void **state)
 }
 
 static void expect_int_rejected(struct gz_config *c, const char *name, const char *value,
-				const char *setting)
+                                const char *setting)
 {
 	struct gz_err e;
 	gz_err_clear(&e);
@@ -96,6 +97,8 @@ static void test_int_range(void **state)
 	struct gz_config *c = *state;
 	struct gz_err e;
 	gz_err_clear(&e);
+	assert_int_equal(gz_config_set(c, "threads", "7", &e), 0);
+	const int64_t body_limit = c->body_limit;
 	expect_int_rejected(c, "threads", "0", "threads");
 	expect_int_rejected(c, "threads", "257", "threads");
 	expect_int_rejected(c, "threads", "-1", "threads");
@@ -107,8 +110,8 @@ static void test_int_range(void **state)
 	expect_int_rejected(c, "body-limit", "1023", "body_limit");
 	expect_int_rejected(c, "lockout_failures", "1001", "lockout_failures");
 	/* a rejected value leaves the setting alone */
-	assert_int_equal(c->threads, 4);
-	assert_int_equal(c->body_limit, 1048576);
+	assert_int_equal(c->threads, 7);
+	assert_int_equal(c->body_limit, body_limit);
 	/* the bounds themselves are accepted */
 	assert_int_equal(gz_config_set(c, "threads", "1", &e), 0);
 	assert_int_equal(c->threads, 1);
@@ -157,16 +160,17 @@ static void test_load_file(void **state)
 	struct gz_config *c = *state;
 	struct gz_err e;
 	gz_err_clear(&e);
+	const int64_t body_limit = c->body_limit;
 	char *path = write_temp("# gongzhi.conf for the tests\n"
-				"\n"
-				"listen = 0.0.0.0:9000\n"
-				"   # indented comment: threads = 99\n"
-				"threads=16\n"
-				"  data-dir   =   /var/lib/gongzhi  \n"
-				"db = sqlite:/var/lib/gongzhi/g.db\n"
-				"log_level = debug\t\n"
-				"\t\n"
-				"web_dir = /srv/web\n");
+	                        "\n"
+	                        "listen = 0.0.0.0:9000\n"
+	                        "   # indented comment: threads = 99\n"
+	                        "threads=16\n"
+	                        "  data-dir   =   /var/lib/gongzhi  \n"
+	                        "db = sqlite:/var/lib/gongzhi/g.db\n"
+	                        "log_level = debug\t\n"
+	                        "\t\n"
+	                        "web_dir = /srv/web\n");
 	assert_int_equal(gz_config_load_file(c, path, true, &e), 0);
 	assert_string_equal(c->listen, "0.0.0.0:9000");
 	assert_int_equal(c->threads, 16);
@@ -174,8 +178,8 @@ static void test_load_file(void **state)
 	assert_string_equal(c->db, "sqlite:/var/lib/gongzhi/g.db");
 	assert_string_equal(c->log_level, "debug");
 	assert_string_equal(c->web_dir, "/srv/web");
-	/* untouched settings keep their defaults */
-	assert_int_equal(c->body_limit, 1048576);
+	/* untouched settings keep their values */
+	assert_int_equal(c->body_limit, body_limit);
 	unlink(path);
 }
 
@@ -189,6 +193,7 @@ static void test_load_file_errors(void **state)
 	assert_int_equal(gz_config_load_file(c, "/nonexistent/gongzhi.conf", true, &e), -1);
 	assert_non_null(strstr(e.message, "/nonexistent/gongzhi.conf"));
 
+	assert_int_equal(gz_config_set(c, "threads", "7", &e), 0);
 	char *path = write_temp("listen = 1.2.3.4:5\nthreads = 0\n");
 	gz_err_clear(&e);
 	assert_int_equal(gz_config_load_file(c, path, true, &e), -1);
@@ -196,7 +201,7 @@ static void test_load_file_errors(void **state)
 	/* the message says where and which setting */
 	assert_non_null(strstr(e.message, ":2:"));
 	assert_non_null(strstr(e.message, "threads"));
-	assert_int_equal(c->threads, 4);
+	assert_int_equal(c->threads, 7);
 	unlink(path);
 
 	path = write_temp("# fine\nthis line has no equals sign\n");
@@ -219,19 +224,20 @@ static void test_env(void **state)
 	struct gz_config *c = *state;
 	struct gz_err e;
 	gz_err_clear(&e);
+	assert_int_equal(gz_config_set(c, "threads", "7", &e), 0);
 	setenv("GONGZHI_LISTEN", "10.0.0.1:9999", 1);
 	setenv("GONGZHI_DATA_DIR", "/env/data", 1);
 	assert_int_equal(gz_config_load_env(c, &e), 0);
 	assert_string_equal(c->listen, "10.0.0.1:9999");
 	assert_string_equal(c->data_dir, "/env/data");
-	assert_int_equal(c->threads, 4);
+	assert_int_equal(c->threads, 7); /* GONGZHI_THREADS is not set */
 
 	setenv("GONGZHI_THREADS", "many", 1);
 	gz_err_clear(&e);
 	assert_int_equal(gz_config_load_env(c, &e), -1);
 	assert_int_equal(e.code, GZ_E_VALIDATION);
 	assert_string_equal(e.field, "threads");
-	assert_int_equal(c->threads, 4);
+	assert_int_equal(c->threads, 7);
 }
 
 static void test_later_sources_win(void **state)
@@ -279,10 +285,11 @@ static void test_release_and_reuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_defaults),  T(test_set_dash_or_underscore), T(test_int_range),
-		T(test_unknown_name), T(test_load_file),          T(test_load_file_errors),
-		T(test_env),       T(test_later_sources_win),     T(test_sqlite_path),
-		T(test_release_and_reuse),
+	    T(test_defaults),    T(test_set_dash_or_underscore),
+	    T(test_int_range),   T(test_unknown_name),
+	    T(test_load_file),   T(test_load_file_errors),
+	    T(test_env),         T(test_later_sources_win),
+	    T(test_sqlite_path), T(test_release_and_reuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,7 +39,8 @@ static char reference_check(const char *c17)
 static void test_reference_weights(void **state)
 {
 	/* the standard's table, to make sure the reference above is right */
-	static const int weights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+	static const int weights[17] = {1,  3,  9,  27, 19, 26, 16, 17, 20,
+	                                29, 25, 13, 8,  24, 10, 30, 28};
 	int w = 1;
 	for (int i = 0; i < 17; i++) {
 		assert_int_equal(w, weights[i]);
@@ -51,11 +52,10 @@ static void test_reference_weights(void **state)
 /* Codes of registered organisations, their check characters confirmed by the
  * reference implementation above. */
 static const char *const valid_codes[] = {
-	"91350100M000100Y43", /* check character 3 */
-	"91110000600037341L", /* check character L */
-	"91310000775785552L",
-	"91440300708461136T",
-	"911201026005975777", /* 911201026005975779 with its correct check character */
+    "91350100M000100Y43", /* check character 3 */
+    "91110000600037341L", /* check character L */
+    "91310000775785552L", "91440300708461136T",
+    "911201026005975777", /* 911201026005975779 with its correct check character */
 };
 
 static void test_valid_codes(void **state)
@@ -186,14 +186,14 @@ static void test_check_credit_code_reports_field(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reference_weights),
-		cmocka_unit_test(test_valid_codes),
-		cmocka_unit_test(test_wrong_check_character),
-		cmocka_unit_test(test_generated_codes),
-		cmocka_unit_test(test_wrong_length),
-		cmocka_unit_test(test_forbidden_letters),
-		cmocka_unit_test(test_lower_case_rejected),
-		cmocka_unit_test(test_check_credit_code_reports_field),
+	    cmocka_unit_test(test_reference_weights),
+	    cmocka_unit_test(test_valid_codes),
+	    cmocka_unit_test(test_wrong_check_character),
+	    cmocka_unit_test(test_generated_codes),
+	    cmocka_unit_test(test_wrong_length),
+	    cmocka_unit_test(test_forbidden_letters),
+	    cmocka_unit_test(test_lower_case_rejected),
+	    cmocka_unit_test(test_check_credit_code_reports_field),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,21 +46,21 @@ static void test_policy_too_short(void **state)
 	expect_policy_fail("Ab1!");
 	expect_policy_fail("Abcdef1!x"); /* 9 characters, four classes */
 	expect_policy_fail("密码Ab1");   /* 5 characters although 9 bytes */
-	expect_policy_ok("Abcdef1!xy"); /* 10 is enough */
+	expect_policy_ok("Abcdef1!xy");  /* 10 is enough */
 }
 
 static void test_policy_classes(void **state)
 {
-	expect_policy_fail("abcdefghijkl");   /* one class */
-	expect_policy_fail("abcdefgh1234");   /* lower + digit */
-	expect_policy_fail("abcdefghIJKL");   /* lower + upper */
-	expect_policy_fail("ABCDEFGH!!!!");   /* upper + other */
-	expect_policy_fail("1234567890!!");   /* digit + other */
-	expect_policy_ok("abcdefgh12AB");     /* lower, upper, digit */
-	expect_policy_ok("abcdefgh12!!");     /* lower, digit, other */
-	expect_policy_ok("ABCDEFGH12!!");     /* upper, digit, other */
-	expect_policy_ok("Correct-Horse-9");  /* all four */
-	expect_policy_ok("社区工作人员密码Aa1");  /* non-ASCII counts as other */
+	expect_policy_fail("abcdefghijkl");      /* one class */
+	expect_policy_fail("abcdefgh1234");      /* lower + digit */
+	expect_policy_fail("abcdefghIJKL");      /* lower + upper */
+	expect_policy_fail("ABCDEFGH!!!!");      /* upper + other */
+	expect_policy_fail("1234567890!!");      /* digit + other */
+	expect_policy_ok("abcdefgh12AB");        /* lower, upper, digit */
+	expect_policy_ok("abcdefgh12!!");        /* lower, digit, other */
+	expect_policy_ok("ABCDEFGH12!!");        /* upper, digit, other */
+	expect_policy_ok("Correct-Horse-9");     /* all four */
+	expect_policy_ok("社区工作人员密码Aa1"); /* non-ASCII counts as other */
 }
 
 static void test_policy_bad_text(void **state)
@@ -120,7 +120,7 @@ static void test_seal_round_trip(void **state)
 	uint8_t key[GZ_KEY_BYTES];
 	fill_key(key, 1);
 	const char *plains[] = {"13812345678", "", "身份证 110101199003077777",
-				"a much longer text that spans several base64 blocks ......"};
+	                        "a much longer text that spans several base64 blocks ......"};
 	for (size_t i = 0; i < sizeof(plains) / sizeof(plains[0]); i++) {
 		char *s = gz_seal(key, plains[i]);
 		assert_non_null(s);
@@ -240,18 +240,18 @@ static void test_sha256_vectors(void **state)
 	char out[GZ_SHA256_HEX];
 	gz_sha256_hex("abc", 3, out);
 	assert_string_equal(out,
-			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	                    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	gz_sha256_hex("", 0, out);
 	assert_string_equal(out,
-			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 	gz_sha256_hex(m, strlen(m), out);
 	assert_string_equal(out,
-			    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	                    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 	/* n is honoured: bytes after n do not count */
 	gz_sha256_hex("abcdef", 3, out);
 	assert_string_equal(out,
-			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	                    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 static void test_generated_password(void **state)
@@ -312,19 +312,13 @@ static void test_key_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_policy_too_short),
-		cmocka_unit_test(test_policy_classes),
-		cmocka_unit_test(test_policy_bad_text),
-		cmocka_unit_test(test_hash_verify),
-		cmocka_unit_test(test_pwhash_cost_names),
-		cmocka_unit_test(test_seal_round_trip),
-		cmocka_unit_test(test_seal_wrong_key),
-		cmocka_unit_test(test_seal_tamper),
-		cmocka_unit_test(test_random_tokens),
-		cmocka_unit_test(test_random_bytes),
-		cmocka_unit_test(test_sha256_vectors),
-		cmocka_unit_test(test_generated_password),
-		cmocka_unit_test(test_key_file),
+	    cmocka_unit_test(test_policy_too_short),  cmocka_unit_test(test_policy_classes),
+	    cmocka_unit_test(test_policy_bad_text),   cmocka_unit_test(test_hash_verify),
+	    cmocka_unit_test(test_pwhash_cost_names), cmocka_unit_test(test_seal_round_trip),
+	    cmocka_unit_test(test_seal_wrong_key),    cmocka_unit_test(test_seal_tamper),
+	    cmocka_unit_test(test_random_tokens),     cmocka_unit_test(test_random_bytes),
+	    cmocka_unit_test(test_sha256_vectors),    cmocka_unit_test(test_generated_password),
+	    cmocka_unit_test(test_key_file),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -18,27 +18,27 @@ static const char *const kinds[] = {"shop", "factory", "office", NULL};
 static const char *const tags[] = {"food", "retail", "service", NULL};
 
 static const struct gz_field shop_fields[] = {
-	{"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 10},
-	{"kind", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, kinds},
-	{"phone", GZ_T_TEXT, GZ_F_PII, 0, 20},
-	{"staff", GZ_T_INT, 0, 0, 1000},
-	{"floor", GZ_T_INT, 0, -5, 80},
-	{"open", GZ_T_BOOL, 0},
-	{"opened_at", GZ_T_TIME, 0},
-	{"tags", GZ_T_LIST, 0, 0, 0, tags},
-	{"score", GZ_T_REAL, 0, 0, 100},
-	{"note", GZ_T_TEXT, GZ_F_NULLABLE, 0, 50},
-	{"credit_code", GZ_T_TEXT, GZ_F_CREATE_ONLY, 0, 0, NULL, NULL, NULL, gz_check_credit_code},
-	{"path", GZ_T_TEXT, GZ_F_READONLY},
-	{NULL},
+    {"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 10},
+    {"kind", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, kinds},
+    {"phone", GZ_T_TEXT, GZ_F_PII, 0, 20},
+    {"staff", GZ_T_INT, 0, 0, 1000},
+    {"floor", GZ_T_INT, 0, -5, 80},
+    {"open", GZ_T_BOOL, 0},
+    {"opened_at", GZ_T_TIME, 0},
+    {"tags", GZ_T_LIST, 0, 0, 0, tags},
+    {"score", GZ_T_REAL, 0, 0, 100},
+    {"note", GZ_T_TEXT, GZ_F_NULLABLE, 0, 50},
+    {"credit_code", GZ_T_TEXT, GZ_F_CREATE_ONLY, 0, 0, NULL, NULL, NULL, gz_check_credit_code},
+    {"path", GZ_T_TEXT, GZ_F_READONLY},
+    {NULL},
 };
 
 static const struct gz_entity shop = {
-	.name = "shop",
-	.table = "test_shops",
-	.fields = shop_fields,
-	.perm_read = "shop.read",
-	.perm_write = "shop.write",
+    .name = "shop",
+    .table = "test_shops",
+    .fields = shop_fields,
+    .perm_read = "shop.read",
+    .perm_write = "shop.write",
 };
 
 static json_t *parse(const char *text)
@@ -60,7 +60,7 @@ static json_t *validate_ok(const char *text, bool create)
 	gz_err_clear(&e);
 	if (gz_entity_validate(&shop, in, create, &out, &e) != 0)
 		fail_msg("%s %s rejected: %s (%s: %s)", create ? "create" : "patch", text,
-			 gz_code_string(e.code), e.field, e.message);
+		         gz_code_string(e.code), e.field, e.message);
 	assert_non_null(out);
 	assert_true(json_is_object(out));
 	assert_ptr_not_equal(out, in);
@@ -80,7 +80,7 @@ static void validate_fails(const char *text, bool create, enum gz_code code, con
 		fail_msg("%s %s accepted", create ? "create" : "patch", text);
 	if (code != GZ_OK && e.code != code)
 		fail_msg("%s: code %s, want %s", text, gz_code_string(e.code),
-			 gz_code_string(code));
+		         gz_code_string(code));
 	assert_int_equal(gz_code_status(e.code), 400);
 	if (field && strcmp(e.field, field) != 0)
 		fail_msg("%s: field \"%s\", want \"%s\"", text, e.field, field);
@@ -94,10 +94,10 @@ static void validate_fails(const char *text, bool create, enum gz_code code, con
 static void test_valid_create_normalises(void **state)
 {
 	json_t *out = validate_ok("{" BASE ",\"phone\":\"13812345678\",\"staff\":12,\"floor\":-2,"
-				  "\"open\":true,\"opened_at\":\"2026-11-28T14:05:00+08:00\","
-				  "\"tags\":[\"food\",\"retail\"],\"score\":87.5,"
-				  "\"note\":\"两个人\",\"credit_code\":\"91350100M000100Y43\"}",
-				  true);
+	                          "\"open\":true,\"opened_at\":\"2026-11-28T14:05:00+08:00\","
+	                          "\"tags\":[\"food\",\"retail\"],\"score\":87.5,"
+	                          "\"note\":\"两个人\",\"credit_code\":\"91350100M000100Y43\"}",
+	                          true);
 	assert_string_equal(json_string_value(json_object_get(out, "name")), "街角小店 24h");
 	assert_string_equal(json_string_value(json_object_get(out, "kind")), "shop");
 	assert_string_equal(json_string_value(json_object_get(out, "phone")), "13812345678");
@@ -109,7 +109,7 @@ static void test_valid_create_normalises(void **state)
 	assert_int_equal(json_integer_value(json_object_get(out, "opened_at")), 1795845900000);
 	assert_true(json_number_value(json_object_get(out, "score")) == 87.5);
 	assert_string_equal(json_string_value(json_object_get(out, "credit_code")),
-			    "91350100M000100Y43");
+	                    "91350100M000100Y43");
 	assert_non_null(json_object_get(out, "tags"));
 	json_decref(out);
 }
@@ -147,7 +147,7 @@ static void test_wrong_json_type(void **state)
 	validate_fails("{" BASE ",\"open\":\"true\"}", true, GZ_E_VALIDATION, "open");
 	validate_fails("{" BASE ",\"open\":1}", true, GZ_E_VALIDATION, "open");
 	validate_fails("{" BASE ",\"opened_at\":1795845900000}", true, GZ_E_VALIDATION,
-		       "opened_at");
+	               "opened_at");
 	validate_fails("{" BASE ",\"tags\":\"food\"}", true, GZ_E_VALIDATION, "tags");
 	validate_fails("{" BASE ",\"tags\":[1]}", true, GZ_E_VALIDATION, "tags");
 	validate_fails("{" BASE ",\"score\":\"50\"}", true, GZ_E_VALIDATION, "score");
@@ -175,14 +175,15 @@ static void test_text_length_in_characters(void **state)
 {
 	/* ten Chinese characters are 30 bytes but within max 10 */
 	json_t *out = validate_ok("{\"name\":\"一二三四五六七八九十\",\"kind\":\"shop\"}", true);
-	assert_string_equal(json_string_value(json_object_get(out, "name")), "一二三四五六七八九十");
+	assert_string_equal(json_string_value(json_object_get(out, "name")),
+	                    "一二三四五六七八九十");
 	json_decref(out);
 	validate_fails("{\"name\":\"一二三四五六七八九十一\",\"kind\":\"shop\"}", true,
-		       GZ_E_VALIDATION, "name");
+	               GZ_E_VALIDATION, "name");
 	out = validate_ok("{\"name\":\"abcdefghij\",\"kind\":\"shop\"}", true);
 	json_decref(out);
 	validate_fails("{\"name\":\"abcdefghijk\",\"kind\":\"shop\"}", true, GZ_E_VALIDATION,
-		       "name");
+	               "name");
 	/* min 1 */
 	validate_fails("{\"name\":\"\",\"kind\":\"shop\"}", true, GZ_E_VALIDATION, "name");
 	/* emoji are one character each */
@@ -193,8 +194,7 @@ static void test_text_length_in_characters(void **state)
 static void test_text_control_characters(void **state)
 {
 	validate_fails("{\"name\":\"a\\u0000b\",\"kind\":\"shop\"}", true, GZ_E_VALIDATION, NULL);
-	validate_fails("{\"name\":\"a\\u0001b\",\"kind\":\"shop\"}", true, GZ_E_VALIDATION,
-		       "name");
+	validate_fails("{\"name\":\"a\\u0001b\",\"kind\":\"shop\"}", true, GZ_E_VALIDATION, "name");
 }
 
 static void test_enum(void **state)
@@ -215,7 +215,7 @@ static void test_int_range(void **state)
 	validate_fails("{\"floor\":81}", false, GZ_E_VALIDATION, "floor");
 	validate_fails("{\"staff\":9223372036854775807}", false, GZ_E_VALIDATION, "staff");
 	const char *ok[] = {"{\"staff\":0}", "{\"staff\":1000}", "{\"floor\":-5}",
-			    "{\"floor\":80}"};
+	                    "{\"floor\":80}"};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		json_decref(validate_ok(ok[i], false));
 }
@@ -239,8 +239,8 @@ static void test_list(void **state)
 	json_t *t = json_object_get(out, "tags");
 	assert_non_null(t);
 	/* stored as JSON text (entity.h): whatever the form, it reads back as the list */
-	json_t *list = json_is_string(t) ? json_loads(json_string_value(t), 0, NULL)
-					 : json_incref(t);
+	json_t *list =
+	    json_is_string(t) ? json_loads(json_string_value(t), 0, NULL) : json_incref(t);
 	assert_non_null(list);
 	assert_int_equal(json_array_size(list), 2);
 	assert_string_equal(json_string_value(json_array_get(list, 0)), "service");
@@ -270,9 +270,9 @@ static void test_create_only(void **state)
 static void test_check_function(void **state)
 {
 	validate_fails("{" BASE ",\"credit_code\":\"91110000600037341K\"}", true, GZ_E_VALIDATION,
-		       "credit_code");
+	               "credit_code");
 	validate_fails("{" BASE ",\"credit_code\":\"911100006000\"}", true, GZ_E_VALIDATION,
-		       "credit_code");
+	               "credit_code");
 }
 
 static void test_time(void **state)
@@ -345,44 +345,57 @@ static int only_stars(const char *s)
 	return 1;
 }
 
+/* The mask tests allocate from an arena that the teardown releases, also when an
+ * assertion jumps out of the test. */
+static int arena_setup(void **state)
+{
+	static struct gz_arena arena;
+	gz_arena_init(&arena);
+	*state = &arena;
+	return 0;
+}
+
+static int arena_teardown(void **state)
+{
+	gz_arena_release(*state);
+	return 0;
+}
+
 static void test_mask(void **state)
 {
-	struct gz_arena a;
-	gz_arena_init(&a);
+	struct gz_arena *a = *state;
 	const char *phone = "13812345678";
-	char *m = gz_mask(&a, phone);
+	char *m = gz_mask(a, phone);
 	assert_string_equal(m, "138****5678");
 	assert_ptr_not_equal(m, phone);
 	assert_string_equal(phone, "13812345678");
 	/* an 18-character id number keeps the same ends */
-	m = gz_mask(&a, "110101199003077777");
+	m = gz_mask(a, "110101199003077777");
 	assert_int_equal(strncmp(m, "110", 3), 0);
 	assert_int_equal(strcmp(m + strlen(m) - 4, "7777"), 0);
 	assert_null(strstr(m, "19900307"));
 	/* short strings are masked completely */
 	const char *shorts[] = {"a", "ab", "张三", "abc", "1234", "欧阳娜娜", "123456"};
 	for (size_t i = 0; i < sizeof(shorts) / sizeof(shorts[0]); i++) {
-		m = gz_mask(&a, shorts[i]);
+		m = gz_mask(a, shorts[i]);
 		assert_non_null(m);
 		assert_true(strlen(m) > 0);
 		if (!only_stars(m))
 			fail_msg("gz_mask(\"%s\") = \"%s\"", shorts[i], m);
 	}
-	gz_arena_release(&a);
 }
 
 /* Masking must hide something whatever the length: a value that comes out in full
  * (with stars added) is not masked. */
 static void test_mask_never_reveals_all(void **state)
 {
-	struct gz_arena a;
-	gz_arena_init(&a);
+	struct gz_arena *a = *state;
 	const char *digits = "98765432109876543210";
 	for (size_t len = 1; len <= 20; len++) {
 		char s[32];
 		memcpy(s, digits, len);
 		s[len] = 0;
-		char *m = gz_mask(&a, s);
+		char *m = gz_mask(a, s);
 		size_t shown = 0;
 		for (const char *p = m; *p; p++)
 			shown += *p != '*';
@@ -390,7 +403,7 @@ static void test_mask_never_reveals_all(void **state)
 			fail_msg("gz_mask(\"%s\") = \"%s\" shows all %zu characters", s, m, len);
 	}
 	/* the same for Chinese text: a seven-character name or address */
-	char *m = gz_mask(&a, "北京市朝阳区街");
+	char *m = gz_mask(a, "北京市朝阳区街");
 	assert_non_null(strstr(m, "*"));
 	assert_null(strstr(m, "北京市朝阳区街"));
 	size_t shown = 0;
@@ -398,33 +411,33 @@ static void test_mask_never_reveals_all(void **state)
 		shown += ((unsigned char)*p & 0xc0) != 0x80 && *p != '*';
 	if (shown >= 7)
 		fail_msg("gz_mask of a 7-character name shows all of it: \"%s\"", m);
-	gz_arena_release(&a);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_create_normalises),
-		cmocka_unit_test(test_unknown_field),
-		cmocka_unit_test(test_missing_required),
-		cmocka_unit_test(test_wrong_json_type),
-		cmocka_unit_test(test_not_an_object),
-		cmocka_unit_test(test_text_length_in_characters),
-		cmocka_unit_test(test_text_control_characters),
-		cmocka_unit_test(test_enum),
-		cmocka_unit_test(test_int_range),
-		cmocka_unit_test(test_real_range),
-		cmocka_unit_test(test_list),
-		cmocka_unit_test(test_read_only_rejected),
-		cmocka_unit_test(test_create_only),
-		cmocka_unit_test(test_check_function),
-		cmocka_unit_test(test_time),
-		cmocka_unit_test(test_bool),
-		cmocka_unit_test(test_null),
-		cmocka_unit_test(test_input_not_modified),
-		cmocka_unit_test(test_entity_field),
-		cmocka_unit_test(test_mask),
-		cmocka_unit_test(test_mask_never_reveals_all),
+	    cmocka_unit_test(test_valid_create_normalises),
+	    cmocka_unit_test(test_unknown_field),
+	    cmocka_unit_test(test_missing_required),
+	    cmocka_unit_test(test_wrong_json_type),
+	    cmocka_unit_test(test_not_an_object),
+	    cmocka_unit_test(test_text_length_in_characters),
+	    cmocka_unit_test(test_text_control_characters),
+	    cmocka_unit_test(test_enum),
+	    cmocka_unit_test(test_int_range),
+	    cmocka_unit_test(test_real_range),
+	    cmocka_unit_test(test_list),
+	    cmocka_unit_test(test_read_only_rejected),
+	    cmocka_unit_test(test_create_only),
+	    cmocka_unit_test(test_check_function),
+	    cmocka_unit_test(test_time),
+	    cmocka_unit_test(test_bool),
+	    cmocka_unit_test(test_null),
+	    cmocka_unit_test(test_input_not_modified),
+	    cmocka_unit_test(test_entity_field),
+	    cmocka_unit_test_setup_teardown(test_mask, arena_setup, arena_teardown),
+	    cmocka_unit_test_setup_teardown(test_mask_never_reveals_all, arena_setup,
+	                                    arena_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,25 +16,25 @@ static const struct {
 	int status;
 	const char *str;
 } contract[] = {
-	{GZ_OK, 200, "ok"},
-	{GZ_E_BAD_REQUEST, 400, "bad_request"},
-	{GZ_E_INVALID_JSON, 400, "invalid_json"},
-	{GZ_E_VALIDATION, 400, "validation_failed"},
-	{GZ_E_UNKNOWN_FIELD, 400, "unknown_field"},
-	{GZ_E_UNAUTHENTICATED, 401, "unauthenticated"},
-	{GZ_E_FORBIDDEN, 403, "forbidden"},
-	{GZ_E_CSRF, 403, "csrf_failed"},
-	{GZ_E_NOT_FOUND, 404, "not_found"},
-	{GZ_E_METHOD, 405, "method_not_allowed"},
-	{GZ_E_CONFLICT, 409, "conflict"},
-	{GZ_E_TRANSITION, 409, "invalid_transition"},
-	{GZ_E_PRECONDITION, 412, "precondition_failed"},
-	{GZ_E_TOO_LARGE, 413, "payload_too_large"},
-	{GZ_E_MEDIA_TYPE, 415, "unsupported_media_type"},
-	{GZ_E_LOCKED, 423, "account_locked"},
-	{GZ_E_RATE_LIMITED, 429, "rate_limited"},
-	{GZ_E_INTERNAL, 500, "internal"},
-	{GZ_E_UNAVAILABLE, 503, "unavailable"},
+    {GZ_OK, 200, "ok"},
+    {GZ_E_BAD_REQUEST, 400, "bad_request"},
+    {GZ_E_INVALID_JSON, 400, "invalid_json"},
+    {GZ_E_VALIDATION, 400, "validation_failed"},
+    {GZ_E_UNKNOWN_FIELD, 400, "unknown_field"},
+    {GZ_E_UNAUTHENTICATED, 401, "unauthenticated"},
+    {GZ_E_FORBIDDEN, 403, "forbidden"},
+    {GZ_E_CSRF, 403, "csrf_failed"},
+    {GZ_E_NOT_FOUND, 404, "not_found"},
+    {GZ_E_METHOD, 405, "method_not_allowed"},
+    {GZ_E_CONFLICT, 409, "conflict"},
+    {GZ_E_TRANSITION, 409, "invalid_transition"},
+    {GZ_E_PRECONDITION, 412, "precondition_failed"},
+    {GZ_E_TOO_LARGE, 413, "payload_too_large"},
+    {GZ_E_MEDIA_TYPE, 415, "unsupported_media_type"},
+    {GZ_E_LOCKED, 423, "account_locked"},
+    {GZ_E_RATE_LIMITED, 429, "rate_limited"},
+    {GZ_E_INTERNAL, 500, "internal"},
+    {GZ_E_UNAVAILABLE, 503, "unavailable"},
 };
 #define NCONTRACT (sizeof(contract) / sizeof(contract[0]))
 
@@ -43,7 +43,7 @@ static void test_contract_table(void **state)
 	for (size_t i = 0; i < NCONTRACT; i++) {
 		if (gz_code_status(contract[i].code) != contract[i].status)
 			fail_msg("%s: status %d, want %d", contract[i].str,
-				 gz_code_status(contract[i].code), contract[i].status);
+			         gz_code_status(contract[i].code), contract[i].status);
 		assert_string_equal(gz_code_string(contract[i].code), contract[i].str);
 	}
 }
@@ -59,7 +59,7 @@ static void test_every_code_in_contract(void **state)
 			found += contract[i].code == (enum gz_code)c;
 		if (found != 1)
 			fail_msg("code %d (%s) appears %d times in the contract", c,
-				 gz_code_string((enum gz_code)c), found);
+			         gz_code_string((enum gz_code)c), found);
 	}
 }
 
@@ -85,7 +85,7 @@ static void test_unknown_and_out_of_range(void **state)
 	assert_int_equal(gz_code_from_string("NOT_FOUND"), GZ_E_INTERNAL);
 	assert_int_equal(gz_code_status((enum gz_code)GZ_CODE_COUNT), 500);
 	assert_string_equal(gz_code_string((enum gz_code)GZ_CODE_COUNT), "internal");
-	assert_int_equal(gz_code_status((enum gz_code)-1), 500);
+	assert_int_equal(gz_code_status((enum gz_code) - 1), 500);
 	assert_string_equal(gz_code_string((enum gz_code)1000), "internal");
 }
 
@@ -109,7 +109,7 @@ static void test_fail_field_names_field(void **state)
 	struct gz_err e;
 	gz_err_clear(&e);
 	int rc = gz_fail_field(&e, GZ_E_VALIDATION, "title", "%s is too long (%d > %d)", "title",
-			       300, 200);
+	                       300, 200);
 	assert_int_equal(rc, -1);
 	assert_int_equal(e.code, GZ_E_VALIDATION);
 	assert_string_equal(e.field, "title");
@@ -155,15 +155,15 @@ static void test_clear(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_contract_table),
-		cmocka_unit_test(test_every_code_in_contract),
-		cmocka_unit_test(test_strings_unique_and_round_trip),
-		cmocka_unit_test(test_unknown_and_out_of_range),
-		cmocka_unit_test(test_fail_fills_and_returns),
-		cmocka_unit_test(test_fail_field_names_field),
-		cmocka_unit_test(test_fail_null_err),
-		cmocka_unit_test(test_fail_truncates_safely),
-		cmocka_unit_test(test_clear),
+	    cmocka_unit_test(test_contract_table),
+	    cmocka_unit_test(test_every_code_in_contract),
+	    cmocka_unit_test(test_strings_unique_and_round_trip),
+	    cmocka_unit_test(test_unknown_and_out_of_range),
+	    cmocka_unit_test(test_fail_fills_and_returns),
+	    cmocka_unit_test(test_fail_field_names_field),
+	    cmocka_unit_test(test_fail_null_err),
+	    cmocka_unit_test(test_fail_truncates_safely),
+	    cmocka_unit_test(test_clear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,7 +74,7 @@ static void test_match_params(void **state)
 	assert_string_equal(p[0].value, "42");
 
 	assert_true(gz_route_match("/api/v1/work-orders/{id}/comments/{cid}",
-				   "/api/v1/work-orders/WO-2026-1/comments/abc", a, p, &n));
+	                           "/api/v1/work-orders/WO-2026-1/comments/abc", a, p, &n));
 	assert_int_equal(n, 2);
 	assert_string_equal(p[0].key, "id");
 	assert_string_equal(p[0].value, "WO-2026-1");
@@ -86,8 +86,7 @@ static void test_match_params(void **state)
 	assert_false(gz_route_match("/api/v1/units/{id}", "/api/v1/units", a, p, &n));
 	assert_false(gz_route_match("/api/v1/units/{id}", "/api/v1/units//", a, p, &n));
 	assert_false(gz_route_match("/api/v1/units/{id}", "/api/v1/units/1/2", a, p, &n));
-	assert_false(gz_route_match("/api/v1/units/{id}/tree", "/api/v1/units/1/trees", a, p,
-				    &n));
+	assert_false(gz_route_match("/api/v1/units/{id}/tree", "/api/v1/units/1/trees", a, p, &n));
 	assert_false(gz_route_match("/api/v1/units/{id}/tree", "/api/v1/units/1", a, p, &n));
 	/* Chinese and encoded-looking values pass through unchanged */
 	assert_true(gz_route_match("/d/{name}", "/d/街道", a, p, &n));
@@ -179,12 +178,24 @@ static void test_decode_length_honoured(void **state)
 static void test_decode_rejects(void **state)
 {
 	const char *bad[] = {
-		"%",       "%4",        "abc%4",     "%G1",    "%1G",    "%zz",
-		"%%41",    "%00",       "a%00b",     "%FF",    "%C3%28", "%C0%AF", /* overlong */
-		"%E4%B8",  /* truncated sequence */
-		"%ED%A0%80", /* surrogate */
-		"%F4%90%80%80", /* above U+10FFFF */
-		"%80",     "\xff",      "\xe4\xb8",
+	    "%",
+	    "%4",
+	    "abc%4",
+	    "%G1",
+	    "%1G",
+	    "%zz",
+	    "%%41",
+	    "%00",
+	    "a%00b",
+	    "%FF",
+	    "%C3%28",
+	    "%C0%AF",       /* overlong */
+	    "%E4%B8",       /* truncated sequence */
+	    "%ED%A0%80",    /* surrogate */
+	    "%F4%90%80%80", /* above U+10FFFF */
+	    "%80",
+	    "\xff",
+	    "\xe4\xb8",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		expect_decode_fail(bad[i], strlen(bad[i]));
@@ -307,20 +318,20 @@ static void test_query_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_match_static, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_match_trailing_slash, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_match_params, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_match_param_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_match_malformed_pattern, setup, teardown),
-		cmocka_unit_test(test_decode_escapes),
-		cmocka_unit_test(test_decode_plus),
-		cmocka_unit_test(test_decode_length_honoured),
-		cmocka_unit_test(test_decode_rejects),
-		cmocka_unit_test_setup_teardown(test_query_multiple, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_query_empty_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_query_none, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_query_rejects, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_query_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_match_static, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_match_trailing_slash, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_match_params, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_match_param_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_match_malformed_pattern, setup, teardown),
+	    cmocka_unit_test(test_decode_escapes),
+	    cmocka_unit_test(test_decode_plus),
+	    cmocka_unit_test(test_decode_length_honoured),
+	    cmocka_unit_test(test_decode_rejects),
+	    cmocka_unit_test_setup_teardown(test_query_multiple, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_query_empty_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_query_none, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_query_rejects, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_query_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

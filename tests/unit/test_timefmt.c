@@ -108,15 +108,15 @@ static void test_round_trip(void **state)
 {
 	/* format then parse gives the instant back, over a wide range and odd values */
 	int64_t samples[] = {0,
-			     1,
-			     -1,
-			     999,
-			     -999,
-			     INT64_C(1795845900123),
-			     INT64_C(-2208988800001),
-			     INT64_C(951782400000),   /* 2000-02-29T00:00Z */
-			     INT64_C(253402300799999), /* 9999-12-31T23:59:59.999Z */
-			     INT64_C(-62135596800000) + 8 * 3600000};
+	                     1,
+	                     -1,
+	                     999,
+	                     -999,
+	                     INT64_C(1795845900123),
+	                     INT64_C(-2208988800001),
+	                     INT64_C(951782400000),    /* 2000-02-29T00:00Z */
+	                     INT64_C(253402300799999), /* 9999-12-31T23:59:59.999Z */
+	                     INT64_C(-62135596800000) + 8 * 3600000};
 	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
 		char buf[GZ_TIME_BUF];
 		gz_time_format(samples[i], buf, sizeof(buf));
@@ -143,10 +143,8 @@ static void test_leap_days(void **state)
 {
 	expect_parse("2024-02-29T12:00:00+08:00", INT64_C(1709179200000));
 	expect_parse("2000-02-29T00:00:00Z", INT64_C(951782400000));
-	expect_parse("2024-03-01T00:00:00+08:00",
-		     parse_ok("2024-02-29T00:00:00+08:00") + DAY_MS);
-	expect_parse("2023-03-01T00:00:00+08:00",
-		     parse_ok("2023-02-28T00:00:00+08:00") + DAY_MS);
+	expect_parse("2024-03-01T00:00:00+08:00", parse_ok("2024-02-29T00:00:00+08:00") + DAY_MS);
+	expect_parse("2023-03-01T00:00:00+08:00", parse_ok("2023-02-28T00:00:00+08:00") + DAY_MS);
 	expect_reject("2026-02-29T00:00:00Z");
 	expect_reject("2026-02-30T00:00:00Z");
 	expect_reject("1900-02-29T00:00:00Z"); /* divisible by 100, not by 400 */
@@ -170,52 +168,52 @@ static void test_date_only_is_shanghai_midnight(void **state)
 static void test_rejects(void **state)
 {
 	const char *bad[] = {
-		"",
-		"garbage",
-		"2026",
-		"2026-11",
-		"2026-13-01",
-		"2026-00-10",
-		"2026-11-00",
-		"2026-11-31",
-		"2026-12-32",
-		"2026-13-01T00:00:00Z",
-		"2026-02-30T10:00:00+08:00",
-		"2026-04-31T10:00:00+08:00",
-		"2026-11-28T24:00:00+08:00",
-		"2026-11-28T23:60:00+08:00",
-		"2026-11-28T23:59:60+08:00",
-		"2026-11-28T1:05:00+08:00",
-		"2026-1-28T10:05:00+08:00",
-		"26-11-28T10:05:00+08:00",
-		"2026/11/28T10:05:00+08:00",
-		"2026-11-28T10-05-00+08:00",
-		"2026-11-28T10:05:00+08:00x",
-		"2026-11-28T10:05:00Zjunk",
-		"2026-11-28T10:05:00 ",
-		" 2026-11-28T10:05:00",
-		"2026-11-28x",
-		"2026-11-28 ",
-		"2026-11-28T",
-		"2026-11-28T10",
-		"2026-11-28T10:",
-		"2026-11-28T10:5",
-		"2026-11-28T10:05:",
-		"2026-11-28T10:05:0",
-		"2026-11-28T10:05:00.",
-		"2026-11-28T10:05:00.+08:00",
-		"2026-11-28T10:05:00+8:00",
-		"2026-11-28T10:05:00+08:",
-		"2026-11-28T10:05:00+08:0",
-		"2026-11-28T10:05:00+08:60",
-		"2026-11-28T10:05:00+24:00",
-		"2026-11-28T10:05:00+",
-		"2026-11-28T10:05:00Z+08:00",
-		"2026-11-28T10:05:00.12a",
-		"0000-01-01",
-		"abcd-ef-gh",
-		"+2026-11-28",
-		"-2026-11-28",
+	    "",
+	    "garbage",
+	    "2026",
+	    "2026-11",
+	    "2026-13-01",
+	    "2026-00-10",
+	    "2026-11-00",
+	    "2026-11-31",
+	    "2026-12-32",
+	    "2026-13-01T00:00:00Z",
+	    "2026-02-30T10:00:00+08:00",
+	    "2026-04-31T10:00:00+08:00",
+	    "2026-11-28T24:00:00+08:00",
+	    "2026-11-28T23:60:00+08:00",
+	    "2026-11-28T23:59:60+08:00",
+	    "2026-11-28T1:05:00+08:00",
+	    "2026-1-28T10:05:00+08:00",
+	    "26-11-28T10:05:00+08:00",
+	    "2026/11/28T10:05:00+08:00",
+	    "2026-11-28T10-05-00+08:00",
+	    "2026-11-28T10:05:00+08:00x",
+	    "2026-11-28T10:05:00Zjunk",
+	    "2026-11-28T10:05:00 ",
+	    " 2026-11-28T10:05:00",
+	    "2026-11-28x",
+	    "2026-11-28 ",
+	    "2026-11-28T",
+	    "2026-11-28T10",
+	    "2026-11-28T10:",
+	    "2026-11-28T10:5",
+	    "2026-11-28T10:05:",
+	    "2026-11-28T10:05:0",
+	    "2026-11-28T10:05:00.",
+	    "2026-11-28T10:05:00.+08:00",
+	    "2026-11-28T10:05:00+8:00",
+	    "2026-11-28T10:05:00+08:",
+	    "2026-11-28T10:05:00+08:0",
+	    "2026-11-28T10:05:00+08:60",
+	    "2026-11-28T10:05:00+24:00",
+	    "2026-11-28T10:05:00+",
+	    "2026-11-28T10:05:00Z+08:00",
+	    "2026-11-28T10:05:00.12a",
+	    "0000-01-01",
+	    "abcd-ef-gh",
+	    "+2026-11-28",
+	    "-2026-11-28",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		expect_reject(bad[i]);
@@ -229,22 +227,22 @@ static void test_weekday_known(void **state)
 		unsigned m, d;
 		int wd;
 	} known[] = {
-		{1970, 1, 1, 3},  /* Thursday */
-		{1969, 12, 31, 2}, /* Wednesday */
-		{2026, 11, 28, 5}, /* Saturday */
-		{2000, 2, 29, 1},  /* Tuesday */
-		{1969, 7, 20, 6},  /* Sunday */
-		{1900, 1, 1, 0},   /* Monday */
-		{1949, 10, 1, 5},  /* Saturday */
-		{2024, 2, 29, 3},  /* Thursday */
-		{1, 1, 1, 0},      /* proleptic Gregorian: Monday */
+	    {1970, 1, 1, 3},   /* Thursday */
+	    {1969, 12, 31, 2}, /* Wednesday */
+	    {2026, 11, 28, 5}, /* Saturday */
+	    {2000, 2, 29, 1},  /* Tuesday */
+	    {1969, 7, 20, 6},  /* Sunday */
+	    {1900, 1, 1, 0},   /* Monday */
+	    {1949, 10, 1, 5},  /* Saturday */
+	    {2024, 2, 29, 3},  /* Thursday */
+	    {1, 1, 1, 0},      /* proleptic Gregorian: Monday */
 	};
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		int64_t days = gz_days_from_civil(known[i].y, known[i].m, known[i].d);
 		int wd = gz_weekday(days);
 		if (wd != known[i].wd)
 			fail_msg("%04d-%02u-%02u: weekday %d, want %d", known[i].y, known[i].m,
-				 known[i].d, wd, known[i].wd);
+			         known[i].d, wd, known[i].wd);
 	}
 	/* consecutive days cycle through the week, also before the epoch */
 	for (int64_t d = -1000; d < 1000; d++)
@@ -276,7 +274,7 @@ static void test_civil_days_against_walk(void **state)
 		gz_civil_from_days(z, &cy, &cm, &cd);
 		if (cy != y || cm != m || cd != d)
 			fail_msg("civil_from_days(%lld) = %d-%u-%u, want %d-%u-%u", (long long)z,
-				 cy, cm, cd, y, m, d);
+			         cy, cm, cd, y, m, d);
 		if (++d > month_days(y, m)) {
 			d = 1;
 			if (++m > 12) {
@@ -291,8 +289,8 @@ static void test_civil_days_against_walk(void **state)
 		unsigned cm, cd;
 		gz_civil_from_days(z, &cy, &cm, &cd);
 		if (cy != y || cm != m || cd != d || gz_days_from_civil(y, m, d) != z)
-			fail_msg("day %lld: got %d-%u-%u, want %d-%u-%u", (long long)z, cy, cm,
-				 cd, y, m, d);
+			fail_msg("day %lld: got %d-%u-%u, want %d-%u-%u", (long long)z, cy, cm, cd,
+			         y, m, d);
 		if (--d == 0) {
 			if (--m == 0) {
 				m = 12;
@@ -333,8 +331,8 @@ static void test_date_parse_format(void **state)
 	assert_string_equal(buf, "1969-12-31");
 	gz_date_format(gz_days_from_civil(2024, 2, 29), buf, sizeof(buf));
 	assert_string_equal(buf, "2024-02-29");
-	const char *bad[] = {"2026-02-30", "2026-13-01", "2026-11-28T00:00", "2026-11-2",
-			     "", "2026-11-28 ", "x026-11-28"};
+	const char *bad[] = {"2026-02-30", "2026-13-01",  "2026-11-28T00:00", "2026-11-2",
+	                     "",           "2026-11-28 ", "x026-11-28"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		days = 777;
 		if (gz_date_parse(bad[i], &days))
@@ -370,21 +368,21 @@ static void test_clocks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_known),
-		cmocka_unit_test(test_format_negative),
-		cmocka_unit_test(test_parse_offsets),
-		cmocka_unit_test(test_parse_ms),
-		cmocka_unit_test(test_parse_negative),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_leap_days),
-		cmocka_unit_test(test_date_only_is_shanghai_midnight),
-		cmocka_unit_test(test_rejects),
-		cmocka_unit_test(test_weekday_known),
-		cmocka_unit_test(test_civil_days_against_walk),
-		cmocka_unit_test(test_civil_round_trip_wide),
-		cmocka_unit_test(test_date_parse_format),
-		cmocka_unit_test(test_shanghai_day),
-		cmocka_unit_test(test_clocks),
+	    cmocka_unit_test(test_format_known),
+	    cmocka_unit_test(test_format_negative),
+	    cmocka_unit_test(test_parse_offsets),
+	    cmocka_unit_test(test_parse_ms),
+	    cmocka_unit_test(test_parse_negative),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_leap_days),
+	    cmocka_unit_test(test_date_only_is_shanghai_midnight),
+	    cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_weekday_known),
+	    cmocka_unit_test(test_civil_days_against_walk),
+	    cmocka_unit_test(test_civil_round_trip_wide),
+	    cmocka_unit_test(test_date_parse_format),
+	    cmocka_unit_test(test_shanghai_day),
+	    cmocka_unit_test(test_clocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
