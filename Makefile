@@ -24,7 +24,7 @@ run: build
 	@scripts/run-demo $(BUILD)/gongzhi $(DATA) $(LISTEN)
 
 # Every test: unit, API against the real binary, fuzz smoke runs; under ASan+UBSan.
-test:
+test: build
 	@scripts/install-deps test
 	@[ -f $(TESTBUILD)/build.ninja ] || meson setup $(TESTBUILD) -Dtests=true \
 		-Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug >/dev/null

@@ -72,7 +72,7 @@ static json_t *year_json(struct gz_conn *c, int64_t year, int64_t first, int64_t
 
 static int get_handler(struct gz_req *r, struct gz_err *err)
 {
-	int64_t year, first, last;
+	int64_t year = 0, first = 0, last = 0;
 	if (parse_year(r, &year, &first, &last, err))
 		return -1;
 	struct gz_conn *c = gz_db_reader(r->app->db);
