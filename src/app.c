@@ -100,12 +100,21 @@ int gz_app_serve(struct gz_app *app)
 		fprintf(stderr, "gongzhi: %s\n", err.message);
 		return 1;
 	}
+	for (size_t i = 0; i < app->nmodules; i++)
+		if (app->modules[i]->start && app->modules[i]->start(app, &err)) {
+			fprintf(stderr, "gongzhi: %s\n", err.message);
+			gz_server_stop(srv, 1000);
+			return 1;
+		}
 	gz_info("serving on http://%s (database %s, %lld threads)", app->cfg.listen, app->cfg.db,
 	        (long long)app->cfg.threads);
 	int sig = 0;
 	sigwait(&set, &sig);
 	gz_info("signal %d: finishing in-flight requests", sig);
 	gz_server_stop(srv, 10000);
+	for (size_t i = app->nmodules; i-- > 0;)
+		if (app->modules[i]->stop)
+			app->modules[i]->stop(app);
 	gz_info("stopped");
 	return 0;
 }

@@ -68,6 +68,9 @@ struct gz_row_scope {
 	const char *unit_path;
 	int64_t org_id;
 	int64_t owner_id;
+	const int64_t *more_orgs; /* further organisations the row is assigned to */
+	int nmore;
+	int64_t creator_id; /* the account that created the row (reaches it like its owner) */
 };
 /* Decides whether a may use perm on row (row NULL: the permission alone).
  * 0: allowed.  -1: err is forbidden (403), or not_found (404) when hide is set and the
@@ -76,7 +79,9 @@ int gz_scope_check(const struct gz_account *a, const char *perm, const struct gz
                    bool hide, struct gz_err *err);
 /* Appends to sql a condition (in parentheses) that holds exactly for the rows
  * gz_scope_check() would allow, given SQL expressions for the row's unit path, org id
- * and owner id (NULL when the entity has none); values go to args. */
+ * and owner id (NULL when the entity has none); values go to args.  An org_expr that
+ * contains '?' is a whole predicate, each '?' standing for the account's org id (for
+ * rows assigned to several organisations). */
 struct gz_args;
 void gz_scope_sql(const struct gz_account *a, const char *unit_path_expr, const char *org_expr,
                   const char *owner_expr, struct gz_buf *sql, struct gz_args *args);

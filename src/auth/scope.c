@@ -22,7 +22,12 @@ static bool reaches(const struct gz_account *a, const struct gz_row_scope *row)
 		return true;
 	if (a->org_id && row->org_id == a->org_id)
 		return true;
+	for (int i = 0; a->org_id && i < row->nmore; i++)
+		if (row->more_orgs[i] == a->org_id)
+			return true;
 	if (row->owner_id && row->owner_id == a->id)
+		return true;
+	if (row->creator_id && row->creator_id == a->id)
 		return true;
 	return false;
 }
@@ -64,11 +69,19 @@ void gz_scope_sql(const struct gz_account *a, const char *unit_path_expr, const 
 		gz_args_text(args, a->unit_path);
 		gz_args_text(args, a->unit_path_end);
 	}
-	if (a->org_id && org_expr) {
+	if (a->org_id && org_expr && strchr(org_expr, '?')) {
+		gz_buf_addf(sql, " OR %s", org_expr);
+		for (const char *p = strchr(org_expr, '?'); p; p = strchr(p + 1, '?'))
+			gz_args_i64(args, a->org_id);
+	} else if (a->org_id && org_expr) {
 		gz_buf_addf(sql, " OR %s = ?", org_expr);
 		gz_args_i64(args, a->org_id);
 	}
-	if (owner_expr) {
+	if (owner_expr && strchr(owner_expr, '?')) {
+		gz_buf_addf(sql, " OR %s", owner_expr);
+		for (const char *p = strchr(owner_expr, '?'); p; p = strchr(p + 1, '?'))
+			gz_args_i64(args, a->id);
+	} else if (owner_expr) {
 		gz_buf_addf(sql, " OR %s = ?", owner_expr);
 		gz_args_i64(args, a->id);
 	}

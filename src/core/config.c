@@ -44,6 +44,7 @@ static const struct setting settings[] = {
     I(lockout_failures, "5", 1, 1000, "failed logins that lock an account"),
     I(lockout_window_seconds, "900", 1, 86400, "window in which failures are counted"),
     I(lockout_seconds, "1800", 1, 86400 * 7, "how long a locked account stays locked"),
+    I(sla_scan_seconds, "60", 1, 86400, "how often the SLA scanner looks for overdue work orders"),
     I(commit_batch_max, "256", 1, 100000, "requests committed together at most"),
     S(password_hash, "interactive", "Argon2id cost: interactive | moderate | min"),
     S(synchronous, "FULL", "SQLite synchronous: FULL (a 201 is on disk) | NORMAL"),

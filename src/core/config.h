@@ -28,6 +28,7 @@ struct gz_config {
 	int64_t lockout_window_seconds;
 	int64_t lockout_seconds;
 	int64_t commit_batch_max; /* requests per group commit */
+	int64_t sla_scan_seconds; /* how often overdue work orders are looked for */
 	char *password_hash;      /* interactive | moderate | min (tests) */
 	char *synchronous;        /* FULL (default) | NORMAL */
 };

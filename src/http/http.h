@@ -64,6 +64,10 @@ struct gz_module {
 	const struct gz_entity *const *entities; /* NULL-terminated */
 	/* Optional: called once after the database is open (register metrics …). */
 	int (*init)(struct gz_app *app, struct gz_err *err);
+	/* Optional: background work while serving (started after the server listens,
+	 * stopped before the database closes). */
+	int (*start)(struct gz_app *app, struct gz_err *err);
+	void (*stop)(struct gz_app *app);
 };
 
 struct gz_kv {

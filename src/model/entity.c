@@ -237,7 +237,10 @@ static void select_list(const struct gz_entity *e, struct gz_buf *sql)
 	for (const struct gz_field *f = e->fields; f->name; f++)
 		if (!(f->flags & GZ_F_INPUT_ONLY))
 			gz_buf_addf(sql, ", t.%s", f->name);
-	gz_buf_adds(sql, e->unit_col ? ", su.path" : ", NULL");
+	if (e->unit_path_col)
+		gz_buf_addf(sql, ", t.%s", e->unit_path_col);
+	else
+		gz_buf_adds(sql, e->unit_col ? ", su.path" : ", NULL");
 	gz_buf_addf(sql, ", %s%s", e->org_col ? "t." : "", e->org_col ? e->org_col : "NULL");
 	gz_buf_addf(sql, ", %s%s", e->owner_col ? "t." : "", e->owner_col ? e->owner_col : "NULL");
 }
@@ -245,7 +248,7 @@ static void select_list(const struct gz_entity *e, struct gz_buf *sql)
 static void from_clause(const struct gz_entity *e, struct gz_buf *sql)
 {
 	gz_buf_addf(sql, " FROM %s t", e->table);
-	if (e->unit_col)
+	if (e->unit_col && !e->unit_path_col)
 		gz_buf_addf(sql, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
 }
 
@@ -344,6 +347,8 @@ json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_a
 		else if (rc == 0)
 			gz_fail(err, GZ_E_NOT_FOUND, "no %s with id %lld", e->name, (long long)id);
 		gz_stmt_done(s);
+		if (o && a && e->row_scope)
+			e->row_scope(c, id, &scope, &arena);
 		if (o && a && !e->global_read &&
 		    gz_scope_check(a, e->perm_read, &scope, true, err)) {
 			json_decref(o);

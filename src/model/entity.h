@@ -76,6 +76,14 @@ struct gz_entity {
 	const char *unit_col, *org_col, *owner_col;
 	/* on create, the input field whose unit decides the scope (default unit_col) */
 	const char *create_unit_field;
+	/* a column holding the unit's path, used instead of joining units */
+	const char *unit_path_col;
+	/* list scope for organisations: a predicate with '?' for the account's org
+	 * (default "t.<org_col> = ?") */
+	const char *org_sql;
+	/* list scope for owners: a predicate with '?' for the account's id (default
+	 * "t.<owner_col> = ?") */
+	const char *owner_sql;
 	bool global_read; /* every holder of perm_read sees every row */
 	bool order_asc;   /* keyset order by id ascending (default newest first) */
 	/* Hooks, all optional, run in the writer inside the request's savepoint. */
@@ -84,6 +92,13 @@ struct gz_entity {
 	int (*after_write)(struct gz_write *w, struct gz_err *err);
 	/* Runs outside the writer before create/patch (slow work: password hashing). */
 	int (*prepare)(struct gz_req *r, json_t *in, bool create, struct gz_err *err);
+	/* Extra list parameters: 1 when key was handled (conditions added to where as
+	 * " AND …" with values in args), 0 when not this hook's, -1 on error. */
+	int (*filter)(struct gz_req *r, const char *key, const char *value, struct gz_buf *where,
+		      struct gz_args *args, struct gz_err *err);
+	/* Completes a row's scope (more_orgs) when reading one row. */
+	void (*row_scope)(struct gz_conn *c, int64_t id, struct gz_row_scope *sc,
+			  struct gz_arena *a);
 	/* Adds computed fields to an object on output. */
 	void (*decorate)(struct gz_conn *c, json_t *obj);
 };
@@ -119,6 +134,15 @@ int gz_entity_create_json(struct gz_app *app, const struct gz_entity *e,
 
 /* Masks personal data for display: "13812345678" -> "138****5678". Arena copy. */
 char *gz_mask(struct gz_arena *a, const char *s);
+
+/* The WHERE clause of a list request (" WHERE …": path parameters, query filters,
+ * the entity's filter hook, the account's scope) and the paging options. */
+struct gz_list_opts {
+	int64_t limit, cursor;
+	bool count;
+};
+int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *where,
+		    struct gz_args *args, struct gz_list_opts *o, struct gz_err *err);
 
 /* Generic route handlers: the route's entity field names the entity. */
 int gz_entity_list_handler(struct gz_req *r, struct gz_err *err);

@@ -30,11 +30,14 @@ static void select_cols(const struct gz_entity *e, struct gz_buf *sql)
 	for (const struct gz_field *f = e->fields; f->name; f++)
 		if (!(f->flags & GZ_F_INPUT_ONLY))
 			gz_buf_addf(sql, ", t.%s", f->name);
-	gz_buf_adds(sql, e->unit_col ? ", su.path" : ", NULL");
+	if (e->unit_path_col)
+		gz_buf_addf(sql, ", t.%s", e->unit_path_col);
+	else
+		gz_buf_adds(sql, e->unit_col ? ", su.path" : ", NULL");
 	gz_buf_addf(sql, ", %s%s", e->org_col ? "t." : "", e->org_col ? e->org_col : "NULL");
 	gz_buf_addf(sql, ", %s%s", e->owner_col ? "t." : "", e->owner_col ? e->owner_col : "NULL");
 	gz_buf_addf(sql, " FROM %s t", e->table);
-	if (e->unit_col)
+	if (e->unit_col && !e->unit_path_col)
 		gz_buf_addf(sql, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
 }
 
@@ -139,15 +142,11 @@ static bool extra_param(const struct gz_route *rt, const char *key)
 	return false;
 }
 
-int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
+int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *wb,
+		    struct gz_args *args_out, struct gz_list_opts *o, struct gz_err *err)
 {
-	const struct gz_entity *e = r->route->entity;
-	/* the buffers live in the arena: released with the request, on every path */
-	struct gz_buf *wb = gz_zalloc(&r->arena, sizeof(*wb)),
-	              *sb = gz_zalloc(&r->arena, sizeof(*sb));
-	gz_defer(&r->arena, buf_release, wb);
-	gz_defer(&r->arena, buf_release, sb);
-	struct gz_args args = {0};
+	const char *path_expr =
+	    e->unit_path_col ? gz_sprintf(&r->arena, "t.%s", e->unit_path_col) : "su.path";
 	int64_t limit = 50, cursor = 0;
 	bool count = false;
 	gz_buf_adds(wb, " WHERE 1=1");
@@ -155,12 +154,17 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 	/* path parameters other than {id} are filters on the field of that name */
 	for (int i = 0; i < r->nparams; i++) {
 		const struct gz_field *f = gz_entity_field(e, r->params[i].key);
-		if (f && add_filter(r, f, r->params[i].value, wb, &args, err))
+		if (f && add_filter(r, f, r->params[i].value, wb, args_out, err))
 			return -1;
 	}
 	for (int i = 0; i < r->nquery; i++) {
 		const char *k = r->query[i].key, *v = r->query[i].value;
 		const struct gz_field *f;
+		int handled = e->filter ? e->filter(r, k, v, wb, args_out, err) : 0;
+		if (handled < 0)
+			return -1;
+		if (handled)
+			continue;
 		if (strcmp(k, "limit") == 0) {
 			if (parse_limit(v, &limit, err))
 				return -1;
@@ -182,7 +186,7 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 			for (f = e->fields; f->name; f++)
 				if (f->flags & GZ_F_SEARCH) {
 					gz_buf_addf(wb, " OR t.%s LIKE ? ESCAPE '\\'", f->name);
-					gz_args_text(&args, pat);
+					gz_args_text(args_out, pat);
 				}
 			gz_buf_adds(wb, ")");
 		} else if (strcmp(k, "within") == 0 && e->unit_col) {
@@ -208,18 +212,18 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 				                     (long long)uid);
 			char *end = gz_alloc(&r->arena, strlen(path) + 1);
 			gz_path_upper(path, end, strlen(path) + 1);
-			gz_buf_adds(wb, " AND su.path >= ? AND su.path < ?");
-			gz_args_text(&args, path);
-			gz_args_text(&args, end);
+			gz_buf_addf(wb, " AND %s >= ? AND %s < ?", path_expr, path_expr);
+			gz_args_text(args_out, path);
+			gz_args_text(args_out, end);
 		} else if ((strcmp(k, "created_from") == 0 || strcmp(k, "created_to") == 0)) {
 			int64_t ms;
 			if (!gz_time_parse(v, &ms))
 				return gz_fail_field(err, GZ_E_VALIDATION, k,
 				                     "%s must be an ISO-8601 time", k);
 			gz_buf_addf(wb, " AND t.created_at %s ?", k[8] == 'f' ? ">=" : "<");
-			gz_args_i64(&args, ms);
+			gz_args_i64(args_out, ms);
 		} else if ((f = gz_entity_field(e, k)) && (f->flags & GZ_F_FILTER)) {
-			if (add_filter(r, f, v, wb, &args, err))
+			if (add_filter(r, f, v, wb, args_out, err))
 				return -1;
 		} else if (!extra_param(r->route, k)) {
 			return gz_fail_field(err, GZ_E_UNKNOWN_FIELD, k,
@@ -228,12 +232,37 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 	}
 	if (!e->global_read) {
 		gz_buf_adds(wb, " AND ");
-		gz_scope_sql(r->acct, e->unit_col ? "su.path" : NULL,
-		             e->org_col ? gz_sprintf(&r->arena, "t.%s", e->org_col) : NULL,
-		             e->owner_col ? gz_sprintf(&r->arena, "t.%s", e->owner_col) : NULL, wb,
-		             &args);
+		gz_scope_sql(r->acct, e->unit_col ? path_expr : NULL,
+		             e->org_sql   ? e->org_sql
+		             : e->org_col ? gz_sprintf(&r->arena, "t.%s", e->org_col)
+		                          : NULL,
+		             e->owner_sql   ? e->owner_sql
+		             : e->owner_col ? gz_sprintf(&r->arena, "t.%s", e->owner_col)
+		                            : NULL,
+		             wb,
+		             args_out);
 	}
 
+	o->limit = limit;
+	o->cursor = cursor;
+	o->count = count;
+	return 0;
+}
+
+int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
+{
+	const struct gz_entity *e = r->route->entity;
+	/* the buffers live in the arena: released with the request, on every path */
+	struct gz_buf *wb = gz_zalloc(&r->arena, sizeof(*wb)),
+	              *sb = gz_zalloc(&r->arena, sizeof(*sb));
+	gz_defer(&r->arena, buf_release, wb);
+	gz_defer(&r->arena, buf_release, sb);
+	struct gz_args args = {0};
+	struct gz_list_opts lo;
+	if (gz_entity_where(r, e, wb, &args, &lo, err))
+		return -1;
+	int64_t limit = lo.limit, cursor = lo.cursor;
+	bool count = lo.count;
 	gz_buf_adds(sb, "SELECT ");
 	select_cols(e, sb);
 	gz_buf_add(sb, wb->data, wb->len);
@@ -257,10 +286,10 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 				n++;
 				break;
 			}
-			json_t *o = gz_entity_row_json(e, s, r->app, false, NULL, &r->arena);
+			json_t *item = gz_entity_row_json(e, s, r->app, false, NULL, &r->arena);
 			if (e->decorate)
-				e->decorate(c, o);
-			json_array_append_new(items, o);
+				e->decorate(c, item);
+			json_array_append_new(items, item);
 			last = gz_col_i64(s, 0);
 			n++;
 		}
@@ -270,7 +299,9 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 		struct gz_buf csql = GZ_BUF_INIT;
 		gz_buf_addf(&csql, "SELECT count(*) FROM %s t", e->table);
 		if (e->unit_col)
-			gz_buf_addf(&csql, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
+			if (!e->unit_path_col)
+				gz_buf_addf(&csql, " LEFT JOIN units su ON su.id = t.%s",
+				            e->unit_col);
 		gz_buf_add(&csql, wb->data, wb->len);
 		s = gz_stmt(c, csql.data, err);
 		gz_buf_release(&csql);
