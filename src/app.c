@@ -4,7 +4,9 @@
 #include "auth/auth.h"
 #include "core/log.h"
 #include "http/server.h"
+#include "modules/sla.h"
 #include "modules/units.h"
+#include "modules/work_order.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,8 +15,9 @@
 
 /* Every module of gongzhi, in the order their routes are matched. */
 const struct gz_module *const gz_modules[] = {
-    &gz_ops_module,   &gz_auth_module, &gz_users_module, &gz_api_keys_module,
-    &gz_units_module, &gz_orgs_module, &gz_dicts_module, &gz_calendar_module,
+    &gz_ops_module,   &gz_auth_module,        &gz_users_module, &gz_api_keys_module,
+    &gz_units_module, &gz_orgs_module,        &gz_dicts_module, &gz_calendar_module,
+    &gz_sla_module,   &gz_work_orders_module,
 };
 const size_t gz_nmodules = sizeof(gz_modules) / sizeof(gz_modules[0]);
 

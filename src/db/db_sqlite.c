@@ -73,10 +73,14 @@ static int sql_fail(sqlite3 *h, int rc, const char *what, struct gz_err *err)
 		return gz_fail_field(err, GZ_E_CONFLICT, field, "%s already exists",
 		                     *field ? field : "the object");
 	}
-	if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+	if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) {
+		gz_warn("foreign key failed: %s", msg);
 		return gz_fail(err, GZ_E_VALIDATION, "a referenced object does not exist");
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+	}
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		gz_warn("constraint failed: %s", msg);
 		return gz_fail(err, GZ_E_VALIDATION, "the change violates a rule of the data");
+	}
 	gz_error("sqlite %s: %s (%d)", what, msg, ext);
 	if ((rc & 0xff) == SQLITE_BUSY)
 		return gz_fail(err, GZ_E_UNAVAILABLE, "database busy, try again");

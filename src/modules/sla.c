@@ -10,13 +10,13 @@
 #define OFFSET_MS ((int64_t)GZ_SHANGHAI_OFFSET_MIN * 60000)
 
 int gz_sla_rule(struct gz_conn *c, const char *category, const char *priority,
-		int64_t *accept_hours, int64_t *resolve_workdays, struct gz_err *err)
+                int64_t *accept_hours, int64_t *resolve_workdays, struct gz_err *err)
 {
 	struct gz_stmt *s = gz_stmt(c,
-				    "SELECT accept_hours, resolve_workdays FROM sla_rules "
-				    "WHERE priority = ? AND substr(?, 1, length(category_code)) = "
-				    "category_code ORDER BY length(category_code) DESC LIMIT 1",
-				    err);
+	                            "SELECT accept_hours, resolve_workdays FROM sla_rules "
+	                            "WHERE priority = ? AND substr(?, 1, length(category_code)) = "
+	                            "category_code ORDER BY length(category_code) DESC LIMIT 1",
+	                            err);
 	if (!s)
 		return -1;
 	gz_bind_text(s, 1, priority);
@@ -35,8 +35,7 @@ int gz_sla_rule(struct gz_conn *c, const char *category, const char *priority,
 	return rc < 0 ? -1 : 0;
 }
 
-int gz_workdays_after(struct gz_conn *c, int64_t day, int64_t n, int64_t *out,
-		      struct gz_err *err)
+int gz_workdays_after(struct gz_conn *c, int64_t day, int64_t n, int64_t *out, struct gz_err *err)
 {
 	int64_t d = day, k = 0;
 	while (k < n) {
@@ -58,8 +57,8 @@ static int64_t end_of_day(int64_t day)
 }
 
 int gz_sla_deadlines(struct gz_conn *c, const char *category, const char *priority,
-		     int64_t created_ms, int64_t *accept_due, int64_t *resolve_due,
-		     struct gz_err *err)
+                     int64_t created_ms, int64_t *accept_due, int64_t *resolve_due,
+                     struct gz_err *err)
 {
 	int64_t hours, days, last;
 	if (gz_sla_rule(c, category, priority, &hours, &days, err) ||
@@ -71,7 +70,7 @@ int gz_sla_deadlines(struct gz_conn *c, const char *category, const char *priori
 }
 
 int gz_sla_extend(struct gz_conn *c, int64_t resolve_due, int64_t n, int64_t *out,
-		  struct gz_err *err)
+                  struct gz_err *err)
 {
 	int64_t last;
 	if (gz_workdays_after(c, gz_shanghai_day(resolve_due - 1), n, &last, err))
@@ -91,13 +90,13 @@ static int sla_before_create(struct gz_write *w, struct gz_err *err)
 	}
 	int64_t n = 0;
 	if (gz_query_i64(w->conn, err, &n,
-			 "SELECT count(*) FROM dict_entries WHERE type = 'category' AND code = ?",
-			 "t", json_string_value(code)) < 0)
+	                 "SELECT count(*) FROM dict_entries WHERE type = 'category' AND code = ?",
+	                 "t", json_string_value(code)) < 0)
 		return -1;
 	if (!n && *json_string_value(code))
 		return gz_fail_field(err, GZ_E_VALIDATION, "category_code",
-				     "category_code: '%s' is not a category",
-				     json_string_value(code));
+		                     "category_code: '%s' is not a category",
+		                     json_string_value(code));
 	return 0;
 }
 
@@ -123,8 +122,8 @@ static const struct gz_entity sla_entity = {
 static const struct gz_route routes[] = {
     {GZ_GET, "/api/v1/sla-rules", gz_entity_list_handler, "sla.read", GZ_R_LIST, &sla_entity,
      "SLA rules (filters: category_code, priority)"},
-    {GZ_POST, "/api/v1/sla-rules", gz_entity_create_handler, "sla.write", GZ_R_JSON,
-     &sla_entity, "Add an SLA rule for a category prefix and priority"},
+    {GZ_POST, "/api/v1/sla-rules", gz_entity_create_handler, "sla.write", GZ_R_JSON, &sla_entity,
+     "Add an SLA rule for a category prefix and priority"},
     {GZ_GET, "/api/v1/sla-rules/{id}", gz_entity_get_handler, "sla.read", 0, &sla_entity,
      "Get an SLA rule"},
     {GZ_PATCH, "/api/v1/sla-rules/{id}", gz_entity_patch_handler, "sla.write", GZ_R_JSON,

@@ -9,29 +9,28 @@ extern const struct gz_entity gz_work_order_entity;
 extern const struct gz_module gz_work_orders_module;
 
 /* Statuses, in the order of the lifecycle. */
-#define GZ_WO_STATUSES(X)                                                                   \
-	X(NEW, "new")                                                                       \
-	X(DISPATCHED, "dispatched")                                                         \
-	X(ACCEPTED, "accepted")                                                             \
-	X(IN_PROGRESS, "in_progress")                                                       \
-	X(RESOLVED, "resolved")                                                             \
-	X(VERIFIED, "verified")                                                             \
-	X(CLOSED, "closed")                                                                 \
-	X(RETURNED, "returned")                                                             \
-	X(CANCELLED, "cancelled")                                                           \
+#define GZ_WO_STATUSES(X)                                                                          \
+	X(NEW, "new")                                                                              \
+	X(DISPATCHED, "dispatched")                                                                \
+	X(ACCEPTED, "accepted")                                                                    \
+	X(IN_PROGRESS, "in_progress")                                                              \
+	X(RESOLVED, "resolved")                                                                    \
+	X(VERIFIED, "verified")                                                                    \
+	X(CLOSED, "closed")                                                                        \
+	X(RETURNED, "returned")                                                                    \
+	X(CANCELLED, "cancelled")                                                                  \
 	X(MERGED, "merged")
 
 enum gz_wo_status {
 #define GZ_X(n, s) GZ_WO_##n,
 	GZ_WO_STATUSES(GZ_X)
 #undef GZ_X
-	GZ_WO_STATUS_COUNT
+	    GZ_WO_STATUS_COUNT
 };
 extern const char *const gz_wo_status_names[];
 int gz_wo_status_parse(const char *s); /* -1 unknown */
 
 /* Loads an order the request's account may see (404 otherwise) as output JSON.
  * New reference. */
-json_t *gz_work_order_visible(struct gz_req *r, struct gz_conn *c, int64_t id,
-			      struct gz_err *err);
+json_t *gz_work_order_visible(struct gz_req *r, struct gz_conn *c, int64_t id, struct gz_err *err);
 #endif
