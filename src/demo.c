@@ -7,6 +7,7 @@
 #include "model/entity.h"
 #include "modules/seed_data.h"
 #include "modules/units.h"
+#include "modules/work_order.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -134,5 +135,9 @@ int gz_seed_demo(struct gz_app *app, struct gz_err *err)
 		printf("  %-10s %s  %-18s %s\n", u->username, u->password, u->role,
 		       u->unit_key ? u->unit_key : "");
 	}
+	int orders = gz_work_orders_demo(app, 365, 14, err);
+	if (orders < 0)
+		return -1;
+	printf("Work orders: %d over the last year\n", orders);
 	return 0;
 }

@@ -72,7 +72,7 @@ const void *gz_col_blob(struct gz_stmt *s, int i, size_t *n);
 int64_t gz_changes(struct gz_conn *c);
 
 /* Convenience: runs sql with bindings given as "i" (int64), "t" (text), "d"
- * (double), "n" (null) type letters, and returns the first column of the first row
+ * (double), "n" (null, taking an int64 argument that is ignored) type letters, and returns the first column of the first row
  * as int64 in *out (when out != NULL).  Returns 1 row found, 0 none, -1 error. */
 int gz_query_i64(struct gz_conn *c, struct gz_err *err, int64_t *out, const char *sql,
                  const char *types, ...);

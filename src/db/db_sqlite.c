@@ -277,7 +277,8 @@ static void bind_va(struct gz_stmt *s, const char *types, va_list ap)
 		case 'd':
 			gz_bind_double(s, i + 1, va_arg(ap, double));
 			break;
-		case 'n':
+		case 'n': /* takes an int64 argument, ignored: "i" or "n" chosen by a flag */
+			(void)va_arg(ap, int64_t);
 			gz_bind_null(s, i + 1);
 			break;
 		default:

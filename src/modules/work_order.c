@@ -84,6 +84,26 @@ static int daily_apply(struct gz_conn *c, int64_t id, int sign, struct gz_err *e
 	return gz_exec_args(c, err, sql, "ii", (int64_t)sign, id);
 }
 
+int gz_work_orders_rebuild_daily(struct gz_conn *c, struct gz_err *err)
+{
+	if (gz_exec_args(c, err, "DELETE FROM work_order_daily", ""))
+		return -1;
+	return gz_exec_args(
+	    c, err,
+	    "INSERT INTO work_order_daily (day, unit_id, community_id, subdistrict_id, "
+	    "category_code, channel, handler_org_id, total, dispatched, accepted_on_time, "
+	    "resolved, resolved_on_time, resolve_hours_sum, rated, solved, satisfied, reopened) "
+	    "SELECT (created_at + 28800000) / 86400000, unit_id, community_id, subdistrict_id, "
+	    "category_code, channel, coalesce(handler_org_id, 0), count(*), "
+	    "sum(dispatched_at IS NOT NULL), sum(coalesce(accepted_on_time, 0)), "
+	    "sum(resolved_at IS NOT NULL), sum(coalesce(resolved_on_time, 0)), "
+	    "sum(CASE WHEN resolved_at IS NOT NULL THEN (resolved_at - created_at) / 3600000.0 "
+	    "ELSE 0 END), sum(satisfaction IS NOT NULL), sum(coalesce(solved, 0)), "
+	    "sum(coalesce(satisfaction IN ('satisfied', 'basically_satisfied'), 0)), "
+	    "sum(reopen_count > 0) FROM work_orders GROUP BY 1, 2, 5, 6, 7",
+	    "");
+}
+
 /* ---- the timeline ---- */
 
 struct event {
@@ -110,8 +130,8 @@ static int event_add(struct gz_conn *c, const struct event *ev, struct gz_err *e
 
 /* ---- units: the community and subdistrict above a unit ---- */
 
-static int unit_place(struct gz_conn *c, int64_t unit_id, char *path, size_t n, int64_t *community,
-                      int64_t *subdistrict, char *kind, size_t kn, struct gz_err *err)
+int gz_wo_unit_place(struct gz_conn *c, int64_t unit_id, char *path, size_t n, int64_t *community,
+                     int64_t *subdistrict, char *kind, size_t kn, struct gz_err *err)
 {
 	struct gz_stmt *s = gz_stmt(c, "SELECT path, kind FROM units WHERE id = ?", err);
 	if (!s)
@@ -164,8 +184,8 @@ static int wo_before_create(struct gz_write *w, struct gz_err *err)
 	int64_t unit_id = json_integer_value(json_object_get(w->in, "unit_id"));
 	char path[256], kind[32];
 	int64_t community, subdistrict;
-	if (unit_place(w->conn, unit_id, path, sizeof(path), &community, &subdistrict, kind,
-	               sizeof(kind), err))
+	if (gz_wo_unit_place(w->conn, unit_id, path, sizeof(path), &community, &subdistrict, kind,
+	                     sizeof(kind), err))
 		return -1;
 	if (!community)
 		return gz_fail_field(err, GZ_E_VALIDATION, "unit_id",
@@ -1466,8 +1486,8 @@ static int similar(struct gz_req *r, struct gz_conn *c, int64_t self, const char
 {
 	char path[256], kind[32];
 	int64_t community, subdistrict;
-	if (unit_place(c, unit_id, path, sizeof(path), &community, &subdistrict, kind, sizeof(kind),
-	               err))
+	if (gz_wo_unit_place(c, unit_id, path, sizeof(path), &community, &subdistrict, kind,
+	                     sizeof(kind), err))
 		return -1;
 	/* the compound around a building, else the unit itself */
 	char place[256];
