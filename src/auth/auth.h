@@ -70,7 +70,8 @@ struct gz_row_scope {
 	int64_t owner_id;
 	const int64_t *more_orgs; /* further organisations the row is assigned to */
 	int nmore;
-	int64_t creator_id; /* the account that created the row (reaches it like its owner) */
+	int64_t creator_id;     /* the account that created the row (reaches it like its owner) */
+	const char *unit_path2; /* a second unit the row is reached through (the handler's) */
 };
 /* Decides whether a may use perm on row (row NULL: the permission alone).
  * 0: allowed.  -1: err is forbidden (403), or not_found (404) when hide is set and the
@@ -83,8 +84,9 @@ int gz_scope_check(const struct gz_account *a, const char *perm, const struct gz
  * contains '?' is a whole predicate, each '?' standing for the account's org id (for
  * rows assigned to several organisations). */
 struct gz_args;
-void gz_scope_sql(const struct gz_account *a, const char *unit_path_expr, const char *org_expr,
-                  const char *owner_expr, struct gz_buf *sql, struct gz_args *args);
+void gz_scope_sql(const struct gz_account *a, const char *unit_path_expr,
+                  const char *unit_path_expr2, const char *org_expr, const char *owner_expr,
+                  struct gz_buf *sql, struct gz_args *args);
 /* The exclusive upper bound of a path prefix range: "/1/5/" -> "/1/50". */
 void gz_path_upper(const char *path, char *out, size_t n);
 

@@ -20,6 +20,9 @@ static bool reaches(const struct gz_account *a, const struct gz_row_scope *row)
 	if ((a->roles & UNIT_ROLES) && a->unit_path[0] && row->unit_path &&
 	    strncmp(row->unit_path, a->unit_path, strlen(a->unit_path)) == 0)
 		return true;
+	if ((a->roles & UNIT_ROLES) && a->unit_path[0] && row->unit_path2 &&
+	    strncmp(row->unit_path2, a->unit_path, strlen(a->unit_path)) == 0)
+		return true;
 	if (a->org_id && row->org_id == a->org_id)
 		return true;
 	for (int i = 0; a->org_id && i < row->nmore; i++)
@@ -56,8 +59,9 @@ void gz_path_upper(const char *path, char *out, size_t n)
 		out[len - 1] = '0';
 }
 
-void gz_scope_sql(const struct gz_account *a, const char *unit_path_expr, const char *org_expr,
-                  const char *owner_expr, struct gz_buf *sql, struct gz_args *args)
+void gz_scope_sql(const struct gz_account *a, const char *unit_path_expr,
+                  const char *unit_path_expr2, const char *org_expr, const char *owner_expr,
+                  struct gz_buf *sql, struct gz_args *args)
 {
 	if (a->roles & GZ_RB(ADMIN)) {
 		gz_buf_adds(sql, "(1=1)");
@@ -66,6 +70,11 @@ void gz_scope_sql(const struct gz_account *a, const char *unit_path_expr, const 
 	gz_buf_adds(sql, "(1=0");
 	if ((a->roles & UNIT_ROLES) && a->unit_path[0] && unit_path_expr) {
 		gz_buf_addf(sql, " OR (%s >= ? AND %s < ?)", unit_path_expr, unit_path_expr);
+		gz_args_text(args, a->unit_path);
+		gz_args_text(args, a->unit_path_end);
+	}
+	if ((a->roles & UNIT_ROLES) && a->unit_path[0] && unit_path_expr2) {
+		gz_buf_addf(sql, " OR (%s >= ? AND %s < ?)", unit_path_expr2, unit_path_expr2);
 		gz_args_text(args, a->unit_path);
 		gz_args_text(args, a->unit_path_end);
 	}

@@ -29,8 +29,10 @@ struct gz_config {
 	int64_t lockout_seconds;
 	int64_t commit_batch_max; /* requests per group commit */
 	int64_t sla_scan_seconds; /* how often overdue work orders are looked for */
-	char *password_hash;      /* interactive | moderate | min (tests) */
-	char *synchronous;        /* FULL (default) | NORMAL */
+	/* weights (percent) of the three rates in the work-order score */
+	int64_t score_weight_response, score_weight_resolution, score_weight_satisfaction;
+	char *password_hash; /* interactive | moderate | min (tests) */
+	char *synchronous;   /* FULL (default) | NORMAL */
 };
 
 /* Fills c with defaults.  Strings are heap copies freed by gz_config_release(). */

@@ -39,6 +39,22 @@ void gz_err_clear(struct gz_err *e)
 	e->field[0] = e->message[0] = e->allowed[0] = 0;
 }
 
+/* snprintf may stop inside a multi-byte character: drop the partial one, so the
+ * message stays valid UTF-8 (JSON encoders refuse anything else). */
+static void trim_utf8(char *s)
+{
+	size_t n = strlen(s);
+	size_t i = n;
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	unsigned char lead = (unsigned char)s[i - 1];
+	size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+	if (lead >= 0x80 && n - (i - 1) < need)
+		s[i - 1] = 0;
+}
+
 static int vfail(struct gz_err *e, enum gz_code code, const char *field, const char *fmt,
                  va_list ap)
 {
@@ -47,6 +63,8 @@ static int vfail(struct gz_err *e, enum gz_code code, const char *field, const c
 	e->code = code;
 	snprintf(e->field, sizeof(e->field), "%s", field ? field : "");
 	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	trim_utf8(e->field);
+	trim_utf8(e->message);
 	e->allowed[0] = 0;
 	return -1;
 }

@@ -72,8 +72,9 @@ const void *gz_col_blob(struct gz_stmt *s, int i, size_t *n);
 int64_t gz_changes(struct gz_conn *c);
 
 /* Convenience: runs sql with bindings given as "i" (int64), "t" (text), "d"
- * (double), "n" (null, taking an int64 argument that is ignored) type letters, and returns the first column of the first row
- * as int64 in *out (when out != NULL).  Returns 1 row found, 0 none, -1 error. */
+ * (double), "n" (null, taking an int64 argument that is ignored) type letters, and returns the
+ * first column of the first row as int64 in *out (when out != NULL).  Returns 1 row found, 0 none,
+ * -1 error. */
 int gz_query_i64(struct gz_conn *c, struct gz_err *err, int64_t *out, const char *sql,
                  const char *types, ...);
 /* Same, running a statement that returns no rows. */
@@ -83,9 +84,10 @@ int gz_exec_script(struct gz_conn *c, const char *sql, struct gz_err *err);
 
 /* A list of parameters built alongside dynamic SQL (filters, scope). Values are
  * borrowed: text must outlive the statement's execution. */
-#define GZ_ARGS_MAX 48
+#define GZ_ARGS_MAX 128
 struct gz_args {
 	int n;
+	bool overflow; /* more than GZ_ARGS_MAX were added: the query must be refused */
 	struct {
 		char type; /* 'i', 't', 'd', 'n' */
 		int64_t i;

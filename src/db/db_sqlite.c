@@ -334,8 +334,11 @@ int gz_exec_script(struct gz_conn *c, const char *sql, struct gz_err *err)
 
 static void args_push(struct gz_args *a, char type)
 {
-	if (a->n >= GZ_ARGS_MAX)
-		GZ_BUG("too many SQL arguments");
+	if (a->n >= GZ_ARGS_MAX) {
+		/* input-driven (many filters): the caller checks overflow and refuses */
+		a->overflow = true;
+		a->n = GZ_ARGS_MAX - 1;
+	}
 	a->v[a->n].type = type;
 	a->n++;
 }

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct gz_app;
 struct gz_account;
@@ -74,6 +75,10 @@ struct gz_kv {
 	const char *key, *value;
 };
 
+/* Results of a streaming body callback (struct gz_req.out_stream). */
+#define GZ_STREAM_END ((ssize_t)-1)
+#define GZ_STREAM_ERROR ((ssize_t)-2)
+
 #define GZ_MAX_PARAMS 4
 #define GZ_MAX_HEADERS 12
 
@@ -105,6 +110,18 @@ struct gz_req {
 	const char *out_type;
 	int out_fd; /* reply body from a file, when >= 0 */
 	uint64_t out_fd_size;
+	/* Reply body produced piece by piece (a large export), when out_stream is set and
+	 * no JSON reply replaced it: out_stream fills buf with at most max bytes and
+	 * returns how many (never 0), GZ_STREAM_END after the last byte, or
+	 * GZ_STREAM_ERROR to abort the response (the client sees a truncated body).  It
+	 * runs on a server thread after the handler has returned, possibly after the
+	 * request's arena is gone: ctx must own everything it uses.  out_stream_free(ctx)
+	 * runs exactly once, when the response is done or abandoned; it must release
+	 * whatever ctx holds (a database connection included).  Setting out_stream hands
+	 * ctx to the server. */
+	ssize_t (*out_stream)(void *ctx, uint64_t pos, char *buf, size_t max);
+	void (*out_stream_free)(void *ctx);
+	void *out_stream_ctx;
 	struct gz_kv headers[GZ_MAX_HEADERS];
 	int nheaders;
 

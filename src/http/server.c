@@ -8,7 +8,10 @@
  * (405 with Allow), content type (415), body size (413), JSON shape (400),
  * authentication (401), CSRF for cookie sessions (403), the route's permission
  * (403), Idempotency-Key replay; then calls the handler and renders errors in the
- * one shape.  Every request is logged as one JSON line and counted in /metrics. */
+ * one shape.  A reply body is JSON, a buffer, a file, or a stream the handler hands
+ * over (r->out_stream: MHD pulls it piece by piece with chunked encoding, so an
+ * export of any size takes constant memory).  Every request is logged as one JSON
+ * line and counted in /metrics. */
 #include "http/server.h"
 #include "app.h"
 #include "auth/auth.h"
@@ -35,6 +38,10 @@ struct gz_server {
 };
 
 static struct gz_server *the_server;
+
+/* struct gz_req.out_stream is handed to MHD as is */
+_Static_assert(GZ_STREAM_END == MHD_CONTENT_READER_END_OF_STREAM, "stream end");
+_Static_assert(GZ_STREAM_ERROR == MHD_CONTENT_READER_END_WITH_ERROR, "stream error");
 
 /* ---- request accessors ---- */
 
@@ -300,8 +307,20 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *con)
 	return r;
 }
 
+/* Releases a streaming body the server never handed to MHD (an error replaced it,
+ * or the response could not be created). */
+static void stream_drop(struct gz_req *r)
+{
+	if (r->out_stream && r->out_stream_free)
+		r->out_stream_free(r->out_stream_ctx);
+	r->out_stream = NULL;
+	r->out_stream_free = NULL;
+	r->out_stream_ctx = NULL;
+}
+
 static void request_free(struct gz_req *r)
 {
+	stream_drop(r);
 	json_decref(r->body);
 	json_decref(r->json);
 	gz_buf_release(&r->raw_body);
@@ -352,6 +371,15 @@ static enum MHD_Result send_response(struct gz_req *r)
 		resp = MHD_create_response_from_fd64(r->out_fd_size, r->out_fd);
 		type = r->out_type;
 		r->out_fd = -1; /* MHD closes it */
+	} else if (r->out_stream && !r->json) {
+		/* MHD owns the context from here: it calls out_stream_free when done */
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, r->out_stream,
+		                                         r->out_stream_ctx, r->out_stream_free);
+		type = r->out_type;
+		if (resp)
+			r->out_stream = NULL;
+		else
+			stream_drop(r);
 	} else if (r->json) {
 		char *text = gz_json_dump(r->json);
 		gz_buf_reset(&r->out);
@@ -372,7 +400,10 @@ static enum MHD_Result send_response(struct gz_req *r)
 		MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	if (gz_str_has_prefix(r->path ? r->path : "", "/api/"))
+	bool cache_set = false;
+	for (int i = 0; i < r->nheaders; i++)
+		cache_set |= strcasecmp(r->headers[i].key, "Cache-Control") == 0;
+	if (!cache_set && gz_str_has_prefix(r->path ? r->path : "", "/api/"))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	for (int i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->headers[i].key, r->headers[i].value);

@@ -341,7 +341,7 @@ json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_a
 	if (s) {
 		gz_bind_i64(s, 1, id);
 		int rc = gz_step(s, err);
-		struct gz_row_scope scope;
+		struct gz_row_scope scope = {0};
 		if (rc == 1)
 			o = gz_entity_row_json(e, s, app, unmasked, &scope, &arena);
 		else if (rc == 0)
@@ -521,6 +521,8 @@ static int audit_write(struct gz_write *w, const char *action, json_t *vals, str
 
 int gz_entity_insert(struct gz_write *w, struct gz_err *err)
 {
+	if (!w->now)
+		w->now = gz_now_ms();
 	const struct gz_entity *e = w->ent;
 	/* default the unit to the actor's own when the entity has one and none is given */
 	const char *ufield = e->create_unit_field ? e->create_unit_field : e->unit_col;
@@ -558,7 +560,7 @@ int gz_entity_insert(struct gz_write *w, struct gz_err *err)
 	gz_buf_release(&sql);
 	if (!s)
 		return -1;
-	int64_t now = gz_now_ms();
+	int64_t now = w->now;
 	gz_bind_i64(s, 1, now);
 	gz_bind_i64(s, 2, now);
 	int i = 3;

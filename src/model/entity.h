@@ -64,6 +64,7 @@ struct gz_write {
 	int64_t id;     /* 0 on create until inserted */
 	const char *client;
 	struct gz_arena *arena;
+	int64_t now; /* the time of the write (created_at/updated_at); set by the layer */
 };
 
 struct gz_entity {
@@ -78,6 +79,8 @@ struct gz_entity {
 	const char *create_unit_field;
 	/* a column holding the unit's path, used instead of joining units */
 	const char *unit_path_col;
+	/* a second unit path column through which rows are reached (NULL: none) */
+	const char *unit_path_col2;
 	/* list scope for organisations: a predicate with '?' for the account's org
 	 * (default "t.<org_col> = ?") */
 	const char *org_sql;
@@ -95,10 +98,10 @@ struct gz_entity {
 	/* Extra list parameters: 1 when key was handled (conditions added to where as
 	 * " AND …" with values in args), 0 when not this hook's, -1 on error. */
 	int (*filter)(struct gz_req *r, const char *key, const char *value, struct gz_buf *where,
-		      struct gz_args *args, struct gz_err *err);
+	              struct gz_args *args, struct gz_err *err);
 	/* Completes a row's scope (more_orgs) when reading one row. */
 	void (*row_scope)(struct gz_conn *c, int64_t id, struct gz_row_scope *sc,
-			  struct gz_arena *a);
+	                  struct gz_arena *a);
 	/* Adds computed fields to an object on output. */
 	void (*decorate)(struct gz_conn *c, json_t *obj);
 };
@@ -142,7 +145,7 @@ struct gz_list_opts {
 	bool count;
 };
 int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *where,
-		    struct gz_args *args, struct gz_list_opts *o, struct gz_err *err);
+                    struct gz_args *args, struct gz_list_opts *o, struct gz_err *err);
 
 /* Generic route handlers: the route's entity field names the entity. */
 int gz_entity_list_handler(struct gz_req *r, struct gz_err *err);

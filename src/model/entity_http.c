@@ -143,7 +143,7 @@ static bool extra_param(const struct gz_route *rt, const char *key)
 }
 
 int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *wb,
-		    struct gz_args *args_out, struct gz_list_opts *o, struct gz_err *err)
+                    struct gz_args *args_out, struct gz_list_opts *o, struct gz_err *err)
 {
 	const char *path_expr =
 	    e->unit_path_col ? gz_sprintf(&r->arena, "t.%s", e->unit_path_col) : "su.path";
@@ -233,16 +233,19 @@ int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *
 	if (!e->global_read) {
 		gz_buf_adds(wb, " AND ");
 		gz_scope_sql(r->acct, e->unit_col ? path_expr : NULL,
+		             e->unit_path_col2 ? gz_sprintf(&r->arena, "t.%s", e->unit_path_col2)
+		                               : NULL,
 		             e->org_sql   ? e->org_sql
 		             : e->org_col ? gz_sprintf(&r->arena, "t.%s", e->org_col)
 		                          : NULL,
 		             e->owner_sql   ? e->owner_sql
 		             : e->owner_col ? gz_sprintf(&r->arena, "t.%s", e->owner_col)
 		                            : NULL,
-		             wb,
-		             args_out);
+		             wb, args_out);
 	}
 
+	if (args_out->overflow)
+		return gz_fail(err, GZ_E_BAD_REQUEST, "too many filter values");
 	o->limit = limit;
 	o->cursor = cursor;
 	o->count = count;

@@ -215,7 +215,7 @@ static int wo_before_create(struct gz_write *w, struct gz_err *err)
 	}
 	if (!json_object_get(w->in, "priority"))
 		json_object_set_new(w->in, "priority", json_string("normal"));
-	int64_t now = gz_now_ms(), accept_due, resolve_due;
+	int64_t now = w->now, accept_due, resolve_due;
 	if (gz_sla_deadlines(w->conn, json_string_value(json_object_get(w->in, "category_code")),
 	                     json_string_value(json_object_get(w->in, "priority")), now,
 	                     &accept_due, &resolve_due, err))
@@ -320,10 +320,11 @@ static void wo_decorate(struct gz_conn *c, json_t *o)
 	/* overdue is live: the scanner's flag may lag behind the clock */
 	int st = gz_wo_status_parse(json_string_value(json_object_get(o, "status")));
 	int64_t due;
-	if (st >= 0 && (RUNNING_STATES & (1u << st)) &&
+	bool overdue =
+	    st >= 0 && (RUNNING_STATES & (1u << st)) &&
 	    gz_time_parse(json_string_value(json_object_get(o, "resolve_due_at")) ?: "", &due) &&
-	    due < gz_now_ms())
-		json_object_set_new(o, "overdue", json_true());
+	    due < gz_now_ms();
+	json_object_set_new(o, "overdue", json_boolean(overdue));
 }
 
 static void wo_row_scope(struct gz_conn *c, int64_t id, struct gz_row_scope *sc, struct gz_arena *a)
@@ -341,6 +342,13 @@ static void wo_row_scope(struct gz_conn *c, int64_t id, struct gz_row_scope *sc,
 	}
 	sc->more_orgs = orgs;
 	sc->nmore = n;
+	s = gz_stmt(c, "SELECT handler_unit_path FROM work_orders WHERE id = ?", &e);
+	if (s) {
+		gz_bind_i64(s, 1, id);
+		if (gz_step(s, &e) == 1 && !gz_col_null(s, 0))
+			sc->unit_path2 = gz_strdup(a, gz_col_text(s, 0));
+		gz_stmt_done(s);
+	}
 	int64_t creator = 0;
 	if (gz_query_i64(c, &e, &creator,
 	                 "SELECT coalesce(created_by, 0) FROM work_orders "
@@ -513,6 +521,7 @@ const struct gz_entity gz_work_order_entity = {
     .perm_write = "work_orders.create",
     .unit_col = "unit_id",
     .unit_path_col = "unit_path",
+    .unit_path_col2 = "handler_unit_path",
     .org_col = "handler_org_id",
     .org_sql = "(t.handler_org_id = ? OR t.id IN (SELECT work_order_id FROM "
                "work_order_handlers WHERE org_id = ?))",
@@ -597,8 +606,14 @@ static int order_load(struct gz_conn *c, int64_t id, struct order *o, struct gz_
 
 static struct gz_row_scope order_scope(const struct order *o)
 {
-	struct gz_row_scope sc = {o->unit_path, o->handler_org_id, o->requester_user_id, o->co_orgs,
-	                          o->nco,       o->created_by};
+	struct gz_row_scope sc = {o->unit_path,
+	                          o->handler_org_id,
+	                          o->requester_user_id,
+	                          o->co_orgs,
+	                          o->nco,
+	                          o->created_by,
+	                          NULL};
+	sc.unit_path2 = o->handler_unit_path[0] ? o->handler_unit_path : NULL;
 	return sc;
 }
 
@@ -769,6 +784,12 @@ static int apply_dispatch(struct act *x, struct gz_err *err)
 		return -1;
 	set_col(x, "handler_org_id", org ? 'i' : 'n', v, NULL);
 	set_col(x, "handler_unit_id", unit ? 'i' : 'n', v, NULL);
+	if (unit) {
+		/* SET expressions see the old row: name the new unit explicitly */
+		gz_buf_adds(&x->set, ", handler_unit_path = (SELECT path FROM units WHERE id = ?)");
+		gz_args_i64(&x->args, v);
+	} else
+		set_col(x, "handler_unit_path", 'n', 0, NULL);
 	set_col(x, "dispatched_at", 'i', now, NULL);
 	set_col(x, "accept_due_at", 'i', now + hours * 3600000, NULL);
 	set_col(x, "accepted_at", 'n', 0, NULL);
@@ -802,6 +823,7 @@ static int apply_return(struct act *x, struct gz_err *err)
 	set_col(x, "return_reason", 't', 0, reason);
 	set_col(x, "handler_org_id", 'n', 0, NULL);
 	set_col(x, "handler_unit_id", 'n', 0, NULL);
+	set_col(x, "handler_unit_path", 'n', 0, NULL);
 	json_object_set_new(x->data, "reason", json_string(reason));
 	if (x->o.handler_org_id)
 		json_object_set_new(x->data, "returned_by_org_id",
@@ -1240,9 +1262,13 @@ static json_t *attachments(struct gz_conn *c, int64_t id, struct gz_err *err)
 }
 
 /* The full detail of a visible order (with the account's allowed actions). */
-static json_t *detail(struct gz_req *r, struct gz_conn *c, int64_t id, struct gz_err *err)
+static json_t *detail(struct gz_req *r, struct gz_conn *c, int64_t id, bool scoped,
+                      struct gz_err *err)
 {
-	json_t *o = gz_entity_load(&gz_work_order_entity, c, r->app, r->acct, id, false, err);
+	/* unscoped: after an action that took the order out of the actor's reach (a
+	 * handler returning it), the actor still gets the result of what it did */
+	json_t *o = gz_entity_load(&gz_work_order_entity, c, r->app, scoped ? r->acct : NULL, id,
+	                           false, err);
 	if (!o)
 		return NULL;
 	wo_decorate(c, o);
@@ -1276,7 +1302,7 @@ static int get_handler(struct gz_req *r, struct gz_err *err)
 	if (gz_req_id(r, "id", &id, err))
 		return -1;
 	struct gz_conn *c = gz_db_reader(r->app->db);
-	json_t *o = detail(r, c, id, err);
+	json_t *o = detail(r, c, id, true, err);
 	gz_db_reader_done(r->app->db, c);
 	if (!o)
 		return -1;
@@ -1413,7 +1439,7 @@ static int action_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	json_decref(x.data);
 	if (rc)
 		return -1;
-	json_t *o = detail(r, c, j->id, err);
+	json_t *o = detail(r, c, j->id, false, err);
 	if (!o)
 		return -1;
 	gz_reply_header(r, "ETag",
@@ -1798,9 +1824,9 @@ static const struct gz_perm perms[] = {
     {"work_orders.handle", GZ_ROLES_STAFF | GZ_RB(PARTNER) | GZ_RB(PROPERTY),
      "accept, return and resolve work orders dispatched to one's organisation or unit"},
     {"work_orders.extension", GZ_RB(ADMIN) | GZ_RB(SUBDISTRICT), "decide extension requests"},
-    {"work_orders.verify", GZ_RB(ADMIN) | GZ_RB(COMMUNITY) | GZ_RB(GRID) | GZ_RB(SUBDISTRICT),
+    {"work_orders.verify", GZ_RB(ADMIN) | GZ_RB(COMMUNITY) | GZ_RB(GRID),
      "verify resolutions on site"},
-    {"work_orders.callback", GZ_RB(ADMIN) | GZ_RB(COMMUNITY) | GZ_RB(SUBDISTRICT),
+    {"work_orders.callback", GZ_RB(ADMIN) | GZ_RB(COMMUNITY),
      "call requesters back and close orders"},
     {NULL},
 };

@@ -7,6 +7,9 @@
 
 extern const struct gz_entity gz_work_order_entity;
 extern const struct gz_module gz_work_orders_module;
+extern const struct gz_module gz_work_order_files_module;
+/* Statistics and the CSV export (work_order_stats.c). */
+extern const struct gz_module gz_work_order_stats_module;
 
 /* Statuses, in the order of the lifecycle. */
 #define GZ_WO_STATUSES(X)                                                                          \
@@ -35,7 +38,7 @@ int gz_wo_status_parse(const char *s); /* -1 unknown */
 json_t *gz_work_order_visible(struct gz_req *r, struct gz_conn *c, int64_t id, struct gz_err *err);
 /* The unit's path, kind, and the community and subdistrict above it (0 when none). */
 int gz_wo_unit_place(struct gz_conn *c, int64_t unit_id, char *path, size_t n, int64_t *community,
-		     int64_t *subdistrict, char *kind, size_t kn, struct gz_err *err);
+                     int64_t *subdistrict, char *kind, size_t kn, struct gz_err *err);
 /* Recomputes the daily aggregates from the orders (after bulk loads). */
 int gz_work_orders_rebuild_daily(struct gz_conn *c, struct gz_err *err);
 /* Loads about per_day orders a day for the last days days (the demo); returns the

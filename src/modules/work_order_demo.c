@@ -193,7 +193,7 @@ static int one_order(struct gen *g, int64_t created, int64_t now, struct gz_err 
 	char name[16];
 	int si = pick(20) * 3; /* each surname is 3 bytes of UTF-8 */
 	snprintf(name, sizeof(name), "%.3s%s", surnames + si, pick(2) ? "先生" : "女士");
-	char phone[16];
+	char phone[32];
 	snprintf(phone, sizeof(phone), "1%d%09llu", 3 + pick(7),
 	         (unsigned long long)(rnd() % 1000000000ull));
 	char *sealed = gz_seal(g->app->key, phone);
@@ -235,7 +235,7 @@ static int one_order(struct gen *g, int64_t created, int64_t now, struct gz_err 
 	gz_bind_text(s, i++, sealed);
 	gz_bind_i64(s, i++, accept_due);
 	gz_bind_i64(s, i++, resolve_due);
-	gz_bind_i64(s, i++, g->actor_staff);
+	gz_bind_null(s, i++); /* created_by: no account filed these (it would reach them all) */
 	gz_bind_i64(s, i++, created);
 	gz_bind_i64(s, i++, created);
 	char ext[32];

@@ -742,3 +742,91 @@ bool contains(const char *haystack, const char *needle)
 {
 	return haystack && needle && strstr(haystack, needle) != NULL;
 }
+
+/* ---- restart on the same directory ---- */
+
+int srv_restart(struct srv *s, const char *const *env)
+{
+	if (!s->dir[0])
+		return -1;
+	if (s->pid > 0 && srv_stop(s) != 0)
+		return -1;
+	if (curl_users == 0) {
+		curl_global_init(CURL_GLOBAL_ALL);
+		curl_users++;
+	}
+	for (int attempt = 0; attempt < 5; attempt++) {
+		/* the same port when it is still free, else another */
+		if (attempt > 0 || s->port <= 0)
+			s->port = free_port();
+		if (s->port <= 0)
+			return -1;
+		snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
+		char listen[64];
+		snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
+		pid_t pid = fork();
+		if (pid < 0)
+			return -1;
+		if (pid == 0) {
+			int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+			if (fd >= 0) {
+				dup2(fd, 1);
+				dup2(fd, 2);
+				close(fd);
+			}
+			int nul = open("/dev/null", O_RDONLY);
+			if (nul >= 0) {
+				dup2(nul, 0);
+				close(nul);
+			}
+			if (chdir(s->dir) != 0)
+				_exit(127);
+			setenv("GONGZHI_DB", s->db, 1);
+			setenv("GONGZHI_DATA_DIR", s->data, 1);
+			setenv("GONGZHI_PASSWORD_HASH", "min", 1);
+			setenv("GONGZHI_THREADS", "4", 1);
+			setenv("GONGZHI_LISTEN", listen, 1);
+			for (const char *const *e = env; e && *e; e++) {
+				const char *eq = strchr(*e, '=');
+				if (!eq)
+					continue;
+				char name[256];
+				size_t nl = (size_t)(eq - *e);
+				if (nl >= sizeof name)
+					continue;
+				memcpy(name, *e, nl);
+				name[nl] = '\0';
+				setenv(name, eq + 1, 1);
+			}
+			const char *bin = gongzhi_bin();
+			execl(bin, bin, "serve", (char *)NULL);
+			fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
+			_exit(127);
+		}
+		s->pid = pid;
+		live_add(s);
+		for (int i = 0; i < 200; i++) {
+			int st;
+			if (waitpid(pid, &st, WNOHANG) == pid) {
+				live_del(pid);
+				s->pid = -1;
+				break;
+			}
+			if (healthy(s))
+				return 0;
+			sleep_ms(50);
+		}
+		if (s->pid > 0) {
+			fprintf(stderr, "gongzhi serve (restart) did not answer /healthz within 10 s\n");
+			srv_log_tail(s, 40);
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			live_del(pid);
+			s->pid = -1;
+			return -1;
+		}
+		/* it exited: most likely the port was taken meanwhile; try another */
+	}
+	srv_log_tail(s, 40);
+	return -1;
+}

@@ -36,6 +36,10 @@ int srv_start(struct srv *s, const char *const *env, bool demo);
 /* SIGTERM, waitpid (SIGKILL after 20 s); returns the exit status (128+signal when
  * killed by a signal, -1 when not running); removes nothing. */
 int srv_stop(struct srv *s);
+/* Starts `serve` again on the directory (database, data) of s after srv_stop (or stops
+ * it first), on the same port when free, with the same base environment plus env;
+ * waits for /healthz (max 10 s). 0 on success. */
+int srv_restart(struct srv *s, const char *const *env);
 /* rm -rf the temp dir */
 void srv_cleanup(struct srv *s);
 /* Prints the last lines of the server log to stderr. */

@@ -36,6 +36,7 @@ CREATE TABLE work_orders (
 	status TEXT NOT NULL,
 	handler_org_id INTEGER REFERENCES orgs(id),
 	handler_unit_id INTEGER REFERENCES units(id),
+	handler_unit_path TEXT,        -- the handling unit's path: its staff reach the order
 	dispatched_at INTEGER,
 	accepted_at INTEGER,
 	resolved_at INTEGER,
