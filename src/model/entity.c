@@ -230,8 +230,9 @@ char *gz_mask(struct gz_arena *a, const char *s)
 
 /* ---- rows ---- */
 
-/* The select list: implicit columns, then every stored field, then the scope path. */
-static void select_list(const struct gz_entity *e, struct gz_buf *sql)
+/* The select list (implicit columns, every stored field, then the scope columns)
+ * and the FROM clause with the units join the scope needs. */
+void gz_entity_select(const struct gz_entity *e, struct gz_buf *sql)
 {
 	gz_buf_adds(sql, "t.id, t.version, t.created_at, t.updated_at");
 	for (const struct gz_field *f = e->fields; f->name; f++)
@@ -243,10 +244,6 @@ static void select_list(const struct gz_entity *e, struct gz_buf *sql)
 		gz_buf_adds(sql, e->unit_col ? ", su.path" : ", NULL");
 	gz_buf_addf(sql, ", %s%s", e->org_col ? "t." : "", e->org_col ? e->org_col : "NULL");
 	gz_buf_addf(sql, ", %s%s", e->owner_col ? "t." : "", e->owner_col ? e->owner_col : "NULL");
-}
-
-static void from_clause(const struct gz_entity *e, struct gz_buf *sql)
-{
 	gz_buf_addf(sql, " FROM %s t", e->table);
 	if (e->unit_col && !e->unit_path_col)
 		gz_buf_addf(sql, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
@@ -258,10 +255,6 @@ static json_t *time_json(int64_t ms)
 	gz_time_format(ms, buf, sizeof(buf));
 	return json_string(buf);
 }
-
-/* Converts the current row (select_list order) to JSON; fills scope when given. */
-json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
-                           bool unmasked, struct gz_row_scope *scope, struct gz_arena *a);
 
 json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
                            bool unmasked, struct gz_row_scope *scope, struct gz_arena *a)
@@ -332,8 +325,7 @@ json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_a
 	gz_arena_init(&arena);
 	struct gz_buf sql = GZ_BUF_INIT;
 	gz_buf_adds(&sql, "SELECT ");
-	select_list(e, &sql);
-	from_clause(e, &sql);
+	gz_entity_select(e, &sql);
 	gz_buf_adds(&sql, " WHERE t.id = ?");
 	struct gz_stmt *s = gz_stmt(c, sql.data, err);
 	gz_buf_release(&sql);

@@ -135,6 +135,14 @@ int gz_entity_create_json(struct gz_app *app, const struct gz_entity *e,
                           const struct gz_account *actor, json_t *in, int64_t *id,
                           struct gz_err *err);
 
+/* Appends "<columns> FROM <table> t [JOIN units su]": the row layout that
+ * gz_entity_row_json() reads. */
+void gz_entity_select(const struct gz_entity *e, struct gz_buf *sql);
+/* The current row of a statement made with gz_entity_select() as output JSON
+ * (personal data masked unless unmasked); fills scope when given.  New reference. */
+json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
+                           bool unmasked, struct gz_row_scope *scope, struct gz_arena *a);
+
 /* Masks personal data for display: "13812345678" -> "138****5678". Arena copy. */
 char *gz_mask(struct gz_arena *a, const char *s);
 

@@ -11,9 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
-                           bool unmasked, struct gz_row_scope *scope, struct gz_arena *a);
-
 static void buf_release(void *p)
 {
 	gz_buf_release(p);
@@ -22,23 +19,6 @@ static void buf_release(void *p)
 static void json_release(void *p)
 {
 	json_decref(p);
-}
-
-static void select_cols(const struct gz_entity *e, struct gz_buf *sql)
-{
-	gz_buf_adds(sql, "t.id, t.version, t.created_at, t.updated_at");
-	for (const struct gz_field *f = e->fields; f->name; f++)
-		if (!(f->flags & GZ_F_INPUT_ONLY))
-			gz_buf_addf(sql, ", t.%s", f->name);
-	if (e->unit_path_col)
-		gz_buf_addf(sql, ", t.%s", e->unit_path_col);
-	else
-		gz_buf_adds(sql, e->unit_col ? ", su.path" : ", NULL");
-	gz_buf_addf(sql, ", %s%s", e->org_col ? "t." : "", e->org_col ? e->org_col : "NULL");
-	gz_buf_addf(sql, ", %s%s", e->owner_col ? "t." : "", e->owner_col ? e->owner_col : "NULL");
-	gz_buf_addf(sql, " FROM %s t", e->table);
-	if (e->unit_col && !e->unit_path_col)
-		gz_buf_addf(sql, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
 }
 
 static char *like_pattern(struct gz_arena *a, const char *q)
@@ -267,7 +247,7 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 	int64_t limit = lo.limit, cursor = lo.cursor;
 	bool count = lo.count;
 	gz_buf_adds(sb, "SELECT ");
-	select_cols(e, sb);
+	gz_entity_select(e, sb);
 	gz_buf_add(sb, wb->data, wb->len);
 	if (cursor)
 		gz_buf_addf(sb, " AND t.id %s ?", e->order_asc ? ">" : "<");
