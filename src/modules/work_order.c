@@ -847,7 +847,7 @@ static bool before_deadline(const struct order *o)
 static int apply_request_extension(struct act *x, struct gz_err *err)
 {
 	json_t *d = json_object_get(x->body, "workdays");
-	const char *reason;
+	const char *reason = NULL;
 	if (!json_is_integer(d) || json_integer_value(d) < 1 || json_integer_value(d) > 15)
 		return gz_fail_field(err, GZ_E_VALIDATION, "workdays",
 		                     "workdays must be a whole number from 1 to 15");
@@ -962,7 +962,7 @@ static int apply_report(struct act *x, struct gz_err *err)
 
 static int apply_resolve(struct act *x, struct gz_err *err)
 {
-	const char *result;
+	const char *result = NULL;
 	if (need_text(x, "result", 2000, &result, err))
 		return -1;
 	int64_t now = gz_now_ms();
@@ -1060,7 +1060,7 @@ static int apply_merge(struct act *x, struct gz_err *err)
 
 static int apply_cancel(struct act *x, struct gz_err *err)
 {
-	const char *reason;
+	const char *reason = NULL;
 	if (need_text(x, "reason", 500, &reason, err))
 		return -1;
 	json_object_set_new(x->data, "reason", json_string(reason));
@@ -1070,7 +1070,7 @@ static int apply_cancel(struct act *x, struct gz_err *err)
 
 static int apply_comment(struct act *x, struct gz_err *err)
 {
-	const char *note;
+	const char *note = NULL;
 	if (need_text(x, "note", 2000, &note, err))
 		return -1;
 	json_t *internal = json_object_get(x->body, "internal");
