@@ -61,7 +61,6 @@ static int open_app(struct cli *c, bool create, bool schema)
 
 static int cmd_serve(struct cli *c)
 {
-	gz_log_set_level(GZ_LOG_INFO);
 	return gz_app_serve(&c->app);
 }
 
