@@ -59,7 +59,8 @@ static void rm_dir(const char *dir)
 	if (dir[0] == '/' && strstr(dir, "gongzhi-api.")) {
 		char cmd[600];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0) {}
+		if (system(cmd) != 0) {
+		}
 	}
 }
 
@@ -70,7 +71,7 @@ static void live_reap(void)
 			kill(live[i].pid, SIGKILL);
 			waitpid(live[i].pid, NULL, 0);
 			fprintf(stderr, "harness: killed server %ld left running (%s)\n",
-				(long)live[i].pid, live[i].dir);
+			        (long)live[i].pid, live[i].dir);
 			rm_dir(live[i].dir);
 			live[i].pid = 0;
 		}
@@ -94,8 +95,9 @@ const char *uniq(const char *prefix)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
 }
 
 static int free_port(void)
@@ -103,7 +105,7 @@ static int free_port(void)
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		return -1;
-	struct sockaddr_in a = { 0 };
+	struct sockaddr_in a = {0};
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	a.sin_port = 0;
@@ -121,7 +123,8 @@ void srv_log_tail(struct srv *s, int lines)
 	char cmd[512];
 	fprintf(stderr, "---- tail of %s ----\n", s->log);
 	snprintf(cmd, sizeof cmd, "tail -n %d '%s' 1>&2", lines, s->log);
-	if (system(cmd) != 0) {}
+	if (system(cmd) != 0) {
+	}
 	fprintf(stderr, "---- end of server log ----\n");
 }
 
@@ -134,8 +137,8 @@ static int run_cli_v(struct srv *s, char *out, size_t outlen, const char *fmt, v
 	if (!cmd)
 		return -1;
 	snprintf(cmd, cl,
-		"GONGZHI_DB='%s' GONGZHI_DATA_DIR='%s' GONGZHI_PASSWORD_HASH=min '%s' %s 2>&1",
-		s->db, s->data, gongzhi_bin(), args);
+	         "GONGZHI_DB='%s' GONGZHI_DATA_DIR='%s' GONGZHI_PASSWORD_HASH=min '%s' %s 2>&1",
+	         s->db, s->data, gongzhi_bin(), args);
 	FILE *p = popen(cmd, "r");
 	free(cmd);
 	if (!p)
@@ -287,7 +290,7 @@ static int srv_start_impl(struct srv *s, const char *const *env, bool demo)
 				live_del(pid);
 				s->pid = -1;
 				fprintf(stderr, "gongzhi serve exited early (status %d)\n",
-					WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+				        WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 				break;
 			}
 			if (healthy(s))
@@ -364,8 +367,8 @@ void srv_cleanup(struct srv *s)
 /* ---- HTTP ---- */
 
 struct resp_priv {
-	struct resp r;      /* first: a struct resp * is a struct resp_priv * */
-	char *hdr_scratch;  /* resp_header's copy */
+	struct resp r;     /* first: a struct resp * is a struct resp_priv * */
+	char *hdr_scratch; /* resp_header's copy */
 	size_t body_cap, hdr_len, hdr_cap;
 };
 
@@ -438,7 +441,7 @@ static bool has_header(const char *headers, const char *name)
 }
 
 struct resp *api_len(struct srv *s, const char *method, const char *path, const char *token,
-	const char *body, size_t body_len, const char *headers)
+                     const char *body, size_t body_len, const char *headers)
 {
 	struct resp_priv *rp = calloc(1, sizeof *rp);
 	if (!rp)
@@ -519,13 +522,13 @@ struct resp *api_len(struct srv *s, const char *method, const char *path, const 
 }
 
 struct resp *api(struct srv *s, const char *method, const char *path, const char *token,
-	const char *body, const char *headers)
+                 const char *body, const char *headers)
 {
 	return api_len(s, method, path, token, body, body ? strlen(body) : 0, headers);
 }
 
 static struct resp *apiv(struct srv *s, const char *method, const char *token, const char *body,
-	const char *headers, const char *fmt, va_list ap)
+                         const char *headers, const char *fmt, va_list ap)
 {
 	char path[8192];
 	vsnprintf(path, sizeof path, fmt, ap);
@@ -533,7 +536,7 @@ static struct resp *apiv(struct srv *s, const char *method, const char *token, c
 }
 
 struct resp *apif(struct srv *s, const char *method, const char *token, const char *body,
-	const char *path_fmt, ...)
+                  const char *path_fmt, ...)
 {
 	va_list ap;
 	va_start(ap, path_fmt);
@@ -543,7 +546,7 @@ struct resp *apif(struct srv *s, const char *method, const char *token, const ch
 }
 
 struct resp *apihf(struct srv *s, const char *method, const char *token, const char *body,
-	const char *headers, const char *path_fmt, ...)
+                   const char *headers, const char *path_fmt, ...)
 {
 	va_list ap;
 	va_start(ap, path_fmt);
@@ -676,7 +679,7 @@ const char *jstr(json_t *o, const char *path)
 /* ---- lookups ---- */
 
 static int64_t find_by(struct srv *s, const char *tok, const char *coll, const char *key,
-	const char *name)
+                       const char *name)
 {
 	char *q = curl_easy_escape(NULL, name, 0);
 	struct resp *r = apif(s, "GET", tok, NULL, "/api/v1/%s?q=%s&limit=500", coll, q);
@@ -685,7 +688,8 @@ static int64_t find_by(struct srv *s, const char *tok, const char *coll, const c
 	json_t *items = jpath(r->json, "items");
 	size_t i;
 	json_t *it;
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		if (strcmp(jstr(it, key), name) == 0) {
 			id = jint(it, "id");
 			break;
@@ -711,11 +715,12 @@ int64_t user_id(struct srv *s, const char *admin_token, const char *username)
 }
 
 int64_t create_user(struct srv *s, const char *tok, const char *username, const char *password,
-	const char *roles_json, int64_t unit, int64_t org)
+                    const char *roles_json, int64_t unit, int64_t org)
 {
 	json_t *roles = json_loads(roles_json, 0, NULL);
-	json_t *b = json_pack("{s:s, s:s, s:s, s:o}", "username", username, "display_name", username,
-		"password", password, "roles", roles ? roles : json_array());
+	json_t *b =
+	    json_pack("{s:s, s:s, s:s, s:o}", "username", username, "display_name", username,
+	              "password", password, "roles", roles ? roles : json_array());
 	if (unit)
 		json_object_set_new(b, "unit_id", json_integer(unit));
 	if (org)
@@ -817,7 +822,8 @@ int srv_restart(struct srv *s, const char *const *env)
 			sleep_ms(50);
 		}
 		if (s->pid > 0) {
-			fprintf(stderr, "gongzhi serve (restart) did not answer /healthz within 10 s\n");
+			fprintf(stderr,
+			        "gongzhi serve (restart) did not answer /healthz within 10 s\n");
 			srv_log_tail(s, 40);
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
@@ -829,4 +835,43 @@ int srv_restart(struct srv *s, const char *const *env)
 	}
 	srv_log_tail(s, 40);
 	return -1;
+}
+
+const char *F(const char *fmt, ...)
+{
+	static char bufs[64][4096];
+	static unsigned n;
+	char *b = bufs[n++ % 64];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof bufs[0], fmt, ap);
+	va_end(ap);
+	return b;
+}
+
+const char *Q(const char *s)
+{
+	static char bufs[4][1024];
+	static unsigned n;
+	char *b = bufs[n++ % 4], *o = b;
+	for (const unsigned char *p = (const unsigned char *)s; *p && o < b + sizeof bufs[0] - 4;
+	     p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.')
+			*o++ = (char)*p;
+		else
+			o += sprintf(o, "%%%02X", *p);
+	}
+	*o = 0;
+	return b;
+}
+
+char *repeat(const char *ch, int n)
+{
+	size_t l = strlen(ch);
+	char *s = malloc(l * (size_t)n + 1);
+	for (int i = 0; i < n; i++)
+		memcpy(s + l * (size_t)i, ch, l);
+	s[l * (size_t)n] = 0;
+	return s;
 }

@@ -13,6 +13,13 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+/* printf into one of 64 rotating static buffers (for paths and bodies). */
+const char *F(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Percent-encodes a query value (one of 4 rotating static buffers). */
+const char *Q(const char *s);
+/* n copies of a UTF-8 character; the caller frees. */
+char *repeat(const char *ch, int n);
+
 #define DEMO_PW "Gongzhi-Demo-2026"
 #define ADMIN_PW "Admin-Pass-2026"
 
@@ -24,7 +31,7 @@ struct srv {
 	int port;
 	pid_t pid;
 	char admin_pw[64];
-	char log[300];  /* DIR/server.log */
+	char log[300]; /* DIR/server.log */
 };
 
 /* Creates a temp dir, runs `$GONGZHI_BIN init --admin-password Admin-Pass-2026` (and
@@ -58,16 +65,17 @@ struct resp {
  * sent when body != NULL unless headers set a Content-Type (an empty "Content-Type:"
  * sends none). The path is sent as is (no dot-segment squashing). */
 struct resp *api(struct srv *s, const char *method, const char *path, const char *token,
-	const char *body, const char *headers);
+                 const char *body, const char *headers);
 /* Like api() with an explicit body length (body may contain NULs). */
 struct resp *api_len(struct srv *s, const char *method, const char *path, const char *token,
-	const char *body, size_t body_len, const char *headers);
+                     const char *body, size_t body_len, const char *headers);
 /* path formatted */
 struct resp *apif(struct srv *s, const char *method, const char *token, const char *body,
-	const char *path_fmt, ...) __attribute__((format(printf, 5, 6)));
+                  const char *path_fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Like apif() with extra headers. */
 struct resp *apihf(struct srv *s, const char *method, const char *token, const char *body,
-	const char *headers, const char *path_fmt, ...) __attribute__((format(printf, 6, 7)));
+                   const char *headers, const char *path_fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 void resp_free(struct resp *r);
 /* case-insensitive; pointer into a static per-resp copy (valid until resp_free) or NULL.
  * The first header of that name. */
@@ -84,10 +92,10 @@ struct resp *login_resp(struct srv *s, const char *user, const char *password);
  * and GONGZHI_PASSWORD_HASH=min; captures stdout+stderr into out (may be NULL);
  * returns the exit status (-1 when it could not run) */
 int run_cli(struct srv *s, char *out, size_t outlen, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
-json_t *jpath(json_t *o, const char *path);   /* "items.0.id", "error.code"; borrowed or NULL */
-int64_t jint(json_t *o, const char *path);    /* 0 when absent */
+json_t *jpath(json_t *o, const char *path);    /* "items.0.id", "error.code"; borrowed or NULL */
+int64_t jint(json_t *o, const char *path);     /* 0 when absent */
 const char *jstr(json_t *o, const char *path); /* "" when absent */
 
 /* The path of the gongzhi binary ($GONGZHI_BIN or the built one). */
@@ -106,38 +114,43 @@ int64_t user_id(struct srv *s, const char *admin_token, const char *username);
  * list such as "[\"resident\"]"; unit_id/org_id 0 = not sent. Returns the new id, or 0
  * (the response is printed to stderr). */
 int64_t create_user(struct srv *s, const char *tok, const char *username, const char *password,
-	const char *roles_json, int64_t unit_id, int64_t org_id);
+                    const char *roles_json, int64_t unit_id, int64_t org_id);
 /* Sleeps ms milliseconds. */
 void msleep(long ms);
 /* true when haystack contains needle (NULL-safe) */
 bool contains(const char *haystack, const char *needle);
 
 /* Asserts the status and prints method/body of the response on mismatch. */
-#define assert_status(r, st) do { \
-	struct resp *r_ = (r); \
-	assert_non_null(r_); \
-	if (r_->status != (long)(st)) \
-		print_error("%s:%d: expected HTTP %ld, got %ld: %.2000s\n", __FILE__, __LINE__, \
-			(long)(st), r_->status, r_->body ? r_->body : "(null)"); \
-	assert_int_equal(r_->status, (st)); \
-} while (0)
+#define assert_status(r, st)                                                                       \
+	do {                                                                                       \
+		struct resp *r_ = (r);                                                             \
+		assert_non_null(r_);                                                               \
+		if (r_->status != (long)(st))                                                      \
+			print_error("%s:%d: expected HTTP %ld, got %ld: %.2000s\n", __FILE__,      \
+			            __LINE__, (long)(st), r_->status,                              \
+			            r_->body ? r_->body : "(null)");                               \
+		assert_int_equal(r_->status, (st));                                                \
+	} while (0)
 
 /* Asserts status and error code (and field when not NULL). */
-#define assert_error(r, st, code, field) do { \
-	struct resp *re_ = (r); \
-	assert_status(re_, st); \
-	if (re_->json == NULL || !json_is_object(jpath(re_->json, "error"))) \
-		print_error("%s:%d: no error object: %.2000s\n", __FILE__, __LINE__, re_->body); \
-	assert_non_null(jpath(re_->json, "error.message")); \
-	if (strcmp(err_code(re_), (code)) != 0) \
-		print_error("%s:%d: body: %.2000s\n", __FILE__, __LINE__, re_->body); \
-	assert_string_equal(err_code(re_), (code)); \
-	const char *fe_ = (field); \
-	if (fe_ != NULL) { \
-		if (strcmp(err_field(re_), fe_ ? fe_ : "") != 0) \
-			print_error("%s:%d: body: %.2000s\n", __FILE__, __LINE__, re_->body); \
-		assert_string_equal(err_field(re_), fe_ ? fe_ : ""); \
-	} \
-} while (0)
+#define assert_error(r, st, code, field)                                                           \
+	do {                                                                                       \
+		struct resp *re_ = (r);                                                            \
+		assert_status(re_, st);                                                            \
+		if (re_->json == NULL || !json_is_object(jpath(re_->json, "error")))               \
+			print_error("%s:%d: no error object: %.2000s\n", __FILE__, __LINE__,       \
+			            re_->body);                                                    \
+		assert_non_null(jpath(re_->json, "error.message"));                                \
+		if (strcmp(err_code(re_), (code)) != 0)                                            \
+			print_error("%s:%d: body: %.2000s\n", __FILE__, __LINE__, re_->body);      \
+		assert_string_equal(err_code(re_), (code));                                        \
+		const char *fe_ = (field);                                                         \
+		if (fe_ != NULL) {                                                                 \
+			if (strcmp(err_field(re_), fe_ ? fe_ : "") != 0)                           \
+				print_error("%s:%d: body: %.2000s\n", __FILE__, __LINE__,          \
+				            re_->body);                                            \
+			assert_string_equal(err_field(re_), fe_ ? fe_ : "");                       \
+		}                                                                                  \
+	} while (0)
 
 #endif

@@ -59,47 +59,8 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-/* printf into one of 64 rotating static buffers */
-static const char *F(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *F(const char *fmt, ...)
-{
-	static char bufs[64][4096];
-	static unsigned n;
-	char *b = bufs[n++ % 64];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(b, sizeof bufs[0], fmt, ap);
-	va_end(ap);
-	return b;
-}
 
-/* percent-encodes a query value */
-static const char *Q(const char *s)
-{
-	static char bufs[4][1024];
-	static unsigned n;
-	char *b = bufs[n++ % 4], *o = b;
-	for (const unsigned char *p = (const unsigned char *)s; *p && o < b + sizeof bufs[0] - 4; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '_' || *p == '.')
-			*o++ = (char)*p;
-		else
-			o += sprintf(o, "%%%02X", *p);
-	}
-	*o = 0;
-	return b;
-}
 
-/* n copies of a UTF-8 character */
-static char *repeat(const char *ch, int n)
-{
-	size_t l = strlen(ch);
-	char *s = malloc(l * (size_t)n + 1);
-	for (int i = 0; i < n; i++)
-		memcpy(s + l * (size_t)i, ch, l);
-	s[l * (size_t)n] = 0;
-	return s;
-}
 
 /* POST /api/v1/units, asserts 201, returns the id */
 #define create_unit(token, body) create_unit_((token), (body), __FILE__, __LINE__)

@@ -40,18 +40,6 @@ static const char TITLE_F[] = "=SUM(1,2)凤岐里停水";
 
 /* ---- helpers ---- */
 
-static const char *F(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *F(const char *fmt, ...)
-{
-	static char bufs[32][2048];
-	static unsigned n;
-	char *b = bufs[n++ % 32];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(b, sizeof bufs[0], fmt, ap);
-	va_end(ap);
-	return b;
-}
 
 static void shanghai_date(time_t t, char *out, size_t n, const char *fmt)
 {

@@ -65,44 +65,8 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-static const char *F(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *F(const char *fmt, ...)
-{
-	static char bufs[64][4096];
-	static unsigned n;
-	char *b = bufs[n++ % 64];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(b, sizeof bufs[0], fmt, ap);
-	va_end(ap);
-	return b;
-}
 
-static const char *Q(const char *s)
-{
-	static char bufs[4][1024];
-	static unsigned n;
-	char *b = bufs[n++ % 4], *o = b;
-	for (const unsigned char *p = (const unsigned char *)s; *p && o < b + sizeof bufs[0] - 4; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '_' || *p == '.')
-			*o++ = (char)*p;
-		else
-			o += sprintf(o, "%%%02X", *p);
-	}
-	*o = 0;
-	return b;
-}
 
-static char *repeat(const char *ch, int n)
-{
-	size_t l = strlen(ch);
-	char *s = malloc(l * (size_t)n + 1);
-	for (int i = 0; i < n; i++)
-		memcpy(s + l * (size_t)i, ch, l);
-	s[l * (size_t)n] = 0;
-	return s;
-}
 
 /* GB 32100-2015 check character of the first 17 characters */
 static const char CS[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";

@@ -38,34 +38,7 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-static const char *F(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *F(const char *fmt, ...)
-{
-	static char bufs[64][4096];
-	static unsigned n;
-	char *b = bufs[n++ % 64];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(b, sizeof bufs[0], fmt, ap);
-	va_end(ap);
-	return b;
-}
 
-static const char *Q(const char *s)
-{
-	static char bufs[4][1024];
-	static unsigned n;
-	char *b = bufs[n++ % 4], *o = b;
-	for (const unsigned char *p = (const unsigned char *)s; *p && o < b + sizeof bufs[0] - 4; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '_' || *p == '.')
-			*o++ = (char)*p;
-		else
-			o += sprintf(o, "%%%02X", *p);
-	}
-	*o = 0;
-	return b;
-}
 
 /* the entry of a type with that code, as admin: its id (0 when none) */
 static int64_t dict_id(const char *type, const char *code)

@@ -13,36 +13,7 @@
 
 static struct srv S;
 
-/* printf into one of 128 rotating static buffers */
-static WO_UNUSED const char *F(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static WO_UNUSED const char *F(const char *fmt, ...)
-{
-	static char bufs[128][8192];
-	static unsigned n;
-	char *b = bufs[n++ % 128];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(b, sizeof bufs[0], fmt, ap);
-	va_end(ap);
-	return b;
-}
 
-/* percent-encodes everything but unreserved characters (rotating static buffers) */
-static WO_UNUSED const char *Q(const char *s)
-{
-	static char bufs[16][2048];
-	static unsigned n;
-	char *b = bufs[n++ % 16], *o = b;
-	for (const unsigned char *p = (const unsigned char *)s; *p && o < b + sizeof bufs[0] - 4; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '.' || *p == '~')
-			*o++ = (char)*p;
-		else
-			o += sprintf(o, "%%%02X", *p);
-	}
-	*o = 0;
-	return b;
-}
 
 /* a JSON string literal (with quotes) for s (rotating static buffers) */
 static WO_UNUSED const char *J(const char *s)
