@@ -19,8 +19,10 @@ build: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) --buildtype=release >/dev/null
 	@ninja -C $(BUILD) >/dev/null
 
-# Builds, creates the demo database on first use, and serves on $(LISTEN).
+# Builds the server and the console, creates the demo database on first use, and
+# serves on $(LISTEN).
 run: build
+	@scripts/web-build || echo "warning: the web console was not built (see above); serving the API only" >&2
 	@scripts/run-demo $(BUILD)/gongzhi $(DATA) $(LISTEN)
 
 # Every test: unit, API against the real binary, fuzz smoke runs; under ASan+UBSan.

@@ -27,6 +27,7 @@ async function asUser(browser, username, opts = {}) {
 }
 
 async function shot(page, name) {
+  await page.addStyleTag({ content: '.el-message, .el-notification { display: none !important; }' })
   await page.waitForTimeout(300)
   await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: false, animations: 'disabled' })
 }
@@ -55,4 +56,16 @@ async function pickTree(page, item, text) {
   await page.locator('.el-popper:visible .el-tree-node__content').getByText(text, { exact: true }).first().click()
 }
 
-module.exports = { field, login, asUser, shot, pickOption, pickCascader, pickTree, DEMO_PASSWORD, SHOTS, expect }
+// a small solid PNG (a stand-in for a camera photo)
+function makePng(w = 240, h = 160, rgb = [64, 140, 90]) {
+  const zlib = require('zlib')
+  const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0 })
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0 }
+  const chunk = (type, data) => { const len = Buffer.alloc(4); len.writeUInt32BE(data.length); const td = Buffer.concat([Buffer.from(type), data]); const c = Buffer.alloc(4); c.writeUInt32BE(crc(td)); return Buffer.concat([len, td, c]) }
+  const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(w * 3).map((_, i) => rgb[i % 3] + ((i / 3) % w > w / 2 ? 40 : 0))])
+  const raw = Buffer.concat(Array.from({ length: h }, () => row))
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))])
+}
+
+module.exports = { makePng, field, login, asUser, shot, pickOption, pickCascader, pickTree, DEMO_PASSWORD, SHOTS, expect }

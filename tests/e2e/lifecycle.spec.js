@@ -1,5 +1,5 @@
 const { test } = require('@playwright/test')
-const { asUser, shot, expect, field, pickCascader, pickTree, pickOption } = require('./helpers')
+const { makePng, asUser, shot, expect, field, pickCascader, pickTree, pickOption } = require('./helpers')
 
 async function expectStatus(page, zh) {
   await expect(page.getByTestId('wo-status')).toHaveText(zh)
@@ -26,7 +26,7 @@ test('work order from filing to closing, across three accounts', async ({ browse
   const form = page.getByTestId('create-form')
   await form.getByLabel('标题').fill(title)
   await pickCascader(page, field(form, '问题分类'), '停水')
-  await pickTree(page, field(form, '所属单位'), '沙柳北里')
+  await pickTree(page, field(form, '所属单位'), '沙柳北路社区')
   await expect(page.getByTestId('similar')).toBeVisible() // the demo has open water outages there
   await form.getByLabel('问题描述').fill('沙柳北里5号楼停水，E2E 测试。')
   await page.getByTestId('c-submit').click()
@@ -39,7 +39,7 @@ test('work order from filing to closing, across three accounts', async ({ browse
   expect(await actions(page)).not.toContain('accept')
 
   // attachment upload and preview
-  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC', 'base64')
+  const png = makePng()
   await page.getByTestId('upload-input').setInputFiles({ name: 'scene.png', mimeType: 'image/png', buffer: png })
   await expect(page.getByTestId('attachments').locator('img')).toHaveCount(1)
 

@@ -1,0 +1,48 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { useAuth } from './stores/auth.js'
+import Layout from './layout/Layout.vue'
+
+// meta.perm: the permission a page needs; meta.title: i18n key; meta.group: breadcrumb parent
+export const routes = [
+  { path: '/login', component: () => import('./views/Login.vue'), meta: { public: true, title: 'login.title' } },
+  {
+    path: '/',
+    component: Layout,
+    children: [
+      { path: '', redirect: () => useAuth().home() },
+      { path: 'dashboard', component: () => import('./views/Dashboard.vue'), meta: { perm: 'stats.read', title: 'menu.dashboard', icon: 'House' } },
+      { path: 'work-orders', component: () => import('./views/workorders/List.vue'), meta: { perm: 'work_orders.read', title: 'menu.work_orders', icon: 'Tickets' } },
+      { path: 'work-orders/:id', component: () => import('./views/workorders/Detail.vue'), meta: { perm: 'work_orders.read', title: 'menu.work_order_detail', parent: '/work-orders', hidden: true } },
+      { path: 'settings/units', component: () => import('./views/settings/Units.vue'), meta: { perm: 'units.read', title: 'menu.units', group: 'menu.settings' } },
+      { path: 'settings/orgs', component: () => import('./views/settings/Orgs.vue'), meta: { perm: 'orgs.read', title: 'menu.orgs', group: 'menu.settings' } },
+      { path: 'settings/users', component: () => import('./views/settings/Users.vue'), meta: { perm: 'users.write', title: 'menu.users', group: 'menu.settings' } },
+      { path: 'settings/dicts', component: () => import('./views/settings/Dicts.vue'), meta: { perm: 'dicts.write', title: 'menu.dicts', group: 'menu.settings' } },
+      { path: 'settings/sla', component: () => import('./views/settings/Sla.vue'), meta: { perm: 'sla.write', title: 'menu.sla', group: 'menu.settings' } },
+      { path: 'settings/calendar', component: () => import('./views/settings/Calendar.vue'), meta: { perm: 'calendar.write', title: 'menu.calendar', group: 'menu.settings' } },
+      { path: 'settings/api-keys', component: () => import('./views/settings/ApiKeys.vue'), meta: { perm: 'api_keys.manage', title: 'menu.api_keys', group: 'menu.settings' } },
+    ],
+  },
+  {
+    path: '/m',
+    component: () => import('./views/mobile/MLayout.vue'),
+    children: [
+      { path: '', redirect: () => (useAuth().hasRole('resident') ? '/m/requests' : '/m/tasks') },
+      { path: 'report', component: () => import('./views/mobile/MReport.vue'), meta: { perm: 'work_orders.create', title: 'mobile.report', mobile: true } },
+      { path: 'tasks', component: () => import('./views/mobile/MTasks.vue'), meta: { perm: 'work_orders.read', title: 'mobile.tasks', mobile: true } },
+      { path: 'requests', component: () => import('./views/mobile/MRequests.vue'), meta: { perm: 'work_orders.read', title: 'mobile.requests', mobile: true } },
+      { path: 'orders/:id', component: () => import('./views/mobile/MDetail.vue'), meta: { perm: 'work_orders.read', title: 'mobile.detail', mobile: true } },
+    ],
+  },
+  { path: '/:rest(.*)*', component: () => import('./views/NotFound.vue'), meta: { public: true, title: 'common.not_found' } },
+]
+
+export const router = createRouter({ history: createWebHistory(), routes })
+
+router.beforeEach(async (to) => {
+  const auth = useAuth()
+  if (!auth.loaded) await auth.fetchMe().catch(() => null)
+  if (to.meta.public) return true
+  if (!auth.user) return { path: '/login', query: { redirect: to.fullPath } }
+  if (to.meta.perm && !auth.can(to.meta.perm)) return auth.home() === to.path ? '/work-orders' : auth.home()
+  return true
+})

@@ -1,0 +1,46 @@
+import { defineStore } from 'pinia'
+import { api, setCsrf, ApiError } from '../api.js'
+
+export const useAuth = defineStore('auth', {
+  state: () => ({ user: null, loaded: false }),
+  getters: {
+    perms: (s) => new Set((s.user && s.user.permissions) || []),
+    roles: (s) => (s.user && s.user.roles) || [],
+  },
+  actions: {
+    can(p) { return this.perms.has(p) },
+    hasRole(r) { return this.roles.includes(r) },
+    isStaff() { return this.roles.some((r) => ['admin', 'subdistrict_staff', 'community_staff'].includes(r)) },
+    async fetchMe() {
+      try {
+        const me = await api.get('/auth/me')
+        if (me.csrf_token) setCsrf(me.csrf_token)
+        this.user = me
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.status !== 401) throw e
+        this.user = null
+      } finally {
+        this.loaded = true
+      }
+      return this.user
+    },
+    async login(username, password) {
+      const r = await api.post('/auth/login', { username, password })
+      setCsrf(r.csrf_token)
+      this.user = r.user
+      this.loaded = true
+      return r.user
+    },
+    async logout() {
+      try { await api.post('/auth/logout') } catch { /* already gone */ }
+      this.user = null
+      setCsrf('')
+    },
+    // where an account lands after login
+    home() {
+      if (this.hasRole('resident')) return '/m/requests'
+      if (this.can('stats.read')) return '/dashboard'
+      return '/work-orders'
+    },
+  },
+})

@@ -1,0 +1,78 @@
+import { defineStore } from 'pinia'
+import { api } from '../api.js'
+import { i18n } from '../i18n/index.js'
+import { useAuth } from './auth.js'
+
+// Reference data shared by pages: categories, organisations, the unit tree.
+export const useRef = defineStore('ref', {
+  state: () => ({ categories: [], orgs: [], unitTree: [], loadedCats: null, loadedOrgs: null, loadedUnits: null }),
+  getters: {
+    catMap: (s) => Object.fromEntries(s.categories.map((c) => [c.code, c])),
+    orgMap: (s) => Object.fromEntries(s.orgs.map((o) => [o.id, o])),
+    unitMap: (s) => {
+      const m = {}
+      const walk = (ns) => ns.forEach((n) => { m[n.id] = n; walk(n.children || []) })
+      walk(s.unitTree)
+      return m
+    },
+    categoryTree: (s) => {
+      const en = i18n.global.locale.value === 'en'
+      const nodes = {}
+      const roots = []
+      const sorted = [...s.categories].filter((c) => !c.disabled).sort((a, b) => (a.sort - b.sort) || a.code.localeCompare(b.code))
+      sorted.forEach((c) => { nodes[c.code] = { value: c.code, label: (en && c.name_en) || c.name, children: [] } })
+      sorted.forEach((c) => {
+        const n = nodes[c.code]
+        if (c.parent_code && nodes[c.parent_code]) nodes[c.parent_code].children.push(n)
+        else roots.push(n)
+      })
+      const prune = (ns) => ns.forEach((n) => { if (!n.children.length) delete n.children; else prune(n.children) })
+      prune(roots)
+      return roots
+    },
+  },
+  actions: {
+    loadCategories() {
+      if (!this.loadedCats) this.loadedCats = api.all('/dicts/category').then((r) => { this.categories = r }).catch((e) => { this.loadedCats = null; throw e })
+      return this.loadedCats
+    },
+    loadOrgs() {
+      const auth = useAuth()
+      if (!auth.can('orgs.read')) return Promise.resolve()
+      if (!this.loadedOrgs) this.loadedOrgs = api.all('/orgs').then((r) => { this.orgs = r }).catch((e) => { this.loadedOrgs = null; throw e })
+      return this.loadedOrgs
+    },
+    loadUnits() {
+      const auth = useAuth()
+      if (!auth.can('units.read')) return Promise.resolve()
+      if (!this.loadedUnits) {
+        const u = auth.user
+        // staff see their unit's subtree; admin and organisation accounts the district.
+        // Some accounts hold units.read without reaching any unit (404): no tree then.
+        const roots = [...new Set([u.unit_id && !u.org_id ? u.unit_id : 1, u.unit_id].filter(Boolean))]
+        this.loadedUnits = (async () => {
+          for (const root of roots) {
+            try { this.unitTree = [await api.get(`/units/${root}/tree`)]; return } catch { /* try the next */ }
+          }
+          this.unitTree = []
+        })()
+      }
+      return this.loadedUnits
+    },
+    reset() { this.categories = []; this.orgs = []; this.unitTree = []; this.loadedCats = this.loadedOrgs = this.loadedUnits = null },
+    catName(code) {
+      const c = this.catMap[code]
+      if (!c) return code || ''
+      return (i18n.global.locale.value === 'en' && c.name_en) || c.name
+    },
+    catPath(code) {
+      // codes are hierarchical: 01 / 0101 / 010101
+      const out = []
+      let c = this.catMap[code]
+      while (c) { out.unshift(c.code); c = c.parent_code ? this.catMap[c.parent_code] : null }
+      return out.length ? out : (code ? [code] : [])
+    },
+    orgName(id) { return (this.orgMap[id] && this.orgMap[id].name) || (id ? '#' + id : '') },
+    unitName(id) { return (this.unitMap[id] && this.unitMap[id].name) || '' },
+  },
+})
