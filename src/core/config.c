@@ -36,7 +36,7 @@ static const struct setting settings[] = {
     S(secret_key_file, "", "key for personal data (default DATA_DIR/secret.key)"),
     S(log_level, "info", "debug | info | warn | error"),
     I(threads, "16", 1, 256, "HTTP worker threads (each serves one request at a time)"),
-    I(read_connections, "16", 1, 256, "database read connections"),
+    I(read_connections, "8", 1, 256, "database read connections"),
     I(body_limit, "1048576", 1024, 1 << 30, "largest JSON body in bytes"),
     I(upload_limit, "10485760", 1024, 1 << 30, "largest upload in bytes"),
     I(session_idle_seconds, "1800", 1, 86400 * 30, "idle time before a session expires"),

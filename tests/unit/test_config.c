@@ -45,7 +45,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c->secret_key_file, "");
 	assert_string_equal(c->log_level, "info");
 	assert_int_equal(c->threads, 16);
-	assert_int_equal(c->read_connections, 16);
+	assert_int_equal(c->read_connections, 8);
 	assert_int_equal(c->body_limit, 1048576);
 	assert_int_equal(c->upload_limit, 10485760);
 	assert_int_equal(c->session_idle_seconds, 1800);
