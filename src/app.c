@@ -17,12 +17,19 @@
  * wins: work-order statistics come before work orders so that
  * /work-orders/export.csv is not taken for /work-orders/{id}). */
 const struct gz_module *const gz_modules[] = {
-    &gz_ops_module,         &gz_auth_module,
-    &gz_users_module,       &gz_api_keys_module,
-    &gz_units_module,       &gz_orgs_module,
-    &gz_dicts_module,       &gz_calendar_module,
-    &gz_sla_module,         &gz_work_order_stats_module,
-    &gz_work_orders_module, &gz_work_order_files_module,
+    &gz_ops_module,
+    &gz_auth_module,
+    &gz_users_module,
+    &gz_api_keys_module,
+    &gz_audit_module,
+    &gz_units_module,
+    &gz_orgs_module,
+    &gz_dicts_module,
+    &gz_calendar_module,
+    &gz_sla_module,
+    &gz_work_order_stats_module,
+    &gz_work_orders_module,
+    &gz_work_order_files_module,
 };
 const size_t gz_nmodules = sizeof(gz_modules) / sizeof(gz_modules[0]);
 

@@ -127,6 +127,7 @@ int gz_user_set_password(struct gz_db *db, const struct gz_account *actor, int64
 extern const struct gz_module gz_auth_module;
 extern const struct gz_module gz_users_module;
 extern const struct gz_module gz_api_keys_module;
+extern const struct gz_module gz_audit_module;
 extern const struct gz_entity gz_user_entity;
 
 #endif

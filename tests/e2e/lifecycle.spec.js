@@ -1,5 +1,5 @@
 const { test } = require('@playwright/test')
-const { makePng, asUser, shot, expect, field, pickCascader, pickTree, pickOption } = require('./helpers')
+const { makePng, asUser, shot, expect, field, pickCascader, pickTree, pickOption, DEMO_PASSWORD } = require('./helpers')
 
 async function expectStatus(page, zh) {
   await expect(page.getByTestId('wo-status')).toHaveText(zh)
@@ -21,13 +21,24 @@ test('work order from filing to closing, across three accounts', async ({ browse
   // 1. community staff files it
   const s = await asUser(browser, 'shequ')
   let page = s.page
+  // an open water outage in the same community, through the API: the duplicate hint
+  // must show it before the new order is submitted
+  const login = await page.request.post('/api/v1/auth/login', { data: { username: 'shequ', password: DEMO_PASSWORD } })
+  const token = (await login.json()).token
+  const units = await (await page.request.get('/api/v1/units?q=' + encodeURIComponent('沙柳北路社区'), { headers: { Authorization: 'Bearer ' + token } })).json()
+  const earlier = await page.request.post('/api/v1/work-orders', {
+    headers: { Authorization: 'Bearer ' + token },
+    data: { title: '沙柳北路社区停水 E2E', description: '早上起停水。', category_code: '010101', channel: 'phone', unit_id: units.items[0].id },
+  })
+  expect(earlier.status()).toBe(201)
   await page.goto('/work-orders')
   await page.getByTestId('create-wo').click()
   const form = page.getByTestId('create-form')
   await form.getByLabel('标题').fill(title)
   await pickCascader(page, field(form, '问题分类'), '停水')
   await pickTree(page, field(form, '所属单位'), '沙柳北路社区')
-  await expect(page.getByTestId('similar')).toBeVisible() // the demo has open water outages there
+  await expect(page.getByTestId('similar')).toBeVisible()
+  await expect(page.getByTestId('similar')).toContainText('沙柳北路社区停水 E2E')
   await form.getByLabel('问题描述').fill('沙柳北里5号楼停水，E2E 测试。')
   await page.getByTestId('c-submit').click()
   await expect(page).toHaveURL(/\/work-orders\/\d+$/)

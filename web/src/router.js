@@ -19,6 +19,7 @@ export const routes = [
       { path: 'settings/dicts', component: () => import('./views/settings/Dicts.vue'), meta: { perm: 'dicts.write', title: 'menu.dicts', group: 'menu.settings' } },
       { path: 'settings/sla', component: () => import('./views/settings/Sla.vue'), meta: { perm: 'sla.write', title: 'menu.sla', group: 'menu.settings' } },
       { path: 'settings/calendar', component: () => import('./views/settings/Calendar.vue'), meta: { perm: 'calendar.write', title: 'menu.calendar', group: 'menu.settings' } },
+      { path: 'settings/audit', component: () => import('./views/settings/Audit.vue'), meta: { perm: 'audit.read', title: 'menu.audit', group: 'menu.settings' } },
       { path: 'settings/api-keys', component: () => import('./views/settings/ApiKeys.vue'), meta: { perm: 'api_keys.manage', title: 'menu.api_keys', group: 'menu.settings' } },
     ],
   },

@@ -12,7 +12,7 @@ export default {
   },
   menu: {
     main: 'Main menu', dashboard: 'Dashboard', work_orders: 'Work orders', work_order_detail: 'Work order', settings: 'Settings', units: 'Units',
-    orgs: 'Organisations', users: 'Users', dicts: 'Dictionaries', sla: 'SLA rules', calendar: 'Holiday calendar', api_keys: 'API keys', mobile: 'Phone pages',
+    orgs: 'Organisations', users: 'Users', dicts: 'Dictionaries', sla: 'SLA rules', calendar: 'Holiday calendar', api_keys: 'API keys', audit: 'Audit log', mobile: 'Phone pages',
   },
   user: {
     change_password: 'Change password', logout: 'Sign out', password_changed: 'Password changed',
@@ -85,6 +85,7 @@ export default {
     hint: 'Click a day: weekday ↔ holiday; weekend ↔ make-up workday ↔ holiday', holiday: 'Holiday', workday: 'Make-up workday', weekend: 'Weekend',
     month: 'Month {n}', weekdays: 'Mo,Tu,We,Th,Fr,Sa,Su',
   },
+  audit: { at: 'Time', actor: 'Actor', action: 'Action', object: 'Object', summary: 'Summary', client: 'Client address', verify: 'Verify the hash chain', holds: 'The chain holds: {n} entries checked', broken: 'The chain is broken at entry {id}' },
   apikey: { created: 'API key created', once: 'The key is shown only once: copy it now', key: 'Key', prefix: 'Prefix', user: 'Account id', revoked: 'Revoked' },
   mobile: {
     report: 'Report', new_request: 'New request', tasks: 'My tasks', requests: 'My requests', detail: 'Work order', desktop: 'Desktop console', place: 'Place (compound / building / grid)',

@@ -11,7 +11,7 @@ export default {
   },
   menu: {
     main: '主菜单', dashboard: '首页', work_orders: '工单管理', work_order_detail: '工单详情', settings: '系统设置', units: '单位管理', orgs: '组织管理',
-    users: '用户管理', dicts: '字典管理', sla: '时限规则', calendar: '节假日日历', api_keys: '接口密钥', mobile: '手机端',
+    users: '用户管理', dicts: '字典管理', sla: '时限规则', calendar: '节假日日历', api_keys: '接口密钥', audit: '审计日志', mobile: '手机端',
   },
   user: {
     change_password: '修改密码', logout: '退出登录', password_changed: '密码已修改',
@@ -80,6 +80,7 @@ export default {
     hint: '点击日期切换：工作日↔节假日；周末↔调休上班↔节假日', holiday: '节假日', workday: '调休上班', weekend: '周末', month: '{n}月',
     weekdays: '一,二,三,四,五,六,日',
   },
+  audit: { at: '时间', actor: '操作人', action: '操作', object: '对象', summary: '内容', client: '来源地址', verify: '校验哈希链', holds: '哈希链完整：已校验 {n} 条', broken: '哈希链在第 {id} 条处断开' },
   apikey: { created: '接口密钥已创建', once: '密钥只显示这一次，请立即复制保存', key: '密钥', prefix: '前缀', user: '账号ID', revoked: '已吊销' },
   mobile: {
     report: '上报问题', new_request: '我要反映', tasks: '我的任务', requests: '我的诉求', detail: '工单详情', desktop: '电脑版', place: '地点（小区/楼栋/网格）',
