@@ -47,6 +47,7 @@ fuzz:
 bench: build
 	@scripts/install-deps bench
 	@bench/run $(BUILD)/gongzhi
+	@bench/run-work-orders $(BUILD)/gongzhi
 
 clean:
 	rm -rf $(BUILD) $(TESTBUILD) $(FUZZBUILD)
