@@ -19,7 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { CACHE_SLOTS = 128 };
+/* statements cached per connection: a set-associative table, PROBE slots a set */
+enum { CACHE_SLOTS = 512, PROBE = 4 };
 
 struct gz_stmt {
 	sqlite3_stmt *st;
@@ -141,12 +142,20 @@ static uint32_t hash_str(const char *s)
 
 struct gz_stmt *gz_stmt(struct gz_conn *c, const char *sql, struct gz_err *err)
 {
-	uint32_t h = hash_str(sql) % CACHE_SLOTS;
-	struct gz_stmt *slot = &c->cache[h];
-	if (slot->st && !slot->in_use && strcmp(slot->sql, sql) == 0) {
-		slot->in_use = true;
-		return slot;
+	uint32_t h = hash_str(sql) % CACHE_SLOTS & ~(uint32_t)(PROBE - 1);
+	struct gz_stmt *slot = NULL;
+	for (uint32_t k = 0; k < PROBE; k++) {
+		struct gz_stmt *cand = &c->cache[h + k];
+		if (cand->st && !cand->in_use && strcmp(cand->sql, sql) == 0) {
+			cand->in_use = true;
+			return cand;
+		}
+		/* the slot to fill on a miss: an empty one, else the first free one */
+		if (!cand->in_use && (!slot || (slot->st && !cand->st)))
+			slot = cand;
 	}
+	if (!slot)
+		slot = &c->cache[h]; /* all in use: prepared uncached below */
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
 	if (rc != SQLITE_OK) {
