@@ -47,9 +47,8 @@ static bool json_list_has(json_t *arr, const char *v)
 {
 	size_t i;
 	json_t *x;
-	json_array_foreach(arr, i, x)
-		if (json_is_string(x) && strcmp(json_string_value(x), v) == 0)
-			return true;
+	json_array_foreach(arr, i, x) if (json_is_string(x) &&
+	                                  strcmp(json_string_value(x), v) == 0) return true;
 	return false;
 }
 
@@ -106,7 +105,8 @@ static void login_staff_has_unit(void **state)
 	r = login_resp(&S, "hehuoren", DEMO_PW);
 	assert_status(r, 200);
 	assert_true(json_list_has(jpath(r->json, "user.roles"), "partner"));
-	assert_int_equal(jint(r->json, "user.org_id"), org_id(&S, admin_tok, "天津金仕途信息科技有限公司"));
+	assert_int_equal(jint(r->json, "user.org_id"),
+	                 org_id(&S, admin_tok, "天津金仕途信息科技有限公司"));
 	resp_free(r);
 }
 
@@ -141,8 +141,8 @@ static void login_unknown_user(void **state)
 static void login_unknown_field(void **state)
 {
 	(void)state;
-	struct resp *r = post_login_raw(&S,
-		"{\"username\":\"admin\",\"password\":\"" ADMIN_PW "\",\"remember\":true}", NULL);
+	struct resp *r = post_login_raw(
+	    &S, "{\"username\":\"admin\",\"password\":\"" ADMIN_PW "\",\"remember\":true}", NULL);
 	assert_error(r, 400, "unknown_field", "remember");
 	assert_null(jpath(r->json, "token"));
 	resp_free(r);
@@ -165,7 +165,8 @@ static void login_missing_fields(void **state)
 static void login_wrong_types(void **state)
 {
 	(void)state;
-	struct resp *r = post_login_raw(&S, "{\"username\":42,\"password\":\"" ADMIN_PW "\"}", NULL);
+	struct resp *r =
+	    post_login_raw(&S, "{\"username\":42,\"password\":\"" ADMIN_PW "\"}", NULL);
 	assert_error(r, 400, "validation_failed", "username");
 	resp_free(r);
 	r = post_login_raw(&S, "{\"username\":\"admin\",\"password\":null}", NULL);
@@ -184,7 +185,7 @@ static void login_content_type(void **state)
 	assert_error(r, 415, "unsupported_media_type", NULL);
 	resp_free(r);
 	r = post_login_raw(&S, "username=admin&password=x",
-		"Content-Type: application/x-www-form-urlencoded");
+	                   "Content-Type: application/x-www-form-urlencoded");
 	assert_error(r, 415, "unsupported_media_type", NULL);
 	resp_free(r);
 	r = post_login_raw(&S, body, "Content-Type:"); /* none at all */
@@ -215,12 +216,13 @@ static void login_malformed_json(void **state)
 	r = post_login_raw(&S, "[\"admin\",\"" ADMIN_PW "\"]", NULL);
 	assert_int_equal(r->status, 400);
 	assert_true(strcmp(err_code(r), "invalid_json") == 0 ||
-		strcmp(err_code(r), "bad_request") == 0 ||
-		strcmp(err_code(r), "validation_failed") == 0);
+	            strcmp(err_code(r), "bad_request") == 0 ||
+	            strcmp(err_code(r), "validation_failed") == 0);
 	resp_free(r);
 	/* duplicate keys are ambiguous */
-	r = post_login_raw(&S,
-		"{\"username\":\"nobody\",\"username\":\"admin\",\"password\":\"" ADMIN_PW "\"}", NULL);
+	r = post_login_raw(
+	    &S, "{\"username\":\"nobody\",\"username\":\"admin\",\"password\":\"" ADMIN_PW "\"}",
+	    NULL);
 	assert_int_equal(r->status, 400);
 	assert_null(jpath(r->json, "token"));
 	resp_free(r);
@@ -229,7 +231,8 @@ static void login_malformed_json(void **state)
 static void login_invalid_utf8(void **state)
 {
 	(void)state;
-	struct resp *r = post_login_raw(&S, "{\"username\":\"adm\xff\xfein\",\"password\":\"x\"}", NULL);
+	struct resp *r =
+	    post_login_raw(&S, "{\"username\":\"adm\xff\xfein\",\"password\":\"x\"}", NULL);
 	assert_int_equal(r->status, 400);
 	assert_non_null(jpath(r->json, "error.code"));
 	resp_free(r);
@@ -299,11 +302,11 @@ static void lockout_success_resets_count(void **state)
 
 /* A separate server with short lockout and idle limits. */
 static const char *const short_env[] = {
-	"GONGZHI_LOCKOUT_FAILURES=3",
-	"GONGZHI_LOCKOUT_WINDOW_SECONDS=2",
-	"GONGZHI_LOCKOUT_SECONDS=2",
-	"GONGZHI_SESSION_IDLE_SECONDS=2",
-	NULL,
+    "GONGZHI_LOCKOUT_FAILURES=3",
+    "GONGZHI_LOCKOUT_WINDOW_SECONDS=2",
+    "GONGZHI_LOCKOUT_SECONDS=2",
+    "GONGZHI_SESSION_IDLE_SECONDS=2",
+    NULL,
 };
 
 static void lockout_expires(void **state)
@@ -429,13 +432,15 @@ static void me_unauthenticated(void **state)
 	struct resp *r = api(&S, "GET", "/api/v1/auth/me", NULL, NULL, NULL);
 	assert_error(r, 401, "unauthenticated", NULL);
 	resp_free(r);
-	r = api(&S, "GET", "/api/v1/auth/me", "gzs_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, NULL);
+	r = api(&S, "GET", "/api/v1/auth/me", "gzs_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	        NULL, NULL);
 	assert_error(r, 401, "unauthenticated", NULL);
 	resp_free(r);
 	r = api(&S, "GET", "/api/v1/auth/me", "nonsense", NULL, NULL);
 	assert_error(r, 401, "unauthenticated", NULL);
 	resp_free(r);
-	r = api(&S, "GET", "/api/v1/auth/me", NULL, NULL, "Authorization: Basic YWRtaW46QWRtaW4tUGFzcy0yMDI2");
+	r = api(&S, "GET", "/api/v1/auth/me", NULL, NULL,
+	        "Authorization: Basic YWRtaW46QWRtaW4tUGFzcy0yMDI2");
 	assert_error(r, 401, "unauthenticated", NULL);
 	resp_free(r);
 	r = api(&S, "GET", "/api/v1/auth/me", NULL, NULL, "Cookie: gz_session=gzs_forged");
@@ -480,8 +485,9 @@ static void cookie_session_and_csrf(void **state)
 	char body[512];
 	const char *u = uniq("csrf");
 	snprintf(body, sizeof body,
-		"{\"username\":\"%s\",\"display_name\":\"csrf\",\"password\":\"%s\",\"roles\":[\"resident\"]}",
-		u, PW);
+	         "{\"username\":\"%s\",\"display_name\":\"csrf\",\"password\":\"%s\",\"roles\":["
+	         "\"resident\"]}",
+	         u, PW);
 	r = api(&S, "POST", "/api/v1/users", NULL, body, plain);
 	assert_error(r, 403, "csrf_failed", NULL);
 	resp_free(r);
@@ -497,16 +503,19 @@ static void cookie_session_and_csrf(void **state)
 	resp_free(r);
 
 	/* PATCH as well */
-	r = apihf(&S, "PATCH", NULL, "{\"display_name\":\"csrf2\"}", plain, "/api/v1/users/%lld", (long long)id);
+	r = apihf(&S, "PATCH", NULL, "{\"display_name\":\"csrf2\"}", plain, "/api/v1/users/%lld",
+	          (long long)id);
 	assert_error(r, 403, "csrf_failed", NULL);
 	resp_free(r);
-	r = apihf(&S, "PATCH", NULL, "{\"display_name\":\"csrf2\"}", good, "/api/v1/users/%lld", (long long)id);
+	r = apihf(&S, "PATCH", NULL, "{\"display_name\":\"csrf2\"}", good, "/api/v1/users/%lld",
+	          (long long)id);
 	assert_status(r, 200);
 	assert_string_equal(jstr(r->json, "display_name"), "csrf2");
 	resp_free(r);
 
 	/* a bearer token needs no CSRF token */
-	r = apif(&S, "PATCH", tok, "{\"display_name\":\"csrf3\"}", "/api/v1/users/%lld", (long long)id);
+	r = apif(&S, "PATCH", tok, "{\"display_name\":\"csrf3\"}", "/api/v1/users/%lld",
+	         (long long)id);
 	assert_status(r, 200);
 	resp_free(r);
 
@@ -634,13 +643,13 @@ static void password_policy(void **state)
 	char *t = login(&S, u, PW);
 	assert_non_null(t);
 	static const char *const weak[] = {
-		"Ab1!xyz",      /* too short */
-		"Abcdef1!x",    /* 9 characters, all four classes */
-		"abcdefghijkl", /* one class */
-		"abcdefgh12",   /* two classes */
-		"ABCDEFGH!!",   /* two classes */
-		"1234567890",   /* one class */
-		"",
+	    "Ab1!xyz",      /* too short */
+	    "Abcdef1!x",    /* 9 characters, all four classes */
+	    "abcdefghijkl", /* one class */
+	    "abcdefgh12",   /* two classes */
+	    "ABCDEFGH!!",   /* two classes */
+	    "1234567890",   /* one class */
+	    "",
 	};
 	for (size_t i = 0; i < sizeof weak / sizeof *weak; i++) {
 		struct resp *r = change_pw(t, PW, weak[i]);
@@ -690,25 +699,28 @@ static void password_bad_bodies(void **state)
 	char *t = login(&S, "tiaojie", DEMO_PW);
 	assert_non_null(t);
 	struct resp *r = api(&S, "POST", "/api/v1/auth/password", t,
-		"{\"old_password\":\"" DEMO_PW "\",\"new_password\":\"New-Pass-2026!\",\"user_id\":1}", NULL);
+	                     "{\"old_password\":\"" DEMO_PW
+	                     "\",\"new_password\":\"New-Pass-2026!\",\"user_id\":1}",
+	                     NULL);
 	assert_error(r, 400, "unknown_field", "user_id");
 	resp_free(r);
 	r = api(&S, "POST", "/api/v1/auth/password", t, "{\"old_password\":\"" DEMO_PW "\"}", NULL);
 	assert_error(r, 400, "validation_failed", "new_password");
 	resp_free(r);
-	r = api(&S, "POST", "/api/v1/auth/password", t, "{\"new_password\":\"New-Pass-2026!\"}", NULL);
+	r = api(&S, "POST", "/api/v1/auth/password", t, "{\"new_password\":\"New-Pass-2026!\"}",
+	        NULL);
 	assert_error(r, 400, "validation_failed", "old_password");
 	resp_free(r);
 	r = api(&S, "POST", "/api/v1/auth/password", t,
-		"{\"old_password\":\"" DEMO_PW "\",\"new_password\":12345678901}", NULL);
+	        "{\"old_password\":\"" DEMO_PW "\",\"new_password\":12345678901}", NULL);
 	assert_error(r, 400, "validation_failed", "new_password");
 	resp_free(r);
 	r = api(&S, "POST", "/api/v1/auth/password", t, "{\"old_password\":", NULL);
 	assert_error(r, 400, "invalid_json", NULL);
 	resp_free(r);
 	r = api(&S, "POST", "/api/v1/auth/password", t,
-		"{\"old_password\":\"" DEMO_PW "\",\"new_password\":\"New-Pass-2026!\"}",
-		"Content-Type: text/plain");
+	        "{\"old_password\":\"" DEMO_PW "\",\"new_password\":\"New-Pass-2026!\"}",
+	        "Content-Type: text/plain");
 	assert_error(r, 415, "unsupported_media_type", NULL);
 	resp_free(r);
 	/* none of that changed the password */
@@ -721,8 +733,9 @@ static void password_bad_bodies(void **state)
 static void password_unauthenticated(void **state)
 {
 	(void)state;
-	struct resp *r = api(&S, "POST", "/api/v1/auth/password", NULL,
-		"{\"old_password\":\"" ADMIN_PW "\",\"new_password\":\"New-Pass-2026!\"}", NULL);
+	struct resp *r =
+	    api(&S, "POST", "/api/v1/auth/password", NULL,
+	        "{\"old_password\":\"" ADMIN_PW "\",\"new_password\":\"New-Pass-2026!\"}", NULL);
 	assert_error(r, 401, "unauthenticated", NULL);
 	resp_free(r);
 	char *t = login(&S, "admin", ADMIN_PW);
@@ -733,33 +746,33 @@ static void password_unauthenticated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(login_success),
-		cmocka_unit_test(login_staff_has_unit),
-		cmocka_unit_test(login_wrong_password),
-		cmocka_unit_test(login_unknown_user),
-		cmocka_unit_test(login_unknown_field),
-		cmocka_unit_test(login_missing_fields),
-		cmocka_unit_test(login_wrong_types),
-		cmocka_unit_test(login_content_type),
-		cmocka_unit_test(login_malformed_json),
-		cmocka_unit_test(login_invalid_utf8),
-		cmocka_unit_test(login_method_not_allowed),
-		cmocka_unit_test(lockout_after_five_failures),
-		cmocka_unit_test(lockout_success_resets_count),
-		cmocka_unit_test(lockout_expires),
-		cmocka_unit_test(lockout_window),
-		cmocka_unit_test(idle_expiry),
-		cmocka_unit_test(me_bearer),
-		cmocka_unit_test(me_unauthenticated),
-		cmocka_unit_test(cookie_session_and_csrf),
-		cmocka_unit_test(csrf_token_of_other_session),
-		cmocka_unit_test(logout),
-		cmocka_unit_test(logout_unauthenticated),
-		cmocka_unit_test(password_change),
-		cmocka_unit_test(password_policy),
-		cmocka_unit_test(password_wrong_old),
-		cmocka_unit_test(password_bad_bodies),
-		cmocka_unit_test(password_unauthenticated),
+	    cmocka_unit_test(login_success),
+	    cmocka_unit_test(login_staff_has_unit),
+	    cmocka_unit_test(login_wrong_password),
+	    cmocka_unit_test(login_unknown_user),
+	    cmocka_unit_test(login_unknown_field),
+	    cmocka_unit_test(login_missing_fields),
+	    cmocka_unit_test(login_wrong_types),
+	    cmocka_unit_test(login_content_type),
+	    cmocka_unit_test(login_malformed_json),
+	    cmocka_unit_test(login_invalid_utf8),
+	    cmocka_unit_test(login_method_not_allowed),
+	    cmocka_unit_test(lockout_after_five_failures),
+	    cmocka_unit_test(lockout_success_resets_count),
+	    cmocka_unit_test(lockout_expires),
+	    cmocka_unit_test(lockout_window),
+	    cmocka_unit_test(idle_expiry),
+	    cmocka_unit_test(me_bearer),
+	    cmocka_unit_test(me_unauthenticated),
+	    cmocka_unit_test(cookie_session_and_csrf),
+	    cmocka_unit_test(csrf_token_of_other_session),
+	    cmocka_unit_test(logout),
+	    cmocka_unit_test(logout_unauthenticated),
+	    cmocka_unit_test(password_change),
+	    cmocka_unit_test(password_policy),
+	    cmocka_unit_test(password_wrong_old),
+	    cmocka_unit_test(password_bad_bodies),
+	    cmocka_unit_test(password_unauthenticated),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -14,12 +14,12 @@
 
 enum { ADMIN, JIEDAO, LUSHAN, SHEQU, SHEQU2, WANGGE, HEHUOREN, WUYE, JUMIN, NUSERS };
 static const char *const usernames[NUSERS] = {"admin",  "jiedao",   "lushan", "shequ", "shequ2",
-					      "wangge", "hehuoren", "wuye",   "jumin"};
+                                              "wangge", "hehuoren", "wuye",   "jumin"};
 static char *tok[NUSERS];
 static int64_t uid_of[NUSERS];
 
 static int64_t u_district, u_dongxin, u_shaliu, u_beili, u_beili_b1, u_shaliuyuan, u_fengqi,
-	u_fengqi_xq, u_qinglin, u_yuancui_xq, u_grid1;
+    u_fengqi_xq, u_qinglin, u_yuancui_xq, u_grid1;
 static int64_t o_hongrun, o_dongxin_wuye, o_jinshitu;
 
 /* corpus A: list filters */
@@ -30,19 +30,21 @@ static char WINDOW[512];
 /* corpus B: search */
 enum { NB = 6 };
 static int64_t B[NB];
-static char BWINDOW[512]; /* created_from/created_to around corpus B (the demo has orders there too) */
-static const char *const b_title[NB] = {"电梯故障", "楼道漏水", "停车位纠纷", "电梯困人", "路灯不亮",
-					 "满意度100%_测试*(一)"};
-static const char *const b_desc[NB] = {"3号楼电梯停运，无法上下楼", "5号楼楼道顶部漏水严重",
-					"业主之间因车位使用权发生争执", "电梯困人约十分钟",
-					"小区北门路灯夜间不亮", "他说\"OR\"然后'NEAR'再\\退出"};
+static char
+    BWINDOW[512]; /* created_from/created_to around corpus B (the demo has orders there too) */
+static const char *const b_title[NB] = {"电梯故障", "楼道漏水", "停车位纠纷",
+                                        "电梯困人", "路灯不亮", "满意度100%_测试*(一)"};
+static const char *const b_desc[NB] = {
+    "3号楼电梯停运，无法上下楼", "5号楼楼道顶部漏水严重", "业主之间因车位使用权发生争执",
+    "电梯困人约十分钟",          "小区北门路灯夜间不亮",  "他说\"OR\"然后'NEAR'再\\退出"};
 
 /* a minimal valid body for a unit (title/category/channel fixed) */
 static const char *body_at(int64_t unit, const char *extra)
 {
-	return F("{\"title\":\"测试工单\",\"description\":\"测试描述\",\"category_code\":\"010301\","
-		 "\"channel\":\"hotline_12345\",\"unit_id\":%lld%s%s}",
-		 (long long)unit, extra && *extra ? "," : "", extra ? extra : "");
+	return F(
+	    "{\"title\":\"测试工单\",\"description\":\"测试描述\",\"category_code\":\"010301\","
+	    "\"channel\":\"hotline_12345\",\"unit_id\":%lld%s%s}",
+	    (long long)unit, extra && *extra ? "," : "", extra ? extra : "");
 }
 
 static int setup(void **state)
@@ -78,7 +80,8 @@ static int setup(void **state)
 	o_jinshitu = org_id(&S, a, "天津金仕途信息科技有限公司");
 	if (!u_district || !u_dongxin || !u_shaliu || !u_beili || !u_beili_b1 || !u_shaliuyuan ||
 	    !u_fengqi || !u_fengqi_xq || !u_qinglin || !u_yuancui_xq || !u_grid1 || !o_hongrun ||
-	    !o_dongxin_wuye || !o_jinshitu || o_hongrun != org_id(&S, a, "天津鸿润物业服务有限公司")) {
+	    !o_dongxin_wuye || !o_jinshitu ||
+	    o_hongrun != org_id(&S, a, "天津鸿润物业服务有限公司")) {
 		fprintf(stderr, "demo units or organisations not found\n");
 		return -1;
 	}
@@ -89,10 +92,11 @@ static int setup(void **state)
 	const char *const a_chan[NA] = {"hotline_12345", "web", "phone", "grid_patrol", "walk_in"};
 	for (int i = 0; i < NA; i++) {
 		struct resp *r = api(&S, "POST", "/api/v1/work-orders", a,
-			F("{\"title\":\"筛选样本%d\",\"description\":\"列表筛选用\",\"category_code\":\"%s\","
-			  "\"channel\":\"%s\",\"unit_id\":%lld}",
-			  i, a_cat[i], a_chan[i], (long long)a_unit[i]),
-			NULL);
+		                     F("{\"title\":\"筛选样本%d\",\"description\":\"列表筛选用\","
+		                       "\"category_code\":\"%s\","
+		                       "\"channel\":\"%s\",\"unit_id\":%lld}",
+		                       i, a_cat[i], a_chan[i], (long long)a_unit[i]),
+		                     NULL);
 		if (r->status != 201 || !parse_time(jstr(r->json, "created_at"), &A_created[i])) {
 			fprintf(stderr, "corpus A %d: %ld %s\n", i, r->status, r->body);
 			resp_free(r);
@@ -103,11 +107,12 @@ static int setup(void **state)
 		msleep(6);
 	}
 	snprintf(WINDOW, sizeof WINDOW, "created_from=%s&created_to=%s", Q(fmt_time(A_created[0])),
-		 Q(fmt_time(A_created[NA - 1] + 1)));
+	         Q(fmt_time(A_created[NA - 1] + 1)));
 	const char *steps[][2] = {
-		{"1", F("{\"action\":\"dispatch\",\"handler_org_id\":%lld}", (long long)o_dongxin_wuye)},
-		{"4", F("{\"action\":\"dispatch\",\"handler_org_id\":%lld}", (long long)o_hongrun)},
-		{"2", "{\"action\":\"cancel\",\"reason\":\"重复\"}"},
+	    {"1",
+	     F("{\"action\":\"dispatch\",\"handler_org_id\":%lld}", (long long)o_dongxin_wuye)},
+	    {"4", F("{\"action\":\"dispatch\",\"handler_org_id\":%lld}", (long long)o_hongrun)},
+	    {"2", "{\"action\":\"cancel\",\"reason\":\"重复\"}"},
 	};
 	for (size_t i = 0; i < 3; i++) {
 		struct resp *r = wo_act(a, A[atoi(steps[i][0])], steps[i][1]);
@@ -121,12 +126,13 @@ static int setup(void **state)
 
 	/* corpus B */
 	for (int i = 0; i < NB; i++) {
-		struct resp *r = api(&S, "POST", "/api/v1/work-orders", a,
-			F("{\"title\":%s,\"description\":%s,\"category_code\":\"0109\","
-			  "\"channel\":\"phone\",\"unit_id\":%lld%s}",
-			  J(b_title[i]), J(b_desc[i]), (long long)u_yuancui_xq,
-			  i == 4 ? ",\"address\":\"远翠东里北门\"" : ""),
-			NULL);
+		struct resp *r =
+		    api(&S, "POST", "/api/v1/work-orders", a,
+		        F("{\"title\":%s,\"description\":%s,\"category_code\":\"0109\","
+		          "\"channel\":\"phone\",\"unit_id\":%lld%s}",
+		          J(b_title[i]), J(b_desc[i]), (long long)u_yuancui_xq,
+		          i == 4 ? ",\"address\":\"远翠东里北门\"" : ""),
+		        NULL);
 		if (r->status != 201) {
 			fprintf(stderr, "corpus B %d: %ld %s\n", i, r->status, r->body);
 			resp_free(r);
@@ -139,7 +145,8 @@ static int setup(void **state)
 			snprintf(BWINDOW, sizeof BWINDOW, "created_from=%s", Q(fmt_time(t)));
 		if (i == NB - 1) {
 			size_t l = strlen(BWINDOW);
-			snprintf(BWINDOW + l, sizeof BWINDOW - l, "&created_to=%s", Q(fmt_time(t + 1)));
+			snprintf(BWINDOW + l, sizeof BWINDOW - l, "&created_to=%s",
+			         Q(fmt_time(t + 1)));
 		}
 		resp_free(r);
 	}
@@ -167,7 +174,8 @@ static unsigned list_mask_a(const char *token, const char *query, long *status)
 	unsigned m = 0;
 	size_t i;
 	json_t *it;
-	json_array_foreach(jpath(r->json, "items"), i, it) {
+	json_array_foreach(jpath(r->json, "items"), i, it)
+	{
 		int64_t id = jint(it, "id");
 		bool found = false;
 		for (int k = 0; k < NA; k++)
@@ -198,9 +206,8 @@ static const char *names_of(json_t *arr)
 	const char *names[32];
 	size_t n = 0, i;
 	json_t *v;
-	json_array_foreach(arr, i, v)
-		if (n < 32)
-			names[n++] = json_string_value(v) ? json_string_value(v) : "?";
+	json_array_foreach(arr, i, v) if (n < 32) names[n++] =
+	    json_string_value(v) ? json_string_value(v) : "?";
 	for (size_t x = 1; x < n; x++)
 		for (size_t y = x; y > 0 && strcmp(names[y - 1], names[y]) > 0; y--) {
 			const char *t = names[y];
@@ -210,7 +217,8 @@ static const char *names_of(json_t *arr)
 	char buf[1024] = "";
 	size_t used = 0;
 	for (size_t k = 0; k < n && used < sizeof buf; k++)
-		used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s", k ? "," : "", names[k]);
+		used +=
+		    (size_t)snprintf(buf + used, sizeof buf - used, "%s%s", k ? "," : "", names[k]);
 	return F("%s", buf);
 }
 
@@ -238,13 +246,15 @@ static void wo_create_ok(void **state)
 	(void)state;
 	int64_t before = wo_total(tok[ADMIN], "");
 	struct resp *r = NULL;
-	int64_t id = wo_create_r(tok[SHEQU],
-		F("{\"title\":\"电梯故障\",\"description\":\"3号楼电梯停运\",\"category_code\":\"010301\","
-		  "\"channel\":\"hotline_12345\",\"unit_id\":%lld,\"priority\":\"high\","
-		  "\"address\":\"沙柳北里1号楼\",\"lat\":39.1397,\"lng\":117.2803,"
-		  "\"requester\":{\"name\":\"王先生\",\"phone\":\"13812345678\"}}",
-		  (long long)u_beili_b1),
-		&r);
+	int64_t id =
+	    wo_create_r(tok[SHEQU],
+	                F("{\"title\":\"电梯故障\",\"description\":\"3号楼电梯停运\",\"category_"
+	                  "code\":\"010301\","
+	                  "\"channel\":\"hotline_12345\",\"unit_id\":%lld,\"priority\":\"high\","
+	                  "\"address\":\"沙柳北里1号楼\",\"lat\":39.1397,\"lng\":117.2803,"
+	                  "\"requester\":{\"name\":\"王先生\",\"phone\":\"13812345678\"}}",
+	                  (long long)u_beili_b1),
+	                &r);
 	assert_true(id > 0);
 	/* number: GZ + Shanghai date of creation + 6 digits */
 	const char *num = jstr(r->json, "number");
@@ -292,10 +302,12 @@ static void wo_create_ok(void **state)
 
 	/* priority defaults to normal; a grid worker files in the grid */
 	r = NULL;
-	wo_create_r(tok[WANGGE],
-		F("{\"title\":\"巡查发现\",\"description\":\"井盖松动\",\"category_code\":\"020202\","
-		  "\"channel\":\"grid_patrol\",\"unit_id\":%lld}", (long long)u_grid1),
-		&r);
+	wo_create_r(
+	    tok[WANGGE],
+	    F("{\"title\":\"巡查发现\",\"description\":\"井盖松动\",\"category_code\":\"020202\","
+	      "\"channel\":\"grid_patrol\",\"unit_id\":%lld}",
+	      (long long)u_grid1),
+	    &r);
 	assert_string_equal(jstr(r->json, "priority"), "normal");
 	assert_string_equal(jstr(r->json, "status"), "new");
 	resp_free(r);
@@ -310,10 +322,10 @@ static void wo_create_title_limit(void **state)
 		strcat(title, "修");
 	struct resp *r = NULL;
 	wo_create_r(tok[SHEQU],
-		F("{\"title\":\"%s\",\"description\":\"长标题\",\"category_code\":\"0109\","
-		  "\"channel\":\"walk_in\",\"unit_id\":%lld}",
-		  title, (long long)u_shaliu),
-		&r);
+	            F("{\"title\":\"%s\",\"description\":\"长标题\",\"category_code\":\"0109\","
+	              "\"channel\":\"walk_in\",\"unit_id\":%lld}",
+	              title, (long long)u_shaliu),
+	            &r);
 	assert_string_equal(jstr(r->json, "title"), title);
 	resp_free(r);
 }
@@ -323,15 +335,15 @@ static void wo_external_id(void **state)
 	(void)state;
 	const char *ext = F("%s", uniq("12345-"));
 	struct resp *r = NULL;
-	int64_t id = wo_create_r(tok[SHEQU],
-		body_at(u_shaliu, F("\"external_id\":\"%s\"", ext)), &r);
+	int64_t id =
+	    wo_create_r(tok[SHEQU], body_at(u_shaliu, F("\"external_id\":\"%s\"", ext)), &r);
 	const char *number = F("%s", jstr(r->json, "number"));
 	assert_string_equal(jstr(r->json, "external_id"), ext);
 	resp_free(r);
 	int64_t before = wo_total(tok[ADMIN], "");
 	/* the same 12345 number again: a conflict naming the existing order */
 	r = api(&S, "POST", "/api/v1/work-orders", tok[SHEQU],
-		body_at(u_shaliu, F("\"external_id\":\"%s\"", ext)), NULL);
+	        body_at(u_shaliu, F("\"external_id\":\"%s\"", ext)), NULL);
 	assert_error(r, 409, "conflict", NULL);
 	if (!contains(jstr(r->json, "error.message"), number))
 		print_error("message does not name %s: %s\n", number, r->body);
@@ -339,15 +351,16 @@ static void wo_external_id(void **state)
 	resp_free(r);
 	/* another account, another unit: still the same channel's number */
 	r = api(&S, "POST", "/api/v1/work-orders", tok[JIEDAO],
-		body_at(u_shaliuyuan, F("\"external_id\":\"%s\"", ext)), NULL);
+	        body_at(u_shaliuyuan, F("\"external_id\":\"%s\"", ext)), NULL);
 	assert_error(r, 409, "conflict", NULL);
 	resp_free(r);
 	assert_int_equal(wo_total(tok[ADMIN], ""), before);
 	/* the same external id on another channel is another order */
 	int64_t id2 = wo_create(tok[SHEQU],
-		F("{\"title\":\"电话转来\",\"description\":\"同号不同渠道\",\"category_code\":\"010301\","
-		  "\"channel\":\"phone\",\"unit_id\":%lld,\"external_id\":\"%s\"}",
-		  (long long)u_shaliu, ext));
+	                        F("{\"title\":\"电话转来\",\"description\":\"同号不同渠道\","
+	                          "\"category_code\":\"010301\","
+	                          "\"channel\":\"phone\",\"unit_id\":%lld,\"external_id\":\"%s\"}",
+	                          (long long)u_shaliu, ext));
 	assert_true(id2 != id);
 	assert_int_equal(wo_total(tok[ADMIN], ""), before + 1);
 	/* filter by external_id is not required, but the order keeps it */
@@ -388,12 +401,13 @@ static void wo_detail(void **state)
 	/* community staff on a new order */
 	assert_true(json_is_array(jpath(r->json, "allowed_actions")));
 	assert_string_equal(names_of(jpath(r->json, "allowed_actions")),
-		"cancel,comment,dispatch,escalate,merge");
+	                    "cancel,comment,dispatch,escalate,merge");
 	resp_free(r);
 
 	/* dispatched: the handler is listed, the event appended */
-	wo_do(tok[SHEQU], id, F("{\"action\":\"dispatch\",\"handler_org_id\":%lld,\"note\":\"请处理\"}",
-		(long long)o_hongrun));
+	wo_do(tok[SHEQU], id,
+	      F("{\"action\":\"dispatch\",\"handler_org_id\":%lld,\"note\":\"请处理\"}",
+	        (long long)o_hongrun));
 	r = wo_get_ok(tok[SHEQU], id);
 	assert_string_equal(jstr(r->json, "status"), "dispatched");
 	assert_non_null(handler_entry(r->json, o_hongrun));
@@ -404,7 +418,7 @@ static void wo_detail(void **state)
 	assert_string_equal(jstr(ev, "note"), "请处理");
 	assert_int_equal(jint(ev, "actor.id"), uid_of[SHEQU]);
 	assert_string_equal(names_of(jpath(r->json, "allowed_actions")),
-		"cancel,comment,escalate,merge");
+	                    "cancel,comment,escalate,merge");
 	resp_free(r);
 	/* the handler's view */
 	r = wo_get_ok(tok[WUYE], id);
@@ -436,47 +450,47 @@ static void wo_list_filters(void **state)
 {
 	(void)state;
 	const struct filter_case cases[] = {
-		{ADMIN, "", 0x1f},
-		{ADMIN, "status=new", 0x09},
-		{ADMIN, "status=new,cancelled", 0x0d},
-		{ADMIN, "status=dispatched", 0x12},
-		{ADMIN, "status=dispatched,new,cancelled", 0x1f},
-		{ADMIN, "status=closed", 0},
-		{ADMIN, "category_code=01", 0x17},
-		{ADMIN, "category_code=0103", 0x11},
-		{ADMIN, "category_code=010301", 0x01},
-		{ADMIN, "category_code=0105", 0x02},
-		{ADMIN, "category_code=02", 0x08},
-		{ADMIN, "category_code=03", 0},
-		{ADMIN, F("unit_id=%lld", (long long)u_district), 0x1f},
-		{ADMIN, F("unit_id=%lld", (long long)u_dongxin), 0x0f},
-		{ADMIN, F("unit_id=%lld", (long long)u_shaliu), 0x07},
-		{ADMIN, F("unit_id=%lld", (long long)u_beili), 0x03},
-		{ADMIN, F("unit_id=%lld", (long long)u_beili_b1), 0x01},
-		{ADMIN, F("unit_id=%lld", (long long)u_shaliuyuan), 0x04},
-		{ADMIN, F("unit_id=%lld", (long long)u_fengqi), 0x08},
-		{ADMIN, F("unit_id=%lld", (long long)u_qinglin), 0x10},
-		{ADMIN, "channel=hotline_12345", 0x01},
-		{ADMIN, "channel=grid_patrol", 0x08},
-		{ADMIN, "channel=open311", 0},
-		{ADMIN, F("handler_org_id=%lld", (long long)o_hongrun), 0x10},
-		{ADMIN, F("handler_org_id=%lld", (long long)o_dongxin_wuye), 0x02},
-		{ADMIN, F("handler_org_id=%lld", (long long)o_jinshitu), 0},
-		{ADMIN, "overdue=false", 0x1f},
-		{ADMIN, "overdue=true", 0},
-		{ADMIN, "status=new&category_code=01", 0x01},
-		{ADMIN, F("category_code=01&unit_id=%lld", (long long)u_shaliu), 0x07},
-		{ADMIN, F("status=dispatched&unit_id=%lld", (long long)u_dongxin), 0x02},
-		/* scope */
-		{SHEQU, "", 0x07},
-		{SHEQU2, "", 0x08},
-		{JIEDAO, "", 0x0f},
-		{LUSHAN, "", 0x10},
-		{WUYE, "", 0x10},
-		{WANGGE, "", 0},
-		{HEHUOREN, "", 0},
-		{JUMIN, "", 0},
-		{SHEQU, F("unit_id=%lld", (long long)u_fengqi), 0},
+	    {ADMIN, "", 0x1f},
+	    {ADMIN, "status=new", 0x09},
+	    {ADMIN, "status=new,cancelled", 0x0d},
+	    {ADMIN, "status=dispatched", 0x12},
+	    {ADMIN, "status=dispatched,new,cancelled", 0x1f},
+	    {ADMIN, "status=closed", 0},
+	    {ADMIN, "category_code=01", 0x17},
+	    {ADMIN, "category_code=0103", 0x11},
+	    {ADMIN, "category_code=010301", 0x01},
+	    {ADMIN, "category_code=0105", 0x02},
+	    {ADMIN, "category_code=02", 0x08},
+	    {ADMIN, "category_code=03", 0},
+	    {ADMIN, F("unit_id=%lld", (long long)u_district), 0x1f},
+	    {ADMIN, F("unit_id=%lld", (long long)u_dongxin), 0x0f},
+	    {ADMIN, F("unit_id=%lld", (long long)u_shaliu), 0x07},
+	    {ADMIN, F("unit_id=%lld", (long long)u_beili), 0x03},
+	    {ADMIN, F("unit_id=%lld", (long long)u_beili_b1), 0x01},
+	    {ADMIN, F("unit_id=%lld", (long long)u_shaliuyuan), 0x04},
+	    {ADMIN, F("unit_id=%lld", (long long)u_fengqi), 0x08},
+	    {ADMIN, F("unit_id=%lld", (long long)u_qinglin), 0x10},
+	    {ADMIN, "channel=hotline_12345", 0x01},
+	    {ADMIN, "channel=grid_patrol", 0x08},
+	    {ADMIN, "channel=open311", 0},
+	    {ADMIN, F("handler_org_id=%lld", (long long)o_hongrun), 0x10},
+	    {ADMIN, F("handler_org_id=%lld", (long long)o_dongxin_wuye), 0x02},
+	    {ADMIN, F("handler_org_id=%lld", (long long)o_jinshitu), 0},
+	    {ADMIN, "overdue=false", 0x1f},
+	    {ADMIN, "overdue=true", 0},
+	    {ADMIN, "status=new&category_code=01", 0x01},
+	    {ADMIN, F("category_code=01&unit_id=%lld", (long long)u_shaliu), 0x07},
+	    {ADMIN, F("status=dispatched&unit_id=%lld", (long long)u_dongxin), 0x02},
+	    /* scope */
+	    {SHEQU, "", 0x07},
+	    {SHEQU2, "", 0x08},
+	    {JIEDAO, "", 0x0f},
+	    {LUSHAN, "", 0x10},
+	    {WUYE, "", 0x10},
+	    {WANGGE, "", 0},
+	    {HEHUOREN, "", 0},
+	    {JUMIN, "", 0},
+	    {SHEQU, F("unit_id=%lld", (long long)u_fengqi), 0},
 	};
 	int bad = 0;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -485,14 +499,16 @@ static void wo_list_filters(void **state)
 		unsigned m = list_mask_a(tok[cases[i].who], q, &st);
 		if (st != 200 || m != cases[i].expect) {
 			print_error("as %s, ?%s: HTTP %ld, corpus set 0x%x, expected 0x%x\n",
-				    usernames[cases[i].who], cases[i].query, st, m, cases[i].expect);
+			            usernames[cases[i].who], cases[i].query, st, m,
+			            cases[i].expect);
 			bad++;
 			continue;
 		}
 		int64_t total = wo_total(tok[cases[i].who], q);
 		if (total != (int64_t)popcount(cases[i].expect)) {
-			print_error("as %s, ?%s: total %lld, expected %u\n", usernames[cases[i].who],
-				    cases[i].query, (long long)total, popcount(cases[i].expect));
+			print_error("as %s, ?%s: total %lld, expected %u\n",
+			            usernames[cases[i].who], cases[i].query, (long long)total,
+			            popcount(cases[i].expect));
 			bad++;
 		}
 	}
@@ -502,11 +518,19 @@ static void wo_list_filters(void **state)
 static void wo_list_bad_filters(void **state)
 {
 	(void)state;
-	const char *bad[] = {"status=open", "status=new,bogus", "overdue=yes", "limit=0", "limit=501",
-			     "cursor=zzz", "created_from=yesterday", "created_to=2026-13-45",
-			     "unit_id=abc", "count=maybe"};
+	const char *bad[] = {"status=open",
+	                     "status=new,bogus",
+	                     "overdue=yes",
+	                     "limit=0",
+	                     "limit=501",
+	                     "cursor=zzz",
+	                     "created_from=yesterday",
+	                     "created_to=2026-13-45",
+	                     "unit_id=abc",
+	                     "count=maybe"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		struct resp *r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/work-orders?%s", bad[i]);
+		struct resp *r =
+		    apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/work-orders?%s", bad[i]);
 		if (r->status != 400)
 			print_error("?%s: %ld %s\n", bad[i], r->status, r->body);
 		assert_int_equal(r->status, 400);
@@ -522,20 +546,22 @@ static void wo_list_created_window(void **state)
 	assert_true(A_created[1] < from && from < A_created[2]);
 	assert_true(A_created[3] < to && to < A_created[4]);
 	long st;
-	unsigned m = list_mask_a(tok[ADMIN],
-		F("created_from=%s&created_to=%s", Q(fmt_time(from)), Q(fmt_time(to))), &st);
+	unsigned m = list_mask_a(
+	    tok[ADMIN], F("created_from=%s&created_to=%s", Q(fmt_time(from)), Q(fmt_time(to))),
+	    &st);
 	assert_int_equal(st, 200);
 	assert_int_equal(m, 0x0c);
 	/* any offset is accepted: the same instants in UTC */
 	m = list_mask_a(tok[ADMIN],
-		F("created_from=%s&created_to=%s", Q(fmt_time_z(from)), Q(fmt_time_z(to))), &st);
+	                F("created_from=%s&created_to=%s", Q(fmt_time_z(from)), Q(fmt_time_z(to))),
+	                &st);
 	assert_int_equal(st, 200);
 	assert_int_equal(m, 0x0c);
 	/* only a lower bound before A[0] and an upper one before A[0]: nothing of A */
 	m = list_mask_a(tok[ADMIN],
-		F("created_from=%s&created_to=%s", Q(fmt_time(A_created[0] - 3600000)),
-		  Q(fmt_time(A_created[0] - 1))),
-		&st);
+	                F("created_from=%s&created_to=%s", Q(fmt_time(A_created[0] - 3600000)),
+	                  Q(fmt_time(A_created[0] - 1))),
+	                &st);
 	assert_int_equal(st, 200);
 	assert_int_equal(m & 0x1f, 0);
 	/* created_to alone before A[0]: no corpus order; created_from alone: all of them */
@@ -553,15 +579,16 @@ static void wo_list_paging(void **state)
 	int pages = 0, items = 0;
 	for (;;) {
 		struct resp *r = apif(&S, "GET", tok[ADMIN], NULL,
-			"/api/v1/work-orders?%s&limit=2&count=true%s%s", WINDOW,
-			*cursor ? "&cursor=" : "", *cursor ? Q(cursor) : "");
+		                      "/api/v1/work-orders?%s&limit=2&count=true%s%s", WINDOW,
+		                      *cursor ? "&cursor=" : "", *cursor ? Q(cursor) : "");
 		assert_status(r, 200);
 		assert_int_equal(jint(r->json, "total"), NA);
 		json_t *arr = jpath(r->json, "items");
 		assert_true(json_array_size(arr) <= 2);
 		size_t i;
 		json_t *it;
-		json_array_foreach(arr, i, it) {
+		json_array_foreach(arr, i, it)
+		{
 			int k = -1;
 			for (int x = 0; x < NA; x++)
 				if (A[x] == jint(it, "id"))
@@ -587,7 +614,8 @@ static void wo_list_paging(void **state)
 	assert_int_equal(items, NA);
 	assert_int_equal(pages, 3);
 	/* without count=true there is no total */
-	struct resp *r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/work-orders?%s&limit=2", WINDOW);
+	struct resp *r =
+	    apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/work-orders?%s&limit=2", WINDOW);
 	assert_status(r, 200);
 	assert_null(jpath(r->json, "total"));
 	assert_int_equal(json_array_size(jpath(r->json, "items")), 2);
@@ -603,59 +631,66 @@ static void wo_search(void **state)
 {
 	(void)state;
 	const struct search_case cases[] = {
-		/* one character */
-		{"电", 0x09},
-		{"漏", 0x02},
-		{"停", 0x05},
-		{"楼", 0x03},
-		{"门", 0x10},
-		/* two */
-		{"电梯", 0x09},
-		{"漏水", 0x02},
-		{"纠纷", 0x04},
-		{"号楼", 0x03},
-		{"不亮", 0x10},
-		{"车位", 0x04},
-		{"北门", 0x10},
-		{"火箭", 0},
-		/* three and more */
-		{"电梯困", 0x08},
-		{"楼电梯", 0x01},
-		{"电梯故障", 0x01},
-		{"停车位纠纷", 0x04},
-		{"楼道顶部漏水", 0x02},
-		{"东里北", 0x10},
-		{"电梯维修", 0},
-		{"梯故障停", 0},
-		{"路灯不亮了", 0},
+	    /* one character */
+	    {"电", 0x09},
+	    {"漏", 0x02},
+	    {"停", 0x05},
+	    {"楼", 0x03},
+	    {"门", 0x10},
+	    /* two */
+	    {"电梯", 0x09},
+	    {"漏水", 0x02},
+	    {"纠纷", 0x04},
+	    {"号楼", 0x03},
+	    {"不亮", 0x10},
+	    {"车位", 0x04},
+	    {"北门", 0x10},
+	    {"火箭", 0},
+	    /* three and more */
+	    {"电梯困", 0x08},
+	    {"楼电梯", 0x01},
+	    {"电梯故障", 0x01},
+	    {"停车位纠纷", 0x04},
+	    {"楼道顶部漏水", 0x02},
+	    {"东里北", 0x10},
+	    {"电梯维修", 0},
+	    {"梯故障停", 0},
+	    {"路灯不亮了", 0},
 	};
 	int bad = 0;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct resp *r = apif(&S, "GET", tok[ADMIN], NULL,
-			"/api/v1/work-orders?%s&unit_id=%lld&q=%s&count=true&limit=100", BWINDOW,
-			(long long)u_yuancui_xq, Q(cases[i].q));
+		struct resp *r =
+		    apif(&S, "GET", tok[ADMIN], NULL,
+		         "/api/v1/work-orders?%s&unit_id=%lld&q=%s&count=true&limit=100", BWINDOW,
+		         (long long)u_yuancui_xq, Q(cases[i].q));
 		unsigned m = 0;
 		size_t k;
 		json_t *it;
-		json_array_foreach(jpath(r->json, "items"), k, it)
-			for (int x = 0; x < NB; x++)
-				if (B[x] == jint(it, "id"))
-					m |= 1u << x;
+		json_array_foreach(jpath(r->json, "items"), k,
+		                   it) for (int x = 0; x < NB; x++) if (B[x] == jint(it, "id")) m |=
+		    1u << x;
 		if (r->status != 200 || m != cases[i].expect ||
 		    jint(r->json, "total") != (int64_t)popcount(cases[i].expect) ||
 		    json_array_size(jpath(r->json, "items")) != popcount(cases[i].expect)) {
-			print_error("q=%s: HTTP %ld, set 0x%x (total %lld), expected 0x%x: %.300s\n",
-				    cases[i].q, r->status, m, (long long)jint(r->json, "total"),
-				    cases[i].expect, r->body);
+			print_error(
+			    "q=%s: HTTP %ld, set 0x%x (total %lld), expected 0x%x: %.300s\n",
+			    cases[i].q, r->status, m, (long long)jint(r->json, "total"),
+			    cases[i].expect, r->body);
 			bad++;
 		}
 		resp_free(r);
 	}
 	assert_int_equal(bad, 0);
 	/* the same within the scope of a subdistrict's staff; outside it, nothing */
-	assert_int_equal(wo_total(tok[JIEDAO], F("%s&q=%s&unit_id=%lld", BWINDOW, Q("电梯"), (long long)u_yuancui_xq)), 2);
-	assert_int_equal(wo_total(tok[LUSHAN], F("%s&q=%s&unit_id=%lld", BWINDOW, Q("电梯"), (long long)u_yuancui_xq)), 0);
-	assert_int_equal(wo_total(tok[SHEQU], F("%s&q=%s&unit_id=%lld", BWINDOW, Q("电梯故障"), (long long)u_yuancui_xq)), 0);
+	assert_int_equal(wo_total(tok[JIEDAO], F("%s&q=%s&unit_id=%lld", BWINDOW, Q("电梯"),
+	                                         (long long)u_yuancui_xq)),
+	                 2);
+	assert_int_equal(wo_total(tok[LUSHAN], F("%s&q=%s&unit_id=%lld", BWINDOW, Q("电梯"),
+	                                         (long long)u_yuancui_xq)),
+	                 0);
+	assert_int_equal(wo_total(tok[SHEQU], F("%s&q=%s&unit_id=%lld", BWINDOW, Q("电梯故障"),
+	                                        (long long)u_yuancui_xq)),
+	                 0);
 	/* no unit filter: the same within the corpus's time window */
 	assert_int_equal(wo_total(tok[ADMIN], F("%s&q=%s", BWINDOW, Q("电梯"))), 2);
 	assert_int_equal(wo_total(tok[ADMIN], F("%s&q=%s", BWINDOW, Q("停车位纠纷"))), 1);
@@ -665,68 +700,69 @@ static void wo_search_literal(void **state)
 {
 	(void)state;
 	const struct search_case cases[] = {
-		{"%", 0x20},
-		{"_", 0x20},
-		{"*", 0x20},
-		{"(", 0x20},
-		{"\"", 0x20},
-		{"'", 0x20},
-		{"\\", 0x20},
-		{"OR", 0x20},
-		{"NEAR", 0x20},
-		{"100%", 0x20},
-		{"%_", 0x20},
-		{"00%_", 0x20},
-		{"*(一", 0x20},
-		{"(一)", 0x20},
-		{"\"OR\"", 0x20},
-		{"'NEAR'", 0x20},
-		{"再\\退", 0x20},
-		{"\\退", 0x20},
-		/* special characters that must not act as wildcards or operators */
-		{"%%", 0},
-		{"__", 0},
-		{"电%", 0},
-		{"电_", 0},
-		{"\\%", 0},
-		{"%电梯%", 0},
-		{"电梯 OR 漏水", 0},
-		{"电梯 OR", 0},
-		{"OR 电梯", 0},
-		{"NEAR(电梯 漏水)", 0},
-		{"电梯 NOT 漏水", 0},
-		{"电梯 AND 故障", 0},
-		{"电梯*", 0},
-		{"电*", 0},
-		{"^电梯", 0},
-		{"电梯\"", 0},
-		{"\")", 0},
-		{"' OR '1'='1", 0},
-		{"\" OR \"\"=\"", 0},
-		{"title:电梯", 0},
-		{"{title}: 电梯", 0},
-		{"电梯 + 漏水", 0},
-		{"a_c", 0},
-		{"\\", 0x20},
-		{")", 0x20},
+	    {"%", 0x20},
+	    {"_", 0x20},
+	    {"*", 0x20},
+	    {"(", 0x20},
+	    {"\"", 0x20},
+	    {"'", 0x20},
+	    {"\\", 0x20},
+	    {"OR", 0x20},
+	    {"NEAR", 0x20},
+	    {"100%", 0x20},
+	    {"%_", 0x20},
+	    {"00%_", 0x20},
+	    {"*(一", 0x20},
+	    {"(一)", 0x20},
+	    {"\"OR\"", 0x20},
+	    {"'NEAR'", 0x20},
+	    {"再\\退", 0x20},
+	    {"\\退", 0x20},
+	    /* special characters that must not act as wildcards or operators */
+	    {"%%", 0},
+	    {"__", 0},
+	    {"电%", 0},
+	    {"电_", 0},
+	    {"\\%", 0},
+	    {"%电梯%", 0},
+	    {"电梯 OR 漏水", 0},
+	    {"电梯 OR", 0},
+	    {"OR 电梯", 0},
+	    {"NEAR(电梯 漏水)", 0},
+	    {"电梯 NOT 漏水", 0},
+	    {"电梯 AND 故障", 0},
+	    {"电梯*", 0},
+	    {"电*", 0},
+	    {"^电梯", 0},
+	    {"电梯\"", 0},
+	    {"\")", 0},
+	    {"' OR '1'='1", 0},
+	    {"\" OR \"\"=\"", 0},
+	    {"title:电梯", 0},
+	    {"{title}: 电梯", 0},
+	    {"电梯 + 漏水", 0},
+	    {"a_c", 0},
+	    {"\\", 0x20},
+	    {")", 0x20},
 	};
 	int bad = 0;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct resp *r = apif(&S, "GET", tok[ADMIN], NULL,
-			"/api/v1/work-orders?%s&unit_id=%lld&q=%s&count=true&limit=100", BWINDOW,
-			(long long)u_yuancui_xq, Q(cases[i].q));
+		struct resp *r =
+		    apif(&S, "GET", tok[ADMIN], NULL,
+		         "/api/v1/work-orders?%s&unit_id=%lld&q=%s&count=true&limit=100", BWINDOW,
+		         (long long)u_yuancui_xq, Q(cases[i].q));
 		unsigned m = 0;
 		size_t k;
 		json_t *it;
-		json_array_foreach(jpath(r->json, "items"), k, it)
-			for (int x = 0; x < NB; x++)
-				if (B[x] == jint(it, "id"))
-					m |= 1u << x;
+		json_array_foreach(jpath(r->json, "items"), k,
+		                   it) for (int x = 0; x < NB; x++) if (B[x] == jint(it, "id")) m |=
+		    1u << x;
 		if (r->status != 200 || m != cases[i].expect ||
 		    jint(r->json, "total") != (int64_t)popcount(cases[i].expect)) {
-			print_error("q=%s: HTTP %ld, set 0x%x (total %lld), expected 0x%x: %.300s\n",
-				    cases[i].q, r->status, m, (long long)jint(r->json, "total"),
-				    cases[i].expect, r->body);
+			print_error(
+			    "q=%s: HTTP %ld, set 0x%x (total %lld), expected 0x%x: %.300s\n",
+			    cases[i].q, r->status, m, (long long)jint(r->json, "total"),
+			    cases[i].expect, r->body);
 			bad++;
 		}
 		resp_free(r);
@@ -735,8 +771,9 @@ static void wo_search_literal(void **state)
 	/* and without a unit filter: never everything, never a 500 (exact within the
 	 * corpus's window; the demo orders may hold such characters too) */
 	int64_t all = wo_total(tok[ADMIN], "");
-	const struct search_case wild[] = {{"%", 1}, {"_", 1}, {"*", 1}, {"%%", 0}, {"__", 0},
-		{"\"", 1}, {"' OR '1'='1", 0}, {"NEAR", 1}, {"OR", 1}, {"\\", 1}, {"电梯 OR 漏水", 0}};
+	const struct search_case wild[] = {{"%", 1},  {"_", 1},  {"*", 1},           {"%%", 0},
+	                                   {"__", 0}, {"\"", 1}, {"' OR '1'='1", 0}, {"NEAR", 1},
+	                                   {"OR", 1}, {"\\", 1}, {"电梯 OR 漏水", 0}};
 	for (size_t i = 0; i < sizeof wild / sizeof wild[0]; i++) {
 		int64_t everywhere = wo_total(tok[ADMIN], F("q=%s", Q(wild[i].q)));
 		if (everywhere >= all)
@@ -745,7 +782,7 @@ static void wo_search_literal(void **state)
 		int64_t n = wo_total(tok[ADMIN], F("%s&q=%s", BWINDOW, Q(wild[i].q)));
 		if (n != (int64_t)wild[i].expect)
 			print_error("q=%s matched %lld in the window, expected %u\n", wild[i].q,
-				    (long long)n, wild[i].expect);
+			            (long long)n, wild[i].expect);
 		assert_int_equal(n, wild[i].expect);
 	}
 }
@@ -758,8 +795,9 @@ static void wo_patch(void **state)
 	int64_t v1 = jint(r->json, "version");
 	resp_free(r);
 	/* with the current version */
-	r = apihf(&S, "PATCH", tok[SHEQU], "{\"title\":\"楼道灯不亮\",\"address\":\"沙柳北里3号楼\"}",
-		  F("If-Match: \"%lld\"", (long long)v1), "/api/v1/work-orders/%lld", (long long)id);
+	r = apihf(
+	    &S, "PATCH", tok[SHEQU], "{\"title\":\"楼道灯不亮\",\"address\":\"沙柳北里3号楼\"}",
+	    F("If-Match: \"%lld\"", (long long)v1), "/api/v1/work-orders/%lld", (long long)id);
 	assert_status(r, 200);
 	assert_string_equal(jstr(r->json, "title"), "楼道灯不亮");
 	assert_string_equal(jstr(r->json, "address"), "沙柳北里3号楼");
@@ -770,7 +808,8 @@ static void wo_patch(void **state)
 	resp_free(r);
 	/* stale: 412, nothing changed */
 	r = apihf(&S, "PATCH", tok[SHEQU], "{\"title\":\"过期修改\"}",
-		  F("If-Match: \"%lld\"", (long long)v1), "/api/v1/work-orders/%lld", (long long)id);
+	          F("If-Match: \"%lld\"", (long long)v1), "/api/v1/work-orders/%lld",
+	          (long long)id);
 	assert_error(r, 412, "precondition_failed", NULL);
 	resp_free(r);
 	r = wo_get_ok(tok[SHEQU], id);
@@ -779,28 +818,31 @@ static void wo_patch(void **state)
 	resp_free(r);
 	/* read-only and create-only fields, unknown fields */
 	const char *bad[][2] = {
-		{"{\"status\":\"closed\"}", "status"},
-		{"{\"number\":\"GZ1\"}", "number"},
-		{"{\"channel\":\"web\"}", "channel"},
-		{"{\"resolve_due_at\":\"2030-01-01T00:00:00+08:00\"}", "resolve_due_at"},
-		{"{\"colour\":\"red\"}", "colour"},
-		{"{\"title\":\"\"}", "title"},
+	    {"{\"status\":\"closed\"}", "status"},
+	    {"{\"number\":\"GZ1\"}", "number"},
+	    {"{\"channel\":\"web\"}", "channel"},
+	    {"{\"resolve_due_at\":\"2030-01-01T00:00:00+08:00\"}", "resolve_due_at"},
+	    {"{\"colour\":\"red\"}", "colour"},
+	    {"{\"title\":\"\"}", "title"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		r = apif(&S, "PATCH", tok[SHEQU], bad[i][0], "/api/v1/work-orders/%lld", (long long)id);
+		r = apif(&S, "PATCH", tok[SHEQU], bad[i][0], "/api/v1/work-orders/%lld",
+		         (long long)id);
 		if (r->status != 400 || strcmp(err_field(r), bad[i][1]) != 0)
 			print_error("PATCH %s: %ld %s\n", bad[i][0], r->status, r->body);
 		assert_int_equal(r->status, 400);
 		assert_string_equal(err_field(r), bad[i][1]);
 		resp_free(r);
 	}
-	r = apif(&S, "PATCH", tok[SHEQU], "{\"colour\":\"red\"}", "/api/v1/work-orders/%lld", (long long)id);
+	r = apif(&S, "PATCH", tok[SHEQU], "{\"colour\":\"red\"}", "/api/v1/work-orders/%lld",
+	         (long long)id);
 	assert_error(r, 400, "unknown_field", "colour");
 	resp_free(r);
 	/* while dispatched: still editable (without If-Match too) */
-	wo_do(tok[SHEQU], id, F("{\"action\":\"dispatch\",\"handler_org_id\":%lld}", (long long)o_hongrun));
-	r = apif(&S, "PATCH", tok[SHEQU], "{\"description\":\"派单后补充说明\"}", "/api/v1/work-orders/%lld",
-		 (long long)id);
+	wo_do(tok[SHEQU], id,
+	      F("{\"action\":\"dispatch\",\"handler_org_id\":%lld}", (long long)o_hongrun));
+	r = apif(&S, "PATCH", tok[SHEQU], "{\"description\":\"派单后补充说明\"}",
+	         "/api/v1/work-orders/%lld", (long long)id);
 	assert_status(r, 200);
 	assert_string_equal(jstr(r->json, "description"), "派单后补充说明");
 	assert_string_equal(jstr(r->json, "status"), "dispatched");
@@ -809,15 +851,19 @@ static void wo_patch(void **state)
 	wo_do(tok[WUYE], id, "{\"action\":\"accept\"}");
 	wo_do(tok[WUYE], id, "{\"action\":\"resolve\",\"result\":\"已更换灯泡\"}");
 	wo_do(tok[SHEQU], id, "{\"action\":\"verify\",\"passed\":true}");
-	assert_string_equal(wo_do(tok[SHEQU], id,
-		"{\"action\":\"callback\",\"satisfaction\":\"satisfied\",\"solved\":true}"), "closed");
+	assert_string_equal(
+	    wo_do(tok[SHEQU], id,
+	          "{\"action\":\"callback\",\"satisfaction\":\"satisfied\",\"solved\":true}"),
+	    "closed");
 	r = wo_get_ok(tok[SHEQU], id);
 	int64_t vc = jint(r->json, "version");
 	resp_free(r);
-	r = apihf(&S, "PATCH", tok[SHEQU], "{\"title\":\"关闭后修改\"}", F("If-Match: \"%lld\"", (long long)vc),
-		  "/api/v1/work-orders/%lld", (long long)id);
+	r = apihf(&S, "PATCH", tok[SHEQU], "{\"title\":\"关闭后修改\"}",
+	          F("If-Match: \"%lld\"", (long long)vc), "/api/v1/work-orders/%lld",
+	          (long long)id);
 	assert_status(r, 409);
-	assert_true(strcmp(err_code(r), "conflict") == 0 || strcmp(err_code(r), "invalid_transition") == 0);
+	assert_true(strcmp(err_code(r), "conflict") == 0 ||
+	            strcmp(err_code(r), "invalid_transition") == 0);
 	resp_free(r);
 	r = wo_get_ok(tok[SHEQU], id);
 	assert_string_equal(jstr(r->json, "title"), "楼道灯不亮");
@@ -827,13 +873,13 @@ static void wo_patch(void **state)
 	int64_t id2 = wo_create(tok[SHEQU], body_at(u_beili, NULL));
 	wo_do(tok[SHEQU], id2, "{\"action\":\"cancel\",\"reason\":\"重复\"}");
 	r = apif(&S, "PATCH", tok[SHEQU], "{\"title\":\"取消后修改\"}", "/api/v1/work-orders/%lld",
-		 (long long)id2);
+	         (long long)id2);
 	assert_status(r, 409);
 	resp_free(r);
 	/* outside scope */
 	int64_t id3 = wo_create(tok[SHEQU], body_at(u_beili, NULL));
 	r = apif(&S, "PATCH", tok[SHEQU2], "{\"title\":\"越权修改\"}", "/api/v1/work-orders/%lld",
-		 (long long)id3);
+	         (long long)id3);
 	assert_true(r->status == 404 || r->status == 403);
 	resp_free(r);
 	r = wo_get_ok(tok[SHEQU], id3);
@@ -846,9 +892,10 @@ static void wo_idempotency(void **state)
 	(void)state;
 	const char *hdr = F("Idempotency-Key: %s", uniq("wo-key-"));
 	int64_t before = wo_total(tok[ADMIN], "");
-	const char *body = F("{\"title\":\"幂等工单\",\"description\":\"重复提交\",\"category_code\":\"0109\","
-		 "\"channel\":\"web\",\"unit_id\":%lld}",
-		 (long long)u_shaliu);
+	const char *body =
+	    F("{\"title\":\"幂等工单\",\"description\":\"重复提交\",\"category_code\":\"0109\","
+	      "\"channel\":\"web\",\"unit_id\":%lld}",
+	      (long long)u_shaliu);
 	struct resp *r1 = api(&S, "POST", "/api/v1/work-orders", tok[SHEQU], body, hdr);
 	assert_status(r1, 201);
 	struct resp *r2 = api(&S, "POST", "/api/v1/work-orders", tok[SHEQU], body, hdr);
@@ -889,7 +936,8 @@ static void wo_concurrent_accept(void **state)
 	(void)state;
 	for (int round = 0; round < 6; round++) {
 		int64_t id = wo_create(tok[SHEQU], body_at(u_shaliu, NULL));
-		wo_do(tok[SHEQU], id, F("{\"action\":\"dispatch\",\"handler_org_id\":%lld}", (long long)o_hongrun));
+		wo_do(tok[SHEQU], id,
+		      F("{\"action\":\"dispatch\",\"handler_org_id\":%lld}", (long long)o_hongrun));
 		pthread_barrier_t b;
 		pthread_barrier_init(&b, NULL, 2);
 		struct racer x[2] = {{&b, tok[WUYE], id, 0, ""}, {&b, tok[WUYE], id, 0, ""}};
@@ -906,7 +954,8 @@ static void wo_concurrent_accept(void **state)
 			else if (x[i].status == 409 && strcmp(x[i].code, "invalid_transition") == 0)
 				conflict++;
 			else
-				print_error("round %d racer %d: %ld %s\n", round, i, x[i].status, x[i].code);
+				print_error("round %d racer %d: %ld %s\n", round, i, x[i].status,
+				            x[i].code);
 		}
 		assert_int_equal(ok, 1);
 		assert_int_equal(conflict, 1);
@@ -967,8 +1016,10 @@ static void wo_concurrent_create(void **state)
 	/* distinct orders: distinct numbers */
 	int64_t before = wo_total(tok[ADMIN], "");
 	for (int i = 0; i < NRACE; i++)
-		bodies[i] = F("{\"title\":\"并发%d\",\"description\":\"d\",\"category_code\":\"0109\","
-			      "\"channel\":\"walk_in\",\"unit_id\":%lld}", i, (long long)u_shaliu);
+		bodies[i] =
+		    F("{\"title\":\"并发%d\",\"description\":\"d\",\"category_code\":\"0109\","
+		      "\"channel\":\"walk_in\",\"unit_id\":%lld}",
+		      i, (long long)u_shaliu);
 	assert_int_equal(create_at_once(x, bodies, NULL), NRACE);
 	for (int i = 0; i < NRACE; i++)
 		for (int k = 0; k < i; k++) {
@@ -981,12 +1032,14 @@ static void wo_concurrent_create(void **state)
 	/* one 12345 number at once: one order, the others 409 */
 	const char *ext = F("%s", uniq("race-"));
 	for (int i = 0; i < NRACE; i++)
-		bodies[i] = F("{\"title\":\"同号并发%d\",\"description\":\"d\",\"category_code\":\"0109\","
-			      "\"channel\":\"hotline_12345\",\"unit_id\":%lld,\"external_id\":\"%s\"}",
-			      i, (long long)u_shaliu, ext);
+		bodies[i] =
+		    F("{\"title\":\"同号并发%d\",\"description\":\"d\",\"category_code\":\"0109\","
+		      "\"channel\":\"hotline_12345\",\"unit_id\":%lld,\"external_id\":\"%s\"}",
+		      i, (long long)u_shaliu, ext);
 	int created = create_at_once(x, bodies, NULL);
 	for (int i = 0; i < NRACE; i++)
-		if (x[i].status != 201 && !(x[i].status == 409 && strcmp(x[i].code, "conflict") == 0))
+		if (x[i].status != 201 &&
+		    !(x[i].status == 409 && strcmp(x[i].code, "conflict") == 0))
 			print_error("racer %d: %ld %s\n", i, x[i].status, x[i].code);
 	assert_int_equal(created, 1);
 	for (int i = 0; i < NRACE; i++)
@@ -995,12 +1048,15 @@ static void wo_concurrent_create(void **state)
 	/* one Idempotency-Key at once: one order, every answer the same */
 	const char *hdr = F("Idempotency-Key: %s", uniq("race-key-"));
 	for (int i = 0; i < NRACE; i++)
-		bodies[i] = F("{\"title\":\"同键并发\",\"description\":\"d\",\"category_code\":\"0109\","
-			      "\"channel\":\"walk_in\",\"unit_id\":%lld}", (long long)u_shaliu);
+		bodies[i] =
+		    F("{\"title\":\"同键并发\",\"description\":\"d\",\"category_code\":\"0109\","
+		      "\"channel\":\"walk_in\",\"unit_id\":%lld}",
+		      (long long)u_shaliu);
 	created = create_at_once(x, bodies, hdr);
 	for (int i = 0; i < NRACE; i++)
 		if (x[i].status != 201 || x[i].id != x[0].id)
-			print_error("racer %d: %ld id %lld %s\n", i, x[i].status, (long long)x[i].id, x[i].code);
+			print_error("racer %d: %ld id %lld %s\n", i, x[i].status,
+			            (long long)x[i].id, x[i].code);
 	assert_int_equal(created, NRACE);
 	for (int i = 1; i < NRACE; i++)
 		assert_int_equal(x[i].id, x[0].id);
@@ -1023,100 +1079,157 @@ static void wo_create_bad_input(void **state)
 		strcat(long_title, "长");
 	const char *base = "\"description\":\"坏输入\",\"channel\":\"web\"";
 	const struct bad_create cases[] = {
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"019999\",\"unit_id\":%lld}", base, (long long)u_shaliu),
-		 400, NULL, "category_code"},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"\",\"unit_id\":%lld}", base, (long long)u_shaliu),
-		 400, NULL, "category_code"},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":10301,\"unit_id\":%lld}", base, (long long)u_shaliu),
-		 400, NULL, "category_code"},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base, (long long)u_fengqi),
-		 403, "forbidden", NULL},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base, (long long)u_qinglin),
-		 403, "forbidden", NULL},
-		{JIEDAO, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base, (long long)u_dongxin),
-		 400, NULL, "unit_id"},
-		{ADMIN, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base, (long long)u_district),
-		 400, NULL, "unit_id"},
-		{ADMIN, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":99999999}", base),
-		 400, NULL, "unit_id"},
-		{ADMIN, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":\"%lld\"}", base, (long long)u_shaliu),
-		 400, NULL, "unit_id"},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"lat\":200,\"lng\":117.28}",
-			  base, (long long)u_shaliu),
-		 400, NULL, "lat"},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"lat\":-90.5,\"lng\":117.28}",
-			  base, (long long)u_shaliu),
-		 400, NULL, "lat"},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"lat\":\"39.1\",\"lng\":117.28}",
-			  base, (long long)u_shaliu),
-		 400, NULL, "lat"},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"lat\":39.1,\"lng\":181}",
-			  base, (long long)u_shaliu),
-		 400, NULL, "lng"},
-		{SHEQU, F("{\"title\":\"%s\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", long_title, base,
-			  (long long)u_shaliu),
-		 400, NULL, "title"},
-		{SHEQU, F("{\"title\":\"\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base, (long long)u_shaliu),
-		 400, NULL, "title"},
-		{SHEQU, F("{%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base, (long long)u_shaliu),
-		 400, NULL, "title"},
-		{SHEQU, F("{\"title\":\"t\",\"description\":\"d\",\"category_code\":\"010301\",\"unit_id\":%lld}",
-			  (long long)u_shaliu),
-		 400, NULL, "channel"},
-		{SHEQU, F("{\"title\":\"t\",\"description\":\"d\",\"channel\":\"fax\",\"category_code\":\"010301\","
-			  "\"unit_id\":%lld}", (long long)u_shaliu),
-		 400, NULL, "channel"},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"priority\":\"asap\"}",
-			  base, (long long)u_shaliu),
-		 400, NULL, "priority"},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"colour\":\"red\"}",
-			  base, (long long)u_shaliu),
-		 400, "unknown_field", "colour"},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"status\":\"closed\"}",
-			  base, (long long)u_shaliu),
-		 400, NULL, "status"},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"number\":\"GZ1\"}",
-			  base, (long long)u_shaliu),
-		 400, NULL, "number"},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"requester\":{\"age\":3}}",
-			  base, (long long)u_shaliu),
-		 400, NULL, NULL},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"requester\":\"王\"}",
-			  base, (long long)u_shaliu),
-		 400, NULL, NULL},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"requester_org_id\":99999999}",
-			  base, (long long)u_shaliu),
-		 400, NULL, "requester_org_id"},
-		{SHEQU, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"external_id\":\"\"}",
-			  base, (long long)u_shaliu),
-		 400, NULL, "external_id"},
-		{SHEQU, "[1,2]", 400, NULL, NULL},
-		{SHEQU, "{\"title\":", 400, "invalid_json", NULL},
-		{SHEQU, "", 400, NULL, NULL},
-		/* roles that may not file orders */
-		{WUYE, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base, (long long)u_qinglin),
-		 403, "forbidden", NULL},
-		{HEHUOREN, F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base, (long long)u_shaliu),
-		 403, "forbidden", NULL},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"019999\",\"unit_id\":%lld}", base,
+	       (long long)u_shaliu),
+	     400, NULL, "category_code"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"\",\"unit_id\":%lld}", base,
+	       (long long)u_shaliu),
+	     400, NULL, "category_code"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":10301,\"unit_id\":%lld}", base,
+	       (long long)u_shaliu),
+	     400, NULL, "category_code"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base,
+	       (long long)u_fengqi),
+	     403, "forbidden", NULL},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base,
+	       (long long)u_qinglin),
+	     403, "forbidden", NULL},
+	    {JIEDAO,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base,
+	       (long long)u_dongxin),
+	     400, NULL, "unit_id"},
+	    {ADMIN,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base,
+	       (long long)u_district),
+	     400, NULL, "unit_id"},
+	    {ADMIN,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":99999999}", base), 400,
+	     NULL, "unit_id"},
+	    {ADMIN,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":\"%lld\"}", base,
+	       (long long)u_shaliu),
+	     400, NULL, "unit_id"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"lat\":200,"
+	       "\"lng\":117.28}",
+	       base, (long long)u_shaliu),
+	     400, NULL, "lat"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"lat\":-90.5,"
+	       "\"lng\":117.28}",
+	       base, (long long)u_shaliu),
+	     400, NULL, "lat"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"lat\":\"39.1\","
+	       "\"lng\":117.28}",
+	       base, (long long)u_shaliu),
+	     400, NULL, "lat"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"lat\":39.1,"
+	       "\"lng\":181}",
+	       base, (long long)u_shaliu),
+	     400, NULL, "lng"},
+	    {SHEQU,
+	     F("{\"title\":\"%s\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", long_title,
+	       base, (long long)u_shaliu),
+	     400, NULL, "title"},
+	    {SHEQU,
+	     F("{\"title\":\"\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base,
+	       (long long)u_shaliu),
+	     400, NULL, "title"},
+	    {SHEQU,
+	     F("{%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base, (long long)u_shaliu),
+	     400, NULL, "title"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",\"description\":\"d\",\"category_code\":\"010301\",\"unit_id\":%"
+	       "lld}",
+	       (long long)u_shaliu),
+	     400, NULL, "channel"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",\"description\":\"d\",\"channel\":\"fax\",\"category_code\":"
+	       "\"010301\","
+	       "\"unit_id\":%lld}",
+	       (long long)u_shaliu),
+	     400, NULL, "channel"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"priority\":"
+	       "\"asap\"}",
+	       base, (long long)u_shaliu),
+	     400, NULL, "priority"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"colour\":"
+	       "\"red\"}",
+	       base, (long long)u_shaliu),
+	     400, "unknown_field", "colour"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"status\":"
+	       "\"closed\"}",
+	       base, (long long)u_shaliu),
+	     400, NULL, "status"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"number\":"
+	       "\"GZ1\"}",
+	       base, (long long)u_shaliu),
+	     400, NULL, "number"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"requester\":{"
+	       "\"age\":3}}",
+	       base, (long long)u_shaliu),
+	     400, NULL, NULL},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"requester\":"
+	       "\"王\"}",
+	       base, (long long)u_shaliu),
+	     400, NULL, NULL},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"requester_org_"
+	       "id\":99999999}",
+	       base, (long long)u_shaliu),
+	     400, NULL, "requester_org_id"},
+	    {SHEQU,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld,\"external_id\":"
+	       "\"\"}",
+	       base, (long long)u_shaliu),
+	     400, NULL, "external_id"},
+	    {SHEQU, "[1,2]", 400, NULL, NULL},
+	    {SHEQU, "{\"title\":", 400, "invalid_json", NULL},
+	    {SHEQU, "", 400, NULL, NULL},
+	    /* roles that may not file orders */
+	    {WUYE,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base,
+	       (long long)u_qinglin),
+	     403, "forbidden", NULL},
+	    {HEHUOREN,
+	     F("{\"title\":\"t\",%s,\"category_code\":\"010301\",\"unit_id\":%lld}", base,
+	       (long long)u_shaliu),
+	     403, "forbidden", NULL},
 	};
 	int64_t before = wo_total(tok[ADMIN], "");
 	int bad = 0;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct resp *r = api(&S, "POST", "/api/v1/work-orders", tok[cases[i].who], cases[i].body, NULL);
+		struct resp *r =
+		    api(&S, "POST", "/api/v1/work-orders", tok[cases[i].who], cases[i].body, NULL);
 		bool ok = r->status == cases[i].status && jpath(r->json, "error.message") &&
-			  (!cases[i].code || strcmp(err_code(r), cases[i].code) == 0) &&
-			  (!cases[i].field || strcmp(err_field(r), cases[i].field) == 0);
+		          (!cases[i].code || strcmp(err_code(r), cases[i].code) == 0) &&
+		          (!cases[i].field || strcmp(err_field(r), cases[i].field) == 0);
 		if (!ok) {
-			print_error("case %zu as %s: %.300s\n -> %ld %s (expected %ld %s field %s)\n", i,
-				    usernames[cases[i].who], cases[i].body, r->status, r->body, cases[i].status,
-				    cases[i].code ? cases[i].code : "*", cases[i].field ? cases[i].field : "*");
+			print_error(
+			    "case %zu as %s: %.300s\n -> %ld %s (expected %ld %s field %s)\n", i,
+			    usernames[cases[i].who], cases[i].body, r->status, r->body,
+			    cases[i].status, cases[i].code ? cases[i].code : "*",
+			    cases[i].field ? cases[i].field : "*");
 			bad++;
 		}
 		resp_free(r);
 		int64_t now_total = wo_total(tok[ADMIN], "");
 		if (now_total != before) {
-			print_error("case %zu wrote something: %lld orders, was %lld\n", i, (long long)now_total,
-				    (long long)before);
+			print_error("case %zu wrote something: %lld orders, was %lld\n", i,
+			            (long long)now_total, (long long)before);
 			before = now_total;
 			bad++;
 		}
@@ -1124,9 +1237,10 @@ static void wo_create_bad_input(void **state)
 	/* invalid UTF-8 in a string (raw bytes, and a lone surrogate escape) */
 	const char *raw[] = {"\xff\xfe", "\xe7\x94", "\xc0\xaf", "\xed\xa0\x80"};
 	for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
-		const char *b = F("{\"title\":\"坏%s字\",\"description\":\"d\",\"category_code\":\"010301\","
-				  "\"channel\":\"web\",\"unit_id\":%lld}",
-				  raw[i], (long long)u_shaliu);
+		const char *b =
+		    F("{\"title\":\"坏%s字\",\"description\":\"d\",\"category_code\":\"010301\","
+		      "\"channel\":\"web\",\"unit_id\":%lld}",
+		      raw[i], (long long)u_shaliu);
 		struct resp *r = api(&S, "POST", "/api/v1/work-orders", tok[SHEQU], b, NULL);
 		if (r->status != 400) {
 			print_error("invalid UTF-8 %zu: %ld %s\n", i, r->status, r->body);
@@ -1134,17 +1248,23 @@ static void wo_create_bad_input(void **state)
 		}
 		resp_free(r);
 	}
-	struct resp *r = api(&S, "POST", "/api/v1/work-orders", tok[SHEQU],
-		F("{\"title\":\"\\ud800x\",\"description\":\"d\",\"category_code\":\"010301\","
-		  "\"channel\":\"web\",\"unit_id\":%lld}", (long long)u_shaliu), NULL);
+	struct resp *r =
+	    api(&S, "POST", "/api/v1/work-orders", tok[SHEQU],
+	        F("{\"title\":\"\\ud800x\",\"description\":\"d\",\"category_code\":\"010301\","
+	          "\"channel\":\"web\",\"unit_id\":%lld}",
+	          (long long)u_shaliu),
+	        NULL);
 	if (r->status != 400) {
 		print_error("lone surrogate: %ld %s\n", r->status, r->body);
 		bad++;
 	}
 	resp_free(r);
-	r = api(&S, "POST", "/api/v1/work-orders", tok[SHEQU],
-		F("{\"title\":\"nul\\u0000byte\",\"description\":\"d\",\"category_code\":\"010301\","
-		  "\"channel\":\"web\",\"unit_id\":%lld}", (long long)u_shaliu), NULL);
+	r = api(
+	    &S, "POST", "/api/v1/work-orders", tok[SHEQU],
+	    F("{\"title\":\"nul\\u0000byte\",\"description\":\"d\",\"category_code\":\"010301\","
+	      "\"channel\":\"web\",\"unit_id\":%lld}",
+	      (long long)u_shaliu),
+	    NULL);
 	if (r->status != 400) {
 		print_error("NUL in a string: %ld %s\n", r->status, r->body);
 		bad++;
@@ -1152,7 +1272,8 @@ static void wo_create_bad_input(void **state)
 	resp_free(r);
 	int64_t after = wo_total(tok[ADMIN], "");
 	if (after != before)
-		print_error("the invalid UTF-8 cases wrote %lld orders\n", (long long)(after - before));
+		print_error("the invalid UTF-8 cases wrote %lld orders\n",
+		            (long long)(after - before));
 	assert_int_equal(after, before);
 	assert_int_equal(bad, 0);
 }
@@ -1163,17 +1284,18 @@ static void wo_residents(void **state)
 	/* a resident files through the web channel */
 	struct resp *r = NULL;
 	int64_t mine = wo_create_r(tok[JUMIN],
-		F("{\"title\":\"楼道灯坏了\",\"description\":\"5号楼2单元楼道灯不亮\",\"category_code\":\"010901\","
-		  "\"channel\":\"web\",\"unit_id\":%lld}",
-		  (long long)u_beili_b1),
-		&r);
+	                           F("{\"title\":\"楼道灯坏了\",\"description\":"
+	                             "\"5号楼2单元楼道灯不亮\",\"category_code\":\"010901\","
+	                             "\"channel\":\"web\",\"unit_id\":%lld}",
+	                             (long long)u_beili_b1),
+	                           &r);
 	assert_string_equal(jstr(r->json, "status"), "new");
 	assert_string_equal(jstr(r->json, "channel"), "web");
 	resp_free(r);
-	int64_t mine2 = wo_create(tok[JUMIN],
-		F("{\"title\":\"垃圾未清运\",\"description\":\"门口垃圾两天未清\",\"category_code\":\"010601\","
-		  "\"channel\":\"web\",\"unit_id\":%lld}",
-		  (long long)u_shaliu));
+	int64_t mine2 = wo_create(tok[JUMIN], F("{\"title\":\"垃圾未清运\",\"description\":"
+	                                        "\"门口垃圾两天未清\",\"category_code\":\"010601\","
+	                                        "\"channel\":\"web\",\"unit_id\":%lld}",
+	                                        (long long)u_shaliu));
 	/* staff's order in the same community */
 	int64_t theirs = wo_create(tok[SHEQU], body_at(u_beili_b1, NULL));
 
@@ -1199,7 +1321,8 @@ static void wo_residents(void **state)
 	resp_free(r);
 
 	/* comments: internal ones stay with the staff */
-	wo_do(tok[SHEQU], mine, "{\"action\":\"comment\",\"note\":\"内部备注：该户多次投诉\",\"internal\":true}");
+	wo_do(tok[SHEQU], mine,
+	      "{\"action\":\"comment\",\"note\":\"内部备注：该户多次投诉\",\"internal\":true}");
 	wo_do(tok[SHEQU], mine, "{\"action\":\"comment\",\"note\":\"已联系物业，请耐心等待\"}");
 	wo_do(tok[JUMIN], mine, "{\"action\":\"comment\",\"note\":\"谢谢\"}");
 	r = wo_get_ok(tok[JUMIN], mine);
@@ -1216,7 +1339,8 @@ static void wo_residents(void **state)
 	r = wo_act(tok[JUMIN], mine, "{\"action\":\"cancel\",\"reason\":\"不需要了\"}");
 	assert_error(r, 409, "invalid_transition", NULL);
 	resp_free(r);
-	r = apif(&S, "PATCH", tok[JUMIN], "{\"title\":\"改标题\"}", "/api/v1/work-orders/%lld", (long long)mine);
+	r = apif(&S, "PATCH", tok[JUMIN], "{\"title\":\"改标题\"}", "/api/v1/work-orders/%lld",
+	         (long long)mine);
 	assert_true(r->status == 403 || r->status == 404);
 	resp_free(r);
 	/* still two */
@@ -1226,23 +1350,23 @@ static void wo_residents(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(wo_unauthenticated),
-		cmocka_unit_test(wo_list_filters),
-		cmocka_unit_test(wo_list_bad_filters),
-		cmocka_unit_test(wo_list_created_window),
-		cmocka_unit_test(wo_list_paging),
-		cmocka_unit_test(wo_search),
-		cmocka_unit_test(wo_search_literal),
-		cmocka_unit_test(wo_create_ok),
-		cmocka_unit_test(wo_create_title_limit),
-		cmocka_unit_test(wo_external_id),
-		cmocka_unit_test(wo_detail),
-		cmocka_unit_test(wo_patch),
-		cmocka_unit_test(wo_idempotency),
-		cmocka_unit_test(wo_concurrent_accept),
-		cmocka_unit_test(wo_concurrent_create),
-		cmocka_unit_test(wo_create_bad_input),
-		cmocka_unit_test(wo_residents),
+	    cmocka_unit_test(wo_unauthenticated),
+	    cmocka_unit_test(wo_list_filters),
+	    cmocka_unit_test(wo_list_bad_filters),
+	    cmocka_unit_test(wo_list_created_window),
+	    cmocka_unit_test(wo_list_paging),
+	    cmocka_unit_test(wo_search),
+	    cmocka_unit_test(wo_search_literal),
+	    cmocka_unit_test(wo_create_ok),
+	    cmocka_unit_test(wo_create_title_limit),
+	    cmocka_unit_test(wo_external_id),
+	    cmocka_unit_test(wo_detail),
+	    cmocka_unit_test(wo_patch),
+	    cmocka_unit_test(wo_idempotency),
+	    cmocka_unit_test(wo_concurrent_accept),
+	    cmocka_unit_test(wo_concurrent_create),
+	    cmocka_unit_test(wo_create_bad_input),
+	    cmocka_unit_test(wo_residents),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

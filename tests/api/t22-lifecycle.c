@@ -23,7 +23,7 @@
 enum { SHEQU, JIEDAO, WUYE, HEHUOREN, WANGGE, JUMIN, ADMIN, SHEQU2, LUSHAN, NUSERS };
 enum { NROLES = 7 }; /* the roles of the matrix */
 static const char *const usernames[NUSERS] = {"shequ", "jiedao", "wuye",   "hehuoren", "wangge",
-					      "jumin", "admin",  "shequ2", "lushan"};
+                                              "jumin", "admin",  "shequ2", "lushan"};
 static char *tok[NUSERS];
 
 static int64_t u_grid1, o_hongrun, o_jinshitu, o_dongxin_wuye;
@@ -32,13 +32,27 @@ static int64_t target; /* an open order everything is merged into */
 /* ---- actions ---- */
 
 enum {
-	A_DISPATCH, A_ACCEPT, A_RETURN, A_START, A_REQ_EXT, A_DEC_EXT, A_ESCALATE, A_REPORT,
-	A_RESOLVE, A_VERIFY, A_CALLBACK, A_REOPEN, A_MERGE, A_CANCEL, A_COMMENT, NACT
+	A_DISPATCH,
+	A_ACCEPT,
+	A_RETURN,
+	A_START,
+	A_REQ_EXT,
+	A_DEC_EXT,
+	A_ESCALATE,
+	A_REPORT,
+	A_RESOLVE,
+	A_VERIFY,
+	A_CALLBACK,
+	A_REOPEN,
+	A_MERGE,
+	A_CANCEL,
+	A_COMMENT,
+	NACT
 };
 static const char *const act_name[NACT] = {
-	"dispatch", "accept",  "return", "start",    "request_extension", "decide_extension",
-	"escalate", "report",  "resolve", "verify",  "callback",          "reopen",
-	"merge",    "cancel",  "comment"};
+    "dispatch",         "accept",   "return", "start",   "request_extension",
+    "decide_extension", "escalate", "report", "resolve", "verify",
+    "callback",         "reopen",   "merge",  "cancel",  "comment"};
 #define AB(a) (1u << (a))
 
 /* a valid body for each action */
@@ -46,23 +60,39 @@ static const char *act_body(int a)
 {
 	switch (a) {
 	case A_DISPATCH:
-		return F("{\"action\":\"dispatch\",\"handler_org_id\":%lld,\"note\":\"请物业处理\"}",
-			 (long long)o_hongrun);
-	case A_ACCEPT: return "{\"action\":\"accept\",\"note\":\"已签收\"}";
-	case A_RETURN: return "{\"action\":\"return\",\"reason\":\"wrong_area\",\"note\":\"非本单位辖区\"}";
-	case A_START: return "{\"action\":\"start\",\"note\":\"开始处理\"}";
-	case A_REQ_EXT: return "{\"action\":\"request_extension\",\"workdays\":2,\"reason\":\"配件未到\"}";
-	case A_DEC_EXT: return "{\"action\":\"decide_extension\",\"approve\":true,\"note\":\"同意\"}";
-	case A_ESCALATE: return "{\"action\":\"escalate\",\"note\":\"请加快办理\"}";
-	case A_REPORT: return "{\"action\":\"report\",\"note\":\"已报到\"}";
-	case A_RESOLVE: return "{\"action\":\"resolve\",\"result\":\"已修复\",\"note\":\"处理完毕\"}";
-	case A_VERIFY: return "{\"action\":\"verify\",\"passed\":true,\"note\":\"现场核实\"}";
+		return F(
+		    "{\"action\":\"dispatch\",\"handler_org_id\":%lld,\"note\":\"请物业处理\"}",
+		    (long long)o_hongrun);
+	case A_ACCEPT:
+		return "{\"action\":\"accept\",\"note\":\"已签收\"}";
+	case A_RETURN:
+		return "{\"action\":\"return\",\"reason\":\"wrong_area\",\"note\":"
+		       "\"非本单位辖区\"}";
+	case A_START:
+		return "{\"action\":\"start\",\"note\":\"开始处理\"}";
+	case A_REQ_EXT:
+		return "{\"action\":\"request_extension\",\"workdays\":2,\"reason\":\"配件未到\"}";
+	case A_DEC_EXT:
+		return "{\"action\":\"decide_extension\",\"approve\":true,\"note\":\"同意\"}";
+	case A_ESCALATE:
+		return "{\"action\":\"escalate\",\"note\":\"请加快办理\"}";
+	case A_REPORT:
+		return "{\"action\":\"report\",\"note\":\"已报到\"}";
+	case A_RESOLVE:
+		return "{\"action\":\"resolve\",\"result\":\"已修复\",\"note\":\"处理完毕\"}";
+	case A_VERIFY:
+		return "{\"action\":\"verify\",\"passed\":true,\"note\":\"现场核实\"}";
 	case A_CALLBACK:
-		return "{\"action\":\"callback\",\"satisfaction\":\"satisfied\",\"solved\":true,\"note\":\"回访\"}";
-	case A_REOPEN: return "{\"action\":\"reopen\",\"note\":\"重新办理\"}";
-	case A_MERGE: return F("{\"action\":\"merge\",\"into_id\":%lld}", (long long)target);
-	case A_CANCEL: return "{\"action\":\"cancel\",\"reason\":\"重复工单\"}";
-	default: return "{\"action\":\"comment\",\"note\":\"备注一条\"}";
+		return "{\"action\":\"callback\",\"satisfaction\":\"satisfied\",\"solved\":true,"
+		       "\"note\":\"回访\"}";
+	case A_REOPEN:
+		return "{\"action\":\"reopen\",\"note\":\"重新办理\"}";
+	case A_MERGE:
+		return F("{\"action\":\"merge\",\"into_id\":%lld}", (long long)target);
+	case A_CANCEL:
+		return "{\"action\":\"cancel\",\"reason\":\"重复工单\"}";
+	default:
+		return "{\"action\":\"comment\",\"note\":\"备注一条\"}";
 	}
 }
 
@@ -70,34 +100,56 @@ static const char *act_body(int a)
 static const char *act_to(int a)
 {
 	switch (a) {
-	case A_DISPATCH: return "dispatched";
-	case A_ACCEPT: return "accepted";
-	case A_RETURN: return "returned";
-	case A_START: return "in_progress";
-	case A_RESOLVE: return "resolved";
-	case A_VERIFY: return "verified";
-	case A_CALLBACK: return "closed";
-	case A_REOPEN: return "dispatched";
-	case A_MERGE: return "merged";
-	case A_CANCEL: return "cancelled";
-	default: return NULL;
+	case A_DISPATCH:
+		return "dispatched";
+	case A_ACCEPT:
+		return "accepted";
+	case A_RETURN:
+		return "returned";
+	case A_START:
+		return "in_progress";
+	case A_RESOLVE:
+		return "resolved";
+	case A_VERIFY:
+		return "verified";
+	case A_CALLBACK:
+		return "closed";
+	case A_REOPEN:
+		return "dispatched";
+	case A_MERGE:
+		return "merged";
+	case A_CANCEL:
+		return "cancelled";
+	default:
+		return NULL;
 	}
 }
 
 /* ---- states ---- */
 
 enum {
-	K_NEW, K_DISPATCHED, K_ACCEPTED, K_ACCEPTED_EXT, K_IN_PROGRESS, K_RESOLVED, K_VERIFIED,
-	K_CLOSED, K_RETURNED, K_CANCELLED, K_MERGED, NKIND
+	K_NEW,
+	K_DISPATCHED,
+	K_ACCEPTED,
+	K_ACCEPTED_EXT,
+	K_IN_PROGRESS,
+	K_RESOLVED,
+	K_VERIFIED,
+	K_CLOSED,
+	K_RETURNED,
+	K_CANCELLED,
+	K_MERGED,
+	NKIND
 };
 static const char *const kind_name[NKIND] = {
-	"new", "dispatched", "accepted", "accepted_pending_extension", "in_progress", "resolved",
-	"verified", "closed", "returned", "cancelled", "merged"};
-static const char *const kind_status[NKIND] = {
-	"new", "dispatched", "accepted", "accepted", "in_progress", "resolved", "verified",
-	"closed", "returned", "cancelled", "merged"};
-static const bool kind_handler[NKIND] = {false, true, true, true, true, true, true,
-					 true,  false, false, false};
+    "new",         "dispatched", "accepted", "accepted_pending_extension",
+    "in_progress", "resolved",   "verified", "closed",
+    "returned",    "cancelled",  "merged"};
+static const char *const kind_status[NKIND] = {"new",         "dispatched", "accepted", "accepted",
+                                               "in_progress", "resolved",   "verified", "closed",
+                                               "returned",    "cancelled",  "merged"};
+static const bool kind_handler[NKIND] = {false, true, true,  true,  true, true,
+                                         true,  true, false, false, false};
 
 /* every order this program touched, for the replay check */
 static int64_t touched[2048];
@@ -114,10 +166,11 @@ static void touch(int64_t id)
 
 static int64_t new_order(const char *title)
 {
-	int64_t id = wo_create(tok[JUMIN],
-		F("{\"title\":%s,\"description\":\"楼道灯不亮，夜间出行不便\",\"category_code\":\"010901\","
-		  "\"channel\":\"web\",\"unit_id\":%lld}",
-		  J(title), (long long)u_grid1));
+	int64_t id =
+	    wo_create(tok[JUMIN], F("{\"title\":%s,\"description\":\"楼道灯不亮，夜间出行不便\","
+	                            "\"category_code\":\"010901\","
+	                            "\"channel\":\"web\",\"unit_id\":%lld}",
+	                            J(title), (long long)u_grid1));
 	touch(id);
 	return id;
 }
@@ -153,7 +206,9 @@ static int64_t build(int kind)
 			/* the handler could not return it (see return_by_handler): admin does */
 			static bool told;
 			if (!told)
-				print_message("# wuye's return answered %ld; returned orders are built by admin\n", st);
+				print_message("# wuye's return answered %ld; returned orders are "
+				              "built by admin\n",
+				              st);
 			told = true;
 			wo_do(tok[ADMIN], id, act_body(A_RETURN));
 		}
@@ -184,7 +239,8 @@ static int64_t build(int kind)
 	}
 	const char *st = status_of(id);
 	if (strcmp(st, kind_status[kind]) != 0) {
-		print_error("built a %s order %lld but it is %s\n", kind_name[kind], (long long)id, st);
+		print_error("built a %s order %lld but it is %s\n", kind_name[kind], (long long)id,
+		            st);
 		fail();
 	}
 	return id;
@@ -195,9 +251,12 @@ static int64_t build(int kind)
 static bool visible(int role, int kind)
 {
 	switch (role) {
-	case WUYE: return kind_handler[kind];
-	case HEHUOREN: return false;
-	default: return true;
+	case WUYE:
+		return kind_handler[kind];
+	case HEHUOREN:
+		return false;
+	default:
+		return true;
 	}
 }
 
@@ -251,7 +310,8 @@ static unsigned mask_of(json_t *arr)
 	json_t *v;
 	if (!json_is_array(arr))
 		return 1u << 31;
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		bool found = false;
 		for (int a = 0; a < NACT; a++)
 			if (json_is_string(v) && strcmp(json_string_value(v), act_name[a]) == 0) {
@@ -270,7 +330,8 @@ static const char *mask_str(unsigned m)
 	size_t n = 0;
 	for (int a = 0; a < NACT; a++)
 		if (m & AB(a))
-			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", n ? "," : "", act_name[a]);
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", n ? "," : "",
+			                      act_name[a]);
 	if (m & (1u << 31))
 		snprintf(buf + n, sizeof buf - n, "%s(unknown)", n ? "," : "");
 	return F("[%s]", buf);
@@ -297,15 +358,17 @@ static int setup(void **state)
 	r = api(&S, "GET", "/api/v1/auth/me", tok[HEHUOREN], NULL, NULL);
 	int64_t hehuoren_org = jint(r->json, "org_id");
 	resp_free(r);
-	if (!u_grid1 || !o_hongrun || !o_jinshitu || !o_dongxin_wuye || hehuoren_org != o_jinshitu) {
+	if (!u_grid1 || !o_hongrun || !o_jinshitu || !o_dongxin_wuye ||
+	    hehuoren_org != o_jinshitu) {
 		fprintf(stderr, "demo units or organisations not found\n");
 		return -1;
 	}
 	r = api(&S, "POST", "/api/v1/work-orders", tok[JUMIN],
-		F("{\"title\":\"合并目标\",\"description\":\"同一问题的主工单\",\"category_code\":\"010901\","
-		  "\"channel\":\"web\",\"unit_id\":%lld}",
-		  (long long)u_grid1),
-		NULL);
+	        F("{\"title\":\"合并目标\",\"description\":\"同一问题的主工单\",\"category_code\":"
+	          "\"010901\","
+	          "\"channel\":\"web\",\"unit_id\":%lld}",
+	          (long long)u_grid1),
+	        NULL);
 	target = jint(r->json, "id");
 	long st = r->status;
 	resp_free(r);
@@ -351,15 +414,16 @@ static void matrix(void **state)
 	if (!visible(c->role, c->kind)) {
 		struct resp *r = wo_get(t, id);
 		if (r->status != 404) {
-			print_error("%s GET of a %s order: %ld %s\n", who, kind_name[c->kind], r->status, r->body);
+			print_error("%s GET of a %s order: %ld %s\n", who, kind_name[c->kind],
+			            r->status, r->body);
 			bad++;
 		}
 		resp_free(r);
 		for (int a = 0; a < NACT; a++) {
 			r = wo_act(t, id, act_body(a));
 			if (r->status != 404 || strcmp(err_code(r), "not_found") != 0) {
-				print_error("%s %s on a %s order it cannot see: %ld %s\n", who, act_name[a],
-					    kind_name[c->kind], r->status, r->body);
+				print_error("%s %s on a %s order it cannot see: %ld %s\n", who,
+				            act_name[a], kind_name[c->kind], r->status, r->body);
 				bad++;
 				if (r->status == 200)
 					probe[c->kind] = 0;
@@ -374,8 +438,8 @@ static void matrix(void **state)
 	unsigned shown = mask_of(jpath(r->json, "allowed_actions"));
 	resp_free(r);
 	if (shown != exp) {
-		print_error("%s on a %s order: allowed_actions %s, API.md says %s\n", who, kind_name[c->kind],
-			    mask_str(shown), mask_str(exp));
+		print_error("%s on a %s order: allowed_actions %s, API.md says %s\n", who,
+		            kind_name[c->kind], mask_str(shown), mask_str(exp));
 		bad++;
 	}
 	for (int a = 0; a < NACT; a++) {
@@ -383,17 +447,19 @@ static void matrix(void **state)
 			continue;
 		r = wo_act(t, id, act_body(a));
 		if (r->status != 409 || strcmp(err_code(r), "invalid_transition") != 0) {
-			print_error("%s %s on a %s order: %ld %.400s (expected 409 invalid_transition)\n", who,
-				    act_name[a], kind_name[c->kind], r->status, r->body);
+			print_error(
+			    "%s %s on a %s order: %ld %.400s (expected 409 invalid_transition)\n",
+			    who, act_name[a], kind_name[c->kind], r->status, r->body);
 			bad++;
 			if (r->status == 200)
 				probe[c->kind] = 0; /* it moved: the next test builds another */
 		} else {
 			unsigned allowed = mask_of(err_allowed(r));
 			if (allowed != exp || allowed != shown) {
-				print_error("%s %s on a %s order: allowed %s; allowed_actions %s; API.md %s\n", who,
-					    act_name[a], kind_name[c->kind], mask_str(allowed), mask_str(shown),
-					    mask_str(exp));
+				print_error("%s %s on a %s order: allowed %s; allowed_actions %s; "
+				            "API.md %s\n",
+				            who, act_name[a], kind_name[c->kind], mask_str(allowed),
+				            mask_str(shown), mask_str(exp));
 				bad++;
 			}
 		}
@@ -402,7 +468,8 @@ static void matrix(void **state)
 	if (probe[c->kind]) {
 		const char *st = status_of(id);
 		if (strcmp(st, kind_status[c->kind]) != 0) {
-			print_error("the %s order %lld is now %s\n", kind_name[c->kind], (long long)id, st);
+			print_error("the %s order %lld is now %s\n", kind_name[c->kind],
+			            (long long)id, st);
 			probe[c->kind] = 0;
 			bad++;
 		}
@@ -485,10 +552,12 @@ static void return_by_handler(void **state)
 	const int kinds[] = {K_DISPATCHED, K_ACCEPTED};
 	for (int i = 0; i < 2; i++) {
 		int64_t id = build(kinds[i]);
-		struct resp *r = wo_act(tok[WUYE], id, "{\"action\":\"return\",\"reason\":\"unclear_ownership\",\"note\":\"权属不清\"}");
+		struct resp *r = wo_act(tok[WUYE], id,
+		                        "{\"action\":\"return\",\"reason\":\"unclear_ownership\","
+		                        "\"note\":\"权属不清\"}");
 		if (r->status != 200)
-			print_error("wuye returns a %s order: %ld %s; the order is now %s\n", kind_name[kinds[i]],
-				    r->status, r->body, status_of(id));
+			print_error("wuye returns a %s order: %ld %s; the order is now %s\n",
+			            kind_name[kinds[i]], r->status, r->body, status_of(id));
 		assert_status(r, 200);
 		assert_string_equal(jstr(r->json, "status"), "returned");
 		resp_free(r);
@@ -511,9 +580,10 @@ static void return_reasons(void **state)
 {
 	(void)state;
 	int64_t id = build(K_DISPATCHED);
-	const char *bad[] = {"{\"action\":\"return\",\"reason\":\"bogus\"}", "{\"action\":\"return\"}",
-			     "{\"action\":\"return\",\"reason\":\"\"}", "{\"action\":\"return\",\"reason\":3}",
-			     "{\"action\":\"return\",\"reason\":\"WRONG_AREA\"}"};
+	const char *bad[] = {"{\"action\":\"return\",\"reason\":\"bogus\"}",
+	                     "{\"action\":\"return\"}", "{\"action\":\"return\",\"reason\":\"\"}",
+	                     "{\"action\":\"return\",\"reason\":3}",
+	                     "{\"action\":\"return\",\"reason\":\"WRONG_AREA\"}"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct resp *r = wo_act(tok[WUYE], id, bad[i]);
 		if (r->status != 400 || strcmp(err_field(r), "reason") != 0)
@@ -527,8 +597,11 @@ static void return_reasons(void **state)
 	for (int i = 0; i < 4; i++) {
 		if (i % 2)
 			assert_string_equal(wo_do(tok[WUYE], id, act_body(A_ACCEPT)), "accepted");
-		assert_string_equal(wo_do(tok[ADMIN], id,
-			F("{\"action\":\"return\",\"reason\":\"%s\",\"note\":\"退回%d\"}", reasons[i], i)), "returned");
+		assert_string_equal(
+		    wo_do(tok[ADMIN], id,
+		          F("{\"action\":\"return\",\"reason\":\"%s\",\"note\":\"退回%d\"}",
+		            reasons[i], i)),
+		    "returned");
 		struct resp *r = wo_get_ok(tok[ADMIN], id);
 		assert_int_equal(jint(r->json, "return_count"), i + 1);
 		json_t *ev = last_event(r->json);
@@ -537,7 +610,8 @@ static void return_reasons(void **state)
 		assert_true(contains(r->body, reasons[i]));
 		resp_free(r);
 		/* staff re-dispatch; the count stays */
-		assert_string_equal(wo_do(tok[i < 2 ? SHEQU : JIEDAO], id, act_body(A_DISPATCH)), "dispatched");
+		assert_string_equal(wo_do(tok[i < 2 ? SHEQU : JIEDAO], id, act_body(A_DISPATCH)),
+		                    "dispatched");
 		r = wo_get_ok(tok[ADMIN], id);
 		assert_int_equal(jint(r->json, "return_count"), i + 1);
 		resp_free(r);
@@ -557,17 +631,18 @@ static void extensions(void **state)
 	int64_t due0 = jtime(r->json, "resolve_due_at");
 	resp_free(r);
 	/* only the handler asks */
-	r = wo_act(tok[SHEQU], id, "{\"action\":\"request_extension\",\"workdays\":10,\"reason\":\"r\"}");
+	r = wo_act(tok[SHEQU], id,
+	           "{\"action\":\"request_extension\",\"workdays\":10,\"reason\":\"r\"}");
 	assert_error(r, 409, "invalid_transition", NULL);
 	resp_free(r);
 	const char *bad[][2] = {
-		{"{\"action\":\"request_extension\",\"workdays\":0,\"reason\":\"r\"}", "workdays"},
-		{"{\"action\":\"request_extension\",\"workdays\":16,\"reason\":\"r\"}", "workdays"},
-		{"{\"action\":\"request_extension\",\"workdays\":-1,\"reason\":\"r\"}", "workdays"},
-		{"{\"action\":\"request_extension\",\"workdays\":\"3\",\"reason\":\"r\"}", "workdays"},
-		{"{\"action\":\"request_extension\",\"workdays\":2.5,\"reason\":\"r\"}", "workdays"},
-		{"{\"action\":\"request_extension\",\"reason\":\"r\"}", "workdays"},
-		{"{\"action\":\"request_extension\",\"workdays\":3}", "reason"},
+	    {"{\"action\":\"request_extension\",\"workdays\":0,\"reason\":\"r\"}", "workdays"},
+	    {"{\"action\":\"request_extension\",\"workdays\":16,\"reason\":\"r\"}", "workdays"},
+	    {"{\"action\":\"request_extension\",\"workdays\":-1,\"reason\":\"r\"}", "workdays"},
+	    {"{\"action\":\"request_extension\",\"workdays\":\"3\",\"reason\":\"r\"}", "workdays"},
+	    {"{\"action\":\"request_extension\",\"workdays\":2.5,\"reason\":\"r\"}", "workdays"},
+	    {"{\"action\":\"request_extension\",\"reason\":\"r\"}", "workdays"},
+	    {"{\"action\":\"request_extension\",\"workdays\":3}", "reason"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		r = wo_act(tok[WUYE], id, bad[i][0]);
@@ -578,10 +653,14 @@ static void extensions(void **state)
 		resp_free(r);
 	}
 	/* 10 working days */
-	assert_string_equal(wo_do(tok[WUYE], id,
-		"{\"action\":\"request_extension\",\"workdays\":10,\"reason\":\"需协调供水公司\"}"), "accepted");
+	assert_string_equal(
+	    wo_do(
+	        tok[WUYE], id,
+	        "{\"action\":\"request_extension\",\"workdays\":10,\"reason\":\"需协调供水公司\"}"),
+	    "accepted");
 	/* one request at a time */
-	r = wo_act(tok[WUYE], id, "{\"action\":\"request_extension\",\"workdays\":1,\"reason\":\"r\"}");
+	r = wo_act(tok[WUYE], id,
+	           "{\"action\":\"request_extension\",\"workdays\":1,\"reason\":\"r\"}");
 	assert_error(r, 409, "invalid_transition", NULL);
 	resp_free(r);
 	/* the community's staff, the grid worker and the handler do not decide */
@@ -589,7 +668,8 @@ static void extensions(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		r = wo_act(tok[not_deciders[i]], id, act_body(A_DEC_EXT));
 		if (r->status != 409)
-			print_error("%s decide_extension: %ld %s\n", usernames[not_deciders[i]], r->status, r->body);
+			print_error("%s decide_extension: %ld %s\n", usernames[not_deciders[i]],
+			            r->status, r->body);
 		assert_error(r, 409, "invalid_transition", NULL);
 		assert_false(mask_of(err_allowed(r)) & AB(A_DEC_EXT));
 		resp_free(r);
@@ -602,24 +682,31 @@ static void extensions(void **state)
 	assert_string_equal(err_field(r), "approve");
 	resp_free(r);
 	/* the subdistrict approves: the deadline moves by 10 working days (at least 14 days) */
-	assert_string_equal(wo_do(tok[JIEDAO], id, "{\"action\":\"decide_extension\",\"approve\":true}"), "accepted");
+	assert_string_equal(
+	    wo_do(tok[JIEDAO], id, "{\"action\":\"decide_extension\",\"approve\":true}"),
+	    "accepted");
 	r = wo_get_ok(tok[ADMIN], id);
 	int64_t due1 = jtime(r->json, "resolve_due_at");
 	assert_true(due1 >= due0 + 14 * DAY_MS);
 	assert_true(due1 <= due0 + 40 * DAY_MS);
 	resp_free(r);
 	/* 10 + 6 > 15 */
-	r = wo_act(tok[WUYE], id, "{\"action\":\"request_extension\",\"workdays\":6,\"reason\":\"还需要\"}");
+	r = wo_act(tok[WUYE], id,
+	           "{\"action\":\"request_extension\",\"workdays\":6,\"reason\":\"还需要\"}");
 	if (r->status != 400)
 		print_error("10 then 6 working days: %ld %s\n", r->status, r->body);
 	assert_int_equal(r->status, 400);
 	assert_string_equal(err_field(r), "workdays");
 	resp_free(r);
 	/* 5 more, refused: the deadline stays */
-	assert_string_equal(wo_do(tok[WUYE], id,
-		"{\"action\":\"request_extension\",\"workdays\":5,\"reason\":\"还需要\"}"), "accepted");
-	assert_string_equal(wo_do(tok[JIEDAO], id,
-		"{\"action\":\"decide_extension\",\"approve\":false,\"note\":\"不同意\"}"), "accepted");
+	assert_string_equal(
+	    wo_do(tok[WUYE], id,
+	          "{\"action\":\"request_extension\",\"workdays\":5,\"reason\":\"还需要\"}"),
+	    "accepted");
+	assert_string_equal(
+	    wo_do(tok[JIEDAO], id,
+	          "{\"action\":\"decide_extension\",\"approve\":false,\"note\":\"不同意\"}"),
+	    "accepted");
 	r = wo_get_ok(tok[ADMIN], id);
 	assert_int_equal(jtime(r->json, "resolve_due_at"), due1);
 	resp_free(r);
@@ -629,10 +716,13 @@ static void extensions(void **state)
 	resp_free(r);
 	/* a refused request used none of the 15: 5 more (in progress), approved by admin */
 	assert_string_equal(wo_do(tok[WUYE], id, act_body(A_START)), "in_progress");
-	assert_string_equal(wo_do(tok[WUYE], id,
-		"{\"action\":\"request_extension\",\"workdays\":5,\"reason\":\"最后一次\"}"), "in_progress");
-	assert_string_equal(wo_do(tok[ADMIN], id, "{\"action\":\"decide_extension\",\"approve\":true}"),
-		"in_progress");
+	assert_string_equal(
+	    wo_do(tok[WUYE], id,
+	          "{\"action\":\"request_extension\",\"workdays\":5,\"reason\":\"最后一次\"}"),
+	    "in_progress");
+	assert_string_equal(
+	    wo_do(tok[ADMIN], id, "{\"action\":\"decide_extension\",\"approve\":true}"),
+	    "in_progress");
 	r = wo_get_ok(tok[ADMIN], id);
 	int64_t due2 = jtime(r->json, "resolve_due_at");
 	assert_true(due2 >= due1 + 7 * DAY_MS);
@@ -640,7 +730,8 @@ static void extensions(void **state)
 	assert_int_equal(count_events(r->json, "request_extension"), 3);
 	resp_free(r);
 	/* 15 used */
-	r = wo_act(tok[WUYE], id, "{\"action\":\"request_extension\",\"workdays\":1,\"reason\":\"再延\"}");
+	r = wo_act(tok[WUYE], id,
+	           "{\"action\":\"request_extension\",\"workdays\":1,\"reason\":\"再延\"}");
 	if (r->status != 400 && r->status != 409)
 		print_error("a 16th working day: %ld %s\n", r->status, r->body);
 	assert_true(r->status == 400 || r->status == 409);
@@ -658,10 +749,10 @@ static void co_handlers(void **state)
 	int64_t id = build(K_DISPATCHED);
 	/* bad lists */
 	const char *bad[] = {
-		"{\"action\":\"escalate\",\"co_handler_org_ids\":[99999999]}",
-		"{\"action\":\"escalate\",\"co_handler_org_ids\":\"x\"}",
-		"{\"action\":\"escalate\",\"co_handler_org_ids\":[\"1\"]}",
-		"{\"action\":\"escalate\",\"co_handler_org_ids\":[0]}",
+	    "{\"action\":\"escalate\",\"co_handler_org_ids\":[99999999]}",
+	    "{\"action\":\"escalate\",\"co_handler_org_ids\":\"x\"}",
+	    "{\"action\":\"escalate\",\"co_handler_org_ids\":[\"1\"]}",
+	    "{\"action\":\"escalate\",\"co_handler_org_ids\":[0]}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct resp *r = wo_act(tok[SHEQU], id, bad[i]);
@@ -681,11 +772,14 @@ static void co_handlers(void **state)
 	resp_free(r);
 	/* 吹哨: two co-handlers */
 	assert_string_equal(wo_do(tok[SHEQU], id,
-		F("{\"action\":\"escalate\",\"note\":\"街乡吹哨\",\"co_handler_org_ids\":[%lld,%lld]}",
-		  (long long)o_jinshitu, (long long)o_dongxin_wuye)), "dispatched");
+	                          F("{\"action\":\"escalate\",\"note\":\"街乡吹哨\",\"co_handler_"
+	                            "org_ids\":[%lld,%lld]}",
+	                            (long long)o_jinshitu, (long long)o_dongxin_wuye)),
+	                    "dispatched");
 	r = wo_get_ok(tok[ADMIN], id);
 	assert_true(json_is_true(jpath(r->json, "escalated")));
-	json_t *h1 = handler_entry(r->json, o_jinshitu), *h2 = handler_entry(r->json, o_dongxin_wuye);
+	json_t *h1 = handler_entry(r->json, o_jinshitu),
+	       *h2 = handler_entry(r->json, o_dongxin_wuye);
 	assert_non_null(h1);
 	assert_non_null(h2);
 	assert_true(json_is_false(jpath(h1, "reported")));
@@ -697,7 +791,7 @@ static void co_handlers(void **state)
 	/* the co-handler sees the order and may report (and comment) */
 	r = wo_get_ok(tok[HEHUOREN], id);
 	assert_string_equal(mask_str(mask_of(jpath(r->json, "allowed_actions"))),
-		mask_str(AB(A_REPORT) | AB(A_COMMENT)));
+	                    mask_str(AB(A_REPORT) | AB(A_COMMENT)));
 	resp_free(r);
 	assert_true(wo_total(tok[HEHUOREN], "") >= 1);
 	/* nor accept: they are not the handler */
@@ -708,8 +802,9 @@ static void co_handlers(void **state)
 	r = wo_act(tok[WUYE], id, act_body(A_REPORT));
 	assert_error(r, 409, "invalid_transition", NULL);
 	resp_free(r);
-	assert_string_equal(wo_do(tok[HEHUOREN], id, "{\"action\":\"report\",\"note\":\"已到场协助\"}"),
-		"dispatched");
+	assert_string_equal(
+	    wo_do(tok[HEHUOREN], id, "{\"action\":\"report\",\"note\":\"已到场协助\"}"),
+	    "dispatched");
 	r = wo_get_ok(tok[ADMIN], id);
 	h1 = handler_entry(r->json, o_jinshitu);
 	h2 = handler_entry(r->json, o_dongxin_wuye);
@@ -726,13 +821,13 @@ static void co_handlers(void **state)
 	/* the order goes on with its handler */
 	assert_string_equal(wo_do(tok[WUYE], id, act_body(A_ACCEPT)), "accepted");
 	/* escalating again with the same org adds nobody twice */
-	wo_do(tok[JIEDAO], id, F("{\"action\":\"escalate\",\"co_handler_org_ids\":[%lld]}", (long long)o_jinshitu));
+	wo_do(tok[JIEDAO], id,
+	      F("{\"action\":\"escalate\",\"co_handler_org_ids\":[%lld]}", (long long)o_jinshitu));
 	r = wo_get_ok(tok[ADMIN], id);
 	int n = 0;
 	size_t i;
 	json_t *h;
-	json_array_foreach(jpath(r->json, "handlers"), i, h)
-		n += jint(h, "org_id") == o_jinshitu;
+	json_array_foreach(jpath(r->json, "handlers"), i, h) n += jint(h, "org_id") == o_jinshitu;
 	assert_int_equal(n, 1);
 	resp_free(r);
 }
@@ -748,8 +843,9 @@ static void verify_failed(void **state)
 	r = wo_act(tok[SHEQU], id, "{\"action\":\"verify\",\"passed\":\"no\"}");
 	assert_int_equal(r->status, 400);
 	resp_free(r);
-	assert_string_equal(wo_do(tok[SHEQU], id, "{\"action\":\"verify\",\"passed\":false,\"note\":\"灯仍不亮\"}"),
-		"in_progress");
+	assert_string_equal(
+	    wo_do(tok[SHEQU], id, "{\"action\":\"verify\",\"passed\":false,\"note\":\"灯仍不亮\"}"),
+	    "in_progress");
 	r = wo_get_ok(tok[ADMIN], id);
 	json_t *ev = last_event(r->json);
 	assert_string_equal(jstr(ev, "action"), "verify");
@@ -766,9 +862,9 @@ static void callback_and_reopen(void **state)
 	(void)state;
 	int64_t id = build(K_VERIFIED);
 	const char *bad[][2] = {
-		{"{\"action\":\"callback\",\"satisfaction\":\"meh\",\"solved\":true}", "satisfaction"},
-		{"{\"action\":\"callback\",\"solved\":true}", "satisfaction"},
-		{"{\"action\":\"callback\",\"satisfaction\":\"satisfied\"}", "solved"},
+	    {"{\"action\":\"callback\",\"satisfaction\":\"meh\",\"solved\":true}", "satisfaction"},
+	    {"{\"action\":\"callback\",\"solved\":true}", "satisfaction"},
+	    {"{\"action\":\"callback\",\"satisfaction\":\"satisfied\"}", "solved"},
 	};
 	for (size_t i = 0; i < 3; i++) {
 		struct resp *r = wo_act(tok[SHEQU], id, bad[i][0]);
@@ -779,8 +875,9 @@ static void callback_and_reopen(void **state)
 		resp_free(r);
 	}
 	assert_string_equal(wo_do(tok[SHEQU], id,
-		"{\"action\":\"callback\",\"satisfaction\":\"dissatisfied\",\"solved\":false,\"note\":\"居民不满意\"}"),
-		"closed");
+	                          "{\"action\":\"callback\",\"satisfaction\":\"dissatisfied\","
+	                          "\"solved\":false,\"note\":\"居民不满意\"}"),
+	                    "closed");
 	struct resp *r = wo_get_ok(tok[ADMIN], id);
 	assert_string_equal(jstr(r->json, "satisfaction"), "dissatisfied");
 	assert_int_equal(jint(r->json, "reopen_count"), 0);
@@ -825,11 +922,11 @@ static void merging(void **state)
 	(void)state;
 	int64_t id = build(K_NEW);
 	const char *bad[] = {
-		F("{\"action\":\"merge\",\"into_id\":%lld}", (long long)id),
-		"{\"action\":\"merge\",\"into_id\":99999999}",
-		"{\"action\":\"merge\",\"into_id\":\"1\"}",
-		"{\"action\":\"merge\",\"into_id\":0}",
-		"{\"action\":\"merge\"}",
+	    F("{\"action\":\"merge\",\"into_id\":%lld}", (long long)id),
+	    "{\"action\":\"merge\",\"into_id\":99999999}",
+	    "{\"action\":\"merge\",\"into_id\":\"1\"}",
+	    "{\"action\":\"merge\",\"into_id\":0}",
+	    "{\"action\":\"merge\"}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct resp *r = wo_act(tok[SHEQU], id, bad[i]);
@@ -841,11 +938,14 @@ static void merging(void **state)
 	}
 	assert_string_equal(status_of(id), "new");
 	/* into an order outside the merger's scope: as if it did not exist */
-	int64_t elsewhere = wo_create(tok[SHEQU2],
-		F("{\"title\":\"凤岐里\",\"description\":\"d\",\"category_code\":\"010901\",\"channel\":\"phone\","
-		  "\"unit_id\":%lld}", (long long)unit_id(&S, tok[ADMIN], "凤岐里社区")));
+	int64_t elsewhere =
+	    wo_create(tok[SHEQU2], F("{\"title\":\"凤岐里\",\"description\":\"d\",\"category_"
+	                             "code\":\"010901\",\"channel\":\"phone\","
+	                             "\"unit_id\":%lld}",
+	                             (long long)unit_id(&S, tok[ADMIN], "凤岐里社区")));
 	touch(elsewhere);
-	struct resp *r = wo_act(tok[SHEQU], id, F("{\"action\":\"merge\",\"into_id\":%lld}", (long long)elsewhere));
+	struct resp *r = wo_act(tok[SHEQU], id,
+	                        F("{\"action\":\"merge\",\"into_id\":%lld}", (long long)elsewhere));
 	if (r->status != 400 && r->status != 404)
 		print_error("merge into an order out of scope: %ld %s\n", r->status, r->body);
 	assert_true(r->status == 400 || r->status == 404);
@@ -853,8 +953,9 @@ static void merging(void **state)
 	assert_string_equal(status_of(id), "new");
 	/* a dispatched order merges too */
 	int64_t d = build(K_DISPATCHED);
-	assert_string_equal(wo_do(tok[JIEDAO], d, F("{\"action\":\"merge\",\"into_id\":%lld}", (long long)id)),
-		"merged");
+	assert_string_equal(
+	    wo_do(tok[JIEDAO], d, F("{\"action\":\"merge\",\"into_id\":%lld}", (long long)id)),
+	    "merged");
 	assert_string_equal(wo_do(tok[SHEQU], id, act_body(A_MERGE)), "merged");
 	r = wo_get_ok(tok[ADMIN], id);
 	assert_int_equal(jint(r->json, "merged_into_id"), target);
@@ -871,7 +972,7 @@ static void cancelling(void **state)
 	(void)state;
 	int64_t id = build(K_NEW);
 	const char *bad[] = {"{\"action\":\"cancel\"}", "{\"action\":\"cancel\",\"reason\":\"\"}",
-			     "{\"action\":\"cancel\",\"reason\":5}"};
+	                     "{\"action\":\"cancel\",\"reason\":5}"};
 	for (size_t i = 0; i < 3; i++) {
 		struct resp *r = wo_act(tok[SHEQU], id, bad[i]);
 		if (r->status != 400 || strcmp(err_field(r), "reason") != 0)
@@ -880,7 +981,8 @@ static void cancelling(void **state)
 		assert_string_equal(err_field(r), "reason");
 		resp_free(r);
 	}
-	assert_string_equal(wo_do(tok[SHEQU], id, "{\"action\":\"cancel\",\"reason\":\"居民撤诉\"}"), "cancelled");
+	assert_string_equal(
+	    wo_do(tok[SHEQU], id, "{\"action\":\"cancel\",\"reason\":\"居民撤诉\"}"), "cancelled");
 	struct resp *r = wo_get_ok(tok[ADMIN], id);
 	json_t *ev = last_event(r->json);
 	assert_string_equal(jstr(ev, "action"), "cancel");
@@ -889,7 +991,8 @@ static void cancelling(void **state)
 	assert_true(contains(r->body, "居民撤诉"));
 	resp_free(r);
 	int64_t d = build(K_DISPATCHED);
-	assert_string_equal(wo_do(tok[JIEDAO], d, "{\"action\":\"cancel\",\"reason\":\"重复\"}"), "cancelled");
+	assert_string_equal(wo_do(tok[JIEDAO], d, "{\"action\":\"cancel\",\"reason\":\"重复\"}"),
+	                    "cancelled");
 	/* the former handler no longer acts */
 	r = wo_act(tok[WUYE], d, act_body(A_ACCEPT));
 	assert_true(r->status == 409 || r->status == 404);
@@ -910,8 +1013,8 @@ static void out_of_scope(void **state)
 			for (int a = 0; a < NACT; a++) {
 				r = wo_act(tok[who[w]], id, act_body(a));
 				if (r->status != 404)
-					print_error("%s %s: %ld %s\n", usernames[who[w]], act_name[a], r->status,
-						    r->body);
+					print_error("%s %s: %ld %s\n", usernames[who[w]],
+					            act_name[a], r->status, r->body);
 				assert_error(r, 404, "not_found", NULL);
 				resp_free(r);
 			}
@@ -923,16 +1026,16 @@ static void bad_requests(void **state)
 	(void)state;
 	int64_t id = get_probe(K_NEW);
 	const char *bad[][2] = {
-		{"{\"action\":\"fly\"}", "action"},
-		{"{}", "action"},
-		{"{\"action\":5}", "action"},
-		{"{\"action\":\"comment\",\"note\":\"x\",\"colour\":1}", "colour"},
-		{"{\"action\":\"dispatch\",\"handler_org_id\":1,\"workdays\":2}", "workdays"},
-		{"{\"action\":\"comment\"}", "note"},
-		{"{\"action\":\"comment\",\"note\":\"x\",\"internal\":\"yes\"}", "internal"},
-		{"{\"action\":\"dispatch\"}", NULL},
-		{"{\"action\":\"dispatch\",\"handler_org_id\":99999999}", "handler_org_id"},
-		{"{\"action\":\"dispatch\",\"handler_unit_id\":99999999}", "handler_unit_id"},
+	    {"{\"action\":\"fly\"}", "action"},
+	    {"{}", "action"},
+	    {"{\"action\":5}", "action"},
+	    {"{\"action\":\"comment\",\"note\":\"x\",\"colour\":1}", "colour"},
+	    {"{\"action\":\"dispatch\",\"handler_org_id\":1,\"workdays\":2}", "workdays"},
+	    {"{\"action\":\"comment\"}", "note"},
+	    {"{\"action\":\"comment\",\"note\":\"x\",\"internal\":\"yes\"}", "internal"},
+	    {"{\"action\":\"dispatch\"}", NULL},
+	    {"{\"action\":\"dispatch\",\"handler_org_id\":99999999}", "handler_org_id"},
+	    {"{\"action\":\"dispatch\",\"handler_unit_id\":99999999}", "handler_unit_id"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct resp *r = wo_act(tok[SHEQU], id, bad[i][0]);
@@ -943,7 +1046,8 @@ static void bad_requests(void **state)
 			assert_string_equal(err_field(r), bad[i][1]);
 		resp_free(r);
 	}
-	struct resp *r = wo_act(tok[SHEQU], id, "{\"action\":\"comment\",\"note\":\"x\",\"colour\":1}");
+	struct resp *r =
+	    wo_act(tok[SHEQU], id, "{\"action\":\"comment\",\"note\":\"x\",\"colour\":1}");
 	assert_error(r, 400, "unknown_field", "colour");
 	resp_free(r);
 	r = wo_act(tok[SHEQU], id, "not json");
@@ -955,8 +1059,10 @@ static void bad_requests(void **state)
 	assert_string_equal(status_of(id), "new");
 	/* a unit as handler: its staff handle */
 	int64_t u = build(K_NEW);
-	assert_string_equal(wo_do(tok[SHEQU], u, F("{\"action\":\"dispatch\",\"handler_unit_id\":%lld}",
-		(long long)u_grid1)), "dispatched");
+	assert_string_equal(
+	    wo_do(tok[SHEQU], u,
+	          F("{\"action\":\"dispatch\",\"handler_unit_id\":%lld}", (long long)u_grid1)),
+	    "dispatched");
 }
 
 /* Idempotency-Key on an action: the replay answers as the first time, appends nothing */
@@ -965,11 +1071,11 @@ static void action_idempotency(void **state)
 	(void)state;
 	int64_t id = build(K_DISPATCHED);
 	const char *hdr = F("Idempotency-Key: %s", uniq("accept-"));
-	struct resp *r1 = apihf(&S, "POST", tok[WUYE], act_body(A_ACCEPT), hdr, "/api/v1/work-orders/%lld/actions",
-				(long long)id);
+	struct resp *r1 = apihf(&S, "POST", tok[WUYE], act_body(A_ACCEPT), hdr,
+	                        "/api/v1/work-orders/%lld/actions", (long long)id);
 	assert_status(r1, 200);
-	struct resp *r2 = apihf(&S, "POST", tok[WUYE], act_body(A_ACCEPT), hdr, "/api/v1/work-orders/%lld/actions",
-				(long long)id);
+	struct resp *r2 = apihf(&S, "POST", tok[WUYE], act_body(A_ACCEPT), hdr,
+	                        "/api/v1/work-orders/%lld/actions", (long long)id);
 	assert_status(r2, 200);
 	assert_string_equal(jstr(r2->json, "status"), "accepted");
 	assert_int_equal(jint(r2->json, "version"), jint(r1->json, "version"));
@@ -985,8 +1091,8 @@ static void action_idempotency(void **state)
 	/* a comment twice with one key is one comment */
 	hdr = F("Idempotency-Key: %s", uniq("comment-"));
 	for (int i = 0; i < 2; i++) {
-		r = apihf(&S, "POST", tok[SHEQU], "{\"action\":\"comment\",\"note\":\"只记一次\"}", hdr,
-			  "/api/v1/work-orders/%lld/actions", (long long)id);
+		r = apihf(&S, "POST", tok[SHEQU], "{\"action\":\"comment\",\"note\":\"只记一次\"}",
+		          hdr, "/api/v1/work-orders/%lld/actions", (long long)id);
 		assert_status(r, 200);
 		resp_free(r);
 	}
@@ -1004,8 +1110,10 @@ static void unit_handler(void **state)
 	assert_true(u_shaliu > 0 && u_lushan > 0);
 	/* the community itself */
 	int64_t id = build(K_NEW);
-	assert_string_equal(wo_do(tok[SHEQU], id,
-		F("{\"action\":\"dispatch\",\"handler_unit_id\":%lld}", (long long)u_shaliu)), "dispatched");
+	assert_string_equal(
+	    wo_do(tok[SHEQU], id,
+	          F("{\"action\":\"dispatch\",\"handler_unit_id\":%lld}", (long long)u_shaliu)),
+	    "dispatched");
 	struct resp *r = wo_get_ok(tok[SHEQU], id);
 	assert_int_equal(jint(r->json, "handler_unit_id"), u_shaliu);
 	unsigned m = mask_of(jpath(r->json, "allowed_actions"));
@@ -1014,9 +1122,11 @@ static void unit_handler(void **state)
 	assert_string_equal(wo_do(tok[SHEQU], id, act_body(A_ACCEPT)), "accepted");
 	/* another subdistrict: its staff must see the order to handle it */
 	int64_t id2 = build(K_NEW);
-	assert_string_equal(wo_do(tok[JIEDAO], id2,
-		F("{\"action\":\"dispatch\",\"handler_unit_id\":%lld,\"note\":\"转鲁山道街道\"}",
-		  (long long)u_lushan)), "dispatched");
+	assert_string_equal(
+	    wo_do(tok[JIEDAO], id2,
+	          F("{\"action\":\"dispatch\",\"handler_unit_id\":%lld,\"note\":\"转鲁山道街道\"}",
+	            (long long)u_lushan)),
+	    "dispatched");
 	r = wo_get(tok[LUSHAN], id2);
 	if (r->status != 200)
 		print_error("lushan (staff of the handler unit) GET: %ld %s\n", r->status, r->body);
@@ -1038,12 +1148,13 @@ static void replay(void **state)
 		const char *last = NULL;
 		size_t k;
 		json_t *ev;
-		json_array_foreach(jpath(r->json, "timeline"), k, ev)
-			if (json_is_string(jpath(ev, "to_status")))
-				last = jstr(ev, "to_status");
+		json_array_foreach(jpath(r->json, "timeline"), k,
+		                   ev) if (json_is_string(jpath(ev, "to_status"))) last =
+		    jstr(ev, "to_status");
 		if (!last || strcmp(last, jstr(r->json, "status")) != 0) {
-			print_error("order %lld is %s but its timeline ends in %s\n", (long long)touched[i],
-				    jstr(r->json, "status"), last ? last : "(nothing)");
+			print_error("order %lld is %s but its timeline ends in %s\n",
+			            (long long)touched[i], jstr(r->json, "status"),
+			            last ? last : "(nothing)");
 			bad++;
 		}
 		resp_free(r);
@@ -1075,26 +1186,27 @@ int main(void)
 				if (m & AB(a)) {
 					cells[n] = (struct cell){k, roles[ri], a};
 					char *name = malloc(128);
-					snprintf(name, 128, "legal_%s_%s_%s", kind_name[k], usernames[roles[ri]],
-						 act_name[a]);
-					tests[n] = (struct CMUnitTest){name, legal, NULL, NULL, &cells[n]};
+					snprintf(name, 128, "legal_%s_%s_%s", kind_name[k],
+					         usernames[roles[ri]], act_name[a]);
+					tests[n] =
+					    (struct CMUnitTest){name, legal, NULL, NULL, &cells[n]};
 					n++;
 				}
 		}
 	const struct CMUnitTest fixed[] = {
-		cmocka_unit_test(return_by_handler),
-		cmocka_unit_test(return_reasons),
-		cmocka_unit_test(extensions),
-		cmocka_unit_test(co_handlers),
-		cmocka_unit_test(verify_failed),
-		cmocka_unit_test(callback_and_reopen),
-		cmocka_unit_test(merging),
-		cmocka_unit_test(cancelling),
-		cmocka_unit_test(out_of_scope),
-		cmocka_unit_test(bad_requests),
-		cmocka_unit_test(unit_handler),
-		cmocka_unit_test(action_idempotency),
-		cmocka_unit_test(replay),
+	    cmocka_unit_test(return_by_handler),
+	    cmocka_unit_test(return_reasons),
+	    cmocka_unit_test(extensions),
+	    cmocka_unit_test(co_handlers),
+	    cmocka_unit_test(verify_failed),
+	    cmocka_unit_test(callback_and_reopen),
+	    cmocka_unit_test(merging),
+	    cmocka_unit_test(cancelling),
+	    cmocka_unit_test(out_of_scope),
+	    cmocka_unit_test(bad_requests),
+	    cmocka_unit_test(unit_handler),
+	    cmocka_unit_test(action_idempotency),
+	    cmocka_unit_test(replay),
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		tests[n++] = fixed[i];

@@ -83,7 +83,7 @@ static void cal_put(void)
 		for (int i = 0; i < ncal; i++)
 			if (year_of(cal[i].day) == y)
 				json_array_append_new(cal[i].workday ? work : hol,
-						      json_string(date_str(cal[i].day)));
+				                      json_string(date_str(cal[i].day)));
 		json_t *b = json_pack("{s:o,s:o}", "holidays", hol, "workdays", work);
 		char *body = json_dumps(b, JSON_COMPACT);
 		json_decref(b);
@@ -123,8 +123,10 @@ static int setup(void **state)
 		return -1;
 	/* a test category tree: 07 three working days, 0701 one */
 	const char *rules[] = {
-		"{\"category_code\":\"07\",\"priority\":\"normal\",\"accept_hours\":5,\"resolve_workdays\":3}",
-		"{\"category_code\":\"0701\",\"priority\":\"normal\",\"accept_hours\":3,\"resolve_workdays\":1}",
+	    "{\"category_code\":\"07\",\"priority\":\"normal\",\"accept_hours\":5,\"resolve_"
+	    "workdays\":3}",
+	    "{\"category_code\":\"0701\",\"priority\":\"normal\",\"accept_hours\":3,\"resolve_"
+	    "workdays\":1}",
 	};
 	for (int i = 0; i < 2; i++) {
 		r = api(&S, "POST", "/api/v1/sla-rules", tok[ADMIN], rules[i], NULL);
@@ -153,19 +155,22 @@ static int teardown(void **state)
 
 static const char *order_body(const char *category, const char *priority)
 {
-	return F("{\"title\":\"时限测试\",\"description\":\"SLA\",\"category_code\":\"%s\",\"priority\":\"%s\","
-		 "\"channel\":\"phone\",\"unit_id\":%lld}",
-		 category, priority, (long long)u_shaliu);
+	return F("{\"title\":\"时限测试\",\"description\":\"SLA\",\"category_code\":\"%s\","
+	         "\"priority\":\"%s\","
+	         "\"channel\":\"phone\",\"unit_id\":%lld}",
+	         category, priority, (long long)u_shaliu);
 }
 
 /* Creates an order and checks both deadlines against the model. */
-#define check_deadlines(cat, pri, hours, days) check_deadlines_((cat), (pri), (hours), (days), __LINE__)
+#define check_deadlines(cat, pri, hours, days)                                                     \
+	check_deadlines_((cat), (pri), (hours), (days), __LINE__)
 static int64_t check_deadlines_(const char *cat, const char *pri, int hours, int days, int line)
 {
 	struct resp *r = NULL;
 	int64_t id = wo_create_r(tok[SHEQU], order_body(cat, pri), &r);
 	int64_t created = jtime(r->json, "created_at");
-	int64_t accept = jtime(r->json, "accept_due_at"), resolve = jtime(r->json, "resolve_due_at");
+	int64_t accept = jtime(r->json, "accept_due_at"),
+	        resolve = jtime(r->json, "resolve_due_at");
 	int64_t exp_accept = created + (int64_t)hours * 3600000;
 	int64_t last = workdays_after(sh_day(created), days);
 	int64_t exp_resolve = end_of_day(last);
@@ -173,11 +178,12 @@ static int64_t check_deadlines_(const char *cat, const char *pri, int hours, int
 	if (accept >= exp_accept - 1000 && accept <= exp_accept)
 		exp_accept = accept;
 	if (accept != exp_accept || resolve != exp_resolve)
-		print_error("line %d: %s/%s created %s: accept_due_at %s (expected %s), resolve_due_at %s "
-			    "(expected %s = 24:00 of %s, working day %d after %s)\n",
-			    line, cat, pri, jstr(r->json, "created_at"), jstr(r->json, "accept_due_at"),
-			    fmt_time(exp_accept), jstr(r->json, "resolve_due_at"), fmt_time(exp_resolve),
-			    date_str(last), days, date_str(sh_day(created)));
+		print_error(
+		    "line %d: %s/%s created %s: accept_due_at %s (expected %s), resolve_due_at %s "
+		    "(expected %s = 24:00 of %s, working day %d after %s)\n",
+		    line, cat, pri, jstr(r->json, "created_at"), jstr(r->json, "accept_due_at"),
+		    fmt_time(exp_accept), jstr(r->json, "resolve_due_at"), fmt_time(exp_resolve),
+		    date_str(last), days, date_str(sh_day(created)));
 	assert_int_equal(accept, exp_accept);
 	assert_int_equal(resolve, exp_resolve);
 	/* shown in +08:00 */
@@ -200,11 +206,13 @@ static void sla_accept_due_exact(void **state)
 	for (int i = 0; i < 30; i++) {
 		struct resp *r = NULL;
 		wo_create_r(tok[SHEQU], order_body("0701", "normal"), &r);
-		int64_t created = jtime(r->json, "created_at"), accept = jtime(r->json, "accept_due_at");
+		int64_t created = jtime(r->json, "created_at"),
+		        accept = jtime(r->json, "accept_due_at");
 		if (accept != created + 3 * 3600000LL) {
-			print_error("created_at %s, accept_due_at %s: %lld ms off created_at + 3 h\n",
-				    jstr(r->json, "created_at"), jstr(r->json, "accept_due_at"),
-				    (long long)(accept - created - 3 * 3600000LL));
+			print_error(
+			    "created_at %s, accept_due_at %s: %lld ms off created_at + 3 h\n",
+			    jstr(r->json, "created_at"), jstr(r->json, "accept_due_at"),
+			    (long long)(accept - created - 3 * 3600000LL));
 			off++;
 		}
 		resp_free(r);
@@ -221,7 +229,9 @@ static void sla_rules_api(void **state)
 	cal_put();
 	/* only admin writes rules; everyone reads them */
 	struct resp *r = api(&S, "POST", "/api/v1/sla-rules", tok[SHEQU],
-		"{\"category_code\":\"0703\",\"priority\":\"normal\",\"accept_hours\":1,\"resolve_workdays\":1}", NULL);
+	                     "{\"category_code\":\"0703\",\"priority\":\"normal\",\"accept_hours\":"
+	                     "1,\"resolve_workdays\":1}",
+	                     NULL);
 	assert_error(r, 403, "forbidden", NULL);
 	resp_free(r);
 	r = api(&S, "GET", "/api/v1/sla-rules?limit=500", tok[SHEQU], NULL, NULL);
@@ -229,17 +239,22 @@ static void sla_rules_api(void **state)
 	int64_t rule0701 = 0;
 	size_t i;
 	json_t *it;
-	json_array_foreach(jpath(r->json, "items"), i, it)
-		if (strcmp(jstr(it, "category_code"), "0701") == 0 && strcmp(jstr(it, "priority"), "normal") == 0)
-			rule0701 = jint(it, "id");
+	json_array_foreach(jpath(r->json, "items"), i,
+	                   it) if (strcmp(jstr(it, "category_code"), "0701") == 0 &&
+	                           strcmp(jstr(it, "priority"), "normal") == 0) rule0701 =
+	    jint(it, "id");
 	resp_free(r);
 	assert_true(rule0701 > 0);
 	const char *bad[] = {
-		"{\"category_code\":\"0799\",\"priority\":\"normal\",\"accept_hours\":1,\"resolve_workdays\":1}",
-		"{\"category_code\":\"0703\",\"priority\":\"soon\",\"accept_hours\":1,\"resolve_workdays\":1}",
-		"{\"category_code\":\"0703\",\"priority\":\"normal\",\"accept_hours\":0,\"resolve_workdays\":1}",
-		"{\"category_code\":\"0703\",\"priority\":\"normal\",\"accept_hours\":1,\"resolve_workdays\":0}",
-		"{\"category_code\":\"0703\",\"priority\":\"normal\",\"accept_hours\":1}",
+	    "{\"category_code\":\"0799\",\"priority\":\"normal\",\"accept_hours\":1,\"resolve_"
+	    "workdays\":1}",
+	    "{\"category_code\":\"0703\",\"priority\":\"soon\",\"accept_hours\":1,\"resolve_"
+	    "workdays\":1}",
+	    "{\"category_code\":\"0703\",\"priority\":\"normal\",\"accept_hours\":0,\"resolve_"
+	    "workdays\":1}",
+	    "{\"category_code\":\"0703\",\"priority\":\"normal\",\"accept_hours\":1,\"resolve_"
+	    "workdays\":0}",
+	    "{\"category_code\":\"0703\",\"priority\":\"normal\",\"accept_hours\":1}",
 	};
 	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
 		r = api(&S, "POST", "/api/v1/sla-rules", tok[ADMIN], bad[k], NULL);
@@ -250,18 +265,20 @@ static void sla_rules_api(void **state)
 	}
 	/* one rule per prefix and priority */
 	r = api(&S, "POST", "/api/v1/sla-rules", tok[ADMIN],
-		"{\"category_code\":\"07\",\"priority\":\"normal\",\"accept_hours\":9,\"resolve_workdays\":9}", NULL);
+	        "{\"category_code\":\"07\",\"priority\":\"normal\",\"accept_hours\":9,\"resolve_"
+	        "workdays\":9}",
+	        NULL);
 	assert_int_equal(r->status, 409);
 	resp_free(r);
 	check_deadlines("0701", "normal", 3, 1);
 	/* a changed rule applies to new orders */
-	r = apif(&S, "PATCH", tok[ADMIN], "{\"resolve_workdays\":2,\"accept_hours\":6}", "/api/v1/sla-rules/%lld",
-		 (long long)rule0701);
+	r = apif(&S, "PATCH", tok[ADMIN], "{\"resolve_workdays\":2,\"accept_hours\":6}",
+	         "/api/v1/sla-rules/%lld", (long long)rule0701);
 	assert_status(r, 200);
 	resp_free(r);
 	check_deadlines("0701", "normal", 6, 2);
-	r = apif(&S, "PATCH", tok[ADMIN], "{\"resolve_workdays\":1,\"accept_hours\":3}", "/api/v1/sla-rules/%lld",
-		 (long long)rule0701);
+	r = apif(&S, "PATCH", tok[ADMIN], "{\"resolve_workdays\":1,\"accept_hours\":3}",
+	         "/api/v1/sla-rules/%lld", (long long)rule0701);
 	assert_status(r, 200);
 	resp_free(r);
 	check_deadlines("0701", "normal", 3, 1);
@@ -275,10 +292,10 @@ static void sla_weekends(void **state)
 	/* five working days always cross a weekend */
 	int64_t today = sh_day(now_ms());
 	assert_true(workdays_after(today, 5) - today >= 7);
-	check_deadlines("0801", "normal", 4, 5);   /* the default rule */
-	check_deadlines("0702", "normal", 5, 3);   /* 07 */
-	check_deadlines("0701", "normal", 3, 1);   /* 0701 beats 07 */
-	check_deadlines("0701", "urgent", 1, 1);   /* no 07 rule for urgent: the default's */
+	check_deadlines("0801", "normal", 4, 5); /* the default rule */
+	check_deadlines("0702", "normal", 5, 3); /* 07 */
+	check_deadlines("0701", "normal", 3, 1); /* 0701 beats 07 */
+	check_deadlines("0701", "urgent", 1, 1); /* no 07 rule for urgent: the default's */
 	check_deadlines("0701", "low", 8, 10);
 	check_deadlines("010301", "normal", 2, 3); /* the seeded 0103 */
 	check_deadlines("010101", "normal", 2, 2); /* the seeded 0101 */
@@ -313,8 +330,8 @@ static void sla_makeup_saturday(void **state)
 		sat++;
 	for (int64_t d = today + 1; d < sat; d++)
 		cal_mark(d, false); /* the weekdays up to it are holidays */
-	cal_mark(sat, true);         /* 调休: the Saturday is worked */
-	cal_mark(sat + 2, false);    /* and the Monday after is a holiday again */
+	cal_mark(sat, true);        /* 调休: the Saturday is worked */
+	cal_mark(sat + 2, false);   /* and the Monday after is a holiday again */
 	cal_put();
 	assert_int_equal(workdays_after(today, 1), sat);
 	assert_int_equal(workdays_after(today, 2), sat + 3);
@@ -333,7 +350,8 @@ static void sla_extension(void **state)
 	cal_reset();
 	cal_put();
 	int64_t id = check_deadlines("0702", "normal", 5, 3);
-	wo_do(tok[SHEQU], id, F("{\"action\":\"dispatch\",\"handler_org_id\":%lld}", (long long)o_hongrun));
+	wo_do(tok[SHEQU], id,
+	      F("{\"action\":\"dispatch\",\"handler_org_id\":%lld}", (long long)o_hongrun));
 	wo_do(tok[WUYE], id, "{\"action\":\"accept\"}");
 	struct resp *r = wo_get_ok(tok[ADMIN], id);
 	int64_t due0 = jtime(r->json, "resolve_due_at");
@@ -351,27 +369,31 @@ static void sla_extension(void **state)
 		sat++;
 	cal_mark(sat, true);
 	cal_put();
-	wo_do(tok[WUYE], id, "{\"action\":\"request_extension\",\"workdays\":4,\"reason\":\"等待配件\"}");
+	wo_do(tok[WUYE], id,
+	      "{\"action\":\"request_extension\",\"workdays\":4,\"reason\":\"等待配件\"}");
 	wo_do(tok[JIEDAO], id, "{\"action\":\"decide_extension\",\"approve\":true}");
 	r = wo_get_ok(tok[ADMIN], id);
 	int64_t due1 = jtime(r->json, "resolve_due_at");
 	int64_t exp = end_of_day(workdays_after(last, 4));
 	if (due1 != exp)
 		print_error("extended from %s by 4 working days: %s, expected %s\n", fmt_time(due0),
-			    jstr(r->json, "resolve_due_at"), fmt_time(exp));
+		            jstr(r->json, "resolve_due_at"), fmt_time(exp));
 	assert_int_equal(due1, exp);
 	resp_free(r);
 	/* refused: nothing moves */
-	wo_do(tok[WUYE], id, "{\"action\":\"request_extension\",\"workdays\":2,\"reason\":\"再等等\"}");
+	wo_do(tok[WUYE], id,
+	      "{\"action\":\"request_extension\",\"workdays\":2,\"reason\":\"再等等\"}");
 	wo_do(tok[JIEDAO], id, "{\"action\":\"decide_extension\",\"approve\":false}");
 	r = wo_get_ok(tok[ADMIN], id);
 	assert_int_equal(jtime(r->json, "resolve_due_at"), due1);
 	resp_free(r);
 	/* approved again: from the new deadline */
-	wo_do(tok[WUYE], id, "{\"action\":\"request_extension\",\"workdays\":1,\"reason\":\"最后一天\"}");
+	wo_do(tok[WUYE], id,
+	      "{\"action\":\"request_extension\",\"workdays\":1,\"reason\":\"最后一天\"}");
 	wo_do(tok[JIEDAO], id, "{\"action\":\"decide_extension\",\"approve\":true}");
 	r = wo_get_ok(tok[ADMIN], id);
-	assert_int_equal(jtime(r->json, "resolve_due_at"), end_of_day(workdays_after(sh_day(due1 - 1), 1)));
+	assert_int_equal(jtime(r->json, "resolve_due_at"),
+	                 end_of_day(workdays_after(sh_day(due1 - 1), 1)));
 	resp_free(r);
 }
 
@@ -383,11 +405,13 @@ static void db_set_due(const int64_t *ids, int n, int64_t due)
 	char list[512] = "";
 	size_t used = 0;
 	for (int i = 0; i < n; i++)
-		used += (size_t)snprintf(list + used, sizeof list - used, "%s%lld", i ? "," : "", (long long)ids[i]);
+		used += (size_t)snprintf(list + used, sizeof list - used, "%s%lld", i ? "," : "",
+		                         (long long)ids[i]);
 	char cmd[1024];
-	snprintf(cmd, sizeof cmd,
-		 "sqlite3 '%s' 'UPDATE work_orders SET resolve_due_at = %lld WHERE id IN (%s);' 2>&1", path,
-		 (long long)due, list);
+	snprintf(
+	    cmd, sizeof cmd,
+	    "sqlite3 '%s' 'UPDATE work_orders SET resolve_due_at = %lld WHERE id IN (%s);' 2>&1",
+	    path, (long long)due, list);
 	int rc = system(cmd);
 	if (rc != 0)
 		print_error("%s: %d\n", cmd, rc);
@@ -408,14 +432,15 @@ static int escalations(int64_t id, json_t **last_out)
 	int n = 0;
 	size_t i;
 	json_t *ev;
-	json_array_foreach(jpath(r->json, "timeline"), i, ev)
-		if (strcmp(jstr(ev, "action"), "escalate") == 0) {
-			n++;
-			if (last_out) {
-				json_decref(*last_out);
-				*last_out = json_incref(ev);
-			}
+	json_array_foreach(jpath(r->json, "timeline"), i,
+	                   ev) if (strcmp(jstr(ev, "action"), "escalate") == 0)
+	{
+		n++;
+		if (last_out) {
+			json_decref(*last_out);
+			*last_out = json_incref(ev);
 		}
+	}
 	resp_free(r);
 	return n;
 }
@@ -432,7 +457,8 @@ static void sla_scanner(void **state)
 	(void)state;
 	cal_reset();
 	cal_put();
-	const char *dispatch = F("{\"action\":\"dispatch\",\"handler_org_id\":%lld}", (long long)o_hongrun);
+	const char *dispatch =
+	    F("{\"action\":\"dispatch\",\"handler_org_id\":%lld}", (long long)o_hongrun);
 	/* accepted, new, and resolved (whose deadline no longer runs) */
 	int64_t acc = wo_create(tok[SHEQU], order_body("0702", "normal"));
 	wo_do(tok[SHEQU], acc, dispatch);
@@ -462,7 +488,8 @@ static void sla_scanner(void **state)
 		print_error("the scanner's event: %s\n", json_dumps(ev, JSON_COMPACT));
 	assert_true(json_is_null(jpath(ev, "actor.id")));
 	assert_string_equal(jstr(ev, "from_status"), "accepted");
-	assert_true(json_is_null(jpath(ev, "to_status")) || strcmp(jstr(ev, "to_status"), "accepted") == 0);
+	assert_true(json_is_null(jpath(ev, "to_status")) ||
+	            strcmp(jstr(ev, "to_status"), "accepted") == 0);
 	json_decref(ev);
 	ev = NULL;
 	assert_int_equal(escalations(fresh, &ev), 1);
@@ -498,7 +525,8 @@ static void sla_scanner(void **state)
 	/* the community's staff see it as overdue too */
 	assert_true(wo_total(tok[SHEQU], "overdue=true") >= 2);
 	/* past the deadline: no extension */
-	r = wo_act(tok[WUYE], acc, "{\"action\":\"request_extension\",\"workdays\":2,\"reason\":\"来不及\"}");
+	r = wo_act(tok[WUYE], acc,
+	           "{\"action\":\"request_extension\",\"workdays\":2,\"reason\":\"来不及\"}");
 	if (r->status != 409)
 		print_error("request_extension after the deadline: %ld %s\n", r->status, r->body);
 	assert_error(r, 409, "invalid_transition", NULL);
@@ -531,25 +559,27 @@ static void sla_scanner(void **state)
 	r = wo_get_ok(tok[ADMIN], acc);
 	bool field = json_is_true(jpath(r->json, "overdue"));
 	resp_free(r);
-	r = api(&S, "GET", "/api/v1/work-orders?overdue=true&status=resolved&limit=500", tok[ADMIN], NULL, NULL);
+	r = api(&S, "GET", "/api/v1/work-orders?overdue=true&status=resolved&limit=500", tok[ADMIN],
+	        NULL, NULL);
 	assert_status(r, 200);
 	bool in_true = items_have(r->json, acc);
 	resp_free(r);
-	r = api(&S, "GET", "/api/v1/work-orders?overdue=false&status=resolved&limit=500", tok[ADMIN], NULL, NULL);
+	r = api(&S, "GET", "/api/v1/work-orders?overdue=false&status=resolved&limit=500",
+	        tok[ADMIN], NULL, NULL);
 	assert_status(r, 200);
 	bool in_false = items_have(r->json, acc);
 	json_t *item = NULL;
 	size_t i;
 	json_t *it;
-	json_array_foreach(jpath(r->json, "items"), i, it)
-		if (jint(it, "id") == acc)
-			item = it;
+	json_array_foreach(jpath(r->json, "items"), i, it) if (jint(it, "id") == acc) item = it;
 	bool item_field = item && json_is_true(jpath(item, "overdue"));
 	resp_free(r);
 	if (field != in_true || in_true == in_false || (in_false && item_field))
-		print_error("a late resolved order: \"overdue\": %s, listed under overdue=true: %s, "
-			    "under overdue=false: %s (with \"overdue\": %s)\n", field ? "true" : "false",
-			    in_true ? "yes" : "no", in_false ? "yes" : "no", item_field ? "true" : "false");
+		print_error(
+		    "a late resolved order: \"overdue\": %s, listed under overdue=true: %s, "
+		    "under overdue=false: %s (with \"overdue\": %s)\n",
+		    field ? "true" : "false", in_true ? "yes" : "no", in_false ? "yes" : "no",
+		    item_field ? "true" : "false");
 	assert_true(in_true != in_false);
 	assert_int_equal(field, in_true);
 	assert_false(in_false && item_field);
@@ -558,13 +588,10 @@ static void sla_scanner(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sla_rules_api),
-		cmocka_unit_test(sla_weekends),
-		cmocka_unit_test(sla_accept_due_exact),
-		cmocka_unit_test(sla_holiday_week),
-		cmocka_unit_test(sla_makeup_saturday),
-		cmocka_unit_test(sla_extension),
-		cmocka_unit_test(sla_scanner),
+	    cmocka_unit_test(sla_rules_api),        cmocka_unit_test(sla_weekends),
+	    cmocka_unit_test(sla_accept_due_exact), cmocka_unit_test(sla_holiday_week),
+	    cmocka_unit_test(sla_makeup_saturday),  cmocka_unit_test(sla_extension),
+	    cmocka_unit_test(sla_scanner),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -40,7 +40,6 @@ static const char TITLE_F[] = "=SUM(1,2)凤岐里停水";
 
 /* ---- helpers ---- */
 
-
 static void shanghai_date(time_t t, char *out, size_t n, const char *fmt)
 {
 	t += 8 * 3600;

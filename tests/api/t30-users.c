@@ -12,7 +12,8 @@
 static struct srv S;
 static char *admin, *jiedao, *shequ, *shequ2, *jumin, *hehuoren, *wangge;
 static int64_t u_sl, u_fq, u_dx, u_lsd, u_grid, o_partner, o_property;
-static int64_t id_shequ, id_shequ2, id_jumin, id_lushan, id_wuye, id_hehuoren, id_wangge, id_admin, id_jiedao;
+static int64_t id_shequ, id_shequ2, id_jumin, id_lushan, id_wuye, id_hehuoren, id_wangge, id_admin,
+    id_jiedao;
 
 static int setup(void **state)
 {
@@ -83,7 +84,7 @@ static struct resp *post_user(const char *tok, json_t *b, const char *headers)
 static json_t *user_body(const char *username)
 {
 	return json_pack("{s:s,s:s,s:s,s:[s]}", "username", username, "display_name", "测试用户",
-		"password", PW, "roles", "resident");
+	                 "password", PW, "roles", "resident");
 }
 
 static struct resp *patch_user(const char *tok, int64_t id, const char *body, const char *headers)
@@ -100,9 +101,7 @@ static bool list_has_id(json_t *items, int64_t id)
 {
 	size_t i;
 	json_t *x;
-	json_array_foreach(items, i, x)
-		if (jint(x, "id") == id)
-			return true;
+	json_array_foreach(items, i, x) if (jint(x, "id") == id) return true;
 	return false;
 }
 
@@ -110,9 +109,8 @@ static bool list_has_str(json_t *arr, const char *v)
 {
 	size_t i;
 	json_t *x;
-	json_array_foreach(arr, i, x)
-		if (json_is_string(x) && strcmp(json_string_value(x), v) == 0)
-			return true;
+	json_array_foreach(arr, i, x) if (json_is_string(x) &&
+	                                  strcmp(json_string_value(x), v) == 0) return true;
 	return false;
 }
 
@@ -123,18 +121,19 @@ static json_t *walk(const char *tok, const char *query, int limit)
 	json_t *all = json_array();
 	char cursor[64] = "";
 	for (int page = 0; page < 1000; page++) {
-		struct resp *r = cursor[0]
-			? apif(&S, "GET", tok, NULL, "/api/v1/users?%s%slimit=%d&cursor=%s", query,
-				query[0] ? "&" : "", limit, cursor)
-			: apif(&S, "GET", tok, NULL, "/api/v1/users?%s%slimit=%d", query,
-				query[0] ? "&" : "", limit);
+		struct resp *r =
+		    cursor[0] ? apif(&S, "GET", tok, NULL, "/api/v1/users?%s%slimit=%d&cursor=%s",
+		                     query, query[0] ? "&" : "", limit, cursor)
+		              : apif(&S, "GET", tok, NULL, "/api/v1/users?%s%slimit=%d", query,
+		                     query[0] ? "&" : "", limit);
 		assert_status(r, 200);
 		json_t *items = jpath(r->json, "items");
 		assert_true(json_is_array(items));
 		assert_true(json_array_size(items) <= (size_t)limit);
 		size_t i;
 		json_t *x;
-		json_array_foreach(items, i, x) {
+		json_array_foreach(items, i, x)
+		{
 			if (list_has_id(all, jint(x, "id")))
 				fail_msg("id %lld listed twice", (long long)jint(x, "id"));
 			json_array_append(all, x);
@@ -163,8 +162,8 @@ static void create_success(void **state)
 	char u[96];
 	snprintf(u, sizeof u, "%s", u0);
 	json_t *b = json_pack("{s:s,s:s,s:s,s:[s],s:I,s:s}", "username", u, "display_name",
-		"沙柳北路社区 李老师", "password", PW, "roles", "community_staff", "unit_id",
-		(json_int_t)u_sl, "phone", "13812345678");
+	                      "沙柳北路社区 李老师", "password", PW, "roles", "community_staff",
+	                      "unit_id", (json_int_t)u_sl, "phone", "13812345678");
 	struct resp *r = post_user(admin, b, NULL);
 	assert_status(r, 201);
 	int64_t id = jint(r->json, "id");
@@ -291,7 +290,8 @@ static void create_validation(void **state)
 	json_object_set_new(b, "roles", json_pack("[i]", 1));
 	expect_create_400(admin, b, "validation_failed", "roles");
 	/* staff and grid roles need a unit, partner and property an organisation */
-	static const char *const unit_roles[] = {"subdistrict_staff", "community_staff", "grid_worker"};
+	static const char *const unit_roles[] = {"subdistrict_staff", "community_staff",
+	                                         "grid_worker"};
 	for (size_t i = 0; i < 3; i++) {
 		b = user_body(uniq("v"));
 		json_object_set_new(b, "roles", json_pack("[s]", unit_roles[i]));
@@ -327,7 +327,8 @@ static void create_validation(void **state)
 	json_object_set_new(b, "email", json_string("a@b.c"));
 	expect_create_400(admin, b, "unknown_field", "email");
 	b = user_body(uniq("v"));
-	json_object_set_new(b, "password_hash", json_string("$argon2id$v=19$m=8,t=1,p=1$AAAA$AAAA"));
+	json_object_set_new(b, "password_hash",
+	                    json_string("$argon2id$v=19$m=8,t=1,p=1$AAAA$AAAA"));
 	struct resp *r = post_user(admin, b, NULL);
 	assert_int_equal(r->status, 400);
 	assert_string_equal(err_field(r), "password_hash");
@@ -352,7 +353,9 @@ static void create_bad_requests(void **state)
 	const char *u = uniq("bad");
 	char body[512];
 	snprintf(body, sizeof body,
-		"{\"username\":\"%s\",\"display_name\":\"d\",\"password\":\"%s\",\"roles\":[\"resident\"]}", u, PW);
+	         "{\"username\":\"%s\",\"display_name\":\"d\",\"password\":\"%s\",\"roles\":["
+	         "\"resident\"]}",
+	         u, PW);
 	struct resp *r = api(&S, "POST", "/api/v1/users", admin, body, "Content-Type: text/plain");
 	assert_error(r, 415, "unsupported_media_type", NULL);
 	resp_free(r);
@@ -364,7 +367,9 @@ static void create_bad_requests(void **state)
 	resp_free(r);
 	/* invalid UTF-8 inside a string */
 	r = api(&S, "POST", "/api/v1/users", admin,
-		"{\"username\":\"utf8bad\",\"display_name\":\"\xc3\x28\",\"password\":\"" PW "\",\"roles\":[\"resident\"]}", NULL);
+	        "{\"username\":\"utf8bad\",\"display_name\":\"\xc3\x28\",\"password\":\"" PW
+	        "\",\"roles\":[\"resident\"]}",
+	        NULL);
 	assert_int_equal(r->status, 400);
 	resp_free(r);
 	/* unknown query parameter on a write */
@@ -685,7 +690,8 @@ static void patch_success_etag(void **state)
 	assert_string_equal(resp_header(r, "ETag"), "\"2\"");
 	resp_free(r);
 	/* the current version: fine */
-	r = patch_user(admin, id, "{\"display_name\":\"第三\",\"phone\":\"022-2345 6789\"}", "If-Match: \"2\"");
+	r = patch_user(admin, id, "{\"display_name\":\"第三\",\"phone\":\"022-2345 6789\"}",
+	               "If-Match: \"2\"");
 	assert_status(r, 200);
 	assert_int_equal(jint(r->json, "version"), 3);
 	assert_string_equal(jstr(r->json, "display_name"), "第三");
@@ -703,7 +709,8 @@ static void patch_success_etag(void **state)
 	resp_free(r);
 	/* changing roles and unit */
 	char body[256];
-	snprintf(body, sizeof body, "{\"roles\":[\"community_staff\"],\"unit_id\":%lld}", (long long)u_fq);
+	snprintf(body, sizeof body, "{\"roles\":[\"community_staff\"],\"unit_id\":%lld}",
+	         (long long)u_fq);
 	r = patch_user(admin, id, body, NULL);
 	assert_status(r, 200);
 	assert_string_equal(jstr(r->json, "roles.0"), "community_staff");
@@ -793,7 +800,8 @@ static void patch_rank_and_scope(void **state)
 	struct resp *r;
 	/* community staff may not raise a role above its own */
 	char body[256];
-	snprintf(body, sizeof body, "{\"roles\":[\"subdistrict_staff\"],\"unit_id\":%lld}", (long long)u_sl);
+	snprintf(body, sizeof body, "{\"roles\":[\"subdistrict_staff\"],\"unit_id\":%lld}",
+	         (long long)u_sl);
 	r = patch_user(shequ, mine, body, NULL);
 	assert_error(r, 403, "forbidden", "roles");
 	resp_free(r);
@@ -1085,7 +1093,8 @@ static void list_shape_and_paging(void **state)
 		assert_true(list_has_id(all, ids[i]));
 	json_decref(all);
 	/* count */
-	struct resp *r = apif(&S, "GET", admin, NULL, "/api/v1/users?q=%s&count=true&limit=3", prefix);
+	struct resp *r =
+	    apif(&S, "GET", admin, NULL, "/api/v1/users?q=%s&count=true&limit=3", prefix);
 	assert_status(r, 200);
 	assert_int_equal(jint(r->json, "total"), 7);
 	assert_int_equal(json_array_size(jpath(r->json, "items")), 3);
@@ -1112,7 +1121,8 @@ static void list_shape_and_paging(void **state)
 static void list_limit_rules(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"0", "501", "-1", "abc", "1.5", "", "99999999999999999999"};
+	static const char *const bad[] = {
+	    "0", "501", "-1", "abc", "1.5", "", "99999999999999999999"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		struct resp *r = apif(&S, "GET", admin, NULL, "/api/v1/users?limit=%s", bad[i]);
 		if (r->status != 400)
@@ -1190,7 +1200,7 @@ static void list_filters(void **state)
 	assert_true(list_has_id(all, id_shequ2));
 	assert_false(list_has_id(all, id_jumin));
 	json_array_foreach(all, i, x)
-		assert_true(list_has_str(jpath(x, "roles"), "community_staff"));
+	    assert_true(list_has_str(jpath(x, "roles"), "community_staff"));
 	json_decref(all);
 	/* unit_id: exactly that unit */
 	char q[128];
@@ -1199,8 +1209,7 @@ static void list_filters(void **state)
 	assert_true(list_has_id(all, id_shequ));
 	assert_true(list_has_id(all, id_jumin));
 	assert_false(list_has_id(all, id_wangge)); /* in a grid below */
-	json_array_foreach(all, i, x)
-		assert_int_equal(jint(x, "unit_id"), u_sl);
+	json_array_foreach(all, i, x) assert_int_equal(jint(x, "unit_id"), u_sl);
 	json_decref(all);
 	/* within: the subtree */
 	snprintf(q, sizeof q, "within=%lld", (long long)u_sl);
@@ -1252,8 +1261,8 @@ static void list_filters(void **state)
 	assert_int_equal(json_array_size(all), 0);
 	json_decref(all);
 	all = walk(admin, "q=_", 100);
-	json_array_foreach(all, i, x)
-		assert_true(contains(jstr(x, "username"), "_") || contains(jstr(x, "display_name"), "_"));
+	json_array_foreach(all, i, x) assert_true(contains(jstr(x, "username"), "_") ||
+	                                          contains(jstr(x, "display_name"), "_"));
 	json_decref(all);
 	/* combined filters */
 	snprintf(q, sizeof q, "roles=resident&within=%lld", (long long)u_sl);
@@ -1288,7 +1297,7 @@ static void list_scope(void **state)
 	assert_false(list_has_id(b, id_jumin));
 	assert_true(list_has_id(b, id_shequ2));
 	json_array_foreach(b, i, x)
-		assert_true(jint(x, "id") == id_shequ2 || jint(x, "unit_id") != u_sl);
+	    assert_true(jint(x, "id") == id_shequ2 || jint(x, "unit_id") != u_sl);
 	json_decref(b);
 	/* count follows the scope as well */
 	struct resp *r = api(&S, "GET", "/api/v1/users?count=true&limit=1", shequ2, NULL, NULL);
@@ -1309,8 +1318,7 @@ static void list_scope(void **state)
 	assert_true(list_has_id(d, id_hehuoren));
 	assert_false(list_has_id(d, id_wuye));
 	assert_false(list_has_id(d, id_jumin));
-	json_array_foreach(d, i, x)
-		assert_int_equal(jint(x, "org_id"), o_partner);
+	json_array_foreach(d, i, x) assert_int_equal(jint(x, "org_id"), o_partner);
 	json_decref(d);
 	/* filters cannot widen the scope */
 	char q[64];
@@ -1349,33 +1357,33 @@ static void phone_masked_everywhere(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(create_success),
-		cmocka_unit_test(create_boundary_usernames),
-		cmocka_unit_test(create_validation),
-		cmocka_unit_test(create_bad_requests),
-		cmocka_unit_test(create_duplicate),
-		cmocka_unit_test(create_role_rank),
-		cmocka_unit_test(create_out_of_scope),
-		cmocka_unit_test(create_forbidden_roles),
-		cmocka_unit_test(unauthenticated),
-		cmocka_unit_test(get_in_and_out_of_scope),
-		cmocka_unit_test(get_not_found),
-		cmocka_unit_test(method_not_allowed),
-		cmocka_unit_test(patch_success_etag),
-		cmocka_unit_test(patch_validation),
-		cmocka_unit_test(patch_rank_and_scope),
-		cmocka_unit_test(patch_account_above_rank),
-		cmocka_unit_test(patch_password),
-		cmocka_unit_test(disable_user),
-		cmocka_unit_test(disable_ends_cookie_sessions_too),
-		cmocka_unit_test(role_change_takes_effect),
-		cmocka_unit_test(idempotency_key),
-		cmocka_unit_test(list_shape_and_paging),
-		cmocka_unit_test(list_limit_rules),
-		cmocka_unit_test(list_unknown_params),
-		cmocka_unit_test(list_filters),
-		cmocka_unit_test(list_scope),
-		cmocka_unit_test(phone_masked_everywhere),
+	    cmocka_unit_test(create_success),
+	    cmocka_unit_test(create_boundary_usernames),
+	    cmocka_unit_test(create_validation),
+	    cmocka_unit_test(create_bad_requests),
+	    cmocka_unit_test(create_duplicate),
+	    cmocka_unit_test(create_role_rank),
+	    cmocka_unit_test(create_out_of_scope),
+	    cmocka_unit_test(create_forbidden_roles),
+	    cmocka_unit_test(unauthenticated),
+	    cmocka_unit_test(get_in_and_out_of_scope),
+	    cmocka_unit_test(get_not_found),
+	    cmocka_unit_test(method_not_allowed),
+	    cmocka_unit_test(patch_success_etag),
+	    cmocka_unit_test(patch_validation),
+	    cmocka_unit_test(patch_rank_and_scope),
+	    cmocka_unit_test(patch_account_above_rank),
+	    cmocka_unit_test(patch_password),
+	    cmocka_unit_test(disable_user),
+	    cmocka_unit_test(disable_ends_cookie_sessions_too),
+	    cmocka_unit_test(role_change_takes_effect),
+	    cmocka_unit_test(idempotency_key),
+	    cmocka_unit_test(list_shape_and_paging),
+	    cmocka_unit_test(list_limit_rules),
+	    cmocka_unit_test(list_unknown_params),
+	    cmocka_unit_test(list_filters),
+	    cmocka_unit_test(list_scope),
+	    cmocka_unit_test(phone_masked_everywhere),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

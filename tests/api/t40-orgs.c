@@ -8,14 +8,14 @@
 static struct srv S;
 
 enum { ADMIN, JIEDAO, LUSHAN, SHEQU, SHEQU2, WANGGE, HEHUOREN, WUYE, TIAOJIE, JUMIN, NUSERS };
-static const char *const usernames[NUSERS] = {"admin",  "jiedao", "lushan",   "shequ",   "shequ2",
-					      "wangge", "hehuoren", "wuye", "tiaojie", "jumin"};
+static const char *const usernames[NUSERS] = {"admin",  "jiedao",   "lushan", "shequ",   "shequ2",
+                                              "wangge", "hehuoren", "wuye",   "tiaojie", "jumin"};
 static char *tok[NUSERS];
 
 static int64_t u_district, u_dongxin, u_lushan, u_shaliu, u_fengqi, u_shaliu_beili, u_fengqi_xiaoqu,
-	u_qinglin;
+    u_qinglin;
 static int64_t o_haoan, o_hongrun, o_dongxin_wuye, o_bank_hedong, o_leling, o_songshan_school,
-	o_jinshitu;
+    o_jinshitu;
 
 static int setup(void **state)
 {
@@ -65,9 +65,6 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-
-
-
 /* GB 32100-2015 check character of the first 17 characters */
 static const char CS[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 static char check_char(const char *c17)
@@ -110,7 +107,7 @@ static int64_t create_org_(const char *token, const char *body, const char *file
 	bool ok = r && r->status == 201;
 	if (!ok)
 		print_error("%s:%d: create %s: %ld %s\n", file, line, body, r ? r->status : 0,
-			    r ? r->body : "");
+		            r ? r->body : "");
 	int64_t id = ok ? jint(r->json, "id") : 0;
 	resp_free(r);
 	if (!ok)
@@ -122,16 +119,14 @@ static bool has_id(json_t *items, int64_t id)
 {
 	size_t i;
 	json_t *it;
-	json_array_foreach(items, i, it)
-		if (jint(it, "id") == id)
-			return true;
+	json_array_foreach(items, i, it) if (jint(it, "id") == id) return true;
 	return false;
 }
 
 static int64_t org_total(const char *token, const char *query)
 {
 	struct resp *r = apif(&S, "GET", token, NULL, "/api/v1/orgs?count=true&limit=1%s%s",
-			      *query ? "&" : "", query);
+	                      *query ? "&" : "", query);
 	assert_status(r, 200);
 	assert_true(json_is_integer(jpath(r->json, "total")));
 	int64_t t = jint(r->json, "total");
@@ -156,10 +151,12 @@ static void orgs_unauthenticated(void **state)
 	r = apif(&S, "GET", NULL, NULL, "/api/v1/orgs/%lld", (long long)o_haoan);
 	assert_error(r, 401, "unauthenticated", NULL);
 	resp_free(r);
-	r = api(&S, "POST", "/api/v1/orgs", NULL, "{\"kind\":\"shop\",\"name\":\"匿名商店\"}", NULL);
+	r = api(&S, "POST", "/api/v1/orgs", NULL, "{\"kind\":\"shop\",\"name\":\"匿名商店\"}",
+	        NULL);
 	assert_error(r, 401, "unauthenticated", NULL);
 	resp_free(r);
-	r = apif(&S, "PATCH", NULL, "{\"description\":\"x\"}", "/api/v1/orgs/%lld", (long long)o_haoan);
+	r = apif(&S, "PATCH", NULL, "{\"description\":\"x\"}", "/api/v1/orgs/%lld",
+	         (long long)o_haoan);
 	assert_error(r, 401, "unauthenticated", NULL);
 	resp_free(r);
 	r = api(&S, "GET", "/api/v1/orgs", "gzs_forged", NULL, NULL);
@@ -181,7 +178,8 @@ static void orgs_read_everyone(void **state)
 		assert_int_equal(org_total(t, ""), total);
 		int64_t ids[] = {o_haoan, o_leling, o_bank_hedong, o_jinshitu};
 		for (size_t k = 0; k < 4; k++) {
-			struct resp *r = apif(&S, "GET", t, NULL, "/api/v1/orgs/%lld", (long long)ids[k]);
+			struct resp *r =
+			    apif(&S, "GET", t, NULL, "/api/v1/orgs/%lld", (long long)ids[k]);
 			assert_status(r, 200);
 			assert_int_equal(jint(r->json, "id"), ids[k]);
 			resp_free(r);
@@ -227,14 +225,15 @@ static void orgs_list_and_paging(void **state)
 	for (int pages = 0;; pages++) {
 		assert_true(pages < 1000);
 		r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/orgs?limit=4%s%s",
-			 cursor[0] ? "&cursor=" : "", cursor[0] ? Q(cursor) : "");
+		         cursor[0] ? "&cursor=" : "", cursor[0] ? Q(cursor) : "");
 		assert_status(r, 200);
 		json_t *page = jpath(r->json, "items");
 		assert_true(json_array_size(page) <= 4);
 		json_array_foreach(page, i, it)
 		{
 			assert_false(has_id(ids, jint(it, "id")));
-			json_array_append_new(ids, json_pack("{s:I}", "id", (json_int_t)jint(it, "id")));
+			json_array_append_new(ids,
+			                      json_pack("{s:I}", "id", (json_int_t)jint(it, "id")));
 			seen++;
 		}
 		json_t *nc = jpath(r->json, "next_cursor");
@@ -250,10 +249,10 @@ static void orgs_list_and_paging(void **state)
 	assert_int_equal(seen, total);
 
 	static const char *const bad[][2] = {
-		{"limit=0", "limit"},          {"limit=501", "limit"},     {"limit=x", "limit"},
-		{"cursor=zzz", "cursor"},      {"count=yes", "count"},     {"kind=castle", "kind"},
-		{"kind=bank,castle", "kind"},  {"unit_id=abc", "unit_id"}, {"within=abc", "within"},
-		{"within=99999999", "within"},
+	    {"limit=0", "limit"},          {"limit=501", "limit"},     {"limit=x", "limit"},
+	    {"cursor=zzz", "cursor"},      {"count=yes", "count"},     {"kind=castle", "kind"},
+	    {"kind=bank,castle", "kind"},  {"unit_id=abc", "unit_id"}, {"within=abc", "within"},
+	    {"within=99999999", "within"},
 	};
 	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
 		r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/orgs?%s", bad[k][0]);
@@ -282,57 +281,61 @@ static void orgs_filters(void **state)
 	assert_true(has_id(items, o_bank_hedong));
 	size_t i;
 	json_t *it;
-	json_array_foreach(items, i, it)
-		assert_string_equal(jstr(it, "kind"), "bank");
+	json_array_foreach(items, i, it) assert_string_equal(jstr(it, "kind"), "bank");
 	resp_free(r);
-	r = api(&S, "GET", "/api/v1/orgs?kind=property_company,school&limit=500", tok[ADMIN], NULL, NULL);
+	r = api(&S, "GET", "/api/v1/orgs?kind=property_company,school&limit=500", tok[ADMIN], NULL,
+	        NULL);
 	assert_status(r, 200);
 	items = jpath(r->json, "items");
 	assert_true(has_id(items, o_haoan));
 	assert_true(has_id(items, o_songshan_school));
 	assert_false(has_id(items, o_bank_hedong));
 	json_array_foreach(items, i, it)
-		assert_true(strcmp(jstr(it, "kind"), "property_company") == 0 ||
-			    strcmp(jstr(it, "kind"), "school") == 0);
+	    assert_true(strcmp(jstr(it, "kind"), "property_company") == 0 ||
+	                strcmp(jstr(it, "kind"), "school") == 0);
 	resp_free(r);
 
 	/* credit_code */
-	r = api(&S, "GET", "/api/v1/orgs?credit_code=911201027964108563&count=true", tok[ADMIN], NULL, NULL);
+	r = api(&S, "GET", "/api/v1/orgs?credit_code=911201027964108563&count=true", tok[ADMIN],
+	        NULL, NULL);
 	assert_status(r, 200);
 	assert_int_equal(jint(r->json, "total"), 1);
 	assert_int_equal(jint(r->json, "items.0.id"), o_haoan);
 	assert_string_equal(jstr(r->json, "items.0.credit_code"), "911201027964108563");
 	resp_free(r);
-	r = api(&S, "GET", "/api/v1/orgs?credit_code=91350100M000100Y43&count=true", tok[ADMIN], NULL, NULL);
+	r = api(&S, "GET", "/api/v1/orgs?credit_code=91350100M000100Y43&count=true", tok[ADMIN],
+	        NULL, NULL);
 	assert_status(r, 200);
 	resp_free(r);
 
 	/* unit_id: exactly that unit */
-	r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/orgs?unit_id=%lld&limit=500", (long long)u_lushan);
+	r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/orgs?unit_id=%lld&limit=500",
+	         (long long)u_lushan);
 	assert_status(r, 200);
 	items = jpath(r->json, "items");
 	assert_true(has_id(items, o_haoan));
 	assert_true(has_id(items, o_hongrun));
-	json_array_foreach(items, i, it)
-		assert_int_equal(jint(it, "unit_id"), u_lushan);
+	json_array_foreach(items, i, it) assert_int_equal(jint(it, "unit_id"), u_lushan);
 	resp_free(r);
 
 	/* within: the unit's subtree */
-	struct resp *u = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/units?within=%lld&limit=500", (long long)u_dongxin);
+	struct resp *u = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/units?within=%lld&limit=500",
+	                      (long long)u_dongxin);
 	assert_status(u, 200);
 	json_t *sub = jpath(u->json, "items");
-	r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/orgs?within=%lld&limit=500", (long long)u_dongxin);
+	r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/orgs?within=%lld&limit=500",
+	         (long long)u_dongxin);
 	assert_status(r, 200);
 	items = jpath(r->json, "items");
-	assert_true(has_id(items, o_leling));        /* 凤岐里社区 */
+	assert_true(has_id(items, o_leling));          /* 凤岐里社区 */
 	assert_true(has_id(items, o_songshan_school)); /* 沙柳北路社区 */
-	assert_true(has_id(items, o_dongxin_wuye));   /* 东新街道 itself */
+	assert_true(has_id(items, o_dongxin_wuye));    /* 东新街道 itself */
 	assert_false(has_id(items, o_haoan));
-	json_array_foreach(items, i, it)
-		assert_true(has_id(sub, jint(it, "unit_id")));
+	json_array_foreach(items, i, it) assert_true(has_id(sub, jint(it, "unit_id")));
 	resp_free(r);
 	resp_free(u);
-	r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/orgs?within=%lld&kind=shop&limit=500", (long long)u_fengqi);
+	r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/orgs?within=%lld&kind=shop&limit=500",
+	         (long long)u_fengqi);
 	assert_status(r, 200);
 	items = jpath(r->json, "items");
 	assert_true(json_array_size(items) >= 2); /* 叮当药房, 津工超市 */
@@ -355,8 +358,7 @@ static void orgs_filters(void **state)
 	assert_status(r, 200);
 	items = jpath(r->json, "items");
 	assert_true(json_array_size(items) >= 3);
-	json_array_foreach(items, i, it)
-		assert_non_null(strstr(jstr(it, "name"), "中国银行"));
+	json_array_foreach(items, i, it) assert_non_null(strstr(jstr(it, "name"), "中国银行"));
 	resp_free(r);
 	r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/orgs?q=%s", Q("根本没有这家"));
 	assert_status(r, 200);
@@ -382,7 +384,8 @@ static void orgs_get(void **state)
 	assert_non_null(jpath(r->json, "description"));
 	assert_true(json_is_integer(jpath(r->json, "version")));
 	assert_non_null(resp_header(r, "ETag"));
-	assert_string_equal(resp_header(r, "ETag"), F("\"%lld\"", (long long)jint(r->json, "version")));
+	assert_string_equal(resp_header(r, "ETag"),
+	                    F("\"%lld\"", (long long)jint(r->json, "version")));
 	resp_free(r);
 	r = api(&S, "GET", "/api/v1/orgs/99999999", tok[ADMIN], NULL, NULL);
 	assert_error(r, 404, "not_found", NULL);
@@ -399,12 +402,14 @@ static void orgs_create_ok(void **state)
 {
 	(void)state;
 	/* the example code from the standard; not used by the demo data */
-	struct resp *r = api(&S, "POST", "/api/v1/orgs", tok[ADMIN],
-			     F("{\"kind\":\"school\",\"name\":\"河东区测试实验学校\",\"credit_code\":\"91350100M000100Y43\","
-			       "\"unit_id\":%lld,\"contact_name\":\"张老师\",\"contact_phone\":\"13812345678\","
-			       "\"address\":\"天津市河东区测试道1号\",\"description\":\"测试用学校\"}",
-			       (long long)u_dongxin),
-			     NULL);
+	struct resp *r =
+	    api(&S, "POST", "/api/v1/orgs", tok[ADMIN],
+	        F("{\"kind\":\"school\",\"name\":\"河东区测试实验学校\",\"credit_code\":"
+	          "\"91350100M000100Y43\","
+	          "\"unit_id\":%lld,\"contact_name\":\"张老师\",\"contact_phone\":\"13812345678\","
+	          "\"address\":\"天津市河东区测试道1号\",\"description\":\"测试用学校\"}",
+	          (long long)u_dongxin),
+	        NULL);
 	assert_status(r, 201);
 	int64_t id = jint(r->json, "id");
 	assert_true(id > 0);
@@ -440,14 +445,18 @@ static void orgs_create_ok(void **state)
 	resp_free(r);
 
 	/* every kind */
-	static const char *const kinds[] = {"partner", "property_company", "department", "enterprise",
-					    "school",  "hospital",         "bank",       "shop",
-					    "ngo",     "other"};
+	static const char *const kinds[] = {"partner",    "property_company",
+	                                    "department", "enterprise",
+	                                    "school",     "hospital",
+	                                    "bank",       "shop",
+	                                    "ngo",        "other"};
 	for (size_t i = 0; i < 10; i++)
-		create_org(tok[ADMIN], F("{\"kind\":\"%s\",\"name\":\"各类组织-%s\"}", kinds[i], kinds[i]));
+		create_org(tok[ADMIN],
+		           F("{\"kind\":\"%s\",\"name\":\"各类组织-%s\"}", kinds[i], kinds[i]));
 
 	/* minimal: optional fields are null; the admin has no unit */
-	r = api(&S, "POST", "/api/v1/orgs", tok[ADMIN], "{\"kind\":\"ngo\",\"name\":\"最小组织\"}", NULL);
+	r = api(&S, "POST", "/api/v1/orgs", tok[ADMIN], "{\"kind\":\"ngo\",\"name\":\"最小组织\"}",
+	        NULL);
 	assert_status(r, 201);
 	assert_true(json_is_null(jpath(r->json, "credit_code")));
 	assert_true(json_is_null(jpath(r->json, "contact_phone")));
@@ -456,7 +465,8 @@ static void orgs_create_ok(void **state)
 
 	/* a 100-character name is allowed */
 	char *n100 = repeat("名", 100);
-	r = api(&S, "POST", "/api/v1/orgs", tok[ADMIN], F("{\"kind\":\"other\",\"name\":\"%s\"}", n100), NULL);
+	r = api(&S, "POST", "/api/v1/orgs", tok[ADMIN],
+	        F("{\"kind\":\"other\",\"name\":\"%s\"}", n100), NULL);
 	assert_status(r, 201);
 	assert_string_equal(jstr(r->json, "name"), n100);
 	resp_free(r);
@@ -469,27 +479,36 @@ static void orgs_create_default_unit(void **state)
 	struct {
 		int user;
 		int64_t unit;
-	} cases[] = {{SHEQU, u_shaliu}, {SHEQU2, u_fengqi}, {JIEDAO, u_dongxin}, {LUSHAN, u_lushan}};
+	} cases[] = {
+	    {SHEQU, u_shaliu}, {SHEQU2, u_fengqi}, {JIEDAO, u_dongxin}, {LUSHAN, u_lushan}};
 	for (size_t i = 0; i < 4; i++) {
-		struct resp *r = api(&S, "POST", "/api/v1/orgs", tok[cases[i].user],
-				     F("{\"kind\":\"shop\",\"name\":\"默认单位商店-%s\"}", usernames[cases[i].user]), NULL);
+		struct resp *r = api(
+		    &S, "POST", "/api/v1/orgs", tok[cases[i].user],
+		    F("{\"kind\":\"shop\",\"name\":\"默认单位商店-%s\"}", usernames[cases[i].user]),
+		    NULL);
 		assert_status(r, 201);
 		assert_int_equal(jint(r->json, "unit_id"), cases[i].unit);
 		resp_free(r);
 	}
 	/* an explicit unit within the scope */
 	struct resp *r = api(&S, "POST", "/api/v1/orgs", tok[SHEQU],
-			     F("{\"kind\":\"shop\",\"name\":\"沙柳北里便利店\",\"unit_id\":%lld}", (long long)u_shaliu_beili), NULL);
+	                     F("{\"kind\":\"shop\",\"name\":\"沙柳北里便利店\",\"unit_id\":%lld}",
+	                       (long long)u_shaliu_beili),
+	                     NULL);
 	assert_status(r, 201);
 	assert_int_equal(jint(r->json, "unit_id"), u_shaliu_beili);
 	resp_free(r);
 	r = api(&S, "POST", "/api/v1/orgs", tok[LUSHAN],
-		F("{\"kind\":\"shop\",\"name\":\"清霖园便利店\",\"unit_id\":%lld}", (long long)u_qinglin), NULL);
+	        F("{\"kind\":\"shop\",\"name\":\"清霖园便利店\",\"unit_id\":%lld}",
+	          (long long)u_qinglin),
+	        NULL);
 	assert_status(r, 201);
 	assert_int_equal(jint(r->json, "unit_id"), u_qinglin);
 	resp_free(r);
 	r = api(&S, "POST", "/api/v1/orgs", tok[JIEDAO],
-		F("{\"kind\":\"shop\",\"name\":\"凤岐里小区便利店\",\"unit_id\":%lld}", (long long)u_fengqi_xiaoqu), NULL);
+	        F("{\"kind\":\"shop\",\"name\":\"凤岐里小区便利店\",\"unit_id\":%lld}",
+	          (long long)u_fengqi_xiaoqu),
+	        NULL);
 	assert_status(r, 201);
 	assert_int_equal(jint(r->json, "unit_id"), u_fengqi_xiaoqu);
 	resp_free(r);
@@ -502,35 +521,55 @@ static void orgs_create_validation(void **state)
 	struct {
 		const char *body, *code, *field;
 	} cases[] = {
-		{"{\"name\":\"无类组织\"}", "validation_failed", "kind"},
-		{"{\"kind\":\"castle\",\"name\":\"城堡组织\"}", "validation_failed", "kind"},
-		{"{\"kind\":\"\",\"name\":\"空类组织\"}", "validation_failed", "kind"},
-		{"{\"kind\":null,\"name\":\"空类组织\"}", "validation_failed", "kind"},
-		{"{\"kind\":\"shop\"}", "validation_failed", "name"},
-		{"{\"kind\":\"shop\",\"name\":\"\"}", "validation_failed", "name"},
-		{"{\"kind\":\"shop\",\"name\":null}", "validation_failed", "name"},
-		{"{\"kind\":\"shop\",\"name\":[\"a\"]}", "validation_failed", "name"},
-		{F("{\"kind\":\"shop\",\"name\":\"%s\"}", n101), "validation_failed", "name"},
-		{"{\"kind\":\"shop\",\"name\":\"坏码1\",\"credit_code\":\"91350100M000100Y44\"}", "validation_failed", "credit_code"},
-		{"{\"kind\":\"shop\",\"name\":\"坏码2\",\"credit_code\":\"911201027964108564\"}", "validation_failed", "credit_code"},
-		{F("{\"kind\":\"shop\",\"name\":\"坏码3\",\"credit_code\":\"%s\"}", bad_check(new_code())), "validation_failed", "credit_code"},
-		{"{\"kind\":\"shop\",\"name\":\"短码\",\"credit_code\":\"91350100M000100Y4\"}", "validation_failed", "credit_code"},
-		{"{\"kind\":\"shop\",\"name\":\"长码\",\"credit_code\":\"91350100M000100Y430\"}", "validation_failed", "credit_code"},
-		{"{\"kind\":\"shop\",\"name\":\"空码\",\"credit_code\":\"\"}", "validation_failed", "credit_code"},
-		{"{\"kind\":\"shop\",\"name\":\"I码\",\"credit_code\":\"91350100I000100Y43\"}", "validation_failed", "credit_code"},
-		{"{\"kind\":\"shop\",\"name\":\"O码\",\"credit_code\":\"9135010O0000100Y43\"}", "validation_failed", "credit_code"},
-		{"{\"kind\":\"shop\",\"name\":\"数码\",\"credit_code\":911201027964108563}", "validation_failed", "credit_code"},
-		{"{\"kind\":\"shop\",\"name\":\"坏号1\",\"contact_phone\":\"abc\"}", "validation_failed", "contact_phone"},
-		{"{\"kind\":\"shop\",\"name\":\"坏号2\",\"contact_phone\":\"123\"}", "validation_failed", "contact_phone"},
-		{"{\"kind\":\"shop\",\"name\":\"坏号3\",\"contact_phone\":\"138-abcd-5678\"}", "validation_failed", "contact_phone"},
-		{"{\"kind\":\"shop\",\"name\":\"坏号4\",\"contact_phone\":\"1380013800013800138000\"}", "validation_failed", "contact_phone"},
-		{"{\"kind\":\"shop\",\"name\":\"坏号5\",\"contact_phone\":13812345678}", "validation_failed", "contact_phone"},
-		{"{\"kind\":\"shop\",\"name\":\"坏单位1\",\"unit_id\":99999999}", "validation_failed", "unit_id"},
-		{"{\"kind\":\"shop\",\"name\":\"坏单位2\",\"unit_id\":\"3\"}", "validation_failed", "unit_id"},
-		{"{\"kind\":\"shop\",\"name\":\"坏单位3\",\"unit_id\":0}", "validation_failed", "unit_id"},
-		{"{\"kind\":\"shop\",\"name\":\"设编号\",\"id\":5}", "validation_failed", "id"},
-		{"{\"kind\":\"shop\",\"name\":\"设版本\",\"version\":5}", "validation_failed", "version"},
-		{"{\"kind\":\"shop\",\"name\":\"未知字段\",\"website\":\"x\"}", "unknown_field", "website"},
+	    {"{\"name\":\"无类组织\"}", "validation_failed", "kind"},
+	    {"{\"kind\":\"castle\",\"name\":\"城堡组织\"}", "validation_failed", "kind"},
+	    {"{\"kind\":\"\",\"name\":\"空类组织\"}", "validation_failed", "kind"},
+	    {"{\"kind\":null,\"name\":\"空类组织\"}", "validation_failed", "kind"},
+	    {"{\"kind\":\"shop\"}", "validation_failed", "name"},
+	    {"{\"kind\":\"shop\",\"name\":\"\"}", "validation_failed", "name"},
+	    {"{\"kind\":\"shop\",\"name\":null}", "validation_failed", "name"},
+	    {"{\"kind\":\"shop\",\"name\":[\"a\"]}", "validation_failed", "name"},
+	    {F("{\"kind\":\"shop\",\"name\":\"%s\"}", n101), "validation_failed", "name"},
+	    {"{\"kind\":\"shop\",\"name\":\"坏码1\",\"credit_code\":\"91350100M000100Y44\"}",
+	     "validation_failed", "credit_code"},
+	    {"{\"kind\":\"shop\",\"name\":\"坏码2\",\"credit_code\":\"911201027964108564\"}",
+	     "validation_failed", "credit_code"},
+	    {F("{\"kind\":\"shop\",\"name\":\"坏码3\",\"credit_code\":\"%s\"}",
+	       bad_check(new_code())),
+	     "validation_failed", "credit_code"},
+	    {"{\"kind\":\"shop\",\"name\":\"短码\",\"credit_code\":\"91350100M000100Y4\"}",
+	     "validation_failed", "credit_code"},
+	    {"{\"kind\":\"shop\",\"name\":\"长码\",\"credit_code\":\"91350100M000100Y430\"}",
+	     "validation_failed", "credit_code"},
+	    {"{\"kind\":\"shop\",\"name\":\"空码\",\"credit_code\":\"\"}", "validation_failed",
+	     "credit_code"},
+	    {"{\"kind\":\"shop\",\"name\":\"I码\",\"credit_code\":\"91350100I000100Y43\"}",
+	     "validation_failed", "credit_code"},
+	    {"{\"kind\":\"shop\",\"name\":\"O码\",\"credit_code\":\"9135010O0000100Y43\"}",
+	     "validation_failed", "credit_code"},
+	    {"{\"kind\":\"shop\",\"name\":\"数码\",\"credit_code\":911201027964108563}",
+	     "validation_failed", "credit_code"},
+	    {"{\"kind\":\"shop\",\"name\":\"坏号1\",\"contact_phone\":\"abc\"}",
+	     "validation_failed", "contact_phone"},
+	    {"{\"kind\":\"shop\",\"name\":\"坏号2\",\"contact_phone\":\"123\"}",
+	     "validation_failed", "contact_phone"},
+	    {"{\"kind\":\"shop\",\"name\":\"坏号3\",\"contact_phone\":\"138-abcd-5678\"}",
+	     "validation_failed", "contact_phone"},
+	    {"{\"kind\":\"shop\",\"name\":\"坏号4\",\"contact_phone\":\"1380013800013800138000\"}",
+	     "validation_failed", "contact_phone"},
+	    {"{\"kind\":\"shop\",\"name\":\"坏号5\",\"contact_phone\":13812345678}",
+	     "validation_failed", "contact_phone"},
+	    {"{\"kind\":\"shop\",\"name\":\"坏单位1\",\"unit_id\":99999999}", "validation_failed",
+	     "unit_id"},
+	    {"{\"kind\":\"shop\",\"name\":\"坏单位2\",\"unit_id\":\"3\"}", "validation_failed",
+	     "unit_id"},
+	    {"{\"kind\":\"shop\",\"name\":\"坏单位3\",\"unit_id\":0}", "validation_failed",
+	     "unit_id"},
+	    {"{\"kind\":\"shop\",\"name\":\"设编号\",\"id\":5}", "validation_failed", "id"},
+	    {"{\"kind\":\"shop\",\"name\":\"设版本\",\"version\":5}", "validation_failed",
+	     "version"},
+	    {"{\"kind\":\"shop\",\"name\":\"未知字段\",\"website\":\"x\"}", "unknown_field",
+	     "website"},
 	};
 	int64_t before = org_total(tok[ADMIN], "");
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -547,7 +586,7 @@ static void orgs_create_validation(void **state)
 	assert_error(r, 400, "invalid_json", NULL);
 	resp_free(r);
 	r = api(&S, "POST", "/api/v1/orgs", tok[ADMIN], "kind=shop&name=x",
-		"Content-Type: application/x-www-form-urlencoded");
+	        "Content-Type: application/x-www-form-urlencoded");
 	assert_error(r, 415, "unsupported_media_type", NULL);
 	resp_free(r);
 	assert_int_equal(org_total(tok[ADMIN], ""), before);
@@ -562,7 +601,10 @@ static void orgs_credit_codes(void **state)
 		char code[20];
 		snprintf(code, sizeof code, "%s", new_code());
 		struct resp *r = api(&S, "POST", "/api/v1/orgs", tok[ADMIN],
-				     F("{\"kind\":\"enterprise\",\"name\":\"信用代码企业%d-%s\",\"credit_code\":\"%s\"}", i, code, code), NULL);
+		                     F("{\"kind\":\"enterprise\",\"name\":\"信用代码企业%d-%s\","
+		                       "\"credit_code\":\"%s\"}",
+		                       i, code, code),
+		                     NULL);
 		assert_status(r, 201);
 		assert_string_equal(jstr(r->json, "credit_code"), code);
 		resp_free(r);
@@ -573,24 +615,32 @@ static void orgs_credit_codes(void **state)
 			char bad[20];
 			snprintf(bad, sizeof bad, "%.17s%c", code, CS[k]);
 			r = api(&S, "POST", "/api/v1/orgs", tok[ADMIN],
-				F("{\"kind\":\"enterprise\",\"name\":\"错码企业-%s\",\"credit_code\":\"%s\"}", bad, bad), NULL);
+			        F("{\"kind\":\"enterprise\",\"name\":\"错码企业-%s\",\"credit_"
+			          "code\":\"%s\"}",
+			          bad, bad),
+			        NULL);
 			assert_error(r, 400, "validation_failed", "credit_code");
 			resp_free(r);
 		}
 		/* the same code again */
-		r = api(&S, "POST", "/api/v1/orgs", tok[ADMIN],
-			F("{\"kind\":\"enterprise\",\"name\":\"重码企业%d-%s\",\"credit_code\":\"%s\"}", i, code, code), NULL);
+		r = api(
+		    &S, "POST", "/api/v1/orgs", tok[ADMIN],
+		    F("{\"kind\":\"enterprise\",\"name\":\"重码企业%d-%s\",\"credit_code\":\"%s\"}",
+		      i, code, code),
+		    NULL);
 		assert_error(r, 409, "conflict", NULL);
 		resp_free(r);
 	}
 	/* a demo organisation's code */
 	struct resp *r = api(&S, "POST", "/api/v1/orgs", tok[ADMIN],
-			     "{\"kind\":\"property_company\",\"name\":\"冒名物业\",\"credit_code\":\"911201027964108563\"}", NULL);
+	                     "{\"kind\":\"property_company\",\"name\":\"冒名物业\",\"credit_code\":"
+	                     "\"911201027964108563\"}",
+	                     NULL);
 	assert_error(r, 409, "conflict", NULL);
 	resp_free(r);
 	/* a demo organisation's name */
 	r = api(&S, "POST", "/api/v1/orgs", tok[ADMIN],
-		"{\"kind\":\"property_company\",\"name\":\"天津皓安物业管理有限公司\"}", NULL);
+	        "{\"kind\":\"property_company\",\"name\":\"天津皓安物业管理有限公司\"}", NULL);
 	assert_error(r, 409, "conflict", NULL);
 	resp_free(r);
 	r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/orgs?q=%s&count=true", Q("冒名物业"));
@@ -603,16 +653,21 @@ static void orgs_phones(void **state)
 {
 	(void)state;
 	/* a mobile number: the first 3 and the last 4 digits stay */
-	struct resp *r = api(&S, "POST", "/api/v1/orgs", tok[ADMIN],
-			     "{\"kind\":\"shop\",\"name\":\"电话格式手机\",\"contact_phone\":\"13912345678\"}", NULL);
+	struct resp *r =
+	    api(&S, "POST", "/api/v1/orgs", tok[ADMIN],
+	        "{\"kind\":\"shop\",\"name\":\"电话格式手机\",\"contact_phone\":\"13912345678\"}",
+	        NULL);
 	assert_status(r, 201);
 	assert_string_equal(jstr(r->json, "contact_phone"), "139****5678");
 	resp_free(r);
 	/* other usual formats are accepted and masked too */
-	static const char *const ok[] = {"022-23456789", "+86 139 1234 5678", "(022) 2345 6789", "022 2345 6789"};
+	static const char *const ok[] = {"022-23456789", "+86 139 1234 5678", "(022) 2345 6789",
+	                                 "022 2345 6789"};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		r = api(&S, "POST", "/api/v1/orgs", tok[ADMIN],
-			F("{\"kind\":\"shop\",\"name\":\"电话格式%zu\",\"contact_phone\":\"%s\"}", i, ok[i]), NULL);
+		        F("{\"kind\":\"shop\",\"name\":\"电话格式%zu\",\"contact_phone\":\"%s\"}",
+		          i, ok[i]),
+		        NULL);
 		assert_status(r, 201);
 		char m[64];
 		snprintf(m, sizeof m, "%s", jstr(r->json, "contact_phone"));
@@ -633,13 +688,15 @@ static void orgs_patch(void **state)
 	(void)state;
 	char code[20];
 	snprintf(code, sizeof code, "%s", new_code());
-	int64_t id = create_org(tok[ADMIN], F("{\"kind\":\"shop\",\"name\":\"修改前商店\",\"credit_code\":\"%s\","
-					      "\"unit_id\":%lld,\"contact_phone\":\"13712345678\"}",
-					      code, (long long)u_shaliu));
-	struct resp *r = apif(&S, "PATCH", tok[ADMIN],
-			      "{\"name\":\"修改后商店\",\"kind\":\"enterprise\",\"description\":\"新描述\","
-			      "\"contact_name\":\"王经理\",\"contact_phone\":\"15098765432\"}",
-			      "/api/v1/orgs/%lld", (long long)id);
+	int64_t id = create_org(
+	    tok[ADMIN], F("{\"kind\":\"shop\",\"name\":\"修改前商店\",\"credit_code\":\"%s\","
+	                  "\"unit_id\":%lld,\"contact_phone\":\"13712345678\"}",
+	                  code, (long long)u_shaliu));
+	struct resp *r =
+	    apif(&S, "PATCH", tok[ADMIN],
+	         "{\"name\":\"修改后商店\",\"kind\":\"enterprise\",\"description\":\"新描述\","
+	         "\"contact_name\":\"王经理\",\"contact_phone\":\"15098765432\"}",
+	         "/api/v1/orgs/%lld", (long long)id);
 	assert_status(r, 200);
 	assert_string_equal(jstr(r->json, "name"), "修改后商店");
 	assert_string_equal(jstr(r->json, "kind"), "enterprise");
@@ -654,11 +711,13 @@ static void orgs_patch(void **state)
 	resp_free(r);
 
 	/* If-Match */
-	r = apihf(&S, "PATCH", tok[ADMIN], "{\"address\":\"一号\"}", "If-Match: \"2\"", "/api/v1/orgs/%lld", (long long)id);
+	r = apihf(&S, "PATCH", tok[ADMIN], "{\"address\":\"一号\"}", "If-Match: \"2\"",
+	          "/api/v1/orgs/%lld", (long long)id);
 	assert_status(r, 200);
 	assert_int_equal(jint(r->json, "version"), 3);
 	resp_free(r);
-	r = apihf(&S, "PATCH", tok[ADMIN], "{\"address\":\"二号\"}", "If-Match: \"2\"", "/api/v1/orgs/%lld", (long long)id);
+	r = apihf(&S, "PATCH", tok[ADMIN], "{\"address\":\"二号\"}", "If-Match: \"2\"",
+	          "/api/v1/orgs/%lld", (long long)id);
 	assert_error(r, 412, "precondition_failed", NULL);
 	resp_free(r);
 	r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/orgs/%lld", (long long)id);
@@ -671,17 +730,17 @@ static void orgs_patch(void **state)
 	struct {
 		const char *body, *code, *field;
 	} bad[] = {
-		{"{\"kind\":\"castle\"}", "validation_failed", "kind"},
-		{"{\"name\":\"\"}", "validation_failed", "name"},
-		{"{\"name\":null}", "validation_failed", "name"},
-		{"{\"kind\":null}", "validation_failed", "kind"},
-		{"{\"credit_code\":\"91350100M000100Y44\"}", "validation_failed", "credit_code"},
-		{"{\"credit_code\":\"123\"}", "validation_failed", "credit_code"},
-		{"{\"contact_phone\":\"abc\"}", "validation_failed", "contact_phone"},
-		{"{\"unit_id\":99999999}", "validation_failed", "unit_id"},
-		{"{\"id\":3}", "validation_failed", "id"},
-		{"{\"created_at\":\"2026-01-01T00:00:00+08:00\"}", "validation_failed", "created_at"},
-		{"{\"homepage\":\"x\"}", "unknown_field", "homepage"},
+	    {"{\"kind\":\"castle\"}", "validation_failed", "kind"},
+	    {"{\"name\":\"\"}", "validation_failed", "name"},
+	    {"{\"name\":null}", "validation_failed", "name"},
+	    {"{\"kind\":null}", "validation_failed", "kind"},
+	    {"{\"credit_code\":\"91350100M000100Y44\"}", "validation_failed", "credit_code"},
+	    {"{\"credit_code\":\"123\"}", "validation_failed", "credit_code"},
+	    {"{\"contact_phone\":\"abc\"}", "validation_failed", "contact_phone"},
+	    {"{\"unit_id\":99999999}", "validation_failed", "unit_id"},
+	    {"{\"id\":3}", "validation_failed", "id"},
+	    {"{\"created_at\":\"2026-01-01T00:00:00+08:00\"}", "validation_failed", "created_at"},
+	    {"{\"homepage\":\"x\"}", "unknown_field", "homepage"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		r = apif(&S, "PATCH", tok[ADMIN], bad[i].body, "/api/v1/orgs/%lld", (long long)id);
@@ -694,10 +753,12 @@ static void orgs_patch(void **state)
 	assert_error(r, 400, "validation_failed", NULL);
 	resp_free(r);
 	/* conflicts */
-	r = apif(&S, "PATCH", tok[ADMIN], "{\"name\":\"天津鸿润物业服务有限公司\"}", "/api/v1/orgs/%lld", (long long)id);
+	r = apif(&S, "PATCH", tok[ADMIN], "{\"name\":\"天津鸿润物业服务有限公司\"}",
+	         "/api/v1/orgs/%lld", (long long)id);
 	assert_error(r, 409, "conflict", NULL);
 	resp_free(r);
-	r = apif(&S, "PATCH", tok[ADMIN], "{\"credit_code\":\"911201027964108563\"}", "/api/v1/orgs/%lld", (long long)id);
+	r = apif(&S, "PATCH", tok[ADMIN], "{\"credit_code\":\"911201027964108563\"}",
+	         "/api/v1/orgs/%lld", (long long)id);
 	assert_error(r, 409, "conflict", NULL);
 	resp_free(r);
 	r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/orgs/%lld", (long long)id);
@@ -706,15 +767,17 @@ static void orgs_patch(void **state)
 	assert_string_equal(jstr(r->json, "name"), "修改后商店");
 	resp_free(r);
 	/* null clears optional fields */
-	r = apif(&S, "PATCH", tok[ADMIN], "{\"credit_code\":null,\"contact_phone\":null,\"description\":null}",
-		 "/api/v1/orgs/%lld", (long long)id);
+	r = apif(&S, "PATCH", tok[ADMIN],
+	         "{\"credit_code\":null,\"contact_phone\":null,\"description\":null}",
+	         "/api/v1/orgs/%lld", (long long)id);
 	assert_status(r, 200);
 	assert_true(json_is_null(jpath(r->json, "credit_code")));
 	assert_true(json_is_null(jpath(r->json, "contact_phone")));
 	assert_true(json_is_null(jpath(r->json, "description")));
 	resp_free(r);
 	/* the code is free again */
-	create_org(tok[ADMIN], F("{\"kind\":\"shop\",\"name\":\"接码商店\",\"credit_code\":\"%s\"}", code));
+	create_org(tok[ADMIN],
+	           F("{\"kind\":\"shop\",\"name\":\"接码商店\",\"credit_code\":\"%s\"}", code));
 	/* unknown organisation */
 	r = api(&S, "PATCH", "/api/v1/orgs/99999999", tok[ADMIN], "{\"address\":\"x\"}", NULL);
 	assert_error(r, 404, "not_found", NULL);
@@ -728,24 +791,34 @@ static void orgs_scope_writes(void **state)
 {
 	(void)state;
 	/* community staff: another community's unit */
-	struct resp *r = api(&S, "POST", "/api/v1/orgs", tok[SHEQU],
-			     F("{\"kind\":\"shop\",\"name\":\"越界商店1\",\"unit_id\":%lld}", (long long)u_fengqi), NULL);
+	struct resp *r = api(
+	    &S, "POST", "/api/v1/orgs", tok[SHEQU],
+	    F("{\"kind\":\"shop\",\"name\":\"越界商店1\",\"unit_id\":%lld}", (long long)u_fengqi),
+	    NULL);
 	assert_error(r, 403, "forbidden", NULL);
 	resp_free(r);
 	r = api(&S, "POST", "/api/v1/orgs", tok[SHEQU],
-		F("{\"kind\":\"shop\",\"name\":\"越界商店2\",\"unit_id\":%lld}", (long long)u_fengqi_xiaoqu), NULL);
+	        F("{\"kind\":\"shop\",\"name\":\"越界商店2\",\"unit_id\":%lld}",
+	          (long long)u_fengqi_xiaoqu),
+	        NULL);
 	assert_error(r, 403, "forbidden", NULL);
 	resp_free(r);
-	r = api(&S, "POST", "/api/v1/orgs", tok[SHEQU],
-		F("{\"kind\":\"shop\",\"name\":\"越界商店3\",\"unit_id\":%lld}", (long long)u_dongxin), NULL);
+	r = api(
+	    &S, "POST", "/api/v1/orgs", tok[SHEQU],
+	    F("{\"kind\":\"shop\",\"name\":\"越界商店3\",\"unit_id\":%lld}", (long long)u_dongxin),
+	    NULL);
 	assert_error(r, 403, "forbidden", NULL);
 	resp_free(r);
-	r = api(&S, "POST", "/api/v1/orgs", tok[JIEDAO],
-		F("{\"kind\":\"shop\",\"name\":\"越界商店4\",\"unit_id\":%lld}", (long long)u_qinglin), NULL);
+	r = api(
+	    &S, "POST", "/api/v1/orgs", tok[JIEDAO],
+	    F("{\"kind\":\"shop\",\"name\":\"越界商店4\",\"unit_id\":%lld}", (long long)u_qinglin),
+	    NULL);
 	assert_error(r, 403, "forbidden", NULL);
 	resp_free(r);
-	r = api(&S, "POST", "/api/v1/orgs", tok[LUSHAN],
-		F("{\"kind\":\"shop\",\"name\":\"越界商店5\",\"unit_id\":%lld}", (long long)u_district), NULL);
+	r = api(
+	    &S, "POST", "/api/v1/orgs", tok[LUSHAN],
+	    F("{\"kind\":\"shop\",\"name\":\"越界商店5\",\"unit_id\":%lld}", (long long)u_district),
+	    NULL);
 	assert_error(r, 403, "forbidden", NULL);
 	resp_free(r);
 	r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/orgs?q=%s&count=true", Q("越界商店"));
@@ -754,19 +827,24 @@ static void orgs_scope_writes(void **state)
 	resp_free(r);
 
 	/* changes inside the scope */
-	r = apif(&S, "PATCH", tok[SHEQU], "{\"description\":\"社区更新\"}", "/api/v1/orgs/%lld", (long long)o_songshan_school);
+	r = apif(&S, "PATCH", tok[SHEQU], "{\"description\":\"社区更新\"}", "/api/v1/orgs/%lld",
+	         (long long)o_songshan_school);
 	assert_status(r, 200); /* registered to 沙柳北路社区 */
 	resp_free(r);
-	r = apif(&S, "PATCH", tok[SHEQU2], "{\"description\":\"社区更新\"}", "/api/v1/orgs/%lld", (long long)o_leling);
+	r = apif(&S, "PATCH", tok[SHEQU2], "{\"description\":\"社区更新\"}", "/api/v1/orgs/%lld",
+	         (long long)o_leling);
 	assert_status(r, 200); /* registered to 凤岐里社区 */
 	resp_free(r);
-	r = apif(&S, "PATCH", tok[JIEDAO], "{\"description\":\"街道更新\"}", "/api/v1/orgs/%lld", (long long)o_dongxin_wuye);
+	r = apif(&S, "PATCH", tok[JIEDAO], "{\"description\":\"街道更新\"}", "/api/v1/orgs/%lld",
+	         (long long)o_dongxin_wuye);
 	assert_status(r, 200);
 	resp_free(r);
-	r = apif(&S, "PATCH", tok[JIEDAO], "{\"description\":\"街道更新\"}", "/api/v1/orgs/%lld", (long long)o_leling);
+	r = apif(&S, "PATCH", tok[JIEDAO], "{\"description\":\"街道更新\"}", "/api/v1/orgs/%lld",
+	         (long long)o_leling);
 	assert_status(r, 200);
 	resp_free(r);
-	r = apif(&S, "PATCH", tok[LUSHAN], "{\"description\":\"街道更新\"}", "/api/v1/orgs/%lld", (long long)o_haoan);
+	r = apif(&S, "PATCH", tok[LUSHAN], "{\"description\":\"街道更新\"}", "/api/v1/orgs/%lld",
+	         (long long)o_haoan);
 	assert_status(r, 200);
 	resp_free(r);
 
@@ -775,30 +853,31 @@ static void orgs_scope_writes(void **state)
 		int user;
 		int64_t org;
 	} out[] = {
-		{SHEQU, o_leling},          {SHEQU, o_dongxin_wuye}, {SHEQU, o_haoan},
-		{SHEQU2, o_songshan_school}, {JIEDAO, o_haoan},       {JIEDAO, o_hongrun},
-		{LUSHAN, o_dongxin_wuye},   {LUSHAN, o_leling},
+	    {SHEQU, o_leling},           {SHEQU, o_dongxin_wuye}, {SHEQU, o_haoan},
+	    {SHEQU2, o_songshan_school}, {JIEDAO, o_haoan},       {JIEDAO, o_hongrun},
+	    {LUSHAN, o_dongxin_wuye},    {LUSHAN, o_leling},
 	};
 	for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) {
-		r = apif(&S, "PATCH", tok[out[i].user], "{\"description\":\"越权修改\"}", "/api/v1/orgs/%lld",
-			 (long long)out[i].org);
+		r = apif(&S, "PATCH", tok[out[i].user], "{\"description\":\"越权修改\"}",
+		         "/api/v1/orgs/%lld", (long long)out[i].org);
 		if (r->status != 403)
-			print_error("user %s org %lld\n", usernames[out[i].user], (long long)out[i].org);
+			print_error("user %s org %lld\n", usernames[out[i].user],
+			            (long long)out[i].org);
 		assert_error(r, 403, "forbidden", NULL);
 		resp_free(r);
 	}
 	/* moving an organisation out of the scope */
-	r = apif(&S, "PATCH", tok[JIEDAO], F("{\"unit_id\":%lld}", (long long)u_lushan), "/api/v1/orgs/%lld",
-		 (long long)o_dongxin_wuye);
+	r = apif(&S, "PATCH", tok[JIEDAO], F("{\"unit_id\":%lld}", (long long)u_lushan),
+	         "/api/v1/orgs/%lld", (long long)o_dongxin_wuye);
 	assert_error(r, 403, "forbidden", NULL);
 	resp_free(r);
-	r = apif(&S, "PATCH", tok[SHEQU], F("{\"unit_id\":%lld}", (long long)u_fengqi), "/api/v1/orgs/%lld",
-		 (long long)o_songshan_school);
+	r = apif(&S, "PATCH", tok[SHEQU], F("{\"unit_id\":%lld}", (long long)u_fengqi),
+	         "/api/v1/orgs/%lld", (long long)o_songshan_school);
 	assert_error(r, 403, "forbidden", NULL);
 	resp_free(r);
 	/* ... but within it */
-	r = apif(&S, "PATCH", tok[SHEQU], F("{\"unit_id\":%lld}", (long long)u_shaliu_beili), "/api/v1/orgs/%lld",
-		 (long long)o_songshan_school);
+	r = apif(&S, "PATCH", tok[SHEQU], F("{\"unit_id\":%lld}", (long long)u_shaliu_beili),
+	         "/api/v1/orgs/%lld", (long long)o_songshan_school);
 	assert_status(r, 200);
 	assert_int_equal(jint(r->json, "unit_id"), u_shaliu_beili);
 	resp_free(r);
@@ -809,11 +888,12 @@ static void orgs_scope_writes(void **state)
 	resp_free(r);
 	/* an organisation registered to no unit is the admin's */
 	int64_t free_org = create_org(tok[ADMIN], "{\"kind\":\"ngo\",\"name\":\"无单位组织\"}");
-	r = apif(&S, "PATCH", tok[JIEDAO], "{\"description\":\"x\"}", "/api/v1/orgs/%lld", (long long)free_org);
+	r = apif(&S, "PATCH", tok[JIEDAO], "{\"description\":\"x\"}", "/api/v1/orgs/%lld",
+	         (long long)free_org);
 	assert_error(r, 403, "forbidden", NULL);
 	resp_free(r);
-	r = apif(&S, "PATCH", tok[ADMIN], F("{\"unit_id\":%lld}", (long long)u_fengqi), "/api/v1/orgs/%lld",
-		 (long long)free_org);
+	r = apif(&S, "PATCH", tok[ADMIN], F("{\"unit_id\":%lld}", (long long)u_fengqi),
+	         "/api/v1/orgs/%lld", (long long)free_org);
 	assert_status(r, 200);
 	resp_free(r);
 }
@@ -824,22 +904,26 @@ static void orgs_roles(void **state)
 	int writers_not[] = {HEHUOREN, WUYE, TIAOJIE, WANGGE, JUMIN};
 	for (size_t i = 0; i < sizeof writers_not / sizeof writers_not[0]; i++) {
 		const char *t = tok[writers_not[i]];
-		struct resp *r = api(&S, "POST", "/api/v1/orgs", t,
-				     F("{\"kind\":\"shop\",\"name\":\"无权商店-%s\"}", usernames[writers_not[i]]), NULL);
+		struct resp *r = api(
+		    &S, "POST", "/api/v1/orgs", t,
+		    F("{\"kind\":\"shop\",\"name\":\"无权商店-%s\"}", usernames[writers_not[i]]),
+		    NULL);
 		if (r->status != 403)
 			print_error("user %s\n", usernames[writers_not[i]]);
 		assert_error(r, 403, "forbidden", NULL);
 		resp_free(r);
 	}
 	/* not even their own organisation */
-	struct resp *r = apif(&S, "PATCH", tok[HEHUOREN], "{\"description\":\"自己改\"}", "/api/v1/orgs/%lld",
-			      (long long)o_jinshitu);
+	struct resp *r = apif(&S, "PATCH", tok[HEHUOREN], "{\"description\":\"自己改\"}",
+	                      "/api/v1/orgs/%lld", (long long)o_jinshitu);
 	assert_error(r, 403, "forbidden", NULL);
 	resp_free(r);
-	r = apif(&S, "PATCH", tok[WUYE], "{\"description\":\"自己改\"}", "/api/v1/orgs/%lld", (long long)o_hongrun);
+	r = apif(&S, "PATCH", tok[WUYE], "{\"description\":\"自己改\"}", "/api/v1/orgs/%lld",
+	         (long long)o_hongrun);
 	assert_error(r, 403, "forbidden", NULL);
 	resp_free(r);
-	r = apif(&S, "PATCH", tok[JUMIN], "{\"description\":\"居民改\"}", "/api/v1/orgs/%lld", (long long)o_leling);
+	r = apif(&S, "PATCH", tok[JUMIN], "{\"description\":\"居民改\"}", "/api/v1/orgs/%lld",
+	         (long long)o_leling);
 	assert_error(r, 403, "forbidden", NULL);
 	resp_free(r);
 	r = apif(&S, "GET", tok[ADMIN], NULL, "/api/v1/orgs?q=%s&count=true", Q("无权商店"));
@@ -855,10 +939,12 @@ static void orgs_idempotency(void **state)
 	snprintf(key, sizeof key, "%s", uniq("org-key-"));
 	const char *hdr = F("Idempotency-Key: %s", key);
 	int64_t before = org_total(tok[ADMIN], "");
-	struct resp *r1 = api(&S, "POST", "/api/v1/orgs", tok[JIEDAO], "{\"kind\":\"shop\",\"name\":\"幂等商店\"}", hdr);
+	struct resp *r1 = api(&S, "POST", "/api/v1/orgs", tok[JIEDAO],
+	                      "{\"kind\":\"shop\",\"name\":\"幂等商店\"}", hdr);
 	assert_status(r1, 201);
 	assert_null(resp_header(r1, "Idempotent-Replayed"));
-	struct resp *r2 = api(&S, "POST", "/api/v1/orgs", tok[JIEDAO], "{\"kind\":\"shop\",\"name\":\"幂等商店\"}", hdr);
+	struct resp *r2 = api(&S, "POST", "/api/v1/orgs", tok[JIEDAO],
+	                      "{\"kind\":\"shop\",\"name\":\"幂等商店\"}", hdr);
 	assert_status(r2, 201);
 	assert_non_null(resp_header(r2, "Idempotent-Replayed"));
 	assert_string_equal(resp_header(r2, "Idempotent-Replayed"), "true");
@@ -868,7 +954,8 @@ static void orgs_idempotency(void **state)
 	resp_free(r2);
 	assert_int_equal(org_total(tok[ADMIN], ""), before + 1);
 	/* the same key from another account is that account's own */
-	struct resp *r3 = api(&S, "POST", "/api/v1/orgs", tok[LUSHAN], "{\"kind\":\"shop\",\"name\":\"幂等商店二\"}", hdr);
+	struct resp *r3 = api(&S, "POST", "/api/v1/orgs", tok[LUSHAN],
+	                      "{\"kind\":\"shop\",\"name\":\"幂等商店二\"}", hdr);
 	assert_status(r3, 201);
 	assert_null(resp_header(r3, "Idempotent-Replayed"));
 	assert_string_equal(jstr(r3->json, "name"), "幂等商店二");
@@ -882,15 +969,15 @@ static void orgs_method_not_allowed(void **state)
 	struct {
 		const char *method, *path, *allow[2];
 	} cases[] = {
-		{"DELETE", F("/api/v1/orgs/%lld", (long long)o_haoan), {"GET", "PATCH"}},
-		{"PUT", F("/api/v1/orgs/%lld", (long long)o_haoan), {"GET", "PATCH"}},
-		{"POST", F("/api/v1/orgs/%lld", (long long)o_haoan), {"GET", "PATCH"}},
-		{"DELETE", "/api/v1/orgs", {"GET", "POST"}},
-		{"PUT", "/api/v1/orgs", {"GET", "POST"}},
+	    {"DELETE", F("/api/v1/orgs/%lld", (long long)o_haoan), {"GET", "PATCH"}},
+	    {"PUT", F("/api/v1/orgs/%lld", (long long)o_haoan), {"GET", "PATCH"}},
+	    {"POST", F("/api/v1/orgs/%lld", (long long)o_haoan), {"GET", "PATCH"}},
+	    {"DELETE", "/api/v1/orgs", {"GET", "POST"}},
+	    {"PUT", "/api/v1/orgs", {"GET", "POST"}},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct resp *r = api(&S, cases[i].method, cases[i].path, tok[ADMIN],
-				     strcmp(cases[i].method, "DELETE") ? "{}" : NULL, NULL);
+		                     strcmp(cases[i].method, "DELETE") ? "{}" : NULL, NULL);
 		assert_error(r, 405, "method_not_allowed", NULL);
 		const char *allow = resp_header(r, "Allow");
 		assert_non_null(allow);
@@ -907,21 +994,21 @@ static void orgs_method_not_allowed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(orgs_unauthenticated),
-		cmocka_unit_test(orgs_read_everyone),
-		cmocka_unit_test(orgs_list_and_paging),
-		cmocka_unit_test(orgs_filters),
-		cmocka_unit_test(orgs_get),
-		cmocka_unit_test(orgs_create_ok),
-		cmocka_unit_test(orgs_create_default_unit),
-		cmocka_unit_test(orgs_create_validation),
-		cmocka_unit_test(orgs_credit_codes),
-		cmocka_unit_test(orgs_phones),
-		cmocka_unit_test(orgs_patch),
-		cmocka_unit_test(orgs_scope_writes),
-		cmocka_unit_test(orgs_roles),
-		cmocka_unit_test(orgs_idempotency),
-		cmocka_unit_test(orgs_method_not_allowed),
+	    cmocka_unit_test(orgs_unauthenticated),
+	    cmocka_unit_test(orgs_read_everyone),
+	    cmocka_unit_test(orgs_list_and_paging),
+	    cmocka_unit_test(orgs_filters),
+	    cmocka_unit_test(orgs_get),
+	    cmocka_unit_test(orgs_create_ok),
+	    cmocka_unit_test(orgs_create_default_unit),
+	    cmocka_unit_test(orgs_create_validation),
+	    cmocka_unit_test(orgs_credit_codes),
+	    cmocka_unit_test(orgs_phones),
+	    cmocka_unit_test(orgs_patch),
+	    cmocka_unit_test(orgs_scope_writes),
+	    cmocka_unit_test(orgs_roles),
+	    cmocka_unit_test(orgs_idempotency),
+	    cmocka_unit_test(orgs_method_not_allowed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -74,9 +74,7 @@ static bool list_has_id(json_t *items, int64_t id)
 {
 	size_t i;
 	json_t *x;
-	json_array_foreach(items, i, x)
-		if (jint(x, "id") == id)
-			return true;
+	json_array_foreach(items, i, x) if (jint(x, "id") == id) return true;
 	return false;
 }
 
@@ -127,8 +125,7 @@ static void create_success(void **state)
 	assert_false(contains(r->body, "key_hash"));
 	size_t i;
 	json_t *x;
-	json_array_foreach(jpath(r->json, "items"), i, x)
-		assert_null(jpath(x, "key"));
+	json_array_foreach(jpath(r->json, "items"), i, x) assert_null(jpath(x, "key"));
 	resp_free(r);
 	/* two keys differ */
 	char *other;
@@ -152,7 +149,8 @@ static void key_authenticates(void **state)
 	int64_t uid = create_user(&S, key, uniq("bykey"), PW, "[\"resident\"]", u_sl, 0);
 	assert_true(uid > 0);
 	/* a bogus key with the right prefix */
-	r = api(&S, "GET", "/api/v1/auth/me", "gzk_notarealkeyatallnotarealkeyatall00000", NULL, NULL);
+	r = api(&S, "GET", "/api/v1/auth/me", "gzk_notarealkeyatallnotarealkeyatall00000", NULL,
+	        NULL);
 	assert_error(r, 401, "unauthenticated", NULL);
 	resp_free(r);
 	/* a prefix alone is not the key */
@@ -257,7 +255,8 @@ static void revoking_one_key_keeps_others(void **state)
 	char *k1, *k2;
 	int64_t id1 = new_key(uniq("k1"), 0, &k1);
 	new_key(uniq("k2"), 0, &k2);
-	struct resp *r = apif(&S, "PATCH", admin, "{\"revoked\":true}", "/api/v1/api-keys/%lld", (long long)id1);
+	struct resp *r =
+	    apif(&S, "PATCH", admin, "{\"revoked\":true}", "/api/v1/api-keys/%lld", (long long)id1);
 	assert_status(r, 200);
 	resp_free(r);
 	r = api(&S, "GET", "/api/v1/auth/me", k2, NULL, NULL);
@@ -275,15 +274,18 @@ static void rename_and_if_match(void **state)
 	(void)state;
 	char *key;
 	int64_t id = new_key(uniq("rn"), 0, &key);
-	struct resp *r = apif(&S, "PATCH", admin, "{\"name\":\"district platform\"}", "/api/v1/api-keys/%lld", (long long)id);
+	struct resp *r = apif(&S, "PATCH", admin, "{\"name\":\"district platform\"}",
+	                      "/api/v1/api-keys/%lld", (long long)id);
 	assert_status(r, 200);
 	assert_string_equal(jstr(r->json, "name"), "district platform");
 	assert_int_equal(jint(r->json, "version"), 2);
 	resp_free(r);
-	r = apihf(&S, "PATCH", admin, "{\"name\":\"stale\"}", "If-Match: \"1\"", "/api/v1/api-keys/%lld", (long long)id);
+	r = apihf(&S, "PATCH", admin, "{\"name\":\"stale\"}", "If-Match: \"1\"",
+	          "/api/v1/api-keys/%lld", (long long)id);
 	assert_error(r, 412, "precondition_failed", NULL);
 	resp_free(r);
-	r = apihf(&S, "PATCH", admin, "{\"name\":\"fresh\"}", "If-Match: \"2\"", "/api/v1/api-keys/%lld", (long long)id);
+	r = apihf(&S, "PATCH", admin, "{\"name\":\"fresh\"}", "If-Match: \"2\"",
+	          "/api/v1/api-keys/%lld", (long long)id);
 	assert_status(r, 200);
 	assert_string_equal(jstr(r->json, "name"), "fresh");
 	resp_free(r);
@@ -316,23 +318,28 @@ static void validation(void **state)
 	r = create_key(admin, longname, 0, NULL);
 	assert_error(r, 400, "validation_failed", "name");
 	resp_free(r);
-	r = api(&S, "POST", "/api/v1/api-keys", admin, "{\"name\":\"x\",\"scopes\":[\"all\"]}", NULL);
+	r = api(&S, "POST", "/api/v1/api-keys", admin, "{\"name\":\"x\",\"scopes\":[\"all\"]}",
+	        NULL);
 	assert_error(r, 400, "unknown_field", "scopes");
 	resp_free(r);
 	/* the secret and its hash cannot be chosen */
-	r = api(&S, "POST", "/api/v1/api-keys", admin, "{\"name\":\"x\",\"key\":\"gzk_chosen\"}", NULL);
+	r = api(&S, "POST", "/api/v1/api-keys", admin, "{\"name\":\"x\",\"key\":\"gzk_chosen\"}",
+	        NULL);
 	assert_int_equal(r->status, 400);
 	assert_string_equal(err_field(r), "key");
 	resp_free(r);
-	r = api(&S, "POST", "/api/v1/api-keys", admin, "{\"name\":\"x\",\"key_hash\":\"00\"}", NULL);
+	r = api(&S, "POST", "/api/v1/api-keys", admin, "{\"name\":\"x\",\"key_hash\":\"00\"}",
+	        NULL);
 	assert_int_equal(r->status, 400);
 	assert_string_equal(err_field(r), "key_hash");
 	resp_free(r);
-	r = api(&S, "POST", "/api/v1/api-keys", admin, "{\"name\":\"x\",\"prefix\":\"gzk_AAAAAA\"}", NULL);
+	r = api(&S, "POST", "/api/v1/api-keys", admin, "{\"name\":\"x\",\"prefix\":\"gzk_AAAAAA\"}",
+	        NULL);
 	assert_int_equal(r->status, 400);
 	assert_string_equal(err_field(r), "prefix");
 	resp_free(r);
-	r = api(&S, "POST", "/api/v1/api-keys", admin, "{\"name\":\"x\",\"user_id\":99999999}", NULL);
+	r = api(&S, "POST", "/api/v1/api-keys", admin, "{\"name\":\"x\",\"user_id\":99999999}",
+	        NULL);
 	assert_error(r, 400, "validation_failed", "user_id");
 	resp_free(r);
 	r = api(&S, "POST", "/api/v1/api-keys", admin, "{\"name\":\"x\",\"user_id\":\"1\"}", NULL);
@@ -344,7 +351,8 @@ static void validation(void **state)
 	r = api(&S, "POST", "/api/v1/api-keys", admin, "{\"name\":", NULL);
 	assert_error(r, 400, "invalid_json", NULL);
 	resp_free(r);
-	r = api(&S, "POST", "/api/v1/api-keys", admin, "{\"name\":\"x\"}", "Content-Type: text/plain");
+	r = api(&S, "POST", "/api/v1/api-keys", admin, "{\"name\":\"x\"}",
+	        "Content-Type: text/plain");
 	assert_error(r, 415, "unsupported_media_type", NULL);
 	resp_free(r);
 	/* patch */
@@ -353,20 +361,24 @@ static void validation(void **state)
 	r = apif(&S, "PATCH", admin, "{\"user_id\":1}", "/api/v1/api-keys/%lld", (long long)id);
 	assert_error(r, 400, "validation_failed", "user_id");
 	resp_free(r);
-	r = apif(&S, "PATCH", admin, "{\"revoked\":\"yes\"}", "/api/v1/api-keys/%lld", (long long)id);
+	r = apif(&S, "PATCH", admin, "{\"revoked\":\"yes\"}", "/api/v1/api-keys/%lld",
+	         (long long)id);
 	assert_error(r, 400, "validation_failed", "revoked");
 	resp_free(r);
 	r = apif(&S, "PATCH", admin, "{\"name\":\"\"}", "/api/v1/api-keys/%lld", (long long)id);
 	assert_error(r, 400, "validation_failed", "name");
 	resp_free(r);
-	r = apif(&S, "PATCH", admin, "{\"colour\":\"red\"}", "/api/v1/api-keys/%lld", (long long)id);
+	r = apif(&S, "PATCH", admin, "{\"colour\":\"red\"}", "/api/v1/api-keys/%lld",
+	         (long long)id);
 	assert_error(r, 400, "unknown_field", "colour");
 	resp_free(r);
-	r = apif(&S, "PATCH", admin, "{\"prefix\":\"gzk_xx\"}", "/api/v1/api-keys/%lld", (long long)id);
+	r = apif(&S, "PATCH", admin, "{\"prefix\":\"gzk_xx\"}", "/api/v1/api-keys/%lld",
+	         (long long)id);
 	assert_int_equal(r->status, 400);
 	assert_string_equal(err_field(r), "prefix");
 	resp_free(r);
-	r = apif(&S, "PATCH", admin, "{\"name\":\"x\"}", "/api/v1/api-keys/%lld?force=1", (long long)id);
+	r = apif(&S, "PATCH", admin, "{\"name\":\"x\"}", "/api/v1/api-keys/%lld?force=1",
+	         (long long)id);
 	assert_error(r, 400, "unknown_field", "force");
 	resp_free(r);
 	/* the key still works and is unchanged */
@@ -396,7 +408,8 @@ static void admin_only(void **state)
 		r = create_key(toks[i], "mine", 0, NULL);
 		assert_error(r, 403, "forbidden", NULL);
 		resp_free(r);
-		r = apif(&S, "PATCH", toks[i], "{\"revoked\":true}", "/api/v1/api-keys/%lld", (long long)id);
+		r = apif(&S, "PATCH", toks[i], "{\"revoked\":true}", "/api/v1/api-keys/%lld",
+		         (long long)id);
 		assert_error(r, 403, "forbidden", NULL);
 		resp_free(r);
 	}
@@ -463,15 +476,18 @@ static void list_rules(void **state)
 	char cursor[64] = "";
 	int pages = 0;
 	for (;;) {
-		struct resp *r = cursor[0]
-			? apif(&S, "GET", admin, NULL, "/api/v1/api-keys?q=%s&limit=2&cursor=%s", prefix, cursor)
-			: apif(&S, "GET", admin, NULL, "/api/v1/api-keys?q=%s&limit=2&count=true", prefix);
+		struct resp *r =
+		    cursor[0] ? apif(&S, "GET", admin, NULL,
+		                     "/api/v1/api-keys?q=%s&limit=2&cursor=%s", prefix, cursor)
+		              : apif(&S, "GET", admin, NULL,
+		                     "/api/v1/api-keys?q=%s&limit=2&count=true", prefix);
 		assert_status(r, 200);
 		if (!cursor[0])
 			assert_int_equal(jint(r->json, "total"), 5);
 		size_t i;
 		json_t *x;
-		json_array_foreach(jpath(r->json, "items"), i, x) {
+		json_array_foreach(jpath(r->json, "items"), i, x)
+		{
 			assert_false(list_has_id(seen, jint(x, "id")));
 			assert_true(contains(jstr(x, "name"), prefix));
 			json_array_append(seen, x);
@@ -510,7 +526,7 @@ static void list_rules(void **state)
 	size_t i;
 	json_t *x;
 	json_array_foreach(jpath(r->json, "items"), i, x)
-		assert_int_equal(jint(x, "user_id"), id_admin);
+	    assert_int_equal(jint(x, "user_id"), id_admin);
 	resp_free(r);
 }
 
@@ -542,8 +558,9 @@ static void key_cannot_log_out_or_change_password(void **state)
 	char *key;
 	new_key(uniq("pw"), 0, &key);
 	/* a key is not a session: password change refused, admin's password intact */
-	struct resp *r = api(&S, "POST", "/api/v1/auth/password", key,
-		"{\"old_password\":\"" ADMIN_PW "\",\"new_password\":\"Changed-By-Key-1\"}", NULL);
+	struct resp *r =
+	    api(&S, "POST", "/api/v1/auth/password", key,
+	        "{\"old_password\":\"" ADMIN_PW "\",\"new_password\":\"Changed-By-Key-1\"}", NULL);
 	assert_int_equal(r->status / 100, 4);
 	resp_free(r);
 	char *t = login(&S, "admin", ADMIN_PW);
@@ -561,18 +578,18 @@ static void key_cannot_log_out_or_change_password(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(create_success),
-		cmocka_unit_test(key_authenticates),
-		cmocka_unit_test(key_of_another_user),
-		cmocka_unit_test(revoke),
-		cmocka_unit_test(revoking_one_key_keeps_others),
-		cmocka_unit_test(rename_and_if_match),
-		cmocka_unit_test(validation),
-		cmocka_unit_test(admin_only),
-		cmocka_unit_test(not_found_and_methods),
-		cmocka_unit_test(list_rules),
-		cmocka_unit_test(idempotency),
-		cmocka_unit_test(key_cannot_log_out_or_change_password),
+	    cmocka_unit_test(create_success),
+	    cmocka_unit_test(key_authenticates),
+	    cmocka_unit_test(key_of_another_user),
+	    cmocka_unit_test(revoke),
+	    cmocka_unit_test(revoking_one_key_keeps_others),
+	    cmocka_unit_test(rename_and_if_match),
+	    cmocka_unit_test(validation),
+	    cmocka_unit_test(admin_only),
+	    cmocka_unit_test(not_found_and_methods),
+	    cmocka_unit_test(list_rules),
+	    cmocka_unit_test(idempotency),
+	    cmocka_unit_test(key_cannot_log_out_or_change_password),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -49,8 +49,8 @@ static void check_error_shape(struct resp *r)
 	const char *key;
 	json_t *v;
 	json_object_foreach(e, key, v)
-		assert_true(strcmp(key, "code") == 0 || strcmp(key, "message") == 0 ||
-			strcmp(key, "field") == 0 || strcmp(key, "allowed") == 0);
+	    assert_true(strcmp(key, "code") == 0 || strcmp(key, "message") == 0 ||
+	                strcmp(key, "field") == 0 || strcmp(key, "allowed") == 0);
 	assert_true(contains(resp_header(r, "Content-Type"), "application/json"));
 }
 
@@ -116,24 +116,24 @@ static void openapi(void **state)
 	static const struct {
 		const char *path, *methods[3];
 	} want[] = {
-		{"/healthz", {"get"}},
-		{"/metrics", {"get"}},
-		{"/api/v1/openapi.json", {"get"}},
-		{"/api/v1/auth/login", {"post"}},
-		{"/api/v1/auth/logout", {"post"}},
-		{"/api/v1/auth/me", {"get"}},
-		{"/api/v1/auth/password", {"post"}},
-		{"/api/v1/users", {"get", "post"}},
-		{"/api/v1/users/{id}", {"get", "patch"}},
-		{"/api/v1/api-keys", {"get", "post"}},
-		{"/api/v1/api-keys/{id}", {"get", "patch"}},
-		{"/api/v1/units", {"get", "post"}},
-		{"/api/v1/units/{id}", {"get", "patch"}},
-		{"/api/v1/units/{id}/tree", {"get"}},
-		{"/api/v1/orgs", {"get", "post"}},
-		{"/api/v1/orgs/{id}", {"get", "patch"}},
-		{"/api/v1/dicts/{type}", {"get", "post"}},
-		{"/api/v1/calendar/{year}", {"get", "put"}},
+	    {"/healthz", {"get"}},
+	    {"/metrics", {"get"}},
+	    {"/api/v1/openapi.json", {"get"}},
+	    {"/api/v1/auth/login", {"post"}},
+	    {"/api/v1/auth/logout", {"post"}},
+	    {"/api/v1/auth/me", {"get"}},
+	    {"/api/v1/auth/password", {"post"}},
+	    {"/api/v1/users", {"get", "post"}},
+	    {"/api/v1/users/{id}", {"get", "patch"}},
+	    {"/api/v1/api-keys", {"get", "post"}},
+	    {"/api/v1/api-keys/{id}", {"get", "patch"}},
+	    {"/api/v1/units", {"get", "post"}},
+	    {"/api/v1/units/{id}", {"get", "patch"}},
+	    {"/api/v1/units/{id}/tree", {"get"}},
+	    {"/api/v1/orgs", {"get", "post"}},
+	    {"/api/v1/orgs/{id}", {"get", "patch"}},
+	    {"/api/v1/dicts/{type}", {"get", "post"}},
+	    {"/api/v1/calendar/{year}", {"get", "put"}},
 	};
 	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
 		json_t *p = json_object_get(paths, want[i].path);
@@ -142,21 +142,24 @@ static void openapi(void **state)
 		assert_true(json_is_object(p));
 		for (int m = 0; m < 3 && want[i].methods[m]; m++) {
 			if (!json_object_get(p, want[i].methods[m]))
-				print_error("openapi lacks %s %s\n", want[i].methods[m], want[i].path);
+				print_error("openapi lacks %s %s\n", want[i].methods[m],
+				            want[i].path);
 			assert_non_null(json_object_get(p, want[i].methods[m]));
 		}
 	}
 	/* every documented path answers something other than 404 */
 	const char *path;
 	json_t *v;
-	json_object_foreach(paths, path, v) {
+	json_object_foreach(paths, path, v)
+	{
 		char concrete[256];
 		size_t o = 0;
 		for (const char *p = path; *p && o < sizeof concrete - 8; p++) {
 			if (*p == '{') {
 				const char *end = strchr(p, '}');
-				const char *sub = strncmp(p, "{year}", 6) == 0 ? "2026"
-					: strncmp(p, "{type}", 6) == 0 ? "category" : "1";
+				const char *sub = strncmp(p, "{year}", 6) == 0   ? "2026"
+				                  : strncmp(p, "{type}", 6) == 0 ? "category"
+				                                                 : "1";
 				o += (size_t)snprintf(concrete + o, sizeof concrete - o, "%s", sub);
 				p = end;
 			} else {
@@ -166,24 +169,28 @@ static void openapi(void **state)
 		concrete[o] = '\0';
 		const char *m;
 		json_t *op;
-		json_object_foreach(v, m, op) {
+		json_object_foreach(v, m, op)
+		{
 			char method[16];
 			size_t k;
 			for (k = 0; m[k] && k < sizeof method - 1; k++)
 				method[k] = (char)(m[k] >= 'a' && m[k] <= 'z' ? m[k] - 32 : m[k]);
 			method[k] = '\0';
-			if (strcmp(method, "GET") && strcmp(method, "POST") && strcmp(method, "PATCH") &&
-			    strcmp(method, "PUT") && strcmp(method, "DELETE"))
+			if (strcmp(method, "GET") && strcmp(method, "POST") &&
+			    strcmp(method, "PATCH") && strcmp(method, "PUT") &&
+			    strcmp(method, "DELETE"))
 				continue;
 			/* anonymous requests: the route exists, so never 404 or 405 */
 			struct resp *q = api(&S, method, concrete, NULL,
-				strcmp(method, "GET") ? "{}" : NULL, NULL);
+			                     strcmp(method, "GET") ? "{}" : NULL, NULL);
 			if (q->status == 404 || q->status == 405)
-				print_error("%s %s -> %ld %s\n", method, concrete, q->status, q->body);
+				print_error("%s %s -> %ld %s\n", method, concrete, q->status,
+				            q->body);
 			assert_true(q->status != 404 || strcmp(err_code(q), "not_found") == 0);
 			assert_int_not_equal(q->status, 405);
 			if (q->status == 404)
-				assert_false(contains(jstr(q->json, "error.message"), "no such path"));
+				assert_false(
+				    contains(jstr(q->json, "error.message"), "no such path"));
 			resp_free(q);
 		}
 	}
@@ -194,8 +201,14 @@ static void unknown_paths(void **state)
 {
 	(void)state;
 	static const char *const paths[] = {
-		"/api/v1/nope", "/api/v1/", "/api/v1", "/api/v2/users", "/api/v1/users/1/roles",
-		"/api/v1/auth", "/api/v1/auth/me/more", "/api/nothing",
+	    "/api/v1/nope",
+	    "/api/v1/",
+	    "/api/v1",
+	    "/api/v2/users",
+	    "/api/v1/users/1/roles",
+	    "/api/v1/auth",
+	    "/api/v1/auth/me/more",
+	    "/api/nothing",
 	};
 	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
 		struct resp *r = api(&S, "GET", paths[i], admin, NULL, NULL);
@@ -219,25 +232,25 @@ static void method_not_allowed(void **state)
 	static const struct {
 		const char *method, *path, *allow;
 	} cases[] = {
-		{"DELETE", "/api/v1/auth/login", "POST"},
-		{"GET", "/api/v1/auth/logout", "POST"},
-		{"PUT", "/api/v1/users", "GET"},
-		{"DELETE", "/api/v1/users/1", "PATCH"},
-		{"POST", "/api/v1/units/1", "GET"},
-		{"DELETE", "/api/v1/units", "POST"},
-		{"PATCH", "/api/v1/openapi.json", "GET"},
-		{"PUT", "/metrics", "GET"},
+	    {"DELETE", "/api/v1/auth/login", "POST"}, {"GET", "/api/v1/auth/logout", "POST"},
+	    {"PUT", "/api/v1/users", "GET"},          {"DELETE", "/api/v1/users/1", "PATCH"},
+	    {"POST", "/api/v1/units/1", "GET"},       {"DELETE", "/api/v1/units", "POST"},
+	    {"PATCH", "/api/v1/openapi.json", "GET"}, {"PUT", "/metrics", "GET"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		struct resp *r = api(&S, cases[i].method, cases[i].path, admin,
-			strcmp(cases[i].method, "GET") && strcmp(cases[i].method, "DELETE") ? "{}" : NULL, NULL);
+		struct resp *r =
+		    api(&S, cases[i].method, cases[i].path, admin,
+		        strcmp(cases[i].method, "GET") && strcmp(cases[i].method, "DELETE") ? "{}"
+		                                                                            : NULL,
+		        NULL);
 		if (r->status != 405)
 			print_error("%s %s -> %ld\n", cases[i].method, cases[i].path, r->status);
 		assert_error(r, 405, "method_not_allowed", NULL);
 		check_error_shape(r);
 		const char *allow = resp_header(r, "Allow");
 		if (!contains(allow, cases[i].allow))
-			print_error("%s %s: Allow: %s\n", cases[i].method, cases[i].path, allow ? allow : "(none)");
+			print_error("%s %s: Allow: %s\n", cases[i].method, cases[i].path,
+			            allow ? allow : "(none)");
 		assert_true(contains(allow, cases[i].allow));
 		assert_false(contains(allow, cases[i].method));
 		resp_free(r);
@@ -258,7 +271,7 @@ static void method_not_allowed_unusual_verbs(void **state)
 		struct resp *r = api(&S, verbs[i], "/api/v1/users", admin, NULL, NULL);
 		if (r->status != 405 || !resp_header(r, "Allow"))
 			print_error("%s /api/v1/users -> %ld, Allow: %s\n", verbs[i], r->status,
-				resp_header(r, "Allow") ? resp_header(r, "Allow") : "(none)");
+			            resp_header(r, "Allow") ? resp_header(r, "Allow") : "(none)");
 		assert_int_equal(r->status, 405);
 		assert_string_equal(err_code(r), "method_not_allowed");
 		assert_true(contains(resp_header(r, "Allow"), "GET"));
@@ -312,7 +325,7 @@ static void big_body_413(const char *headers)
 	free(b);
 	if (r->status != 413)
 		print_error("3 MiB body (%s): HTTP %ld (0 = connection closed before an answer)\n",
-			headers ? headers : "Content-Length", r->status);
+		            headers ? headers : "Content-Length", r->status);
 	assert_error(r, 413, "payload_too_large", NULL);
 	resp_free(r);
 	r = api(&S, "GET", "/healthz", NULL, NULL, NULL);
@@ -367,8 +380,10 @@ static void content_types(void **state)
 	(void)state;
 	const char *body = "{\"username\":\"x\",\"password\":\"y\"}";
 	static const char *const bad[] = {
-		"Content-Type: text/plain", "Content-Type: application/xml",
-		"Content-Type: multipart/form-data; boundary=x", "Content-Type: text/json",
+	    "Content-Type: text/plain",
+	    "Content-Type: application/xml",
+	    "Content-Type: multipart/form-data; boundary=x",
+	    "Content-Type: text/json",
 	};
 	for (size_t i = 0; i < 4; i++) {
 		struct resp *r = api(&S, "POST", "/api/v1/users", admin, body, bad[i]);
@@ -378,8 +393,8 @@ static void content_types(void **state)
 	}
 	/* case-insensitive media type with parameters is fine */
 	struct resp *r = api(&S, "POST", "/api/v1/auth/login", NULL,
-		"{\"username\":\"admin\",\"password\":\"" ADMIN_PW "\"}",
-		"Content-Type: Application/JSON; charset=UTF-8");
+	                     "{\"username\":\"admin\",\"password\":\"" ADMIN_PW "\"}",
+	                     "Content-Type: Application/JSON; charset=UTF-8");
 	assert_status(r, 200);
 	resp_free(r);
 	/* every API answer is JSON */
@@ -393,8 +408,15 @@ static void invalid_json_and_utf8(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"{", "}", "nul", "{\"a\":}", "{\"a\":1,}", "{\"a\" 1}", "\"just a string\"", "42",
-		"{\"display_name\":\"\\ud800\"}",
+	    "{",
+	    "}",
+	    "nul",
+	    "{\"a\":}",
+	    "{\"a\":1,}",
+	    "{\"a\" 1}",
+	    "\"just a string\"",
+	    "42",
+	    "{\"display_name\":\"\\ud800\"}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		struct resp *r = api(&S, "POST", "/api/v1/users", admin, bad[i], NULL);
@@ -406,10 +428,10 @@ static void invalid_json_and_utf8(void **state)
 	}
 	/* invalid UTF-8 inside JSON strings */
 	static const char *const utf8[] = {
-		"{\"username\":\"u\xff\",\"password\":\"x\"}",
-		"{\"username\":\"u\xc3\",\"password\":\"x\"}",
-		"{\"username\":\"u\xed\xa0\x80\",\"password\":\"x\"}", /* encoded surrogate */
-		"{\"username\":\"u\xc0\xaf\",\"password\":\"x\"}",     /* overlong '/' */
+	    "{\"username\":\"u\xff\",\"password\":\"x\"}",
+	    "{\"username\":\"u\xc3\",\"password\":\"x\"}",
+	    "{\"username\":\"u\xed\xa0\x80\",\"password\":\"x\"}", /* encoded surrogate */
+	    "{\"username\":\"u\xc0\xaf\",\"password\":\"x\"}",     /* overlong '/' */
 	};
 	for (size_t i = 0; i < 4; i++) {
 		struct resp *r = api(&S, "POST", "/api/v1/auth/login", NULL, utf8[i], NULL);
@@ -419,7 +441,8 @@ static void invalid_json_and_utf8(void **state)
 	}
 	/* an embedded NUL byte */
 	static const char nul_body[] = "{\"username\":\"adm\0in\",\"password\":\"x\"}";
-	struct resp *r = api_len(&S, "POST", "/api/v1/auth/login", NULL, nul_body, sizeof nul_body - 1, NULL);
+	struct resp *r =
+	    api_len(&S, "POST", "/api/v1/auth/login", NULL, nul_body, sizeof nul_body - 1, NULL);
 	assert_int_equal(r->status, 400);
 	resp_free(r);
 	/* a request that takes no body given one */
@@ -446,48 +469,51 @@ static void root_page(void **state)
 static bool leaked(struct resp *r)
 {
 	return contains(r->body, "root:") || contains(r->body, "[core]") ||
-		contains(r->body, "SQLite format") || contains(r->body, "repositoryformatversion");
+	       contains(r->body, "SQLite format") || contains(r->body, "repositoryformatversion");
 }
 
 static void path_traversal(void **state)
 {
 	(void)state;
 	static const char *const paths[] = {
-		"/../../etc/passwd",
-		"/%2e%2e/%2e%2e/etc/passwd",
-		"/%2E%2E/%2E%2E/etc/passwd",
-		"/..%2f..%2fetc%2fpasswd",
-		"/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
-		"/assets/../../../etc/passwd",
-		"/assets/..%2f..%2f..%2fetc%2fpasswd",
-		"/..\\..\\etc\\passwd",
-		"/%5c..%5c..%5cetc%5cpasswd",
-		"/.git/config",
-		"/.env",
-		"/%2egit/config",
-		"/t.db",
-		"/data/secret.key",
-		"/server.log",
-		"/etc/passwd",
-		"//etc/passwd",
-		"/api/v1/../../etc/passwd",
-		"/..",
-		"/.",
+	    "/../../etc/passwd",
+	    "/%2e%2e/%2e%2e/etc/passwd",
+	    "/%2E%2E/%2E%2E/etc/passwd",
+	    "/..%2f..%2fetc%2fpasswd",
+	    "/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+	    "/assets/../../../etc/passwd",
+	    "/assets/..%2f..%2f..%2fetc%2fpasswd",
+	    "/..\\..\\etc\\passwd",
+	    "/%5c..%5c..%5cetc%5cpasswd",
+	    "/.git/config",
+	    "/.env",
+	    "/%2egit/config",
+	    "/t.db",
+	    "/data/secret.key",
+	    "/server.log",
+	    "/etc/passwd",
+	    "//etc/passwd",
+	    "/api/v1/../../etc/passwd",
+	    "/..",
+	    "/.",
 	};
 	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
 		struct resp *r = api(&S, "GET", paths[i], NULL, NULL, NULL);
 		if (leaked(r) || !(r->status == 404 || r->status == 400 ||
-			(r->status == 200 && contains(r->body, "gongzhi") && contains(resp_header(r, "Content-Type"), "text/html"))))
+		                   (r->status == 200 && contains(r->body, "gongzhi") &&
+		                    contains(resp_header(r, "Content-Type"), "text/html"))))
 			print_error("GET %s -> %ld %.200s\n", paths[i], r->status, r->body);
 		assert_false(leaked(r));
 		/* 404 or 400; a console route may get the console page, never a file */
 		assert_true(r->status == 404 || r->status == 400 ||
-			(r->status == 200 && contains(resp_header(r, "Content-Type"), "text/html") &&
-			 contains(r->body, "gongzhi")));
+		            (r->status == 200 &&
+		             contains(resp_header(r, "Content-Type"), "text/html") &&
+		             contains(r->body, "gongzhi")));
 		resp_free(r);
 	}
 	/* the explicitly listed ones are 404 or 400 */
-	static const char *const strict[] = {"/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/.git/config"};
+	static const char *const strict[] = {"/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
+	                                     "/.git/config"};
 	for (size_t i = 0; i < 3; i++) {
 		struct resp *r = api(&S, "GET", strict[i], NULL, NULL, NULL);
 		assert_true(r->status == 404 || r->status == 400);
@@ -538,8 +564,9 @@ static void static_files(void **state)
 	assert_status(r, 200);
 	assert_true(contains(r->body, "gongzhi console"));
 	resp_free(r);
-	static const char *const bad[] = {"/db.txt", "/passwd", "/.hidden", "/assets/missing.js",
-		"/assets/../db.txt", "/%2ehidden"};
+	static const char *const bad[] = {"/db.txt",           "/passwd",
+	                                  "/.hidden",          "/assets/missing.js",
+	                                  "/assets/../db.txt", "/%2ehidden"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		r = api(&s2, "GET", bad[i], NULL, NULL, NULL);
 		if (leaked(r) || contains(r->body, "root:secret"))
@@ -547,7 +574,7 @@ static void static_files(void **state)
 		assert_false(leaked(r));
 		assert_false(contains(r->body, "root:secret"));
 		assert_true(r->status == 404 || r->status == 400 ||
-			(r->status == 200 && contains(r->body, "gongzhi console")));
+		            (r->status == 200 && contains(r->body, "gongzhi console")));
 		resp_free(r);
 	}
 	int rc = srv_stop(&s2);
@@ -580,8 +607,10 @@ static void request_ids(void **state)
 	resp_free(r);
 	/* an unsafe one is replaced */
 	static const char *const unsafe[] = {
-		"X-Request-Id: <script>alert(1)</script>", "X-Request-Id: a b c",
-		"X-Request-Id: id\";drop", "X-Request-Id: id%0d%0aSet-Cookie:x=1",
+	    "X-Request-Id: <script>alert(1)</script>",
+	    "X-Request-Id: a b c",
+	    "X-Request-Id: id\";drop",
+	    "X-Request-Id: id%0d%0aSet-Cookie:x=1",
 	};
 	for (size_t i = 0; i < 4; i++) {
 		r = api(&S, "GET", "/healthz", NULL, NULL, unsafe[i]);
@@ -609,9 +638,9 @@ static void unauthenticated(void **state)
 {
 	(void)state;
 	static const char *const paths[] = {
-		"/api/v1/units", "/api/v1/units/1", "/api/v1/units/1/tree", "/api/v1/users",
-		"/api/v1/orgs", "/api/v1/api-keys", "/api/v1/auth/me", "/api/v1/dicts/category",
-		"/api/v1/calendar/2026",
+	    "/api/v1/units",   "/api/v1/units/1",        "/api/v1/units/1/tree",
+	    "/api/v1/users",   "/api/v1/orgs",           "/api/v1/api-keys",
+	    "/api/v1/auth/me", "/api/v1/dicts/category", "/api/v1/calendar/2026",
 	};
 	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
 		struct resp *r = api(&S, "GET", paths[i], NULL, NULL, NULL);
@@ -667,16 +696,20 @@ static void error_shape_everywhere(void **state)
 	check_error_shape(r);
 	resp_free(r);
 	r = api(&S, "POST", "/api/v1/users", admin,
-		"{\"username\":\"admin\",\"display_name\":\"x\",\"password\":\"Test-Pass-2026\",\"roles\":[\"resident\"]}", NULL);
+	        "{\"username\":\"admin\",\"display_name\":\"x\",\"password\":\"Test-Pass-2026\","
+	        "\"roles\":[\"resident\"]}",
+	        NULL);
 	assert_error(r, 409, "conflict", NULL);
 	check_error_shape(r);
 	resp_free(r);
-	r = api(&S, "PATCH", "/api/v1/users/1", admin, "{\"display_name\":\"区级管理员\"}", "If-Match: \"9999\"");
+	r = api(&S, "PATCH", "/api/v1/users/1", admin, "{\"display_name\":\"区级管理员\"}",
+	        "If-Match: \"9999\"");
 	assert_error(r, 412, "precondition_failed", NULL);
 	check_error_shape(r);
 	resp_free(r);
 	/* no internals in messages */
-	r = api(&S, "POST", "/api/v1/users", admin, "{\"username\":\"x'; DROP TABLE users;--\"}", NULL);
+	r = api(&S, "POST", "/api/v1/users", admin, "{\"username\":\"x'; DROP TABLE users;--\"}",
+	        NULL);
 	assert_int_equal(r->status, 400);
 	check_error_shape(r);
 	assert_false(contains(r->body, "SQLITE"));
@@ -720,7 +753,7 @@ static void *work(void *arg)
 		char u[64];
 		snprintf(u, sizeof u, "conc%dx%d", w->n, i);
 		json_t *b = json_pack("{s:s,s:s,s:s,s:[s]}", "username", u, "display_name", u,
-			"password", "Test-Pass-2026", "roles", "resident");
+		                      "password", "Test-Pass-2026", "roles", "resident");
 		char *body = json_dumps(b, JSON_COMPACT);
 		json_decref(b);
 		struct resp *r = api(&S, "POST", "/api/v1/users", admin, body, NULL);
@@ -762,27 +795,27 @@ static void concurrency(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(healthz),
-		cmocka_unit_test(metrics),
-		cmocka_unit_test(openapi),
-		cmocka_unit_test(unknown_paths),
-		cmocka_unit_test(method_not_allowed),
-		cmocka_unit_test(method_not_allowed_unusual_verbs),
-		cmocka_unit_test(payload_too_large),
-		cmocka_unit_test(payload_too_large_3mib),
-		cmocka_unit_test(payload_too_large_expect_continue),
-		cmocka_unit_test(payload_too_large_chunked),
-		cmocka_unit_test(body_limit_setting),
-		cmocka_unit_test(content_types),
-		cmocka_unit_test(invalid_json_and_utf8),
-		cmocka_unit_test(root_page),
-		cmocka_unit_test(path_traversal),
-		cmocka_unit_test(static_files),
-		cmocka_unit_test(request_ids),
-		cmocka_unit_test(unauthenticated),
-		cmocka_unit_test(error_shape_everywhere),
-		cmocka_unit_test(long_url),
-		cmocka_unit_test(concurrency),
+	    cmocka_unit_test(healthz),
+	    cmocka_unit_test(metrics),
+	    cmocka_unit_test(openapi),
+	    cmocka_unit_test(unknown_paths),
+	    cmocka_unit_test(method_not_allowed),
+	    cmocka_unit_test(method_not_allowed_unusual_verbs),
+	    cmocka_unit_test(payload_too_large),
+	    cmocka_unit_test(payload_too_large_3mib),
+	    cmocka_unit_test(payload_too_large_expect_continue),
+	    cmocka_unit_test(payload_too_large_chunked),
+	    cmocka_unit_test(body_limit_setting),
+	    cmocka_unit_test(content_types),
+	    cmocka_unit_test(invalid_json_and_utf8),
+	    cmocka_unit_test(root_page),
+	    cmocka_unit_test(path_traversal),
+	    cmocka_unit_test(static_files),
+	    cmocka_unit_test(request_ids),
+	    cmocka_unit_test(unauthenticated),
+	    cmocka_unit_test(error_shape_everywhere),
+	    cmocka_unit_test(long_url),
+	    cmocka_unit_test(concurrency),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -73,13 +73,13 @@ static int64_t sqlite_count(const char *file, const char *table)
 }
 
 /* asserts the exit status of a command, printing its output on mismatch */
-#define cli(expect, ...)                                                                      \
-	do {                                                                                  \
-		int rc_ = run_cli(&S, out, sizeof out, __VA_ARGS__);                              \
-		if (rc_ != (expect))                                                              \
-			print_error("%s:%d: exit %d, expected %d; output:\n%s\n", __FILE__, __LINE__, \
-				    rc_, (expect), out);                                          \
-		assert_int_equal(rc_, (expect));                                                  \
+#define cli(expect, ...)                                                                           \
+	do {                                                                                       \
+		int rc_ = run_cli(&S, out, sizeof out, __VA_ARGS__);                               \
+		if (rc_ != (expect))                                                               \
+			print_error("%s:%d: exit %d, expected %d; output:\n%s\n", __FILE__,        \
+			            __LINE__, rc_, (expect), out);                                 \
+		assert_int_equal(rc_, (expect));                                                   \
 	} while (0)
 
 static int64_t orgs_total(void)
@@ -124,7 +124,8 @@ static void cli_help_and_usage(void **state)
 	cli(2, "user add --username climissing --password 'Good-Passw0rd'");
 	cli(2, "user add --username climissing --role community_staff");
 	cli(2, "user frob --username admin");
-	cli(2, "user add --username clibadunit --role community_staff --unit-id abc --password 'Good-Passw0rd'");
+	cli(2, "user add --username clibadunit --role community_staff --unit-id abc --password "
+	       "'Good-Passw0rd'");
 	cli(2, "audit");
 	cli(2, "audit frob");
 	cli(2, "backup");
@@ -163,7 +164,9 @@ static void cli_init_twice(void **state)
 static void cli_user_add(void **state)
 {
 	(void)state;
-	cli(0, "user add --username cliuser1 --role community_staff --unit-id %lld --password 'Good-Passw0rd'",
+	cli(0,
+	    "user add --username cliuser1 --role community_staff --unit-id %lld --password "
+	    "'Good-Passw0rd'",
 	    (long long)u_shaliu);
 	char *t = login(&S, "cliuser1", "Good-Passw0rd");
 	assert_non_null(t);
@@ -179,7 +182,9 @@ static void cli_user_add(void **state)
 	resp_free(r);
 	free(t);
 	/* with a display name */
-	cli(0, "user add --username cliuser2 --role grid_worker --unit-id %lld --display-name '网格员测试' --password 'Good-Passw0rd'",
+	cli(0,
+	    "user add --username cliuser2 --role grid_worker --unit-id %lld --display-name "
+	    "'网格员测试' --password 'Good-Passw0rd'",
 	    (long long)u_shaliu);
 	t = login(&S, "cliuser2", "Good-Passw0rd");
 	assert_non_null(t);
@@ -195,16 +200,24 @@ static void cli_user_add_refused(void **state)
 {
 	(void)state;
 	/* weak passwords: exit 1 and a message naming the policy */
-	cli(1, "user add --username cliweak1 --role community_staff --unit-id %lld --password 'abc'", (long long)u_shaliu);
+	cli(1,
+	    "user add --username cliweak1 --role community_staff --unit-id %lld --password 'abc'",
+	    (long long)u_shaliu);
 	assert_non_null(strstr(out, "password"));
 	assert_non_null(strstr(out, "10"));
-	cli(1, "user add --username cliweak2 --role community_staff --unit-id %lld --password 'abcdefghijkl'",
+	cli(1,
+	    "user add --username cliweak2 --role community_staff --unit-id %lld --password "
+	    "'abcdefghijkl'",
 	    (long long)u_shaliu);
 	assert_non_null(strstr(out, "password"));
 	/* an unknown role, an unknown unit, a taken username */
 	cli(1, "user add --username clibad1 --role king --password 'Good-Passw0rd'");
-	cli(1, "user add --username clibad2 --role community_staff --unit-id 99999999 --password 'Good-Passw0rd'");
-	cli(1, "user add --username jiedao --role community_staff --unit-id %lld --password 'Good-Passw0rd'", (long long)u_shaliu);
+	cli(1, "user add --username clibad2 --role community_staff --unit-id 99999999 --password "
+	       "'Good-Passw0rd'");
+	cli(1,
+	    "user add --username jiedao --role community_staff --unit-id %lld --password "
+	    "'Good-Passw0rd'",
+	    (long long)u_shaliu);
 	/* none of them can log in */
 	static const char *const users[] = {"cliweak1", "cliweak2", "clibad1", "clibad2"};
 	for (size_t i = 0; i < 4; i++)
@@ -218,7 +231,9 @@ static void cli_user_add_refused(void **state)
 static void cli_user_passwd(void **state)
 {
 	(void)state;
-	cli(0, "user add --username clipw --role community_staff --unit-id %lld --password 'First-Passw0rd'",
+	cli(0,
+	    "user add --username clipw --role community_staff --unit-id %lld --password "
+	    "'First-Passw0rd'",
 	    (long long)u_shaliu);
 	char *t = login(&S, "clipw", "First-Passw0rd");
 	assert_non_null(t);
@@ -241,7 +256,10 @@ static void cli_user_passwd(void **state)
 static void cli_user_disable(void **state)
 {
 	(void)state;
-	cli(0, "user add --username clidis --role community_staff --unit-id %lld --password 'Good-Passw0rd'", (long long)u_shaliu);
+	cli(0,
+	    "user add --username clidis --role community_staff --unit-id %lld --password "
+	    "'Good-Passw0rd'",
+	    (long long)u_shaliu);
 	char *t = login(&S, "clidis", "Good-Passw0rd");
 	assert_non_null(t);
 	free(t);
@@ -264,7 +282,10 @@ static void cli_user_disable(void **state)
 static void cli_user_disable_ends_sessions(void **state)
 {
 	(void)state;
-	cli(0, "user add --username clidis2 --role community_staff --unit-id %lld --password 'Good-Passw0rd'", (long long)u_shaliu);
+	cli(0,
+	    "user add --username clidis2 --role community_staff --unit-id %lld --password "
+	    "'Good-Passw0rd'",
+	    (long long)u_shaliu);
 	char *t = login(&S, "clidis2", "Good-Passw0rd");
 	assert_non_null(t);
 	struct resp *r = api(&S, "GET", "/api/v1/auth/me", t, NULL, NULL);
@@ -304,7 +325,8 @@ static void cli_audit_verify(void **state)
 	(void)state;
 	cli(0, "audit verify");
 	/* more entries after more writes, still holding */
-	struct resp *r = api(&S, "POST", "/api/v1/orgs", admin_tok, "{\"kind\":\"ngo\",\"name\":\"审计链测试组织\"}", NULL);
+	struct resp *r = api(&S, "POST", "/api/v1/orgs", admin_tok,
+	                     "{\"kind\":\"ngo\",\"name\":\"审计链测试组织\"}", NULL);
 	assert_status(r, 201);
 	resp_free(r);
 	cli(0, "audit verify");
@@ -325,14 +347,16 @@ static void *writer_main(void *arg)
 	struct writer *w = arg;
 	for (long i = 0; !atomic_load(&w->stop); i++) {
 		char body[200];
-		snprintf(body, sizeof body, "{\"kind\":\"other\",\"name\":\"备份并发组织-%ld-%ld\"}", (long)getpid(), i);
+		snprintf(body, sizeof body,
+		         "{\"kind\":\"other\",\"name\":\"备份并发组织-%ld-%ld\"}", (long)getpid(),
+		         i);
 		struct resp *r = api(&S, "POST", "/api/v1/orgs", admin_tok, body, NULL);
 		if (r && r->status == 201) {
 			atomic_fetch_add(&w->created, 1);
 		} else {
 			if (atomic_fetch_add(&w->failed, 1) == 0)
-				snprintf(w->last_error, sizeof w->last_error, "%ld %s", r ? r->status : 0,
-					 r ? r->body : "");
+				snprintf(w->last_error, sizeof w->last_error, "%ld %s",
+				         r ? r->status : 0, r ? r->body : "");
 		}
 		resp_free(r);
 	}
@@ -366,7 +390,8 @@ static void cli_backup_during_writes(void **state)
 	atomic_store(&w.stop, true);
 	pthread_join(w.th, NULL);
 	if (atomic_load(&w.failed))
-		print_error("writer: %ld failed, first: %s\n", (long)atomic_load(&w.failed), w.last_error);
+		print_error("writer: %ld failed, first: %s\n", (long)atomic_load(&w.failed),
+		            w.last_error);
 	assert_int_equal(atomic_load(&w.failed), 0);
 	assert_true(atomic_load(&w.created) >= 5);
 
@@ -383,20 +408,21 @@ static void cli_backup_during_writes(void **state)
 		cli(0, "migrate --db '%s'", db);
 		assert_non_null(strstr(out, "0 migration(s) applied"));
 		int64_t n = sqlite_count(db + 7, "orgs");
-		printf("# backup %d: %lld orgs before, %lld in the copy, %lld after\n", k, (long long)before[k],
-		       (long long)n, (long long)after[k]);
+		printf("# backup %d: %lld orgs before, %lld in the copy, %lld after\n", k,
+		       (long long)before[k], (long long)n, (long long)after[k]);
 		if (n < before[k] || n > after[k])
-			print_error("backup %d: %lld orgs, not between %lld and %lld\n", k, (long long)n,
-				    (long long)before[k], (long long)after[k]);
+			print_error("backup %d: %lld orgs, not between %lld and %lld\n", k,
+			            (long long)n, (long long)before[k], (long long)after[k]);
 		assert_true(n >= before[k]);
 		assert_true(n <= after[k]);
 		/* every org in the copy has its audit entry */
 		char o[256];
-		assert_int_equal(sqlite(db + 7,
-					"SELECT count(*) FROM orgs WHERE id NOT IN (SELECT object_id FROM "
-					"audit_log WHERE object_type='org' AND action='create');",
-					o, sizeof o),
-				 0);
+		assert_int_equal(
+		    sqlite(db + 7,
+		           "SELECT count(*) FROM orgs WHERE id NOT IN (SELECT object_id FROM "
+		           "audit_log WHERE object_type='org' AND action='create');",
+		           o, sizeof o),
+		    0);
 		assert_int_equal(strtoll(o, NULL, 10), 0);
 	}
 	/* backup to an existing file */
@@ -424,7 +450,8 @@ static void cli_restore_refused(void **state)
 	/* an SQLite database that is not a gongzhi backup */
 	snprintf(src, sizeof src, "%s/other.db", S.dir);
 	char o[256];
-	assert_int_equal(sqlite(src, "CREATE TABLE x(a); INSERT INTO x VALUES (1);", o, sizeof o), 0);
+	assert_int_equal(sqlite(src, "CREATE TABLE x(a); INSERT INTO x VALUES (1);", o, sizeof o),
+	                 0);
 	snprintf(db, sizeof db, "sqlite:%s/restore-other.db", S.dir);
 	cli(1, "restore --db '%s' '%s'", db, src);
 }
@@ -444,7 +471,9 @@ static void cli_audit_tamper(void **state)
 	assert_int_not_equal(st, 0);
 	cli(0, "audit verify");
 	/* ... unless the trigger is dropped */
-	st = sqlite(db_file(), "DROP TRIGGER audit_no_update; UPDATE audit_log SET summary='{}' WHERE id=3;", o, sizeof o);
+	st = sqlite(db_file(),
+	            "DROP TRIGGER audit_no_update; UPDATE audit_log SET summary='{}' WHERE id=3;",
+	            o, sizeof o);
 	if (st != 0)
 		print_error("sqlite3: %s\n", o);
 	assert_int_equal(st, 0);
@@ -459,18 +488,18 @@ static void cli_audit_tamper(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(cli_help_and_usage),
-		cmocka_unit_test(cli_init_twice),
-		cmocka_unit_test(cli_user_add),
-		cmocka_unit_test(cli_user_add_refused),
-		cmocka_unit_test(cli_user_passwd),
-		cmocka_unit_test(cli_user_disable),
-		cmocka_unit_test(cli_user_disable_ends_sessions),
-		cmocka_unit_test(cli_migrate),
-		cmocka_unit_test(cli_audit_verify),
-		cmocka_unit_test(cli_backup_during_writes),
-		cmocka_unit_test(cli_restore_refused),
-		cmocka_unit_test(cli_audit_tamper),
+	    cmocka_unit_test(cli_help_and_usage),
+	    cmocka_unit_test(cli_init_twice),
+	    cmocka_unit_test(cli_user_add),
+	    cmocka_unit_test(cli_user_add_refused),
+	    cmocka_unit_test(cli_user_passwd),
+	    cmocka_unit_test(cli_user_disable),
+	    cmocka_unit_test(cli_user_disable_ends_sessions),
+	    cmocka_unit_test(cli_migrate),
+	    cmocka_unit_test(cli_audit_verify),
+	    cmocka_unit_test(cli_backup_during_writes),
+	    cmocka_unit_test(cli_restore_refused),
+	    cmocka_unit_test(cli_audit_tamper),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

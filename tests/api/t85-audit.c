@@ -31,8 +31,8 @@ static int teardown(void **state)
 static void lists_newest_first_with_filters(void **state)
 {
 	(void)state;
-	struct resp *r = api(&S, "GET", "/api/v1/audit?action=login&actor=shequ", admin_tok, NULL,
-			     NULL);
+	struct resp *r =
+	    api(&S, "GET", "/api/v1/audit?action=login&actor=shequ", admin_tok, NULL, NULL);
 	assert_int_equal(r->status, 200);
 	json_t *items = jpath(r->json, "items");
 	assert_true(json_array_size(items) >= 1);
@@ -46,13 +46,13 @@ static void lists_newest_first_with_filters(void **state)
 	}
 	resp_free(r);
 	/* a write shows up with its summary */
-	r = api(&S, "POST", "/api/v1/orgs", admin_tok, "{\"kind\":\"ngo\",\"name\":\"审计测试组织\"}",
-		NULL);
+	r = api(&S, "POST", "/api/v1/orgs", admin_tok,
+	        "{\"kind\":\"ngo\",\"name\":\"审计测试组织\"}", NULL);
 	assert_int_equal(r->status, 201);
 	int64_t org = jint(r->json, "id");
 	resp_free(r);
 	r = apif(&S, "GET", admin_tok, NULL, "/api/v1/audit?object_type=org&object_id=%lld",
-		 (long long)org);
+	         (long long)org);
 	assert_int_equal(r->status, 200);
 	assert_int_equal(json_array_size(jpath(r->json, "items")), 1);
 	assert_string_equal(jstr(r->json, "items.0.action"), "create");

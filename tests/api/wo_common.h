@@ -13,8 +13,6 @@
 
 static struct srv S;
 
-
-
 /* a JSON string literal (with quotes) for s (rotating static buffers) */
 static WO_UNUSED const char *J(const char *s)
 {
@@ -142,7 +140,7 @@ static WO_UNUSED const char *fmt_time(int64_t ms)
 	unsigned m, d;
 	civil_from_days(day, &y, &m, &d);
 	return F("%04d-%02u-%02uT%02d:%02d:%02d.%03d+08:00", y, m, d, (int)(rem / 3600000),
-		 (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
+	         (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
 }
 
 /* the same instant in UTC with a Z */
@@ -154,7 +152,7 @@ static WO_UNUSED const char *fmt_time_z(int64_t ms)
 	unsigned m, d;
 	civil_from_days(day, &y, &m, &d);
 	return F("%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, (int)(rem / 3600000),
-		 (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
+	         (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
 }
 
 /* the time field of an object in ms (fails the test when absent or malformed) */
@@ -177,12 +175,12 @@ static WO_UNUSED int64_t jtime_(json_t *o, const char *path, const char *file, i
 #define wo_create(tok, body) wo_create_((tok), (body), NULL, __FILE__, __LINE__)
 #define wo_create_r(tok, body, out) wo_create_((tok), (body), (out), __FILE__, __LINE__)
 static WO_UNUSED int64_t wo_create_(const char *tok, const char *body, struct resp **out,
-	const char *file, int line)
+                                    const char *file, int line)
 {
 	struct resp *r = api(&S, "POST", "/api/v1/work-orders", tok, body, NULL);
 	if (!r || r->status != 201) {
 		print_error("%s:%d: create %s: %ld %s\n", file, line, body, r ? r->status : 0,
-			    r ? r->body : "");
+		            r ? r->body : "");
 		resp_free(r);
 		_fail(file, line);
 	}
@@ -203,12 +201,12 @@ static WO_UNUSED struct resp *wo_act(const char *tok, int64_t id, const char *bo
 /* an action that must succeed (200); returns the new status (static rotating copy) */
 #define wo_do(tok, id, body) wo_do_((tok), (id), (body), __FILE__, __LINE__)
 static WO_UNUSED const char *wo_do_(const char *tok, int64_t id, const char *body, const char *file,
-	int line)
+                                    int line)
 {
 	struct resp *r = wo_act(tok, id, body);
 	if (!r || r->status != 200) {
-		print_error("%s:%d: order %lld action %s: %ld %s\n", file, line, (long long)id, body,
-			    r ? r->status : 0, r ? r->body : "");
+		print_error("%s:%d: order %lld action %s: %ld %s\n", file, line, (long long)id,
+		            body, r ? r->status : 0, r ? r->body : "");
 		resp_free(r);
 		_fail(file, line);
 	}
@@ -229,7 +227,7 @@ static WO_UNUSED struct resp *wo_get_ok_(const char *tok, int64_t id, const char
 	struct resp *r = wo_get(tok, id);
 	if (!r || r->status != 200) {
 		print_error("%s:%d: GET order %lld: %ld %s\n", file, line, (long long)id,
-			    r ? r->status : 0, r ? r->body : "");
+		            r ? r->status : 0, r ? r->body : "");
 		resp_free(r);
 		_fail(file, line);
 	}
@@ -241,10 +239,10 @@ static WO_UNUSED struct resp *wo_get_ok_(const char *tok, int64_t id, const char
 static WO_UNUSED int64_t wo_total_(const char *tok, const char *query, const char *file, int line)
 {
 	struct resp *r = apif(&S, "GET", tok, NULL, "/api/v1/work-orders?count=true&limit=1%s%s",
-			      *query ? "&" : "", query);
+	                      *query ? "&" : "", query);
 	if (!r || r->status != 200 || !json_is_integer(jpath(r->json, "total"))) {
 		print_error("%s:%d: count ?%s: %ld %s\n", file, line, query, r ? r->status : 0,
-			    r ? r->body : "");
+		            r ? r->body : "");
 		resp_free(r);
 		_fail(file, line);
 	}
@@ -259,9 +257,8 @@ static WO_UNUSED int count_events(json_t *order, const char *action)
 	int n = 0;
 	size_t i;
 	json_t *ev;
-	json_array_foreach(jpath(order, "timeline"), i, ev)
-		if (strcmp(jstr(ev, "action"), action) == 0)
-			n++;
+	json_array_foreach(jpath(order, "timeline"), i,
+	                   ev) if (strcmp(jstr(ev, "action"), action) == 0) n++;
 	return n;
 }
 
@@ -278,9 +275,7 @@ static WO_UNUSED json_t *handler_entry(json_t *order, int64_t org)
 {
 	size_t i;
 	json_t *h;
-	json_array_foreach(jpath(order, "handlers"), i, h)
-		if (jint(h, "org_id") == org)
-			return h;
+	json_array_foreach(jpath(order, "handlers"), i, h) if (jint(h, "org_id") == org) return h;
 	return NULL;
 }
 
@@ -296,9 +291,7 @@ static WO_UNUSED bool items_have(json_t *res, int64_t id)
 {
 	size_t i;
 	json_t *it;
-	json_array_foreach(jpath(res, "items"), i, it)
-		if (jint(it, "id") == id)
-			return true;
+	json_array_foreach(jpath(res, "items"), i, it) if (jint(it, "id") == id) return true;
 	return false;
 }
 
