@@ -184,6 +184,90 @@ static bool healthy(struct srv *s)
 
 static int srv_start_impl(struct srv *s, const char *const *env, bool demo);
 
+/* Starts `gongzhi serve` on s's directory and waits for /healthz (10 s).  Tries
+ * up to five ports: the server exits when its port was taken meanwhile.  same_port
+ * keeps s->port for the first try (a restart). */
+static int spawn(struct srv *s, const char *const *env, bool same_port)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		if (attempt > 0 || !same_port || s->port <= 0)
+			s->port = free_port();
+		if (s->port <= 0)
+			return -1;
+		snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
+		char listen[64];
+		snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
+		pid_t pid = fork();
+		if (pid < 0)
+			return -1;
+		if (pid == 0) {
+			int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+			if (fd >= 0) {
+				dup2(fd, 1);
+				dup2(fd, 2);
+				close(fd);
+			}
+			int nul = open("/dev/null", O_RDONLY);
+			if (nul >= 0) {
+				dup2(nul, 0);
+				close(nul);
+			}
+			if (chdir(s->dir) != 0)
+				_exit(127);
+			setenv("GONGZHI_DB", s->db, 1);
+			setenv("GONGZHI_DATA_DIR", s->data, 1);
+			setenv("GONGZHI_PASSWORD_HASH", "min", 1);
+			setenv("GONGZHI_THREADS", "4", 1);
+			setenv("GONGZHI_LISTEN", listen, 1);
+			for (const char *const *e = env; e && *e; e++) {
+				const char *eq = strchr(*e, '=');
+				if (!eq)
+					continue;
+				char name[256];
+				size_t nl = (size_t)(eq - *e);
+				if (nl >= sizeof name)
+					continue;
+				memcpy(name, *e, nl);
+				name[nl] = '\0';
+				setenv(name, eq + 1, 1);
+			}
+			const char *bin = gongzhi_bin();
+			execl(bin, bin, "serve", (char *)NULL);
+			fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
+			_exit(127);
+		}
+		s->pid = pid;
+		live_add(s);
+		bool died = false;
+		for (int i = 0; i < 200; i++) {
+			int st;
+			if (waitpid(pid, &st, WNOHANG) == pid) {
+				died = true;
+				live_del(pid);
+				s->pid = -1;
+				fprintf(stderr, "gongzhi serve exited early (status %d)\n",
+				        WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+				break;
+			}
+			if (healthy(s))
+				return 0;
+			sleep_ms(50);
+		}
+		if (!died) {
+			fprintf(stderr, "gongzhi serve did not answer /healthz within 10 s\n");
+			srv_log_tail(s, 40);
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			live_del(pid);
+			s->pid = -1;
+			return -1;
+		}
+		/* it exited: most likely the port was taken meanwhile; try another */
+	}
+	srv_log_tail(s, 40);
+	return -1;
+}
+
 int srv_start(struct srv *s, const char *const *env, bool demo)
 {
 	int rc = srv_start_impl(s, env, demo);
@@ -230,90 +314,7 @@ static int srv_start_impl(struct srv *s, const char *const *env, bool demo)
 		}
 	}
 
-	for (int attempt = 0; attempt < 5; attempt++) {
-		s->port = free_port();
-		if (s->port <= 0)
-			return -1;
-		snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
-		char listen[64];
-		snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
-
-		pid_t pid = fork();
-		if (pid < 0)
-			return -1;
-		if (pid == 0) {
-			int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-			if (fd >= 0) {
-				dup2(fd, 1);
-				dup2(fd, 2);
-				close(fd);
-			}
-			int nul = open("/dev/null", O_RDONLY);
-			if (nul >= 0) {
-				dup2(nul, 0);
-				close(nul);
-			}
-			if (chdir(s->dir) != 0)
-				_exit(127);
-			setenv("GONGZHI_DB", s->db, 1);
-			setenv("GONGZHI_DATA_DIR", s->data, 1);
-			setenv("GONGZHI_PASSWORD_HASH", "min", 1);
-			setenv("GONGZHI_THREADS", "4", 1);
-			setenv("GONGZHI_LISTEN", listen, 1);
-			for (const char *const *e = env; e && *e; e++) {
-				const char *eq = strchr(*e, '=');
-				if (!eq)
-					continue;
-				char name[256];
-				size_t nl = (size_t)(eq - *e);
-				if (nl >= sizeof name)
-					continue;
-				memcpy(name, *e, nl);
-				name[nl] = '\0';
-				setenv(name, eq + 1, 1);
-			}
-			const char *bin = gongzhi_bin();
-			execl(bin, bin, "serve", (char *)NULL);
-			fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
-			_exit(127);
-		}
-		s->pid = pid;
-		live_add(s);
-
-		/* wait for /healthz, max 10 s */
-		bool died = false;
-		for (int i = 0; i < 200; i++) {
-			int st;
-			pid_t w = waitpid(pid, &st, WNOHANG);
-			if (w == pid) {
-				died = true;
-				live_del(pid);
-				s->pid = -1;
-				fprintf(stderr, "gongzhi serve exited early (status %d)\n",
-				        WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-				break;
-			}
-			if (healthy(s))
-				return 0;
-			sleep_ms(50);
-		}
-		if (!died) {
-			fprintf(stderr, "gongzhi serve did not answer /healthz within 10 s\n");
-			srv_log_tail(s, 40);
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			live_del(pid);
-			s->pid = -1;
-			return -1;
-		}
-		srv_log_tail(s, 40);
-		/* retry only when the port was taken meanwhile */
-		char cmd[512];
-		snprintf(cmd, sizeof cmd, "grep -qi 'listen' '%s'", s->log);
-		if (system(cmd) != 0)
-			return -1;
-	}
-	return -1;
+	return spawn(s, env, false);
 }
 
 int srv_stop(struct srv *s)
@@ -760,81 +761,7 @@ int srv_restart(struct srv *s, const char *const *env)
 		curl_global_init(CURL_GLOBAL_ALL);
 		curl_users++;
 	}
-	for (int attempt = 0; attempt < 5; attempt++) {
-		/* the same port when it is still free, else another */
-		if (attempt > 0 || s->port <= 0)
-			s->port = free_port();
-		if (s->port <= 0)
-			return -1;
-		snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
-		char listen[64];
-		snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
-		pid_t pid = fork();
-		if (pid < 0)
-			return -1;
-		if (pid == 0) {
-			int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-			if (fd >= 0) {
-				dup2(fd, 1);
-				dup2(fd, 2);
-				close(fd);
-			}
-			int nul = open("/dev/null", O_RDONLY);
-			if (nul >= 0) {
-				dup2(nul, 0);
-				close(nul);
-			}
-			if (chdir(s->dir) != 0)
-				_exit(127);
-			setenv("GONGZHI_DB", s->db, 1);
-			setenv("GONGZHI_DATA_DIR", s->data, 1);
-			setenv("GONGZHI_PASSWORD_HASH", "min", 1);
-			setenv("GONGZHI_THREADS", "4", 1);
-			setenv("GONGZHI_LISTEN", listen, 1);
-			for (const char *const *e = env; e && *e; e++) {
-				const char *eq = strchr(*e, '=');
-				if (!eq)
-					continue;
-				char name[256];
-				size_t nl = (size_t)(eq - *e);
-				if (nl >= sizeof name)
-					continue;
-				memcpy(name, *e, nl);
-				name[nl] = '\0';
-				setenv(name, eq + 1, 1);
-			}
-			const char *bin = gongzhi_bin();
-			execl(bin, bin, "serve", (char *)NULL);
-			fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
-			_exit(127);
-		}
-		s->pid = pid;
-		live_add(s);
-		for (int i = 0; i < 200; i++) {
-			int st;
-			if (waitpid(pid, &st, WNOHANG) == pid) {
-				live_del(pid);
-				s->pid = -1;
-				break;
-			}
-			if (healthy(s))
-				return 0;
-			sleep_ms(50);
-		}
-		if (s->pid > 0) {
-			fprintf(stderr,
-			        "gongzhi serve (restart) did not answer /healthz within 10 s\n");
-			srv_log_tail(s, 40);
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			live_del(pid);
-			s->pid = -1;
-			return -1;
-		}
-		/* it exited: most likely the port was taken meanwhile; try another */
-	}
-	srv_log_tail(s, 40);
-	return -1;
+	return spawn(s, env, true);
 }
 
 const char *F(const char *fmt, ...)
