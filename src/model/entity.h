@@ -40,6 +40,7 @@ enum gz_fflag {
 };
 
 struct gz_entity;
+struct gz_list_opts;
 
 struct gz_field {
 	const char *name;
@@ -98,7 +99,7 @@ struct gz_entity {
 	/* Extra list parameters: 1 when key was handled (conditions added to where as
 	 * " AND …" with values in args), 0 when not this hook's, -1 on error. */
 	int (*filter)(struct gz_req *r, const char *key, const char *value, struct gz_buf *where,
-	              struct gz_args *args, struct gz_err *err);
+	              struct gz_args *args, struct gz_list_opts *o, struct gz_err *err);
 	/* Completes a row's scope (more_orgs) when reading one row. */
 	void (*row_scope)(struct gz_conn *c, int64_t id, struct gz_row_scope *sc,
 	                  struct gz_arena *a);
@@ -151,6 +152,9 @@ char *gz_mask(struct gz_arena *a, const char *s);
 struct gz_list_opts {
 	int64_t limit, cursor;
 	bool count;
+	/* set by a filter hook: a join driving the query (" JOIN … f ON f.rowid = t.id")
+	 * and the column in whose descending order it yields rows (default t.id) */
+	const char *join, *order_col;
 };
 int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *where,
                     struct gz_args *args, struct gz_list_opts *o, struct gz_err *err);

@@ -129,6 +129,8 @@ int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *
 	    e->unit_path_col ? gz_sprintf(&r->arena, "t.%s", e->unit_path_col) : "su.path";
 	int64_t limit = 50, cursor = 0;
 	bool count = false;
+	o->join = NULL;
+	o->order_col = "t.id";
 	gz_buf_adds(wb, " WHERE 1=1");
 
 	/* path parameters other than {id} are filters on the field of that name */
@@ -140,7 +142,7 @@ int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *
 	for (int i = 0; i < r->nquery; i++) {
 		const char *k = r->query[i].key, *v = r->query[i].value;
 		const struct gz_field *f;
-		int handled = e->filter ? e->filter(r, k, v, wb, args_out, err) : 0;
+		int handled = e->filter ? e->filter(r, k, v, wb, args_out, o, err) : 0;
 		if (handled < 0)
 			return -1;
 		if (handled)
@@ -248,10 +250,13 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 	bool count = lo.count;
 	gz_buf_adds(sb, "SELECT ");
 	gz_entity_select(e, sb);
+	if (lo.join)
+		gz_buf_adds(sb, lo.join);
 	gz_buf_add(sb, wb->data, wb->len);
-	if (cursor)
-		gz_buf_addf(sb, " AND t.id %s ?", e->order_asc ? ">" : "<");
-	gz_buf_addf(sb, " ORDER BY t.id %s LIMIT ?", e->order_asc ? "ASC" : "DESC");
+	if (cursor) /* on the driving column, so that a join can seek to it */
+		gz_buf_addf(sb, " AND %s %s ?", lo.order_col, e->order_asc ? ">" : "<");
+	/* the same order as t.id: a join on t.id may yield its rows in that order */
+	gz_buf_addf(sb, " ORDER BY %s %s LIMIT ?", lo.order_col, e->order_asc ? "ASC" : "DESC");
 
 	struct gz_conn *c = gz_db_reader(r->app->db);
 	json_t *items = json_array();
@@ -285,6 +290,8 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 			if (!e->unit_path_col)
 				gz_buf_addf(&csql, " LEFT JOIN units su ON su.id = t.%s",
 				            e->unit_col);
+		if (lo.join)
+			gz_buf_adds(&csql, lo.join);
 		gz_buf_add(&csql, wb->data, wb->len);
 		s = gz_stmt(c, csql.data, err);
 		gz_buf_release(&csql);

@@ -360,7 +360,7 @@ static void wo_row_scope(struct gz_conn *c, int64_t id, struct gz_row_scope *sc,
 /* ---- list filters ---- */
 
 static int wo_filter(struct gz_req *r, const char *key, const char *value, struct gz_buf *where,
-                     struct gz_args *args, struct gz_err *err)
+                     struct gz_args *args, struct gz_list_opts *o, struct gz_err *err)
 {
 	if (strcmp(key, "category_code") == 0) {
 		/* the category and everything below it */
@@ -438,21 +438,24 @@ static int wo_filter(struct gz_req *r, const char *key, const char *value, struc
 				gz_buf_addc(&phrase, *p);
 			}
 			gz_buf_addc(&phrase, '"');
-			gz_buf_adds(where, " AND t.id IN (SELECT rowid FROM work_orders_fts "
-			                   "WHERE work_orders_fts MATCH ?)");
+			/* the FTS table drives the query: it yields matches newest first, so
+			 * a page needs no list of every match (60k rowids for a common term) */
+			o->join = " JOIN work_orders_fts f ON f.rowid = t.id";
+			o->order_col = "f.rowid";
+			gz_buf_adds(where, " AND f.work_orders_fts MATCH ?");
 			gz_args_text(args, gz_strdup(&r->arena, phrase.data));
 			gz_buf_release(&phrase);
 		} else {
 			/* trigrams cannot find 1-2 characters: a plain substring match */
-			char *pat = gz_alloc(&r->arena, strlen(value) * 2 + 3), *o = pat;
-			*o++ = '%';
+			char *pat = gz_alloc(&r->arena, strlen(value) * 2 + 3), *w = pat;
+			*w++ = '%';
 			for (const char *p = value; *p; p++) {
 				if (*p == '%' || *p == '_' || *p == '\\')
-					*o++ = '\\';
-				*o++ = *p;
+					*w++ = '\\';
+				*w++ = *p;
 			}
-			*o++ = '%';
-			*o = 0;
+			*w++ = '%';
+			*w = 0;
 			gz_buf_adds(where,
 			            " AND (t.title LIKE ? ESCAPE '\\' OR t.description LIKE ? "
 			            "ESCAPE '\\' OR coalesce(t.address, '') LIKE ? ESCAPE '\\')");

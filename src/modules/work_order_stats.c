@@ -651,6 +651,8 @@ static int export_handler(struct gz_req *r, struct gz_err *err)
 	gz_arena_init(&x->arena);
 	struct gz_buf sql = GZ_BUF_INIT;
 	gz_buf_adds(&sql, export_select);
+	if (lo.join) /* a filter's driving join (full text): here only a filter */
+		gz_buf_adds(&sql, lo.join);
 	gz_buf_add(&sql, where.data, where.len);
 	gz_buf_adds(&sql, " AND t.id = w.id ORDER BY t.id");
 	gz_buf_release(&where);

@@ -66,8 +66,9 @@ static void query(const uint8_t *data, size_t size)
 				continue; /* looks the unit up in the database */
 			struct gz_buf where = GZ_BUF_INIT;
 			struct gz_args args = {0};
+			struct gz_list_opts lo = {0};
 			int rc = gz_work_order_entity.filter(&r, kv[i].key, kv[i].value, &where,
-			                                     &args, &err);
+			                                     &args, &lo, &err);
 			if (rc < 0 && gz_code_status(err.code) != 400)
 				abort();
 			/* values are bound, never spliced into the SQL: the same filter with
@@ -79,8 +80,9 @@ static void query(const uint8_t *data, size_t size)
 				other[ncp] = 0;
 				struct gz_buf where2 = GZ_BUF_INIT;
 				struct gz_args args2 = {0};
+				struct gz_list_opts lo2 = {0};
 				int rc2 = gz_work_order_entity.filter(&r, kv[i].key, other, &where2,
-				                                      &args2, &err);
+				                                      &args2, &lo2, &err);
 				if (rc2 > 0 && strcmp(gz_buf_str(&where), gz_buf_str(&where2)) != 0)
 					abort();
 				gz_buf_release(&where2);
