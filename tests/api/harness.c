@@ -802,3 +802,41 @@ char *repeat(const char *ch, int n)
 	s[l * (size_t)n] = 0;
 	return s;
 }
+
+int64_t post_id_(struct srv *s, const char *token, const char *path, const char *body,
+                 const char *file, int line)
+{
+	struct resp *r = api(s, "POST", path, token, body, NULL);
+	bool ok = r && r->status == 201;
+	if (!ok)
+		print_error("%s:%d: POST %s %s: %ld %s\n", file, line, path, body,
+		            r ? r->status : 0, r ? r->body : "");
+	int64_t id = ok ? jint(r->json, "id") : 0;
+	resp_free(r);
+	if (!ok)
+		_fail(file, line);
+	return id;
+}
+
+int64_t total_count(struct srv *s, const char *token, const char *path, const char *query)
+{
+	struct resp *r = apif(s, "GET", token, NULL, "%s?count=true&limit=1%s%s", path,
+	                      *query ? "&" : "", query);
+	assert_int_equal(r->status, 200);
+	assert_true(json_is_integer(jpath(r->json, "total")));
+	int64_t t = jint(r->json, "total");
+	resp_free(r);
+	return t;
+}
+
+bool has_id(json_t *items, int64_t id)
+{
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it)
+	{
+		if (jint(it, "id") == id)
+			return true;
+	}
+	return false;
+}

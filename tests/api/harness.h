@@ -153,4 +153,14 @@ bool contains(const char *haystack, const char *needle);
 		}                                                                                  \
 	} while (0)
 
+/* POST path with body, asserts 201 (failing the test at the caller's line) and
+ * returns the new id. */
+int64_t post_id_(struct srv *s, const char *token, const char *path, const char *body,
+                 const char *file, int line);
+#define post_id(s, token, path, body) post_id_((s), (token), (path), (body), __FILE__, __LINE__)
+/* The total of GET path?count=true&limit=1[&query], asserting 200. */
+int64_t total_count(struct srv *s, const char *token, const char *path, const char *query);
+/* Does a list of objects hold one with this id? */
+bool has_id(json_t *items, int64_t id);
+
 #endif

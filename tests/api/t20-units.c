@@ -59,41 +59,8 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-/* POST /api/v1/units, asserts 201, returns the id */
-#define create_unit(token, body) create_unit_((token), (body), __FILE__, __LINE__)
-static int64_t create_unit_(const char *token, const char *body, const char *file, int line)
-{
-	struct resp *r = api(&S, "POST", "/api/v1/units", token, body, NULL);
-	if (!r || r->status != 201)
-		print_error("%s:%d: create %s: %ld %s\n", file, line, body, r ? r->status : 0,
-		            r ? r->body : "");
-	bool ok = r && r->status == 201;
-	int64_t id = ok ? jint(r->json, "id") : 0;
-	resp_free(r);
-	if (!ok)
-		_fail(file, line);
-	return id;
-}
-
-/* true when a list of objects holds one with this id */
-static bool has_id(json_t *items, int64_t id)
-{
-	size_t i;
-	json_t *it;
-	json_array_foreach(items, i, it) if (jint(it, "id") == id) return true;
-	return false;
-}
-
-static int64_t total_of(const char *token, const char *query)
-{
-	struct resp *r = apif(&S, "GET", token, NULL, "/api/v1/units?count=true&limit=1%s%s",
-	                      *query ? "&" : "", query);
-	assert_status(r, 200);
-	assert_true(json_is_integer(jpath(r->json, "total")));
-	int64_t t = jint(r->json, "total");
-	resp_free(r);
-	return t;
-}
+#define create_unit(token, body) post_id(&S, (token), "/api/v1/units", (body))
+#define total_of(token, query) total_count(&S, (token), "/api/v1/units", (query))
 
 static char *unit_path(int64_t id)
 {

@@ -100,39 +100,8 @@ static const char *bad_check(const char *code)
 	return b;
 }
 
-#define create_org(token, body) create_org_((token), (body), __FILE__, __LINE__)
-static int64_t create_org_(const char *token, const char *body, const char *file, int line)
-{
-	struct resp *r = api(&S, "POST", "/api/v1/orgs", token, body, NULL);
-	bool ok = r && r->status == 201;
-	if (!ok)
-		print_error("%s:%d: create %s: %ld %s\n", file, line, body, r ? r->status : 0,
-		            r ? r->body : "");
-	int64_t id = ok ? jint(r->json, "id") : 0;
-	resp_free(r);
-	if (!ok)
-		_fail(file, line);
-	return id;
-}
-
-static bool has_id(json_t *items, int64_t id)
-{
-	size_t i;
-	json_t *it;
-	json_array_foreach(items, i, it) if (jint(it, "id") == id) return true;
-	return false;
-}
-
-static int64_t org_total(const char *token, const char *query)
-{
-	struct resp *r = apif(&S, "GET", token, NULL, "/api/v1/orgs?count=true&limit=1%s%s",
-	                      *query ? "&" : "", query);
-	assert_status(r, 200);
-	assert_true(json_is_integer(jpath(r->json, "total")));
-	int64_t t = jint(r->json, "total");
-	resp_free(r);
-	return t;
-}
+#define create_org(token, body) post_id(&S, (token), "/api/v1/orgs", (body))
+#define org_total(token, query) total_count(&S, (token), "/api/v1/orgs", (query))
 
 /* "138****5678": 3 visible, 4 stars, 4 visible */
 static bool masked_phone(const char *v)
