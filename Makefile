@@ -17,7 +17,7 @@ deps:
 
 build: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) --buildtype=release >/dev/null
-	@ninja -C $(BUILD) >/dev/null
+	@ninja -C $(BUILD) --quiet
 
 # Builds the server and the console, creates the demo database on first use, and
 # serves on $(LISTEN).
@@ -30,10 +30,10 @@ test: build
 	@scripts/install-deps test
 	@[ -f $(TESTBUILD)/build.ninja ] || meson setup $(TESTBUILD) -Dtests=true \
 		-Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug >/dev/null
-	@ninja -C $(TESTBUILD) >/dev/null
+	@ninja -C $(TESTBUILD) --quiet
 	@[ -f $(FUZZBUILD)/build.ninja ] || CC=clang meson setup $(FUZZBUILD) -Dfuzz=true \
 		-Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug >/dev/null
-	@ninja -C $(FUZZBUILD) >/dev/null
+	@ninja -C $(FUZZBUILD) --quiet
 	@scripts/run-tests $(TESTBUILD) $(FUZZBUILD) $(FUZZ_SECONDS)
 
 # Longer fuzzing on demand: make fuzz FUZZ_SECONDS=600
@@ -41,7 +41,7 @@ fuzz:
 	@scripts/install-deps fuzz
 	@[ -f $(FUZZBUILD)/build.ninja ] || CC=clang meson setup $(FUZZBUILD) -Dfuzz=true \
 		-Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug >/dev/null
-	@ninja -C $(FUZZBUILD) >/dev/null
+	@ninja -C $(FUZZBUILD) --quiet
 	@scripts/run-fuzz $(FUZZBUILD) $(FUZZ_SECONDS)
 
 bench: build

@@ -1,6 +1,7 @@
 /* buf.c - growable byte buffer.  See buf.h for the invariants. */
 #include "buf.h"
 #include "util.h"
+#include <math.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -81,31 +82,76 @@ void gz_buf_addf(struct gz_buf *b, const char *fmt, ...)
 void gz_buf_add_json_str(struct gz_buf *b, const char *s)
 {
 	gz_buf_addc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	for (;; p++) {
+		unsigned char c = *p;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		/* copy the plain run before this character in one go */
+		gz_buf_add(b, run, (size_t)(p - run));
+		run = p + 1;
+		switch (c) {
+		case 0:
+			gz_buf_addc(b, '"');
+			return;
 		case '"':
-			gz_buf_adds(b, "\\\"");
+			gz_buf_add(b, "\\\"", 2);
 			break;
 		case '\\':
-			gz_buf_adds(b, "\\\\");
+			gz_buf_add(b, "\\\\", 2);
 			break;
 		case '\n':
-			gz_buf_adds(b, "\\n");
+			gz_buf_add(b, "\\n", 2);
 			break;
 		case '\r':
-			gz_buf_adds(b, "\\r");
+			gz_buf_add(b, "\\r", 2);
 			break;
 		case '\t':
-			gz_buf_adds(b, "\\t");
+			gz_buf_add(b, "\\t", 2);
 			break;
 		default:
-			if (*p < 0x20)
-				gz_buf_addf(b, "\\u%04x", *p);
-			else
-				gz_buf_addc(b, (char)*p);
+			gz_buf_addf(b, "\\u%04x", c);
 		}
 	}
-	gz_buf_addc(b, '"');
+}
+
+void gz_buf_add_i64(struct gz_buf *b, int64_t v)
+{
+	char tmp[24], *w = tmp + sizeof(tmp);
+	/* through unsigned, so that INT64_MIN negates without overflow */
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do
+		*--w = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--w = '-';
+	gz_buf_add(b, w, (size_t)(tmp + sizeof(tmp) - w));
+}
+
+void gz_buf_add_json_real(struct gz_buf *b, double v)
+{
+	/* as jansson writes it with JSON_REAL_PRECISION(15): a fraction or exponent
+	 * always present, so that the value reads back as a real */
+	char tmp[40];
+	if (!isfinite(v)) {
+		gz_buf_adds(b, "null");
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%.15g", v);
+	char *e = strchr(tmp, 'e');
+	if (e) { /* "1e+300" -> "1e300", "1e-07" -> "1e-7" */
+		char *from = e + 1, *to = e + 1;
+		if (*from == '+')
+			from++;
+		else if (*from == '-')
+			*to++ = *from++;
+		while (*from == '0' && from[1])
+			from++;
+		memmove(to, from, strlen(from) + 1);
+	}
+	gz_buf_adds(b, tmp);
+	if (!strpbrk(tmp, ".e"))
+		gz_buf_add(b, ".0", 2);
 }
 
 char *gz_buf_detach(struct gz_buf *b, size_t *len)

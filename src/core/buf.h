@@ -7,6 +7,7 @@
 #define GZ_BUF_H
 #include <stddef.h>
 #include <stdarg.h>
+#include <stdint.h>
 
 struct gz_buf {
 	char *data;
@@ -29,6 +30,11 @@ void gz_buf_addf(struct gz_buf *b, const char *fmt, ...) __attribute__((format(p
 void gz_buf_vaddf(struct gz_buf *b, const char *fmt, va_list ap);
 /* Appends s as a JSON string literal, quotes included. */
 void gz_buf_add_json_str(struct gz_buf *b, const char *s);
+/* Appends v in decimal. */
+void gz_buf_add_i64(struct gz_buf *b, int64_t v);
+/* Appends v as a JSON number the way the JSON library writes reals (15 significant
+ * digits, ".0" when integral); null when v is not finite. */
+void gz_buf_add_json_real(struct gz_buf *b, double v);
 /* Returns the data (never NULL, NUL-terminated) and leaves b empty; caller frees. */
 char *gz_buf_detach(struct gz_buf *b, size_t *len);
 const char *gz_buf_str(const struct gz_buf *b); /* "" when empty */

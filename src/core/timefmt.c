@@ -61,6 +61,13 @@ static int floordiv(int64_t a, int64_t b, int64_t *rem)
 	return (int)q;
 }
 
+static char *put_digits(char *w, int v, int width)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		w[i] = (char)('0' + v % 10);
+	return w + width;
+}
+
 void gz_time_format(int64_t ms, char *buf, size_t n)
 {
 	int64_t local = ms + (int64_t)GZ_SHANGHAI_OFFSET_MIN * 60000;
@@ -78,11 +85,40 @@ void gz_time_format(int64_t ms, char *buf, size_t n)
 	int hh = floordiv(msday, 3600000, &rem);
 	int mi = floordiv(rem, 60000, &rem);
 	int ss = floordiv(rem, 1000, &rem);
-	if (rem)
-		snprintf(buf, n, "%04d-%02u-%02uT%02d:%02d:%02d.%03d+08:00", y, mo, d, hh, mi, ss,
-		         (int)rem);
-	else
-		snprintf(buf, n, "%04d-%02u-%02uT%02d:%02d:%02d+08:00", y, mo, d, hh, mi, ss);
+	/* by hand: this runs for every time of every listed row */
+	char tmp[GZ_TIME_BUF], *w = tmp;
+	if (y < 0 || y > 9999) { /* not four digits: printf handles the sign and width */
+		if (rem)
+			snprintf(buf, n, "%04d-%02u-%02uT%02d:%02d:%02d.%03d+08:00", y, mo, d, hh,
+			         mi, ss, (int)rem);
+		else
+			snprintf(buf, n, "%04d-%02u-%02uT%02d:%02d:%02d+08:00", y, mo, d, hh, mi,
+			         ss);
+		return;
+	}
+	w = put_digits(w, y, 4);
+	*w++ = '-';
+	w = put_digits(w, (int)mo, 2);
+	*w++ = '-';
+	w = put_digits(w, (int)d, 2);
+	*w++ = 'T';
+	w = put_digits(w, hh, 2);
+	*w++ = ':';
+	w = put_digits(w, mi, 2);
+	*w++ = ':';
+	w = put_digits(w, ss, 2);
+	if (rem) {
+		*w++ = '.';
+		w = put_digits(w, (int)rem, 3);
+	}
+	memcpy(w, "+08:00", 7);
+	size_t len = (size_t)(w - tmp) + 6;
+	if (len >= n) /* truncated, as snprintf would */
+		len = n ? n - 1 : 0;
+	if (n) {
+		memcpy(buf, tmp, len);
+		buf[len] = 0;
+	}
 }
 
 static bool digits(const char *s, int n, int *out)

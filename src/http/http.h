@@ -147,6 +147,9 @@ const char *gz_req_query(struct gz_req *r, const char *key); /* last value, NULL
 int gz_reply_json(struct gz_req *r, int status, json_t *body);
 int gz_reply_text(struct gz_req *r, int status, const char *type, const char *text);
 int gz_reply_empty(struct gz_req *r, int status);
+/* Starts a JSON body written by hand (lists): returns the response buffer, emptied,
+ * for the caller to append one JSON value to.  An error reply afterwards replaces it. */
+struct gz_buf *gz_reply_json_buf(struct gz_req *r, int status);
 void gz_reply_header(struct gz_req *r, const char *name, const char *value);
 /* Renders err in the one error shape. */
 void gz_reply_error(struct gz_req *r, const struct gz_err *err);

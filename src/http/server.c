@@ -105,6 +105,16 @@ int gz_reply_text(struct gz_req *r, int status, const char *type, const char *te
 	return 0;
 }
 
+struct gz_buf *gz_reply_json_buf(struct gz_req *r, int status)
+{
+	json_decref(r->json);
+	r->json = NULL;
+	gz_buf_reset(&r->out);
+	r->out_type = "application/json; charset=utf-8";
+	r->status = status;
+	return &r->out;
+}
+
 int gz_reply_empty(struct gz_req *r, int status)
 {
 	json_decref(r->json);

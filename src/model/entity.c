@@ -230,23 +230,106 @@ char *gz_mask(struct gz_arena *a, const char *s)
 
 /* ---- rows ---- */
 
-/* The select list (implicit columns, every stored field, then the scope columns)
- * and the FROM clause with the units join the scope needs. */
-void gz_entity_select(const struct gz_entity *e, struct gz_buf *sql)
+/* Whether a field has a column in the select list of a single row or of a list. */
+static bool selected(const struct gz_field *f, bool list)
+{
+	return !(f->flags & GZ_F_INPUT_ONLY) && !(list && (f->flags & GZ_F_DETAIL));
+}
+
+/* The select list (implicit columns, the stored and computed fields, then the scope
+ * columns unless for a list) and the FROM clause with the units join the scope needs. */
+void gz_entity_select(const struct gz_entity *e, struct gz_buf *sql, bool list)
 {
 	gz_buf_adds(sql, "t.id, t.version, t.created_at, t.updated_at");
-	for (const struct gz_field *f = e->fields; f->name; f++)
-		if (!(f->flags & GZ_F_INPUT_ONLY))
+	for (const struct gz_field *f = e->fields; f->name; f++) {
+		if (!selected(f, list))
+			continue;
+		if (f->expr)
+			gz_buf_addf(sql, ", %s", f->expr);
+		else
 			gz_buf_addf(sql, ", t.%s", f->name);
-	if (e->unit_path_col)
-		gz_buf_addf(sql, ", t.%s", e->unit_path_col);
-	else
-		gz_buf_adds(sql, e->unit_col ? ", su.path" : ", NULL");
-	gz_buf_addf(sql, ", %s%s", e->org_col ? "t." : "", e->org_col ? e->org_col : "NULL");
-	gz_buf_addf(sql, ", %s%s", e->owner_col ? "t." : "", e->owner_col ? e->owner_col : "NULL");
+	}
+	if (!list) {
+		if (e->unit_path_col)
+			gz_buf_addf(sql, ", t.%s", e->unit_path_col);
+		else
+			gz_buf_adds(sql, e->unit_col ? ", su.path" : ", NULL");
+		gz_buf_addf(sql, ", %s%s", e->org_col ? "t." : "",
+		            e->org_col ? e->org_col : "NULL");
+		gz_buf_addf(sql, ", %s%s", e->owner_col ? "t." : "",
+		            e->owner_col ? e->owner_col : "NULL");
+	}
 	gz_buf_addf(sql, " FROM %s t", e->table);
 	if (e->unit_col && !e->unit_path_col)
 		gz_buf_addf(sql, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
+}
+
+static void time_write(struct gz_buf *b, int64_t ms)
+{
+	char buf[GZ_TIME_BUF];
+	gz_time_format(ms, buf, sizeof(buf));
+	gz_buf_addc(b, '"');
+	gz_buf_adds(b, buf);
+	gz_buf_addc(b, '"');
+}
+
+void gz_entity_row_write(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
+                         struct gz_arena *a, struct gz_buf *b)
+{
+	gz_buf_adds(b, "{\"id\":");
+	gz_buf_add_i64(b, gz_col_i64(s, 0));
+	int col = 4;
+	for (const struct gz_field *f = e->fields; f->name; f++) {
+		if (!selected(f, true))
+			continue;
+		int i = col++;
+		if (f->flags & GZ_F_WRITE_ONLY)
+			continue;
+		gz_buf_add(b, ",\"", 2);
+		gz_buf_adds(b, f->name);
+		gz_buf_add(b, "\":", 2);
+		if (gz_col_null(s, i)) {
+			gz_buf_add(b, "null", 4);
+			continue;
+		}
+		switch (f->type) {
+		case GZ_T_INT:
+			gz_buf_add_i64(b, gz_col_i64(s, i));
+			break;
+		case GZ_T_REAL:
+			gz_buf_add_json_real(b, gz_col_double(s, i));
+			break;
+		case GZ_T_BOOL:
+			gz_buf_adds(b, gz_col_i64(s, i) ? "true" : "false");
+			break;
+		case GZ_T_TIME:
+			time_write(b, gz_col_i64(s, i));
+			break;
+		case GZ_T_LIST: { /* stored as JSON text: parsed, so that bad text cannot leak */
+			json_t *v = json_loads(gz_col_text(s, i), 0, NULL);
+			char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+			gz_buf_adds(b, text ? text : "[]");
+			free(text);
+			json_decref(v);
+			break;
+		}
+		default:
+			if (f->flags & GZ_F_PII) {
+				char *plain = gz_unseal(app->key, gz_col_text(s, i));
+				gz_buf_add_json_str(b, plain ? gz_mask(a, plain) : "***");
+				free(plain);
+			} else {
+				gz_buf_add_json_str(b, gz_col_text(s, i));
+			}
+		}
+	}
+	gz_buf_adds(b, ",\"version\":");
+	gz_buf_add_i64(b, gz_col_i64(s, 1));
+	gz_buf_adds(b, ",\"created_at\":");
+	time_write(b, gz_col_i64(s, 2));
+	gz_buf_adds(b, ",\"updated_at\":");
+	time_write(b, gz_col_i64(s, 3));
+	gz_buf_addc(b, '}');
 }
 
 static json_t *time_json(int64_t ms)
@@ -263,7 +346,7 @@ json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct 
 	json_object_set_new(o, "id", json_integer(gz_col_i64(s, 0)));
 	int col = 4;
 	for (const struct gz_field *f = e->fields; f->name; f++) {
-		if (f->flags & GZ_F_INPUT_ONLY)
+		if (!selected(f, false))
 			continue;
 		int i = col++;
 		if (f->flags & GZ_F_WRITE_ONLY)
@@ -325,7 +408,7 @@ json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_a
 	gz_arena_init(&arena);
 	struct gz_buf sql = GZ_BUF_INIT;
 	gz_buf_adds(&sql, "SELECT ");
-	gz_entity_select(e, &sql);
+	gz_entity_select(e, &sql, false);
 	gz_buf_adds(&sql, " WHERE t.id = ?");
 	struct gz_stmt *s = gz_stmt(c, sql.data, err);
 	gz_buf_release(&sql);

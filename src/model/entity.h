@@ -37,6 +37,7 @@ enum gz_fflag {
 	GZ_F_INPUT_ONLY = 1 << 6,  /* no column: consumed by a hook (password) */
 	GZ_F_SEARCH = 1 << 7,      /* matched by the list's q= (substring) */
 	GZ_F_NULLABLE = 1 << 8,    /* null clears the value on patch */
+	GZ_F_DETAIL = 1 << 9,      /* shown when one row is read, left out of lists */
 };
 
 struct gz_entity;
@@ -52,6 +53,9 @@ struct gz_field {
 	const struct gz_entity *ref; /* int: must be the id of a row of this entity */
 	/* extra check for text values */
 	int (*check)(const char *value, const char *field, struct gz_err *err);
+	/* a computed field: this SQL expression over the row "t" is read instead of a
+	 * column, and the field is never written (READONLY) */
+	const char *expr;
 };
 
 /* What a hook sees while a create or patch is being written. */
@@ -103,7 +107,8 @@ struct gz_entity {
 	/* Completes a row's scope (more_orgs) when reading one row. */
 	void (*row_scope)(struct gz_conn *c, int64_t id, struct gz_row_scope *sc,
 	                  struct gz_arena *a);
-	/* Adds computed fields to an object on output. */
+	/* Adds computed fields to one row read on its own (not to list rows, which are
+	 * written straight from the columns: use GZ_F_DETAIL and expr fields there). */
 	void (*decorate)(struct gz_conn *c, json_t *obj);
 };
 
@@ -137,12 +142,18 @@ int gz_entity_create_json(struct gz_app *app, const struct gz_entity *e,
                           struct gz_err *err);
 
 /* Appends "<columns> FROM <table> t [JOIN units su]": the row layout that
- * gz_entity_row_json() reads. */
-void gz_entity_select(const struct gz_entity *e, struct gz_buf *sql);
+ * gz_entity_row_json() reads, or with list the shorter layout of list rows (no
+ * GZ_F_DETAIL fields, no scope columns) that gz_entity_row_write() reads. */
+void gz_entity_select(const struct gz_entity *e, struct gz_buf *sql, bool list);
 /* The current row of a statement made with gz_entity_select() as output JSON
  * (personal data masked unless unmasked); fills scope when given.  New reference. */
 json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
                            bool unmasked, struct gz_row_scope *scope, struct gz_arena *a);
+/* The current row of a statement made with gz_entity_select(e, sql, true) appended to b
+ * as a JSON object, masked: the same keys and values as gz_entity_row_json() less the
+ * GZ_F_DETAIL fields, written without building a tree (lists are the hot path). */
+void gz_entity_row_write(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
+                         struct gz_arena *a, struct gz_buf *b);
 
 /* Masks personal data for display: "13812345678" -> "138****5678". Arena copy. */
 char *gz_mask(struct gz_arena *a, const char *s);

@@ -249,7 +249,7 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 	int64_t limit = lo.limit, cursor = lo.cursor;
 	bool count = lo.count;
 	gz_buf_adds(sb, "SELECT ");
-	gz_entity_select(e, sb);
+	gz_entity_select(e, sb, true);
 	if (lo.join)
 		gz_buf_adds(sb, lo.join);
 	gz_buf_add(sb, wb->data, wb->len);
@@ -258,8 +258,10 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 	/* the same order as t.id: a join on t.id may yield its rows in that order */
 	gz_buf_addf(sb, " ORDER BY %s %s LIMIT ?", lo.order_col, e->order_asc ? "ASC" : "DESC");
 
+	/* rows are written straight into the response: no JSON tree per row */
+	struct gz_buf *out = gz_reply_json_buf(r, 200);
+	gz_buf_adds(out, "{\"items\":[");
 	struct gz_conn *c = gz_db_reader(r->app->db);
-	json_t *items = json_array();
 	int64_t last = 0, total = -1;
 	int rc = -1, n = 0;
 	struct gz_stmt *s = gz_stmt(c, sb->data, err);
@@ -274,10 +276,9 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 				n++;
 				break;
 			}
-			json_t *item = gz_entity_row_json(e, s, r->app, false, NULL, &r->arena);
-			if (e->decorate)
-				e->decorate(c, item);
-			json_array_append_new(items, item);
+			if (n)
+				gz_buf_addc(out, ',');
+			gz_entity_row_write(e, s, r->app, &r->arena, out);
 			last = gz_col_i64(s, 0);
 			n++;
 		}
@@ -304,18 +305,22 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 		}
 	}
 	gz_db_reader_done(r->app->db, c);
-	if (rc < 0) {
-		json_decref(items);
+	if (rc < 0)
 		return -1;
+	gz_buf_adds(out, "],\"next_cursor\":");
+	if (n > limit) {
+		gz_buf_adds(out, "\"c");
+		gz_buf_add_i64(out, last);
+		gz_buf_addc(out, '"');
+	} else {
+		gz_buf_adds(out, "null");
 	}
-	json_t *res = json_object();
-	json_object_set_new(res, "items", items);
-	json_object_set_new(res, "next_cursor",
-	                    n > limit ? json_string(gz_sprintf(&r->arena, "c%lld", (long long)last))
-	                              : json_null());
-	if (total >= 0)
-		json_object_set_new(res, "total", json_integer(total));
-	return gz_reply_json(r, 200, res);
+	if (total >= 0) {
+		gz_buf_adds(out, ",\"total\":");
+		gz_buf_add_i64(out, total);
+	}
+	gz_buf_adds(out, "}\n");
+	return 0;
 }
 
 static void set_etag(struct gz_req *r, json_t *o)

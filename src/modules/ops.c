@@ -56,6 +56,9 @@ static json_t *field_schema(const struct gz_field *f)
 	if (f->flags & GZ_F_PII)
 		json_object_set_new(s, "description",
 		                    json_string("personal information: masked on output"));
+	else if (f->flags & GZ_F_DETAIL)
+		json_object_set_new(s, "description",
+		                    json_string("in the single-record read only, not in lists"));
 	return s;
 }
 

@@ -317,14 +317,6 @@ static void wo_decorate(struct gz_conn *c, json_t *o)
 	json_object_set(req, "name", json_object_get(o, "requester_name"));
 	json_object_set(req, "phone", json_object_get(o, "requester_phone"));
 	json_object_set_new(o, "requester", req);
-	/* overdue is live: the scanner's flag may lag behind the clock */
-	int st = gz_wo_status_parse(json_string_value(json_object_get(o, "status")));
-	int64_t due;
-	bool overdue =
-	    st >= 0 && (RUNNING_STATES & (1u << st)) &&
-	    gz_time_parse(json_string_value(json_object_get(o, "resolve_due_at")) ?: "", &due) &&
-	    due < gz_now_ms();
-	json_object_set_new(o, "overdue", json_boolean(overdue));
 }
 
 static void wo_row_scope(struct gz_conn *c, int64_t id, struct gz_row_scope *sc, struct gz_arena *a)
@@ -473,46 +465,49 @@ static int wo_filter(struct gz_req *r, const char *key, const char *value, struc
 static const struct gz_field wo_fields[] = {
     {"number", GZ_T_TEXT, GZ_F_READONLY | GZ_F_FILTER},
     {"title", GZ_T_TEXT, GZ_F_REQUIRED, 1, 100},
-    {"description", GZ_T_TEXT, GZ_F_REQUIRED, 1, 4000},
+    {"description", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_DETAIL, 1, 4000},
     {"category_code", GZ_T_TEXT, GZ_F_REQUIRED, 1, 32, NULL, "category"},
     {"channel", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 0, channels},
     {"priority", GZ_T_ENUM, GZ_F_FILTER, 0, 0, priorities},
     {"unit_id", GZ_T_INT, GZ_F_REQUIRED | GZ_F_CREATE_ONLY, 0, 0, NULL, NULL, &gz_unit_entity},
-    {"unit_path", GZ_T_TEXT, GZ_F_READONLY},
+    {"unit_path", GZ_T_TEXT, GZ_F_READONLY | GZ_F_DETAIL},
     {"community_id", GZ_T_INT, GZ_F_READONLY},
     {"subdistrict_id", GZ_T_INT, GZ_F_READONLY},
     {"address", GZ_T_TEXT, GZ_F_NULLABLE, 0, 200},
-    {"lat", GZ_T_REAL, GZ_F_NULLABLE, -90, 90},
-    {"lng", GZ_T_REAL, GZ_F_NULLABLE, -180, 180},
-    {"requester_name", GZ_T_TEXT, GZ_F_NULLABLE, 0, 50},
-    {"requester_phone", GZ_T_TEXT, GZ_F_PII | GZ_F_NULLABLE, 0, 30, NULL, NULL, NULL,
+    {"lat", GZ_T_REAL, GZ_F_NULLABLE | GZ_F_DETAIL, -90, 90},
+    {"lng", GZ_T_REAL, GZ_F_NULLABLE | GZ_F_DETAIL, -180, 180},
+    {"requester_name", GZ_T_TEXT, GZ_F_NULLABLE | GZ_F_DETAIL, 0, 50},
+    {"requester_phone", GZ_T_TEXT, GZ_F_PII | GZ_F_NULLABLE | GZ_F_DETAIL, 0, 30, NULL, NULL, NULL,
      gz_check_phone},
-    {"requester_org_id", GZ_T_INT, GZ_F_NULLABLE, 0, 0, NULL, NULL, &gz_org_entity},
-    {"requester_user_id", GZ_T_INT, GZ_F_READONLY},
+    {"requester_org_id", GZ_T_INT, GZ_F_NULLABLE | GZ_F_DETAIL, 0, 0, NULL, NULL, &gz_org_entity},
+    {"requester_user_id", GZ_T_INT, GZ_F_READONLY | GZ_F_DETAIL},
     {"external_id", GZ_T_TEXT, GZ_F_CREATE_ONLY | GZ_F_FILTER, 1, 64},
     {"status", GZ_T_ENUM, GZ_F_READONLY | GZ_F_FILTER, 0, 0, gz_wo_status_names},
     {"handler_org_id", GZ_T_INT, GZ_F_READONLY | GZ_F_FILTER},
     {"handler_unit_id", GZ_T_INT, GZ_F_READONLY | GZ_F_FILTER},
-    {"dispatched_at", GZ_T_TIME, GZ_F_READONLY},
-    {"accepted_at", GZ_T_TIME, GZ_F_READONLY},
-    {"resolved_at", GZ_T_TIME, GZ_F_READONLY},
-    {"verified_at", GZ_T_TIME, GZ_F_READONLY},
-    {"closed_at", GZ_T_TIME, GZ_F_READONLY},
+    {"dispatched_at", GZ_T_TIME, GZ_F_READONLY | GZ_F_DETAIL},
+    {"accepted_at", GZ_T_TIME, GZ_F_READONLY | GZ_F_DETAIL},
+    {"resolved_at", GZ_T_TIME, GZ_F_READONLY | GZ_F_DETAIL},
+    {"verified_at", GZ_T_TIME, GZ_F_READONLY | GZ_F_DETAIL},
+    {"closed_at", GZ_T_TIME, GZ_F_READONLY | GZ_F_DETAIL},
     {"accept_due_at", GZ_T_TIME, GZ_F_READONLY},
     {"resolve_due_at", GZ_T_TIME, GZ_F_READONLY},
-    {"extension_workdays", GZ_T_INT, GZ_F_READONLY},
+    {"extension_workdays", GZ_T_INT, GZ_F_READONLY | GZ_F_DETAIL},
     {"extension_requested", GZ_T_INT, GZ_F_READONLY},
     {"return_count", GZ_T_INT, GZ_F_READONLY},
-    {"return_reason", GZ_T_TEXT, GZ_F_READONLY},
-    {"reopen_count", GZ_T_INT, GZ_F_READONLY},
+    {"return_reason", GZ_T_TEXT, GZ_F_READONLY | GZ_F_DETAIL},
+    {"reopen_count", GZ_T_INT, GZ_F_READONLY | GZ_F_DETAIL},
     {"escalated", GZ_T_BOOL, GZ_F_READONLY | GZ_F_FILTER},
-    {"overdue", GZ_T_BOOL, GZ_F_READONLY},
+    /* live: the scanner's stored flag may lag behind the clock */
+    {"overdue", GZ_T_BOOL, GZ_F_READONLY,
+     .expr = "(t.status IN " RUNNING_SQL " AND t.resolve_due_at < CAST((julianday('now') "
+             "- 2440587.5) * 86400000 AS INTEGER))"},
     {"merged_into_id", GZ_T_INT, GZ_F_READONLY},
     {"satisfaction", GZ_T_ENUM, GZ_F_READONLY | GZ_F_FILTER, 0, 0, satisfactions},
-    {"solved", GZ_T_BOOL, GZ_F_READONLY},
-    {"accepted_on_time", GZ_T_BOOL, GZ_F_READONLY},
-    {"resolved_on_time", GZ_T_BOOL, GZ_F_READONLY},
-    {"created_by", GZ_T_INT, GZ_F_READONLY},
+    {"solved", GZ_T_BOOL, GZ_F_READONLY | GZ_F_DETAIL},
+    {"accepted_on_time", GZ_T_BOOL, GZ_F_READONLY | GZ_F_DETAIL},
+    {"resolved_on_time", GZ_T_BOOL, GZ_F_READONLY | GZ_F_DETAIL},
+    {"created_by", GZ_T_INT, GZ_F_READONLY | GZ_F_DETAIL},
     {NULL},
 };
 

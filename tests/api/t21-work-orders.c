@@ -440,6 +440,67 @@ static void wo_detail(void **state)
 	resp_free(r);
 }
 
+/* A list row is the detail's short form: the same values for every key it has, the
+ * long text and the requester's personal data left out. */
+static void wo_list_rows(void **state)
+{
+	(void)state;
+	struct resp *c = NULL;
+	int64_t id = wo_create_r(
+	    tok[SHEQU],
+	    F("{\"title\":\"列表\\\"行\\\\检查\\n\",\"description\":\"长描述\\t只在详情\","
+	      "\"category_code\":\"010301\",\"channel\":\"hotline_12345\",\"unit_id\":%lld,"
+	      "\"address\":\"沙柳北里2号楼\",\"lat\":39.5,\"lng\":117.25,"
+	      "\"external_id\":\"LR-1\",\"requester\":{\"name\":\"李女士\",\"phone\":"
+	      "\"13912345678\"}}",
+	      (long long)u_beili_b1),
+	    &c);
+	assert_true(id > 0);
+	struct resp *d = wo_get_ok(tok[SHEQU], id);
+	struct resp *l = apif(&S, "GET", tok[SHEQU], NULL, "/api/v1/work-orders?number=%s",
+	                      jstr(c->json, "number"));
+	assert_int_equal(l->status, 200);
+	assert_int_equal(json_array_size(jpath(l->json, "items")), 1);
+	json_t *row = json_array_get(jpath(l->json, "items"), 0);
+	const char *key;
+	json_t *v;
+	json_object_foreach(row, key, v)
+	{
+		json_t *dv = json_object_get(d->json, key);
+		if (!dv || !json_equal(v, dv))
+			print_error("list key %s differs from the detail\n", key);
+		assert_non_null(dv);
+		assert_true(json_equal(v, dv));
+	}
+	static const char *const listed[] = {"id",          "number",        "title",
+	                                     "status",      "category_code", "channel",
+	                                     "priority",    "unit_id",       "address",
+	                                     "external_id", "accept_due_at", "resolve_due_at",
+	                                     "overdue",     "escalated",     "handler_org_id",
+	                                     "version",     "created_at",    "updated_at",
+	                                     NULL};
+	for (const char *const *k = listed; *k; k++) {
+		if (!json_object_get(row, *k))
+			print_error("list row lacks %s\n", *k);
+		assert_non_null(json_object_get(row, *k));
+	}
+	static const char *const detail_only[] = {"description",     "requester", "requester_name",
+	                                          "requester_phone", "lat",       "lng",
+	                                          "timeline",        NULL};
+	for (const char *const *k = detail_only; *k; k++) {
+		if (json_object_get(row, *k))
+			print_error("list row has %s\n", *k);
+		assert_null(json_object_get(row, *k));
+		assert_non_null(json_object_get(d->json, *k));
+	}
+	/* the detail keeps the phone masked */
+	assert_string_equal(jstr(d->json, "requester.phone"), "139****5678");
+	assert_string_equal(jstr(row, "title"), "列表\"行\\检查\n");
+	resp_free(c);
+	resp_free(d);
+	resp_free(l);
+}
+
 struct filter_case {
 	int who;
 	const char *query;
@@ -1361,6 +1422,7 @@ int main(void)
 	    cmocka_unit_test(wo_create_title_limit),
 	    cmocka_unit_test(wo_external_id),
 	    cmocka_unit_test(wo_detail),
+	    cmocka_unit_test(wo_list_rows),
 	    cmocka_unit_test(wo_patch),
 	    cmocka_unit_test(wo_idempotency),
 	    cmocka_unit_test(wo_concurrent_accept),

@@ -9,6 +9,7 @@
 
 #include "core/buf.h"
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -304,6 +305,90 @@ static void test_grow_overflow_aborts(void **state)
 	assert_int_equal(bad, 0);
 }
 
+static void expect_buf(void (*add)(struct gz_buf *, const void *), const void *arg,
+                       const char *want)
+{
+	struct gz_buf b = GZ_BUF_INIT;
+	gz_buf_adds(&b, "<");
+	add(&b, arg);
+	gz_buf_adds(&b, ">");
+	if (strcmp(b.data, want))
+		print_error("got %s, expected %s\n", b.data, want);
+	assert_string_equal(b.data, want);
+	gz_buf_release(&b);
+}
+
+static void add_i64(struct gz_buf *b, const void *v)
+{
+	gz_buf_add_i64(b, *(const int64_t *)v);
+}
+
+static void add_real(struct gz_buf *b, const void *v)
+{
+	gz_buf_add_json_real(b, *(const double *)v);
+}
+
+static void add_str(struct gz_buf *b, const void *v)
+{
+	gz_buf_add_json_str(b, v);
+}
+
+static void test_add_i64(void **state)
+{
+	(void)state;
+	struct {
+		int64_t v;
+		const char *want;
+	} cases[] = {{0, "<0>"},
+	             {7, "<7>"},
+	             {-1, "<-1>"},
+	             {1234567890123, "<1234567890123>"},
+	             {INT64_MAX, "<9223372036854775807>"},
+	             {INT64_MIN, "<-9223372036854775808>"}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_buf(add_i64, &cases[i].v, cases[i].want);
+}
+
+/* reals as the JSON library writes them, so that lists and details agree */
+static void test_add_json_real(void **state)
+{
+	(void)state;
+	double vals[] = {0.0, 1.0,  -2.5,   39.1397, 117.2803,         1e300,
+	                 0.1, 1e-7, -1e-20, 1e21,    123456789012345.0};
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		json_t *j = json_real(vals[i]);
+		char *text =
+		    json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY);
+		char want[64];
+		snprintf(want, sizeof want, "<%s>", text);
+		expect_buf(add_real, &vals[i], want);
+		free(text);
+		json_decref(j);
+	}
+	double nan = NAN, inf = INFINITY;
+	expect_buf(add_real, &nan, "<null>");
+	expect_buf(add_real, &inf, "<null>");
+}
+
+/* the escaping reads back to the same string through the JSON library */
+static void test_json_str_round_trip(void **state)
+{
+	(void)state;
+	const char *cases[] = {"",     "plain", "社区\"治理\"\\",      "a\nb\rc\td\x01\x1f",
+	                       "尾\\", "\"",    "中文 mixed 混合 \x7f"};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gz_buf b = GZ_BUF_INIT;
+		gz_buf_add_json_str(&b, cases[i]);
+		json_error_t e;
+		json_t *j = json_loads(b.data, JSON_DECODE_ANY, &e);
+		assert_non_null(j);
+		assert_string_equal(json_string_value(j), cases[i]);
+		json_decref(j);
+		gz_buf_release(&b);
+	}
+	expect_buf(add_str, "x\"y", "<\"x\\\"y\">");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +402,9 @@ int main(void)
 	    cmocka_unit_test(test_json_str),
 	    cmocka_unit_test(test_json_str_appends),
 	    cmocka_unit_test(test_grow_overflow_aborts),
+	    cmocka_unit_test(test_add_i64),
+	    cmocka_unit_test(test_add_json_real),
+	    cmocka_unit_test(test_json_str_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,6 +67,23 @@ static void test_format_negative(void **state)
 	expect_format(INT64_C(-14182940000), "1969-07-21T04:17:40+08:00");
 }
 
+/* years outside four digits, and buffers too small: cut like snprintf, never overrun */
+static void test_format_edges(void **state)
+{
+	/* 0999-01-01T00:00:00+08:00 */
+	expect_format(gz_days_from_civil(999, 1, 1) * 86400000 - 8 * 3600000,
+	              "0999-01-01T00:00:00+08:00");
+	expect_format(gz_days_from_civil(10000, 1, 1) * 86400000 - 8 * 3600000,
+	              "10000-01-01T00:00:00+08:00");
+	char small[12];
+	memset(small, 'x', sizeof(small));
+	gz_time_format(0, small, 11);
+	assert_string_equal(small, "1970-01-01");
+	assert_int_equal(small[11], 'x');
+	gz_time_format(INT64_C(1795845900123), small, 1);
+	assert_string_equal(small, "");
+}
+
 static void test_parse_offsets(void **state)
 {
 	const int64_t t = INT64_C(1795845900000); /* 2026-11-28 06:05:00 UTC */
@@ -370,6 +387,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_format_known),
 	    cmocka_unit_test(test_format_negative),
+	    cmocka_unit_test(test_format_edges),
 	    cmocka_unit_test(test_parse_offsets),
 	    cmocka_unit_test(test_parse_ms),
 	    cmocka_unit_test(test_parse_negative),
