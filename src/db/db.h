@@ -47,6 +47,11 @@ typedef int (*gz_write_fn)(struct gz_conn *c, void *ctx, struct gz_err *err);
 /* Queues fn and waits until its batch is committed (durably with synchronous=FULL).
  * Returns fn's result, or -1 when the commit itself failed. */
 int gz_db_write(struct gz_db *db, gz_write_fn fn, void *ctx, struct gz_err *err);
+/* Registers fn to run on the writer once per batch, after the batch's jobs and before
+ * its commit, in the same transaction: work a module folds from every job into one
+ * statement (the full-text index).  A failure fails the whole batch.  Register while
+ * nothing writes yet (a module's init); at most 8. */
+void gz_db_on_batch_end(struct gz_db *db, gz_write_fn fn, void *ctx);
 
 /* Statements.  gz_stmt() returns a prepared statement from the connection's cache
  * (prepared on first use), with no bindings; finish with gz_stmt_done(), which

@@ -2,7 +2,9 @@
  *
  * One writer connection owned by the writer thread, which takes every queued write
  * job, runs them in one BEGIN IMMEDIATE … COMMIT with a savepoint each (group
- * commit), and wakes their callers after the commit.  A pool of read connections
+ * commit), and wakes their callers after the commit.  Checkpoints run on a thread and
+ * connection of their own, so that copying the WAL into the database and its fsync
+ * never hold up a commit.  A pool of read connections
  * (query_only) serves reads.  Every connection keeps its prepared statements in a
  * small cache keyed by SQL text.  Nothing SQLite-specific leaves this file. */
 #include "db.h"
@@ -61,7 +63,22 @@ struct gz_db {
 	pthread_cond_t q_cond;
 	struct job *q_head, *q_tail;
 	bool stopping;
+	struct {
+		gz_write_fn fn;
+		void *ctx;
+	} batch_end[8];
+	int nbatch_end;
+
+	/* the checkpointer: woken by the writer's WAL hook */
+	struct gz_conn *ckpt_conn;
+	pthread_t ckpt_thread;
+	bool ckpt_running, ckpt_wanted, ckpt_stopping;
+	pthread_mutex_t ckpt_lock;
+	pthread_cond_t ckpt_cond;
 };
+
+/* WAL frames after which a checkpoint is started (SQLite's autocheckpoint default) */
+enum { CHECKPOINT_FRAMES = 1000 };
 
 static int sql_fail(sqlite3 *h, int rc, const char *what, struct gz_err *err)
 {
@@ -422,14 +439,27 @@ static void run_batch(struct gz_db *db, struct job *batch, int n)
 		}
 		return;
 	}
+	bool any = false;
 	for (struct job *j = batch; j; j = j->next) {
 		raw(w, "SAVEPOINT job");
 		j->rc = j->fn(w, j->ctx, j->err);
 		if (j->rc)
 			raw(w, "ROLLBACK TO job");
 		raw(w, "RELEASE job");
+		any |= j->rc == 0;
 	}
-	if (gz_exec_script(w, "COMMIT", &e)) {
+	int end = 0;
+	for (int i = 0; any && !end && i < db->nbatch_end; i++)
+		end = db->batch_end[i].fn(w, db->batch_end[i].ctx, &e);
+	if (end) {
+		gz_error("batch end: %s", e.message);
+		raw(w, "ROLLBACK");
+		for (struct job *j = batch; j; j = j->next)
+			if (j->rc == 0) {
+				*j->err = e;
+				j->rc = -1;
+			}
+	} else if (gz_exec_script(w, "COMMIT", &e)) {
 		raw(w, "ROLLBACK");
 		for (struct job *j = batch; j; j = j->next)
 			if (j->rc == 0) {
@@ -472,6 +502,85 @@ static void *writer_main(void *arg)
 	}
 	pthread_mutex_unlock(&db->q_lock);
 	return NULL;
+}
+
+void gz_db_on_batch_end(struct gz_db *db, gz_write_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&db->q_lock);
+	if (db->nbatch_end == (int)(sizeof(db->batch_end) / sizeof(db->batch_end[0])))
+		GZ_BUG("too many batch-end functions");
+	db->batch_end[db->nbatch_end].fn = fn;
+	db->batch_end[db->nbatch_end].ctx = ctx;
+	db->nbatch_end++;
+	pthread_mutex_unlock(&db->q_lock);
+}
+
+/* ---- the checkpointer ---- */
+
+static int wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
+{
+	(void)h;
+	(void)name;
+	struct gz_db *db = arg;
+	if (frames >= CHECKPOINT_FRAMES) {
+		pthread_mutex_lock(&db->ckpt_lock);
+		db->ckpt_wanted = true;
+		pthread_cond_signal(&db->ckpt_cond);
+		pthread_mutex_unlock(&db->ckpt_lock);
+	}
+	return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+	struct gz_db *db = arg;
+	pthread_mutex_lock(&db->ckpt_lock);
+	for (;;) {
+		while (!db->ckpt_wanted && !db->ckpt_stopping)
+			pthread_cond_wait(&db->ckpt_cond, &db->ckpt_lock);
+		if (db->ckpt_stopping)
+			break;
+		db->ckpt_wanted = false;
+		pthread_mutex_unlock(&db->ckpt_lock);
+		/* PASSIVE: copies what no reader still needs, never waits for anyone; the
+		 * writer starts the WAL over once everything is copied */
+		int log = 0, done = 0;
+		int rc = sqlite3_wal_checkpoint_v2(db->ckpt_conn->h, NULL,
+		                                   SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			gz_warn("checkpoint: %s", sqlite3_errmsg(db->ckpt_conn->h));
+		pthread_mutex_lock(&db->ckpt_lock);
+	}
+	pthread_mutex_unlock(&db->ckpt_lock);
+	return NULL;
+}
+
+static int ckpt_start(struct gz_db *db, struct gz_err *err)
+{
+	if (conn_open(db->path, SQLITE_OPEN_READWRITE, db->opts.synchronous, false, &db->ckpt_conn,
+	              err))
+		return -1;
+	if (pthread_create(&db->ckpt_thread, NULL, ckpt_main, db))
+		return gz_fail(err, GZ_E_INTERNAL, "cannot start the checkpoint thread");
+	db->ckpt_running = true;
+	/* the writer no longer checkpoints itself; its commits wake the thread */
+	sqlite3_wal_autocheckpoint(db->writer->h, 0);
+	sqlite3_wal_hook(db->writer->h, wal_hook, db);
+	return 0;
+}
+
+static void ckpt_stop(struct gz_db *db)
+{
+	if (db->ckpt_running) {
+		pthread_mutex_lock(&db->ckpt_lock);
+		db->ckpt_stopping = true;
+		pthread_cond_signal(&db->ckpt_cond);
+		pthread_mutex_unlock(&db->ckpt_lock);
+		pthread_join(db->ckpt_thread, NULL);
+		db->ckpt_running = false;
+	}
+	conn_close(db->ckpt_conn);
+	db->ckpt_conn = NULL;
 }
 
 int gz_db_write(struct gz_db *db, gz_write_fn fn, void *ctx, struct gz_err *err)
@@ -537,6 +646,8 @@ int gz_db_open(const char *url, const struct gz_db_opts *o, struct gz_db **out, 
 	pthread_cond_init(&db->pool_cond, NULL);
 	pthread_mutex_init(&db->q_lock, NULL);
 	pthread_cond_init(&db->q_cond, NULL);
+	pthread_mutex_init(&db->ckpt_lock, NULL);
+	pthread_cond_init(&db->ckpt_cond, NULL);
 	int flags = SQLITE_OPEN_READWRITE | (o->create ? SQLITE_OPEN_CREATE : 0);
 	if (conn_open(path, flags, o->synchronous, false, &db->writer, err)) {
 		gz_db_close(db);
@@ -554,6 +665,10 @@ int gz_db_open(const char *url, const struct gz_db_opts *o, struct gz_db **out, 
 		db->nreaders++;
 	}
 	if (o->writer) {
+		if (ckpt_start(db, err)) {
+			gz_db_close(db);
+			return -1;
+		}
 		if (pthread_create(&db->writer_thread, NULL, writer_main, db)) {
 			gz_db_close(db);
 			return gz_fail(err, GZ_E_INTERNAL, "cannot start the writer thread");
@@ -575,6 +690,7 @@ void gz_db_close(struct gz_db *db)
 		pthread_mutex_unlock(&db->q_lock);
 		pthread_join(db->writer_thread, NULL);
 	}
+	ckpt_stop(db);
 	while (db->free_readers) {
 		struct gz_conn *c = db->free_readers;
 		db->free_readers = c->next_free;
@@ -589,6 +705,8 @@ void gz_db_close(struct gz_db *db)
 	pthread_cond_destroy(&db->pool_cond);
 	pthread_mutex_destroy(&db->q_lock);
 	pthread_cond_destroy(&db->q_cond);
+	pthread_mutex_destroy(&db->ckpt_lock);
+	pthread_cond_destroy(&db->ckpt_cond);
 	free(db->path);
 	free(db);
 }

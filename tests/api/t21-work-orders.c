@@ -1132,6 +1132,56 @@ struct bad_create {
 	const char *field; /* NULL: not checked */
 };
 
+/* The search index is fed at the end of each commit batch: orders filed together,
+ * edited twice in a row, are found by their current text and no longer by the old. */
+static void wo_search_follows_changes(void **state)
+{
+	(void)state;
+	static const char *const words[NRACE] = {"甲子蓝鲸", "乙丑白鹭", "丙寅青松", "丁卯红枫",
+	                                         "戊辰金桂", "己巳银杏", "庚午紫藤", "辛未翠竹"};
+	const char *bodies[NRACE];
+	char buf[NRACE][512];
+	for (int i = 0; i < NRACE; i++) {
+		snprintf(buf[i], sizeof buf[i],
+		         "{\"title\":\"索引%s\",\"description\":\"批量描述%s号\",\"category_code\":"
+		         "\"010301\",\"channel\":\"web\",\"unit_id\":%lld,\"address\":\"地址%s\"}",
+		         words[i], words[i], (long long)u_beili, words[i]);
+		bodies[i] = buf[i];
+	}
+	struct creator x[NRACE];
+	assert_int_equal(create_at_once(x, bodies, NULL), NRACE);
+	for (int i = 0; i < NRACE; i++) {
+		/* each found once, by title, description and address words */
+		assert_int_equal(wo_total(tok[ADMIN], F("q=%s", Q(F("索引%s", words[i])))), 1);
+		assert_int_equal(wo_total(tok[ADMIN], F("q=%s", Q(F("描述%s号", words[i])))), 1);
+		assert_int_equal(wo_total(tok[ADMIN], F("q=%s", Q(words[i]))), 1);
+	}
+	/* two edits of the title and address: only the latest text is found */
+	int64_t id = x[0].id;
+	struct resp *r = apif(&S, "PATCH", tok[SHEQU], "{\"title\":\"改名一次壬申\"}",
+	                      "/api/v1/work-orders/%lld", (long long)id);
+	assert_status(r, 200);
+	resp_free(r);
+	r = apif(&S, "PATCH", tok[SHEQU], "{\"title\":\"再改一次癸酉\",\"address\":\"新址甲戌\"}",
+	         "/api/v1/work-orders/%lld", (long long)id);
+	assert_status(r, 200);
+	resp_free(r);
+	assert_int_equal(wo_total(tok[ADMIN], F("q=%s", Q("索引甲子蓝鲸"))), 0);
+	assert_int_equal(wo_total(tok[ADMIN], F("q=%s", Q("改名一次壬申"))), 0);
+	assert_int_equal(wo_total(tok[ADMIN], F("q=%s", Q("地址甲子"))), 0);
+	assert_int_equal(wo_total(tok[ADMIN], F("q=%s", Q("再改一次癸酉"))), 1);
+	assert_int_equal(wo_total(tok[ADMIN], F("q=%s", Q("新址甲戌"))), 1);
+	/* the description was not edited: still found */
+	assert_int_equal(wo_total(tok[ADMIN], F("q=%s", Q("描述甲子蓝鲸号"))), 1);
+	/* a rejected edit (stale version) leaves the index as it was */
+	r = apihf(&S, "PATCH", tok[SHEQU], "{\"title\":\"不该出现乙亥\"}", "If-Match: \"1\"",
+	          "/api/v1/work-orders/%lld", (long long)id);
+	assert_error(r, 412, "precondition_failed", NULL);
+	resp_free(r);
+	assert_int_equal(wo_total(tok[ADMIN], F("q=%s", Q("不该出现乙亥"))), 0);
+	assert_int_equal(wo_total(tok[ADMIN], F("q=%s", Q("再改一次癸酉"))), 1);
+}
+
 static void wo_create_bad_input(void **state)
 {
 	(void)state;
@@ -1427,6 +1477,7 @@ int main(void)
 	    cmocka_unit_test(wo_idempotency),
 	    cmocka_unit_test(wo_concurrent_accept),
 	    cmocka_unit_test(wo_concurrent_create),
+	    cmocka_unit_test(wo_search_follows_changes),
 	    cmocka_unit_test(wo_create_bad_input),
 	    cmocka_unit_test(wo_residents),
 	};
