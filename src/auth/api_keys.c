@@ -67,13 +67,20 @@ const struct gz_entity gz_api_key_entity = {
     .after_write = key_after_write,
 };
 
+/* the key itself, shown in this reply only (never stored, not even for a replay) */
+static int show_key(struct gz_req *r, struct gz_err *err)
+{
+	(void)err;
+	if (r->handler_ctx && r->json && r->status == 201)
+		json_object_set_new(r->json, "key", json_string(r->handler_ctx));
+	return 0;
+}
+
 static int create_key(struct gz_req *r, struct gz_err *err)
 {
 	if (gz_entity_create_handler(r, err))
 		return -1;
-	if (r->handler_ctx && r->json && r->status == 201)
-		json_object_set_new(r->json, "key", json_string(r->handler_ctx));
-	return 0;
+	return gz_req_then(r, show_key, err);
 }
 
 static const struct gz_route routes[] = {

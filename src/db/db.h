@@ -47,6 +47,12 @@ typedef int (*gz_write_fn)(struct gz_conn *c, void *ctx, struct gz_err *err);
 /* Queues fn and waits until its batch is committed (durably with synchronous=FULL).
  * Returns fn's result, or -1 when the commit itself failed. */
 int gz_db_write(struct gz_db *db, gz_write_fn fn, void *ctx, struct gz_err *err);
+/* Queues fn like gz_db_write but returns at once: after the batch commits, the writer
+ * thread calls done(done_ctx, rc) with fn's result (or -1 when the commit failed; err
+ * filled).  ctx and err must stay valid until then.  Returns -1 with err set, done
+ * never called, when the database is shutting down. */
+int gz_db_write_async(struct gz_db *db, gz_write_fn fn, void *ctx, struct gz_err *err,
+                      void (*done)(void *done_ctx, int rc), void *done_ctx);
 /* Registers fn to run on the writer once per batch, after the batch's jobs and before
  * its commit, in the same transaction: work a module folds from every job into one
  * statement (the full-text index).  A failure fails the whole batch.  Register while

@@ -43,7 +43,10 @@ struct job {
 	struct gz_err *err;
 	int rc;
 	bool done;
-	pthread_cond_t cond;
+	pthread_cond_t cond; /* a waiting caller (gz_db_write) */
+	/* or a callback (gz_db_write_async); the job is then the writer's to free */
+	void (*on_done)(void *done_ctx, int rc);
+	void *done_ctx;
 	struct job *next;
 };
 
@@ -493,8 +496,21 @@ static void *writer_main(void *arg)
 
 		run_batch(db, batch, n);
 
-		pthread_mutex_lock(&db->q_lock);
+		/* callbacks first, outside the lock (they resume connections) ... */
+		struct job *waiting = NULL;
 		for (struct job *j = batch, *next; j; j = next) {
+			next = j->next;
+			if (j->on_done) {
+				j->on_done(j->done_ctx, j->rc);
+				free(j);
+			} else {
+				j->next = waiting;
+				waiting = j;
+			}
+		}
+		/* ... then the callers waiting in gz_db_write */
+		pthread_mutex_lock(&db->q_lock);
+		for (struct job *j = waiting, *next; j; j = next) {
 			next = j->next;
 			j->done = true;
 			pthread_cond_signal(&j->cond);
@@ -502,6 +518,34 @@ static void *writer_main(void *arg)
 	}
 	pthread_mutex_unlock(&db->q_lock);
 	return NULL;
+}
+
+static int enqueue(struct gz_db *db, struct job *j, struct gz_err *err)
+{
+	if (!db->writer_running)
+		GZ_BUG("write on a database opened without a writer");
+	if (db->stopping)
+		return gz_fail(err, GZ_E_UNAVAILABLE, "shutting down");
+	if (db->q_tail)
+		db->q_tail->next = j;
+	else
+		db->q_head = j;
+	db->q_tail = j;
+	pthread_cond_signal(&db->q_cond);
+	return 0;
+}
+
+int gz_db_write_async(struct gz_db *db, gz_write_fn fn, void *ctx, struct gz_err *err,
+                      void (*done)(void *done_ctx, int rc), void *done_ctx)
+{
+	struct job *j = gz_xcalloc(1, sizeof(*j));
+	*j = (struct job){.fn = fn, .ctx = ctx, .err = err, .on_done = done, .done_ctx = done_ctx};
+	pthread_mutex_lock(&db->q_lock);
+	int rc = enqueue(db, j, err);
+	pthread_mutex_unlock(&db->q_lock);
+	if (rc)
+		free(j);
+	return rc;
 }
 
 void gz_db_on_batch_end(struct gz_db *db, gz_write_fn fn, void *ctx)
@@ -588,22 +632,14 @@ int gz_db_write(struct gz_db *db, gz_write_fn fn, void *ctx, struct gz_err *err)
 	struct gz_err local;
 	if (!err)
 		err = &local;
-	if (!db->writer_running)
-		GZ_BUG("write on a database opened without a writer");
 	struct job j = {.fn = fn, .ctx = ctx, .err = err};
 	pthread_cond_init(&j.cond, NULL);
 	pthread_mutex_lock(&db->q_lock);
-	if (db->stopping) {
+	if (enqueue(db, &j, err)) {
 		pthread_mutex_unlock(&db->q_lock);
 		pthread_cond_destroy(&j.cond);
-		return gz_fail(err, GZ_E_UNAVAILABLE, "shutting down");
+		return -1;
 	}
-	if (db->q_tail)
-		db->q_tail->next = &j;
-	else
-		db->q_head = &j;
-	db->q_tail = &j;
-	pthread_cond_signal(&db->q_cond);
 	while (!j.done)
 		pthread_cond_wait(&j.cond, &db->q_lock);
 	pthread_mutex_unlock(&db->q_lock);

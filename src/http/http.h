@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "db/db.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -125,6 +126,15 @@ struct gz_req {
 	struct gz_kv headers[GZ_MAX_HEADERS];
 	int nheaders;
 
+	/* a write in flight (gz_req_write_async): the connection is suspended until the
+	 * writer sets write_done, then after() finishes the request on a server thread */
+	bool write_pending;
+	_Atomic bool write_done;
+	int write_rc;
+	struct gz_err write_err;
+	int (*write_after)(struct gz_req *r, int rc, struct gz_err *err);
+	int (*write_then)(struct gz_req *r, struct gz_err *err);
+
 	/* bookkeeping */
 	int64_t start_ns;
 	bool too_large, dispatched;
@@ -134,6 +144,22 @@ struct gz_req {
 	const char *route_name;    /* for metrics */
 	struct gz_err query_error; /* a malformed query string, reported after routing */
 };
+
+/* Runs fn on the database writer without holding a server thread while the batch
+ * commits: the connection is suspended, and once the write is committed (or failed)
+ * after(r, rc, err) runs on a server thread to finish the reply (rc and err as
+ * gz_db_write gives them; its return value is the handler's).  ctx must live as long
+ * as the request (the arena).  The handler returns 0 right after this call.  Without
+ * a connection (r->conn NULL) the write is simply done in place. */
+int gz_req_write_async(struct gz_req *r, gz_write_fn fn, void *ctx,
+                       int (*after)(struct gz_req *r, int rc, struct gz_err *err),
+                       struct gz_err *err);
+
+/* Runs fn once the request's write has succeeded (at once when no write is in
+ * flight): a last touch to the reply that must not be stored with it (a secret shown
+ * once is kept out of the Idempotency-Key record). */
+int gz_req_then(struct gz_req *r, int (*fn)(struct gz_req *r, struct gz_err *err),
+                struct gz_err *err);
 
 /* Request accessors. */
 const char *gz_req_header(struct gz_req *r, const char *name); /* NULL when absent */

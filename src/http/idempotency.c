@@ -81,12 +81,11 @@ static int idem_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	return rc;
 }
 
-int gz_req_write(struct gz_req *r, gz_write_fn fn, void *ctx, struct gz_err *err)
+/* After the write: a concurrent first use of the same key lost on the unique key;
+ * answer what the winner answered. */
+static int idem_after(struct gz_req *r, int rc, struct gz_err *err)
 {
-	struct idem_job j = {r, fn, ctx, key_of(r)};
-	int rc = gz_db_write(r->app->db, idem_fn, &j, err);
-	if (rc && j.key && err->code == GZ_E_CONFLICT) {
-		/* the same key raced in: answer what the first one answered */
+	if (rc && key_of(r) && err->code == GZ_E_CONFLICT) {
 		struct gz_err e2;
 		json_decref(r->json);
 		r->json = NULL;
@@ -95,4 +94,14 @@ int gz_req_write(struct gz_req *r, gz_write_fn fn, void *ctx, struct gz_err *err
 			return 0;
 	}
 	return rc;
+}
+
+int gz_req_write(struct gz_req *r, gz_write_fn fn, const void *ctx, size_t size, struct gz_err *err)
+{
+	/* the job outlives the handler's frame: copies in the request's arena */
+	void *copy = gz_alloc(&r->arena, size ? size : 1);
+	memcpy(copy, ctx, size);
+	struct idem_job *j = gz_alloc(&r->arena, sizeof(*j));
+	*j = (struct idem_job){r, fn, copy, key_of(r)};
+	return gz_req_write_async(r, idem_fn, j, idem_after, err);
 }

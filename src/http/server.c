@@ -34,6 +34,7 @@ struct gz_server {
 	const struct gz_route **routes;
 	size_t nroutes;
 	_Atomic int inflight;
+	_Atomic int suspended; /* connections waiting for the writer */
 	_Atomic uint64_t seq;
 };
 
@@ -422,6 +423,18 @@ static enum MHD_Result send_response(struct gz_req *r)
 	return ret;
 }
 
+/* The one error reply of a failed request: internal errors are logged with the
+ * request id and shown to the client as that id only. */
+static void reply_failure(struct gz_req *r, struct gz_err *err)
+{
+	if (err->code == GZ_E_INTERNAL || err->code == GZ_OK)
+		gz_log(GZ_LOG_ERROR, r->request_id, "internal error: %s", err->message);
+	if (err->code == GZ_E_INTERNAL)
+		snprintf(err->message, sizeof(err->message), "internal error (request %s)",
+		         r->request_id);
+	gz_reply_error(r, err);
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -492,8 +505,17 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 		gz_buf_add(&r->raw_body, upload_data, n);
 		return MHD_YES;
 	}
-	if (r->dispatched)
-		return MHD_YES;
+	if (r->dispatched) {
+		if (!r->write_pending || !atomic_load(&r->write_done))
+			return MHD_YES;
+		/* resumed: the write is committed (or failed); finish the reply */
+		r->write_pending = false;
+		atomic_fetch_sub(&s->suspended, 1);
+		if (r->write_after(r, r->write_rc, &r->write_err) ||
+		    (r->write_then && r->write_then(r, &r->write_err)))
+			reply_failure(r, &r->write_err);
+		return send_response(r);
+	}
 	r->dispatched = true;
 	struct gz_err err;
 	gz_err_clear(&err);
@@ -503,14 +525,56 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 		if (gz_static_serve(s->app, r, &err))
 			gz_reply_error(r, &err);
 	} else if (dispatch(s, r, &err)) {
-		if (err.code == GZ_E_INTERNAL || err.code == GZ_OK)
-			gz_log(GZ_LOG_ERROR, r->request_id, "internal error: %s", err.message);
-		if (err.code == GZ_E_INTERNAL)
-			snprintf(err.message, sizeof(err.message), "internal error (request %s)",
-			         r->request_id);
-		gz_reply_error(r, &err);
+		reply_failure(r, &err);
 	}
+	if (r->write_pending) /* suspended; the writer resumes the connection */
+		return MHD_YES;
 	return send_response(r);
+}
+
+/* ---- writes without a blocked thread ---- */
+
+/* On the writer thread, after the batch: hands the result over and wakes the
+ * connection.  r must not be touched after the resume: the server may finish and
+ * free the request at once. */
+static void write_committed(void *ctx, int rc)
+{
+	struct gz_req *r = ctx;
+	r->write_rc = rc;
+	atomic_store(&r->write_done, true);
+	MHD_resume_connection(r->conn);
+}
+
+int gz_req_then(struct gz_req *r, int (*fn)(struct gz_req *r, struct gz_err *err),
+                struct gz_err *err)
+{
+	if (!r->write_pending)
+		return fn(r, err);
+	r->write_then = fn;
+	return 0;
+}
+
+int gz_req_write_async(struct gz_req *r, gz_write_fn fn, void *ctx,
+                       int (*after)(struct gz_req *r, int rc, struct gz_err *err),
+                       struct gz_err *err)
+{
+	if (!r->conn || !the_server)
+		return after(r, gz_db_write(r->app->db, fn, ctx, err), err);
+	gz_err_clear(&r->write_err);
+	r->write_after = after;
+	r->write_pending = true;
+	atomic_store(&r->write_done, false);
+	atomic_fetch_add(&the_server->suspended, 1);
+	/* suspended before the job is queued: the writer may finish it at once */
+	MHD_suspend_connection(r->conn);
+	if (gz_db_write_async(r->app->db, fn, ctx, &r->write_err, write_committed, r)) {
+		*err = r->write_err;
+		r->write_pending = false;
+		atomic_fetch_sub(&the_server->suspended, 1);
+		MHD_resume_connection(r->conn);
+		return -1;
+	}
+	return 0;
 }
 
 static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
@@ -589,10 +653,11 @@ int gz_server_start(struct gz_app *app, struct gz_server **out, struct gz_err *e
 		               host);
 	}
 	s->daemon = MHD_start_daemon(
-	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)port, NULL,
-	    NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_URI_LOG_CALLBACK,
-	    uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+	        MHD_ALLOW_SUSPEND_RESUME,
+	    (uint16_t)port, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)60, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
@@ -615,6 +680,10 @@ void gz_server_stop(struct gz_server *s, int grace_ms)
 	MHD_socket fd = MHD_quiesce_daemon(s->daemon);
 	int64_t deadline = gz_monotonic_ns() + (int64_t)grace_ms * 1000000;
 	while (atomic_load(&s->inflight) > 0 && gz_monotonic_ns() < deadline)
+		usleep(10000);
+	/* MHD must not be stopped with suspended connections; theirs are writes the
+	 * writer (still running) finishes and resumes */
+	while (atomic_load(&s->suspended) > 0)
 		usleep(10000);
 	MHD_stop_daemon(s->daemon);
 	if (fd != MHD_INVALID_SOCKET)

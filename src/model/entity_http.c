@@ -448,7 +448,7 @@ static int write_handler(struct gz_req *r, bool create, struct gz_err *err)
 	if (e->prepare && e->prepare(r, vals, create, err))
 		return -1;
 	j.w = (struct gz_write){e, r->acct, NULL, r->app, vals, NULL, j.w.id, r->client, &r->arena};
-	return gz_req_write(r, write_fn, &j, err);
+	return gz_req_write(r, write_fn, &j, sizeof(j), err);
 }
 
 int gz_entity_create_handler(struct gz_req *r, struct gz_err *err)

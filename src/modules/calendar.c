@@ -170,7 +170,7 @@ static int put_handler(struct gz_req *r, struct gz_err *err)
 	if (collect(r, &j, "holidays", "holiday", notes, err) ||
 	    collect(r, &j, "workdays", "workday", notes, err))
 		return -1;
-	return gz_req_write(r, put_fn, &j, err);
+	return gz_req_write(r, put_fn, &j, sizeof(j), err);
 }
 
 static const struct gz_route routes[] = {

@@ -1476,7 +1476,7 @@ static int actions_handler(struct gz_req *r, struct gz_err *err)
 	    (!json_is_string(note) || gz_utf8_len(json_string_value(note)) > 2000))
 		return gz_fail_field(err, GZ_E_VALIDATION, "note",
 		                     "note must be text of at most 2000 characters");
-	return gz_req_write(r, action_fn, &j, err);
+	return gz_req_write(r, action_fn, &j, sizeof(j), err);
 }
 
 /* ---- duplicates: open orders of the same category near the same place ---- */

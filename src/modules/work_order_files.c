@@ -283,7 +283,7 @@ static int upload_handler(struct gz_req *r, struct gz_err *err)
 	u.filename = name[0] ? gz_strdup(&r->arena, name) : NULL;
 	if (blob_store(r, u.sha, data, u.size, err))
 		return -1;
-	return gz_req_write(r, upload_fn, &u, err);
+	return gz_req_write(r, upload_fn, &u, sizeof(u), err);
 }
 
 /* ---- GET /api/v1/work-orders/{id}/attachments ---- */
