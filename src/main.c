@@ -1,7 +1,14 @@
 /* main.c - gongzhi's entry point: everything is a command (see cli/commands.c). */
 #include "cli/commands.h"
+#include <malloc.h>
 
 int main(int argc, char **argv)
 {
+	/* Large blocks (FTS5 doclists of common terms, export buffers) straight from and
+	 * back to the kernel: glibc otherwise raises this threshold after the first such
+	 * free, and every thread's arena keeps megabytes it no longer uses (measured: the
+	 * resident size grew by 12 MB over a search benchmark). */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
 	return gz_cli_main(argc, argv);
 }

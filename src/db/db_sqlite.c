@@ -120,13 +120,14 @@ static int conn_open(const char *path, int flags, const char *sync, bool readonl
 	}
 	sqlite3_busy_timeout(h, 5000);
 	/* the writer gets a larger page cache (batched inserts halve in speed with the
-	 * default 2 MB); readers 2 MB each, as the OS page cache is shared anyway: the
-	 * process stays well under 64 MB resident with 8 readers */
+	 * default 2 MB; 16 MB is as fast as 24 at a million orders); readers 2 MB each, as
+	 * the OS page cache is shared anyway: the process stays under 64 MB resident with
+	 * 8 readers */
 	char pragmas[512];
 	snprintf(pragmas, sizeof(pragmas),
 	         "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
 	         "PRAGMA cache_size=%d; PRAGMA temp_store=MEMORY;%s",
-	         sync, readonly ? -2048 : -24576, readonly ? " PRAGMA query_only=1;" : "");
+	         sync, readonly ? -2048 : -16384, readonly ? " PRAGMA query_only=1;" : "");
 	char *msg = NULL;
 	if (sqlite3_exec(h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		gz_error("cannot configure database %s: %s", path, msg ? msg : "");

@@ -510,7 +510,6 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 			return MHD_YES;
 		/* resumed: the write is committed (or failed); finish the reply */
 		r->write_pending = false;
-		atomic_fetch_sub(&s->suspended, 1);
 		if (r->write_after(r, r->write_rc, &r->write_err) ||
 		    (r->write_then && r->write_then(r, &r->write_err)))
 			reply_failure(r, &r->write_err);
@@ -542,6 +541,9 @@ static void write_committed(void *ctx, int rc)
 	struct gz_req *r = ctx;
 	r->write_rc = rc;
 	atomic_store(&r->write_done, true);
+	/* counted out here, not when the reply goes: a client that hung up meanwhile
+	 * never gets its handler called again */
+	atomic_fetch_sub(&the_server->suspended, 1);
 	MHD_resume_connection(r->conn);
 }
 
@@ -683,8 +685,12 @@ void gz_server_stop(struct gz_server *s, int grace_ms)
 		usleep(10000);
 	/* MHD must not be stopped with suspended connections; theirs are writes the
 	 * writer (still running) finishes and resumes */
-	while (atomic_load(&s->suspended) > 0)
+	deadline = gz_monotonic_ns() + 60 * INT64_C(1000000000);
+	while (atomic_load(&s->suspended) > 0 && gz_monotonic_ns() < deadline)
 		usleep(10000);
+	if (atomic_load(&s->suspended) > 0)
+		gz_error("%d writes still unfinished after 60 s; stopping anyway",
+		         atomic_load(&s->suspended));
 	MHD_stop_daemon(s->daemon);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
