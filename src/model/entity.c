@@ -264,6 +264,21 @@ void gz_entity_select(const struct gz_entity *e, struct gz_buf *sql, bool list)
 		gz_buf_addf(sql, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
 }
 
+/* A text column as shown: personal data unsealed and, unless unmasked, masked
+ * ("***" when it cannot be unsealed); the arena holds the copy. */
+static const char *text_out(const struct gz_field *f, struct gz_stmt *s, int i, struct gz_app *app,
+                            bool unmasked, struct gz_arena *a)
+{
+	if (!(f->flags & GZ_F_PII))
+		return gz_col_text(s, i);
+	char *plain = gz_unseal(app->key, gz_col_text(s, i));
+	if (!plain)
+		return "***";
+	const char *shown = unmasked ? gz_strdup(a, plain) : gz_mask(a, plain);
+	free(plain);
+	return shown;
+}
+
 static void time_write(struct gz_buf *b, int64_t ms)
 {
 	char buf[GZ_TIME_BUF];
@@ -314,13 +329,7 @@ void gz_entity_row_write(const struct gz_entity *e, struct gz_stmt *s, struct gz
 			break;
 		}
 		default:
-			if (f->flags & GZ_F_PII) {
-				char *plain = gz_unseal(app->key, gz_col_text(s, i));
-				gz_buf_add_json_str(b, plain ? gz_mask(a, plain) : "***");
-				free(plain);
-			} else {
-				gz_buf_add_json_str(b, gz_col_text(s, i));
-			}
+			gz_buf_add_json_str(b, text_out(f, s, i, app, false, a));
 		}
 	}
 	gz_buf_adds(b, ",\"version\":");
@@ -375,17 +384,7 @@ json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct 
 				break;
 			}
 			default:
-				if (f->flags & GZ_F_PII) {
-					char *plain = gz_unseal(app->key, gz_col_text(s, i));
-					if (!plain) {
-						v = json_string("***");
-						break;
-					}
-					v = json_string(unmasked ? plain : gz_mask(a, plain));
-					free(plain);
-				} else {
-					v = json_string(gz_col_text(s, i));
-				}
+				v = json_string(text_out(f, s, i, app, unmasked, a));
 			}
 		}
 		json_object_set_new(o, f->name, v);
