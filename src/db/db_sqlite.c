@@ -432,15 +432,22 @@ static int raw(struct gz_conn *c, const char *sql)
 	return rc < 0 ? -1 : 0;
 }
 
+/* The batch failed as a whole: every job that had succeeded gets the error. */
+static void fail_batch(struct job *batch, const struct gz_err *e)
+{
+	for (struct job *j = batch; j; j = j->next)
+		if (j->rc == 0) {
+			*j->err = *e;
+			j->rc = -1;
+		}
+}
+
 static void run_batch(struct gz_db *db, struct job *batch, int n)
 {
 	struct gz_conn *w = db->writer;
 	struct gz_err e;
 	if (gz_exec_script(w, "BEGIN IMMEDIATE", &e)) {
-		for (struct job *j = batch; j; j = j->next) {
-			*j->err = e;
-			j->rc = -1;
-		}
+		fail_batch(batch, &e); /* no job has run: rc is still 0 for all */
 		return;
 	}
 	bool any = false;
@@ -455,21 +462,11 @@ static void run_batch(struct gz_db *db, struct job *batch, int n)
 	int end = 0;
 	for (int i = 0; any && !end && i < db->nbatch_end; i++)
 		end = db->batch_end[i].fn(w, db->batch_end[i].ctx, &e);
-	if (end) {
+	if (end)
 		gz_error("batch end: %s", e.message);
+	if (end || gz_exec_script(w, "COMMIT", &e)) {
 		raw(w, "ROLLBACK");
-		for (struct job *j = batch; j; j = j->next)
-			if (j->rc == 0) {
-				*j->err = e;
-				j->rc = -1;
-			}
-	} else if (gz_exec_script(w, "COMMIT", &e)) {
-		raw(w, "ROLLBACK");
-		for (struct job *j = batch; j; j = j->next)
-			if (j->rc == 0) {
-				*j->err = e;
-				j->rc = -1;
-			}
+		fail_batch(batch, &e);
 	}
 	gz_metrics_commit_batch(n);
 }
