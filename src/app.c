@@ -3,6 +3,7 @@
 #include "app.h"
 #include "auth/auth.h"
 #include "core/log.h"
+#include "model/entity.h"
 #include "http/server.h"
 #include "modules/sla.h"
 #include "modules/units.h"
@@ -51,6 +52,7 @@ int gz_app_open(struct gz_app *app, bool create, struct gz_err *err)
 {
 	app->modules = gz_modules;
 	app->nmodules = gz_nmodules;
+	app->route_reach = gz_entity_route_reach;
 	enum gz_log_level lvl;
 	if (gz_log_parse_level(app->cfg.log_level, &lvl))
 		return gz_fail_field(err, GZ_E_VALIDATION, "log_level",

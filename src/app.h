@@ -13,6 +13,8 @@ struct gz_app {
 	uint8_t key[GZ_KEY_BYTES]; /* personal-data key */
 	const struct gz_module *const *modules;
 	size_t nmodules;
+	/* the dispatcher's check of a route's {id} row (gz_entity_route_reach) */
+	int (*route_reach)(struct gz_req *r, struct gz_err *err);
 };
 
 extern const struct gz_module *const gz_modules[];

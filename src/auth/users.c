@@ -2,7 +2,14 @@
  * checked against the policy and hashed before the write (never stored or shown in
  * clear); an account may grant only roles up to its own rank; partner and property
  * accounts belong to an organisation; a change of roles, unit or status drops the
- * user's cached sessions, and disabling ends them. */
+ * user's cached sessions, and disabling ends them.
+ *
+ * Account scope: an account reads its own account, but writes only accounts whose
+ * unit lies in its subtree (owner_reads_only), before and after the change; nobody
+ * changes their own roles, unit, organisation or disabled flag; an account is bound
+ * only to an organisation the actor reaches (GZ_F_SCOPED_REF: registered in its
+ * subtree, or its own).  Admin reaches everything but itself.  The CLI (no actor) is
+ * the operator's and may do anything. */
 #include "auth/session.h"
 #include "app.h"
 #include "core/crypto.h"
@@ -92,22 +99,58 @@ static int user_before_create(struct gz_write *w, struct gz_err *err)
 	return check_roles(w, w->in, err);
 }
 
+static unsigned roles_mask(json_t *roles)
+{
+	unsigned mask = 0;
+	char *dumped = json_is_array(roles) ? json_dumps(roles, JSON_COMPACT) : NULL;
+	const char *text = dumped ? dumped : json_string_value(roles);
+	if (text)
+		gz_roles_from_json_text(text, &mask);
+	free(dumped);
+	return mask;
+}
+
+/* What decides an account's reach is never its own to change: another account (of
+ * a rank and scope that allow it) does it.  Values sent unchanged are accepted, so a
+ * form may send the whole account back. */
+static int check_self(struct gz_write *w, struct gz_err *err)
+{
+	static const char *const locked[] = {"roles", "unit_id", "org_id", "disabled", NULL};
+	if (!w->actor || w->actor->id != w->id)
+		return 0;
+	for (const char *const *k = locked; *k; k++) {
+		json_t *now = json_object_get(w->in, *k), *was = json_object_get(w->before, *k);
+		if (!now)
+			continue;
+		bool same;
+		if (strcmp(*k, "roles") == 0)
+			same = roles_mask(now) == roles_mask(was);
+		else if (strcmp(*k, "disabled") == 0)
+			same = (json_integer_value(now) != 0) == json_is_true(was);
+		else
+			same = json_is_null(now) ? json_is_null(was)
+			                         : json_is_integer(was) && json_integer_value(was) ==
+			                                                       json_integer_value(now);
+		if (!same)
+			return gz_fail_field(err, GZ_E_FORBIDDEN, *k,
+			                     "you cannot change your own %s: another administrator "
+			                     "does that",
+			                     strcmp(*k, "unit_id") == 0  ? "unit"
+			                     : strcmp(*k, "org_id") == 0 ? "organisation"
+			                                                 : *k);
+	}
+	return 0;
+}
+
 static int user_before_patch(struct gz_write *w, struct gz_err *err)
 {
+	if (check_self(w, err))
+		return -1;
 	/* an account may hold a role above the actor's: then only a peer may change it */
-	unsigned old = 0;
-	json_t *roles_before = json_object_get(w->before, "roles");
-	if (json_is_array(roles_before)) {
-		char *t = json_dumps(roles_before, JSON_COMPACT);
-		gz_roles_from_json_text(t, &old);
-		free(t);
-	}
+	unsigned old = roles_mask(json_object_get(w->before, "roles"));
 	if (w->actor && rank(old) > rank(w->actor->roles))
 		return gz_fail(err, GZ_E_FORBIDDEN,
 		               "you may not change an account above your rank");
-	if (w->actor && w->actor->id == w->id && json_is_true(json_object_get(w->in, "disabled")))
-		return gz_fail_field(err, GZ_E_VALIDATION, "disabled",
-		                     "you cannot disable your own account");
 	json_t *merged = json_deep_copy(w->before);
 	json_object_update(merged, w->in);
 	int rc = check_roles(w, merged, err);
@@ -133,7 +176,9 @@ static const struct gz_field user_fields[] = {
     {"password", GZ_T_TEXT, GZ_F_INPUT_ONLY | GZ_F_WRITE_ONLY, 1, 256},
     {"roles", GZ_T_LIST, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, role_values},
     {"unit_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 0, NULL, NULL, &gz_unit_entity},
-    {"org_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 0, NULL, NULL, &gz_org_entity},
+    /* an account is bound only to an organisation tied to the actor's subtree */
+    {"org_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE | GZ_F_SCOPED_REF, 0, 0, NULL, NULL,
+     &gz_org_entity},
     {"phone", GZ_T_TEXT, GZ_F_PII | GZ_F_NULLABLE, 0, 30, NULL, NULL, NULL, gz_check_phone},
     {"disabled", GZ_T_BOOL, GZ_F_FILTER},
     {NULL},
@@ -148,6 +193,7 @@ const struct gz_entity gz_user_entity = {
     .unit_col = "unit_id",
     .org_col = "org_id",
     .owner_col = "id",
+    .owner_reads_only = true,
     .prepare = user_prepare,
     .before_create = user_before_create,
     .before_patch = user_before_patch,

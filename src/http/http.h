@@ -51,7 +51,15 @@ struct gz_route {
 	const char *summary;            /* one line for the OpenAPI document */
 	const char *const
 	    *query; /* query parameters accepted (NULL-terminated); others are a 400 */
+	/* the entity whose {id} row the route acts on (see gz_route_row()): before the
+	 * handler runs, the dispatcher answers 404 unless the account may read that row,
+	 * with the same message whether it is missing or out of scope */
+	const struct gz_entity *row;
 };
+
+/* The entity of the row a route acts on: row when set, else the route's entity when
+ * its pattern has an {id} segment (the generic get/patch rows), else NULL. */
+const struct gz_entity *gz_route_row(const struct gz_route *rt);
 
 struct gz_perm {
 	const char *name;

@@ -121,3 +121,10 @@ int gz_query_parse(struct gz_arena *a, const char *qs, struct gz_kv **out, int *
 	*n = k;
 	return 0;
 }
+
+const struct gz_entity *gz_route_row(const struct gz_route *rt)
+{
+	if (rt->row)
+		return rt->row;
+	return rt->entity && strstr(rt->pattern, "{id}") ? rt->entity : NULL;
+}

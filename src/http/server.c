@@ -294,6 +294,8 @@ static int dispatch(struct gz_server *s, struct gz_req *r, struct gz_err *err)
 		}
 		if (gz_scope_check(r->acct, rt->perm, NULL, false, err))
 			return -1;
+		if (gz_route_row(rt) && s->app->route_reach && s->app->route_reach(r, err))
+			return -1;
 	}
 	int rc = gz_idem_replay(r, err);
 	if (rc)

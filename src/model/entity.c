@@ -419,16 +419,14 @@ json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_a
 		if (rc == 1)
 			o = gz_entity_row_json(e, s, app, unmasked, &scope, &arena);
 		else if (rc == 0)
-			gz_fail(err, GZ_E_NOT_FOUND, "no %s with id %lld", e->name, (long long)id);
+			gz_entity_not_found(e, id, err);
 		gz_stmt_done(s);
 		if (o && a && e->row_scope)
 			e->row_scope(c, id, &scope, &arena);
-		if (o && a && !e->global_read &&
-		    gz_scope_check(a, e->perm_read, &scope, true, err)) {
-			json_decref(o);
-			o = NULL;
-		}
-		if (o && a && e->global_read && gz_scope_check(a, e->perm_read, NULL, true, err)) {
+		if (o && a && gz_scope_check(a, e->perm_read, e->global_read ? NULL : &scope, true,
+		                             err)) {
+			if (err->code == GZ_E_NOT_FOUND)
+				gz_entity_not_found(e, id, err);
 			json_decref(o);
 			o = NULL;
 		}
@@ -440,6 +438,51 @@ json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_a
 static void json_release(void *p)
 {
 	json_decref(p);
+}
+
+int gz_entity_not_found(const struct gz_entity *e, int64_t id, struct gz_err *err)
+{
+	return gz_fail(err, GZ_E_NOT_FOUND, "no %s with id %lld", e->name, (long long)id);
+}
+
+int gz_entity_reach(const struct gz_entity *e, struct gz_conn *c, const struct gz_account *a,
+                    int64_t id, struct gz_err *err)
+{
+	/* only the scope columns: the layout gz_entity_select() ends a row with */
+	struct gz_buf sql = GZ_BUF_INIT;
+	if (e->unit_path_col)
+		gz_buf_addf(&sql, "SELECT t.%s", e->unit_path_col);
+	else
+		gz_buf_adds(&sql, e->unit_col ? "SELECT su.path" : "SELECT NULL");
+	gz_buf_addf(&sql, ", %s%s", e->org_col ? "t." : "", e->org_col ? e->org_col : "NULL");
+	gz_buf_addf(&sql, ", %s%s", e->owner_col ? "t." : "", e->owner_col ? e->owner_col : "NULL");
+	gz_buf_addf(&sql, " FROM %s t", e->table);
+	if (e->unit_col && !e->unit_path_col)
+		gz_buf_addf(&sql, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
+	gz_buf_adds(&sql, " WHERE t.id = ?");
+	struct gz_stmt *s = gz_stmt(c, sql.data, err);
+	gz_buf_release(&sql);
+	if (!s)
+		return -1;
+	struct gz_arena arena;
+	gz_arena_init(&arena);
+	struct gz_row_scope scope = {0};
+	gz_bind_i64(s, 1, id);
+	int rc = gz_step(s, err);
+	if (rc == 1) {
+		scope.unit_path = gz_col_null(s, 0) ? NULL : gz_strdup(&arena, gz_col_text(s, 0));
+		scope.org_id = gz_col_i64(s, 1);
+		scope.owner_id = gz_col_i64(s, 2);
+	}
+	gz_stmt_done(s);
+	if (rc == 1 && a && e->row_scope)
+		e->row_scope(c, id, &scope, &arena);
+	if (rc == 1)
+		rc = !a || gz_scope_check(a, NULL, &scope, true, err) == 0 ? 1 : 0;
+	gz_arena_release(&arena);
+	if (rc < 0)
+		return -1;
+	return rc ? 0 : gz_entity_not_found(e, id, err);
 }
 
 /* ---- references and scope of input ---- */
@@ -460,12 +503,23 @@ static int unit_path_of(struct gz_conn *c, int64_t unit_id, char *out, size_t n,
 int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c, const struct gz_account *a,
                          json_t *in, struct gz_err *err)
 {
-	(void)a;
 	for (const struct gz_field *f = e->fields; f->name; f++) {
 		json_t *v = json_object_get(in, f->name);
 		if (!v || json_is_null(v))
 			continue;
-		if (f->ref) {
+		if (f->ref && (f->flags & GZ_F_SCOPED_REF) && a) {
+			struct gz_err e2;
+			gz_err_clear(&e2);
+			if (gz_entity_reach(f->ref, c, a, (int64_t)json_integer_value(v), &e2)) {
+				if (e2.code != GZ_E_NOT_FOUND) {
+					*err = e2;
+					return -1;
+				}
+				return gz_fail_field(
+				    err, GZ_E_VALIDATION, f->name, "%s: no %s with id %lld",
+				    f->name, f->ref->name, (long long)json_integer_value(v));
+			}
+		} else if (f->ref) {
 			char sql[160];
 			snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE id = ?",
 			         f->ref->table);
@@ -611,8 +665,11 @@ int gz_entity_insert(struct gz_write *w, struct gz_err *err)
 	if (w->actor) {
 		struct gz_row_scope sc;
 		char path[256];
-		if (input_scope(w, w->in, &sc, path, sizeof(path), err) ||
-		    gz_scope_check(w->actor, e->perm_write, &sc, false, err))
+		if (input_scope(w, w->in, &sc, path, sizeof(path), err))
+			return -1;
+		if (e->owner_reads_only)
+			sc.owner_id = 0;
+		if (gz_scope_check(w->actor, e->perm_write, &sc, false, err))
 			return -1;
 	}
 	struct gz_buf sql = GZ_BUF_INIT, vals = GZ_BUF_INIT;
@@ -672,8 +729,13 @@ int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err
 		json_decref(cur);
 		if (rc)
 			return -1;
-		if (!e->global_read && gz_scope_check(w->actor, e->perm_read, &sc, true, err))
+		if (!e->global_read && gz_scope_check(w->actor, e->perm_read, &sc, true, err)) {
+			if (err->code == GZ_E_NOT_FOUND)
+				gz_entity_not_found(e, w->id, err);
 			return -1;
+		}
+		if (e->owner_reads_only)
+			sc.owner_id = 0;
 		if (gz_scope_check(w->actor, e->perm_write, &sc, false, err))
 			return -1;
 	}
@@ -696,6 +758,8 @@ int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err
 		json_object_update(merged, w->in);
 		int rc = input_scope(w, merged, &sc, path, sizeof(path), err);
 		json_decref(merged);
+		if (e->owner_reads_only)
+			sc.owner_id = 0;
 		if (rc || gz_scope_check(w->actor, e->perm_write, &sc, false, err))
 			return -1;
 	}

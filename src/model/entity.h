@@ -38,6 +38,10 @@ enum gz_fflag {
 	GZ_F_SEARCH = 1 << 7,      /* matched by the list's q= (substring) */
 	GZ_F_NULLABLE = 1 << 8,    /* null clears the value on patch */
 	GZ_F_DETAIL = 1 << 9,      /* shown when one row is read, left out of lists */
+	/* a reference (ref set) the writing account must reach: the referenced row lies
+	 * in its scope by the referenced entity's scope declaration.  A row out of reach
+	 * is refused with the same message as a missing one (its existence does not leak) */
+	GZ_F_SCOPED_REF = 1 << 10,
 };
 
 struct gz_entity;
@@ -93,6 +97,10 @@ struct gz_entity {
 	 * "t.<owner_col> = ?") */
 	const char *owner_sql;
 	bool global_read; /* every holder of perm_read sees every row */
+	/* the owner relation lets the owner read its row, not write it: what decides
+	 * where the row sits (accounts: roles, unit, organisation) is not its owner's to
+	 * change, so writes need the unit or organisation relation */
+	bool owner_reads_only;
 	bool order_asc;   /* keyset order by id ascending (default newest first) */
 	/* Hooks, all optional, run in the writer inside the request's savepoint. */
 	int (*before_create)(struct gz_write *w, struct gz_err *err);
@@ -129,6 +137,19 @@ int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c, const str
  * read scope of a (NULL: no check).  New reference. */
 json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
                        const struct gz_account *a, int64_t id, bool unmasked, struct gz_err *err);
+
+/* Whether account a reaches the row id of e by e's scope declaration (unit subtree,
+ * organisation, owner; the row_scope hook included), whatever e's permissions and
+ * global_read say: 0 when it does; -1 with not_found when the row is missing or out
+ * of reach (the same message for both, from gz_entity_not_found()), or on error. */
+int gz_entity_reach(const struct gz_entity *e, struct gz_conn *c, const struct gz_account *a,
+                    int64_t id, struct gz_err *err);
+/* The one not-found error of an object: "no <entity> with id N", the same text for
+ * a missing row and for one outside the account's scope.  Returns -1. */
+int gz_entity_not_found(const struct gz_entity *e, int64_t id, struct gz_err *err);
+/* The dispatcher's row check (struct gz_app.route_reach): for a route acting on the
+ * {id} row of an entity (gz_route_row()), 404 unless the account may read that row. */
+int gz_entity_route_reach(struct gz_req *r, struct gz_err *err);
 
 /* Creates a row from validated input inside a write; *id receives the new id.
  * Audited.  Runs the hooks. */

@@ -340,8 +340,8 @@ static int check_path_fields(struct gz_req *r, json_t *o, struct gz_err *err)
 			continue;
 		const char *v = json_string_value(json_object_get(o, r->params[i].key));
 		if (!v || strcmp(v, r->params[i].value) != 0)
-			return gz_fail(err, GZ_E_NOT_FOUND, "no %s with id %lld here", e->name,
-			               (long long)json_integer_value(json_object_get(o, "id")));
+			return gz_entity_not_found(e, json_integer_value(json_object_get(o, "id")),
+			                           err);
 	}
 	return 0;
 }
@@ -459,4 +459,26 @@ int gz_entity_create_handler(struct gz_req *r, struct gz_err *err)
 int gz_entity_patch_handler(struct gz_req *r, struct gz_err *err)
 {
 	return write_handler(r, false, err);
+}
+
+int gz_entity_route_reach(struct gz_req *r, struct gz_err *err)
+{
+	const struct gz_entity *e = gz_route_row(r->route);
+	int64_t id;
+	if (gz_req_id(r, "id", &id, err))
+		return -1;
+	struct gz_conn *c = gz_db_reader(r->app->db);
+	int rc;
+	if (e->global_read) { /* every holder of the permission sees every row */
+		char sql[160];
+		int64_t n = 0;
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE id = ?", e->table);
+		rc = gz_query_i64(c, err, &n, sql, "i", id) < 0 ? -1
+		     : n                                       ? 0
+		                                               : gz_entity_not_found(e, id, err);
+	} else {
+		rc = gz_entity_reach(e, c, r->acct, id, err);
+	}
+	gz_db_reader_done(r->app->db, c);
+	return rc;
 }

@@ -192,6 +192,16 @@ static int wo_before_create(struct gz_write *w, struct gz_err *err)
 		                     "unit_id must be a community or a unit below one");
 	const char *channel = json_string_value(json_object_get(w->in, "channel"));
 	json_t *ext = json_object_get(w->in, "external_id");
+	/* what another system filed is said only by staff and integration keys: a resident
+	 * cannot pass an order off as a 12345 or Open311 one */
+	bool trusted = !w->actor || w->actor->api_key_id || (w->actor->roles & GZ_ROLES_STAFF);
+	if (!trusted && channel &&
+	    (strcmp(channel, "hotline_12345") == 0 || strcmp(channel, "open311") == 0))
+		return gz_fail_field(err, GZ_E_FORBIDDEN, "channel",
+		                     "only staff and integrations file %s orders", channel);
+	if (!trusted && ext)
+		return gz_fail_field(err, GZ_E_FORBIDDEN, "external_id",
+		                     "only staff and integrations set external_id");
 	if (ext) {
 		struct gz_stmt *s = gz_stmt(w->conn,
 		                            "SELECT id, number FROM work_orders WHERE channel = ? "
@@ -203,10 +213,18 @@ static int wo_before_create(struct gz_write *w, struct gz_err *err)
 		gz_bind_text(s, 2, json_string_value(ext));
 		int rc = gz_step(s, err);
 		if (rc == 1) {
-			gz_fail_field(err, GZ_E_CONFLICT, "external_id",
-			              "external_id %s of %s is already work order %s (id %lld)",
-			              json_string_value(ext), channel, gz_col_text(s, 1),
-			              (long long)gz_col_i64(s, 0));
+			/* name the order only to an account that may see it */
+			struct gz_err e2;
+			if (gz_entity_reach(&gz_work_order_entity, w->conn, w->actor,
+			                    gz_col_i64(s, 0), &e2) == 0)
+				gz_fail_field(err, GZ_E_CONFLICT, "external_id",
+				              "external_id %s of %s is already work order %s (id %lld)",
+				              json_string_value(ext), channel, gz_col_text(s, 1),
+				              (long long)gz_col_i64(s, 0));
+			else
+				gz_fail_field(err, GZ_E_CONFLICT, "external_id",
+				              "external_id %s of %s is already filed",
+				              json_string_value(ext), channel);
 			rc = -1;
 		}
 		gz_stmt_done(s);
@@ -585,7 +603,7 @@ static int order_load(struct gz_conn *c, int64_t id, struct order *o, struct gz_
 	gz_stmt_done(s);
 	if (rc <= 0)
 		return rc < 0 ? -1
-		              : gz_fail(err, GZ_E_NOT_FOUND, "no work order %lld", (long long)id);
+		              : gz_entity_not_found(&gz_work_order_entity, id, err);
 	s = gz_stmt(c,
 	            "SELECT org_id, reported_at IS NOT NULL FROM work_order_handlers "
 	            "WHERE work_order_id = ? ORDER BY added_at, org_id",
@@ -1369,7 +1387,7 @@ static int action_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	if (order_load(c, j->id, &x.o, err))
 		return -1;
 	if (!in_scope(r->acct, &x.o))
-		return gz_fail(err, GZ_E_NOT_FOUND, "no work order %lld", (long long)j->id);
+		return gz_entity_not_found(&gz_work_order_entity, j->id, err);
 	if (!may(j->action, r->acct, &x.o)) {
 		json_t *allowed = allowed_actions(r->acct, &x.o);
 		char *text = gz_json_dump(allowed);
@@ -1837,9 +1855,11 @@ static const struct gz_route routes[] = {
     {GZ_PATCH, "/api/v1/work-orders/{id}", patch_handler, "work_orders.manage", GZ_R_JSON,
      &gz_work_order_entity, "Change an open work order's editable fields"},
     {GZ_POST, "/api/v1/work-orders/{id}/actions", actions_handler, "work_orders.read", GZ_R_JSON,
-     NULL, "Take an action of the lifecycle"},
+     NULL, "Take an action of the lifecycle",
+     .row = &gz_work_order_entity},
     {GZ_GET, "/api/v1/work-orders/{id}/similar", similar_handler, "work_orders.read", 0, NULL,
-     "Open orders of the same category near the same place (duplicate hints)"},
+     "Open orders of the same category near the same place (duplicate hints)",
+     .row = &gz_work_order_entity},
     {0, NULL},
 };
 

@@ -408,11 +408,14 @@ static int download_handler(struct gz_req *r, struct gz_err *err)
 static const struct gz_route routes[] = {
     {GZ_POST, "/api/v1/work-orders/{id}/attachments", upload_handler, "work_orders.read",
      GZ_R_UPLOAD, NULL,
-     "Attach a file (multipart part 'file': JPEG, PNG, GIF, WebP or PDF, checked by content)"},
+     "Attach a file (multipart part 'file': JPEG, PNG, GIF, WebP or PDF, checked by content)",
+     .row = &gz_work_order_entity},
     {GZ_GET, "/api/v1/work-orders/{id}/attachments", list_handler, "work_orders.read", 0, NULL,
-     "A work order's attachments"},
+     "A work order's attachments",
+     .row = &gz_work_order_entity},
     {GZ_GET, "/api/v1/work-orders/{id}/attachments/{aid}", download_handler, "work_orders.read", 0,
-     NULL, "An attachment's bytes"},
+     NULL, "An attachment's bytes",
+     .row = &gz_work_order_entity},
     {0, NULL},
 };
 

@@ -1354,6 +1354,185 @@ static void phone_masked_everywhere(void **state)
 	resp_free(r);
 }
 
+/* A fresh account of the role in the unit (made by admin), logged in. */
+static char *fresh(const char *role, int64_t unit, int64_t org, int64_t *id)
+{
+	const char *u = uniq("esc");
+	char name[64];
+	snprintf(name, sizeof name, "%s", u);
+	*id = create_user(&S, admin, name, PW, F("[\"%s\"]", role), unit, org);
+	assert_true(*id > 0);
+	char *t = login(&S, name, PW);
+	assert_non_null(t);
+	return t;
+}
+
+/* The escapes found by trying account administration as an attacker would: a staff
+ * account moving itself up the tree, giving itself a second role, binding itself to
+ * a property company; each is refused and changes nothing. */
+static void self_escape_refused(void **state)
+{
+	(void)state;
+	int64_t me;
+	char *t = fresh("community_staff", u_sl, 0, &me);
+	struct resp *r;
+	/* its own unit: not to the district, not to its subdistrict, not even down */
+	int64_t u_district = unit_id(&S, admin, "河东区");
+	assert_true(u_district > 0);
+	int64_t targets[] = {u_district, u_dx, u_grid};
+	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+		r = patch_user(t, me, F("{\"unit_id\":%lld}", (long long)targets[i]), NULL);
+		assert_error(r, 403, "forbidden", "unit_id");
+		resp_free(r);
+	}
+	r = patch_user(t, me, "{\"unit_id\":null}", NULL);
+	assert_error(r, 403, "forbidden", "unit_id");
+	resp_free(r);
+	/* a second role, even one below its own */
+	r = patch_user(t, me, "{\"roles\":[\"community_staff\",\"grid_worker\"]}", NULL);
+	assert_error(r, 403, "forbidden", "roles");
+	resp_free(r);
+	r = patch_user(t, me, "{\"roles\":[\"resident\"]}", NULL);
+	assert_error(r, 403, "forbidden", "roles");
+	resp_free(r);
+	/* an organisation: it would act as that company's handler */
+	r = patch_user(t, me, F("{\"org_id\":%lld}", (long long)o_property), NULL);
+	assert_int_equal(r->status / 100, 4);
+	resp_free(r);
+	r = patch_user(t, me, "{\"disabled\":true}", NULL);
+	assert_error(r, 403, "forbidden", "disabled");
+	resp_free(r);
+	/* nothing changed, and the session still reaches only its community */
+	r = get_user(admin, me);
+	assert_int_equal(jint(r->json, "unit_id"), u_sl);
+	assert_true(json_is_null(jpath(r->json, "org_id")));
+	assert_int_equal(json_array_size(jpath(r->json, "roles")), 1);
+	assert_string_equal(jstr(r->json, "roles.0"), "community_staff");
+	resp_free(r);
+	r = get_user(t, id_shequ2);
+	assert_error(r, 404, "not_found", NULL);
+	resp_free(r);
+	/* other accounts' passwords stay out of reach */
+	r = patch_user(t, id_lushan, "{\"password\":\"Hijacked-2026!x\"}", NULL);
+	assert_error(r, 404, "not_found", NULL);
+	resp_free(r);
+	/* what it may change on itself: its name, and values sent back unchanged */
+	r = patch_user(t, me,
+	               F("{\"display_name\":\"改名\",\"unit_id\":%lld,\"roles\":[\"community_staff\"],"
+	                 "\"disabled\":false,\"org_id\":null}",
+	                 (long long)u_sl),
+	               NULL);
+	assert_status(r, 200);
+	assert_string_equal(jstr(r->json, "display_name"), "改名");
+	resp_free(r);
+	free(t);
+}
+
+/* Admin too: another admin changes an admin's roles, unit or status. */
+static void admin_cannot_rescope_itself(void **state)
+{
+	(void)state;
+	struct resp *r = patch_user(admin, id_admin, "{\"roles\":[\"admin\",\"resident\"]}", NULL);
+	assert_error(r, 403, "forbidden", "roles");
+	resp_free(r);
+	r = patch_user(admin, id_admin, F("{\"unit_id\":%lld}", (long long)u_sl), NULL);
+	assert_error(r, 403, "forbidden", "unit_id");
+	resp_free(r);
+	r = patch_user(admin, id_admin, "{\"disabled\":true}", NULL);
+	assert_error(r, 403, "forbidden", "disabled");
+	resp_free(r);
+	/* a second admin may */
+	int64_t other;
+	char *t2 = fresh("admin", 0, 0, &other);
+	r = patch_user(t2, other, "{\"disabled\":true}", NULL);
+	assert_error(r, 403, "forbidden", "disabled");
+	resp_free(r);
+	r = patch_user(admin, other, "{\"disabled\":true}", NULL);
+	assert_status(r, 200);
+	resp_free(r);
+	free(t2);
+}
+
+/* An account is bound only to an organisation tied to the actor's subtree. */
+static void org_binding_in_scope(void **state)
+{
+	(void)state;
+	int64_t o_hospital = org_id(&S, admin, "武警特色医学中心"); /* registered in 沙柳北路 */
+	assert_true(o_hospital > 0);
+	struct resp *r;
+	/* the property company is registered in 鲁山道街道: not shequ's to hand out */
+	json_t *b = user_body(uniq("ob"));
+	json_object_set_new(b, "roles", json_pack("[s]", "property"));
+	json_object_set_new(b, "unit_id", json_integer(u_sl));
+	json_object_set_new(b, "org_id", json_integer(o_property));
+	r = post_user(shequ, b, NULL);
+	assert_error(r, 400, "validation_failed", "org_id");
+	/* the same answer as for an organisation that does not exist */
+	char *msg_scope = strdup(jstr(r->json, "error.message"));
+	resp_free(r);
+	b = user_body(uniq("ob"));
+	json_object_set_new(b, "roles", json_pack("[s]", "property"));
+	json_object_set_new(b, "unit_id", json_integer(u_sl));
+	json_object_set_new(b, "org_id", json_integer(o_property + 100000));
+	r = post_user(shequ, b, NULL);
+	assert_error(r, 400, "validation_failed", "org_id");
+	char *want = strdup(F("org_id: no org with id %lld", (long long)o_property));
+	assert_string_equal(msg_scope, want);
+	free(want);
+	free(msg_scope);
+	resp_free(r);
+	/* nor by a patch of an account in scope */
+	int64_t mine = create_user(&S, admin, uniq("ob"), PW, "[\"resident\"]", u_sl, 0);
+	r = patch_user(shequ, mine,
+	               F("{\"roles\":[\"partner\"],\"org_id\":%lld}", (long long)o_partner), NULL);
+	assert_error(r, 400, "validation_failed", "org_id");
+	resp_free(r);
+	/* jiedao (东新街道) reaches the partner registered in its subdistrict */
+	r = patch_user(jiedao, mine,
+	               F("{\"roles\":[\"partner\"],\"org_id\":%lld}", (long long)o_partner), NULL);
+	assert_status(r, 200);
+	resp_free(r);
+	/* an organisation registered in shequ's community: fine */
+	b = user_body(uniq("ob"));
+	json_object_set_new(b, "roles", json_pack("[s]", "partner"));
+	json_object_set_new(b, "unit_id", json_integer(u_sl));
+	json_object_set_new(b, "org_id", json_integer(o_hospital));
+	r = post_user(shequ, b, NULL);
+	assert_status(r, 201);
+	assert_int_equal(jint(r->json, "org_id"), o_hospital);
+	resp_free(r);
+	/* admin binds anywhere */
+	b = user_body(uniq("ob"));
+	json_object_set_new(b, "roles", json_pack("[s]", "property"));
+	json_object_set_new(b, "org_id", json_integer(o_property));
+	r = post_user(admin, b, NULL);
+	assert_status(r, 201);
+	resp_free(r);
+}
+
+/* "Not found" and "outside your scope" are one answer. */
+static void not_found_equals_out_of_scope(void **state)
+{
+	(void)state;
+	struct resp *a = get_user(shequ, id_shequ2);
+	struct resp *b = get_user(shequ, 99999999);
+	assert_error(a, 404, "not_found", NULL);
+	assert_error(b, 404, "not_found", NULL);
+	char *ma = strdup(jstr(a->json, "error.message"));
+	char *want = strdup(F("no user with id %lld", (long long)id_shequ2));
+	assert_string_equal(ma, want);
+	assert_string_equal(jstr(b->json, "error.message"), "no user with id 99999999");
+	free(ma);
+	free(want);
+	resp_free(a);
+	resp_free(b);
+	a = patch_user(shequ, id_shequ2, "{\"display_name\":\"x\"}", NULL);
+	assert_error(a, 404, "not_found", NULL);
+	assert_string_equal(jstr(a->json, "error.message"),
+	                    F("no user with id %lld", (long long)id_shequ2));
+	resp_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1384,6 +1563,10 @@ int main(void)
 	    cmocka_unit_test(list_filters),
 	    cmocka_unit_test(list_scope),
 	    cmocka_unit_test(phone_masked_everywhere),
+	    cmocka_unit_test(self_escape_refused),
+	    cmocka_unit_test(admin_cannot_rescope_itself),
+	    cmocka_unit_test(org_binding_in_scope),
+	    cmocka_unit_test(not_found_equals_out_of_scope),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
