@@ -128,9 +128,10 @@ static int check_self(struct gz_write *w, struct gz_err *err)
 		else if (strcmp(*k, "disabled") == 0)
 			same = (json_integer_value(now) != 0) == json_is_true(was);
 		else
-			same = json_is_null(now) ? json_is_null(was)
-			                         : json_is_integer(was) && json_integer_value(was) ==
-			                                                       json_integer_value(now);
+			same = json_is_null(now)
+			           ? json_is_null(was)
+			           : json_is_integer(was) &&
+			                 json_integer_value(was) == json_integer_value(now);
 		if (!same)
 			return gz_fail_field(err, GZ_E_FORBIDDEN, *k,
 			                     "you cannot change your own %s: another administrator "

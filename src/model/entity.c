@@ -423,8 +423,8 @@ json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_a
 		gz_stmt_done(s);
 		if (o && a && e->row_scope)
 			e->row_scope(c, id, &scope, &arena);
-		if (o && a && gz_scope_check(a, e->perm_read, e->global_read ? NULL : &scope, true,
-		                             err)) {
+		if (o && a &&
+		    gz_scope_check(a, e->perm_read, e->global_read ? NULL : &scope, true, err)) {
 			if (err->code == GZ_E_NOT_FOUND)
 				gz_entity_not_found(e, id, err);
 			json_decref(o);

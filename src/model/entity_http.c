@@ -474,8 +474,8 @@ int gz_entity_route_reach(struct gz_req *r, struct gz_err *err)
 		int64_t n = 0;
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE id = ?", e->table);
 		rc = gz_query_i64(c, err, &n, sql, "i", id) < 0 ? -1
-		     : n                                       ? 0
-		                                               : gz_entity_not_found(e, id, err);
+		     : n                                        ? 0
+		                                                : gz_entity_not_found(e, id, err);
 	} else {
 		rc = gz_entity_reach(e, c, r->acct, id, err);
 	}

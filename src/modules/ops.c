@@ -82,6 +82,18 @@ static json_t *entity_schema(const struct gz_entity *e)
 	return json_pack("{s:s,s:o,s:o}", "type", "object", "properties", props, "required", req);
 }
 
+/* The roles that may call a route (the authorisation matrix reads them): those
+ * holding its permission, every role when it needs none beyond a login. */
+static json_t *route_roles(const struct gz_route *rt)
+{
+	json_t *roles = json_array();
+	const struct gz_perm *p = rt->perm ? gz_perm_find(rt->perm) : NULL;
+	for (int i = 0; i < GZ_ROLE_COUNT; i++)
+		if (!rt->perm || i == GZ_ROLE_ADMIN || (p && (p->roles & (1u << i))))
+			json_array_append_new(roles, json_string(gz_role_names[i]));
+	return roles;
+}
+
 static int openapi(struct gz_req *r, struct gz_err *err)
 {
 	(void)err;
@@ -106,6 +118,11 @@ static int openapi(struct gz_req *r, struct gz_err *err)
 					                    json_string(rt->perm));
 				if (rt->flags & GZ_R_PUBLIC)
 					json_object_set_new(op, "security", json_array());
+				else
+					json_object_set_new(op, "x-roles", route_roles(rt));
+				if (gz_route_row(rt))
+					json_object_set_new(op, "x-row",
+					                    json_string(gz_route_row(rt)->name));
 				json_t *params = json_array();
 				for (const char *p = strchr(rt->pattern, '{'); p;
 				     p = strchr(p + 1, '{')) {

@@ -217,10 +217,11 @@ static int wo_before_create(struct gz_write *w, struct gz_err *err)
 			struct gz_err e2;
 			if (gz_entity_reach(&gz_work_order_entity, w->conn, w->actor,
 			                    gz_col_i64(s, 0), &e2) == 0)
-				gz_fail_field(err, GZ_E_CONFLICT, "external_id",
-				              "external_id %s of %s is already work order %s (id %lld)",
-				              json_string_value(ext), channel, gz_col_text(s, 1),
-				              (long long)gz_col_i64(s, 0));
+				gz_fail_field(
+				    err, GZ_E_CONFLICT, "external_id",
+				    "external_id %s of %s is already work order %s (id %lld)",
+				    json_string_value(ext), channel, gz_col_text(s, 1),
+				    (long long)gz_col_i64(s, 0));
 			else
 				gz_fail_field(err, GZ_E_CONFLICT, "external_id",
 				              "external_id %s of %s is already filed",
@@ -602,8 +603,7 @@ static int order_load(struct gz_conn *c, int64_t id, struct order *o, struct gz_
 	}
 	gz_stmt_done(s);
 	if (rc <= 0)
-		return rc < 0 ? -1
-		              : gz_entity_not_found(&gz_work_order_entity, id, err);
+		return rc < 0 ? -1 : gz_entity_not_found(&gz_work_order_entity, id, err);
 	s = gz_stmt(c,
 	            "SELECT org_id, reported_at IS NOT NULL FROM work_order_handlers "
 	            "WHERE work_order_id = ? ORDER BY added_at, org_id",
@@ -1855,8 +1855,7 @@ static const struct gz_route routes[] = {
     {GZ_PATCH, "/api/v1/work-orders/{id}", patch_handler, "work_orders.manage", GZ_R_JSON,
      &gz_work_order_entity, "Change an open work order's editable fields"},
     {GZ_POST, "/api/v1/work-orders/{id}/actions", actions_handler, "work_orders.read", GZ_R_JSON,
-     NULL, "Take an action of the lifecycle",
-     .row = &gz_work_order_entity},
+     NULL, "Take an action of the lifecycle", .row = &gz_work_order_entity},
     {GZ_GET, "/api/v1/work-orders/{id}/similar", similar_handler, "work_orders.read", 0, NULL,
      "Open orders of the same category near the same place (duplicate hints)",
      .row = &gz_work_order_entity},

@@ -1417,11 +1417,12 @@ static void self_escape_refused(void **state)
 	assert_error(r, 404, "not_found", NULL);
 	resp_free(r);
 	/* what it may change on itself: its name, and values sent back unchanged */
-	r = patch_user(t, me,
-	               F("{\"display_name\":\"改名\",\"unit_id\":%lld,\"roles\":[\"community_staff\"],"
-	                 "\"disabled\":false,\"org_id\":null}",
-	                 (long long)u_sl),
-	               NULL);
+	r = patch_user(
+	    t, me,
+	    F("{\"display_name\":\"改名\",\"unit_id\":%lld,\"roles\":[\"community_staff\"],"
+	      "\"disabled\":false,\"org_id\":null}",
+	      (long long)u_sl),
+	    NULL);
 	assert_status(r, 200);
 	assert_string_equal(jstr(r->json, "display_name"), "改名");
 	resp_free(r);
