@@ -13,6 +13,9 @@ struct gz_app {
 	uint8_t key[GZ_KEY_BYTES]; /* personal-data key */
 	const struct gz_module *const *modules;
 	size_t nmodules;
+	/* the abuse limits (http/ratelimit.h) while serving, NULL when off: requests
+	 * per account and per address, failed logins per address */
+	struct gz_ratelimit *limit_account, *limit_address, *limit_login;
 };
 
 extern const struct gz_module *const gz_modules[];
