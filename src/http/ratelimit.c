@@ -121,7 +121,8 @@ static int64_t account(struct gz_ratelimit *rl, const void *key, size_t n, int64
 		if (take)
 			tokens -= 1;
 	} else {
-		wait = (int64_t)ceil((1 - tokens) / rl->rate);
+		/* less a nanosecond's worth: 1 / (20 / 900.) must be 45, not 46 */
+		wait = (int64_t)ceil((1 - tokens) / rl->rate - 1e-9);
 		if (wait < 1)
 			wait = 1;
 	}
