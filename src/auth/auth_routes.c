@@ -1,10 +1,18 @@
 /* auth_routes.c - the session endpoints: login (with lockout), logout, me, and
- * password change.  Every login, failed login and logout is audited. */
+ * password change.  Every login, failed login and logout is audited.
+ *
+ * Two limits guard the login: an account is locked after lockout_failures failures
+ * (table login_attempts, 423), and a client address may fail only
+ * login_address_failures times per window whatever usernames it tries (in memory,
+ * app->limit_login, 429).  The address limit is checked before the account's, so
+ * once an address is over it its attempts no longer count against the accounts it
+ * names: one client cannot lock out everyone by spraying usernames. */
 #include "auth/session.h"
 #include "app.h"
 #include "core/crypto.h"
 #include "core/timefmt.h"
 #include "core/util.h"
+#include "http/ratelimit.h"
 #include "model/entity.h"
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +28,27 @@ static void make_dummy(void)
 	char pw[17];
 	gz_password_generate(pw);
 	gz_password_hash(pw, dummy_hash);
+}
+
+/* Before the password is checked: a 429 when the client address has used up its
+ * failed logins. */
+static int login_address_check(struct gz_req *r, struct gz_err *err)
+{
+	const char *addr = r->client ? r->client : "";
+	int64_t wait = gz_ratelimit_peek(r->app->limit_login, addr, strlen(addr));
+	if (!wait)
+		return 0;
+	gz_reply_header(r, "Retry-After", gz_sprintf(&r->arena, "%lld", (long long)wait));
+	return gz_fail(err, GZ_E_RATE_LIMITED,
+	               "too many failed logins from this address: try again in %lld s",
+	               (long long)wait);
+}
+
+/* After a wrong password: one failure of the client address. */
+static void login_address_failed(struct gz_req *r)
+{
+	const char *addr = r->client ? r->client : "";
+	gz_ratelimit_take(r->app->limit_login, addr, strlen(addr));
 }
 
 static int body_string(json_t *body, const char *name, int64_t maxlen, const char **out,
@@ -153,6 +182,8 @@ static int login_handler(struct gz_req *r, struct gz_err *err)
 	pthread_once(&dummy_once, make_dummy);
 	struct gz_app *app = r->app;
 	int64_t now = gz_now_ms();
+	if (login_address_check(r, err))
+		return -1;
 
 	struct gz_conn *c = gz_db_reader(app->db);
 	int64_t locked_until = 0, user_id = 0, disabled = 0;
@@ -184,6 +215,8 @@ static int login_handler(struct gz_req *r, struct gz_err *err)
 		               (long long)((locked_until - now + 59999) / 60000));
 
 	bool ok = gz_password_verify(user_id ? hash : dummy_hash, password) && user_id;
+	if (!ok)
+		login_address_failed(r);
 	struct login l = {.username = username, .client = r->client, .user_id = user_id, .ok = ok};
 	if (ok && disabled)
 		return gz_fail(err, GZ_E_FORBIDDEN, "this account is disabled");

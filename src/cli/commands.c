@@ -6,6 +6,7 @@
 #include "auth/auth.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/timefmt.h"
 #include "core/util.h"
 #include "demo.h"
 #include "model/entity.h"
@@ -146,6 +147,33 @@ static int int_opt(struct cli *c, const char *name, json_t *o, const char *field
 	return 0;
 }
 
+struct unlock {
+	int64_t id;
+	const char *username;
+	bool was_locked; /* out */
+};
+
+/* Clears the account's failed logins and lock; audited as the command line's. */
+static int unlock_fn(struct gz_conn *conn, void *ctx, struct gz_err *err)
+{
+	struct unlock *u = ctx;
+	int64_t until = 0;
+	if (gz_query_i64(conn, err, &until,
+	                 "SELECT locked_until FROM login_attempts WHERE username = ?", "t",
+	                 u->username) < 0 ||
+	    gz_exec_args(conn, err, "DELETE FROM login_attempts WHERE username = ?", "t",
+	                 u->username))
+		return -1;
+	u->was_locked = until > gz_now_ms();
+	json_t *sum = json_pack("{s:s,s:b}", "username", u->username, "was_locked", u->was_locked);
+	char *text = gz_json_dump(sum);
+	json_decref(sum);
+	struct gz_audit a = {NULL, "unlock", "user", u->id, text, "cli"};
+	int rc = gz_audit_append(conn, &a, err);
+	free(text);
+	return rc;
+}
+
 static int cmd_user(struct cli *c)
 {
 	const char *sub = c->args[0];
@@ -198,6 +226,16 @@ static int cmd_user(struct cli *c)
 		printf("password of %s changed\n", username);
 		return 0;
 	}
+	if (strcmp(sub, "unlock") == 0) {
+		struct unlock u = {id, username, false};
+		if (gz_db_write(c->app.db, unlock_fn, &u, &err))
+			return fail(&err);
+		if (u.was_locked)
+			printf("user %s unlocked\n", username);
+		else
+			printf("user %s was not locked; its failed logins are cleared\n", username);
+		return 0;
+	}
 	if (strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0) {
 		json_t *o = json_pack("{s:b}", "disabled", strcmp(sub, "disable") == 0);
 		json_t *vals;
@@ -218,7 +256,8 @@ static int cmd_user(struct cli *c)
 		printf("user %s %sd\n", username, sub);
 		return 0;
 	}
-	fprintf(stderr, "gongzhi: unknown user command '%s' (add, passwd, disable, enable)\n", sub);
+	fprintf(stderr,
+	        "gongzhi: unknown user command '%s' (add, passwd, disable, enable, unlock)\n", sub);
 	return 2;
 }
 
@@ -300,7 +339,8 @@ static const struct command commands[] = {
      cmd_user,
      "user add --username U --role R [--unit-id N] [--org-id N] [--display-name N] "
      "--password P\n       gongzhi user passwd --username U --password P\n"
-     "       gongzhi user disable|enable --username U",
+     "       gongzhi user disable|enable --username U\n"
+     "       gongzhi user unlock --username U",
      "manage accounts",
      {"username", "role", "unit-id", "org-id", "password", "display-name"},
      1,

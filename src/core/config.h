@@ -27,6 +27,14 @@ struct gz_config {
 	int64_t lockout_failures;
 	int64_t lockout_window_seconds;
 	int64_t lockout_seconds;
+
+	/* abuse limits (http/ratelimit.h): sustained requests per second and burst, 0 off;
+	 * how many keys each limit remembers; failed logins per address and window */
+	int64_t rate_limit_account, rate_limit_account_burst;
+	int64_t rate_limit_address, rate_limit_address_burst;
+	int64_t rate_limit_entries;
+	int64_t login_address_failures, login_address_window_seconds;
+
 	int64_t commit_batch_max; /* requests per group commit */
 	int64_t sla_scan_seconds; /* how often overdue work orders are looked for */
 	/* weights (percent) of the three rates in the work-order score */

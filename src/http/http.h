@@ -36,7 +36,9 @@ enum gz_route_flag {
 	GZ_R_JSON = 2,    /* body must be a JSON object */
 	GZ_R_UPLOAD = 4,  /* multipart body up to the upload limit */
 	GZ_R_NO_CSRF = 8, /* state change allowed without the CSRF header (login) */
-	GZ_R_LIST = 16    /* a list: the handler validates its query parameters itself */
+	GZ_R_LIST = 16,   /* a list: the handler validates its query parameters itself */
+	/* not subject to the abuse limits (health checks, metrics) */
+	GZ_R_UNLIMITED = 32
 };
 
 typedef int (*gz_handler)(struct gz_req *r, struct gz_err *err);

@@ -7,7 +7,10 @@
  * close the connection).  The dispatcher enforces, once for every route: method
  * (405 with Allow), content type (415), body size (413), JSON shape (400),
  * authentication (401), CSRF for cookie sessions (403), the route's permission
- * (403), Idempotency-Key replay; then calls the handler and renders errors in the
+ * (403), the abuse limits (429 with Retry-After: per client address before the
+ * body is parsed or credentials are looked up, per account once it is known; routes
+ * flagged GZ_R_UNLIMITED, /healthz and /metrics, are never limited), Idempotency-Key
+ * replay; then calls the handler and renders errors in the
  * one shape.  A reply body is JSON, a buffer, a file, or a stream the handler hands
  * over (r->out_stream: MHD pulls it piece by piece with chunked encoding, so an
  * export of any size takes constant memory).  Every request is logged as one JSON
@@ -20,6 +23,7 @@
 #include "core/timefmt.h"
 #include "core/util.h"
 #include "http/idempotency.h"
+#include "http/ratelimit.h"
 #include <microhttpd.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -227,6 +231,18 @@ static bool is_state_change(enum gz_method m)
 	return m == GZ_POST || m == GZ_PUT || m == GZ_PATCH || m == GZ_DELETE;
 }
 
+/* Takes a token from a limit; over it, the 429 with Retry-After. */
+static int limit_take(struct gz_req *r, struct gz_ratelimit *rl, const void *key, size_t n,
+                      const char *who, struct gz_err *err)
+{
+	int64_t wait = gz_ratelimit_take(rl, key, n);
+	if (!wait)
+		return 0;
+	gz_reply_header(r, "Retry-After", gz_sprintf(&r->arena, "%lld", (long long)wait));
+	return gz_fail(err, GZ_E_RATE_LIMITED,
+	               "too many requests from this %s: try again in %lld s", who, (long long)wait);
+}
+
 /* The pipeline every routed request goes through. */
 static int dispatch(struct gz_server *s, struct gz_req *r, struct gz_err *err)
 {
@@ -250,6 +266,9 @@ static int dispatch(struct gz_server *s, struct gz_req *r, struct gz_err *err)
 	}
 	const struct gz_route *rt = r->route;
 	r->route_name = rt->pattern;
+	if (!(rt->flags & GZ_R_UNLIMITED) && r->client &&
+	    limit_take(r, s->app->limit_address, r->client, strlen(r->client), "address", err))
+		return -1;
 	if (r->query_error.code != GZ_OK) {
 		*err = r->query_error;
 		return -1;
@@ -282,6 +301,9 @@ static int dispatch(struct gz_server *s, struct gz_req *r, struct gz_err *err)
 		return gz_fail(err, GZ_E_MEDIA_TYPE, "this request takes no body");
 	}
 	if (gz_auth_request(r, err))
+		return -1;
+	if (r->acct && !(rt->flags & GZ_R_UNLIMITED) &&
+	    limit_take(r, s->app->limit_account, &r->acct->id, sizeof(r->acct->id), "account", err))
 		return -1;
 	if (!(rt->flags & GZ_R_PUBLIC)) {
 		if (!r->acct)
@@ -616,6 +638,29 @@ static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
 
 bool gz_access_log_enabled = true;
 
+/* The abuse limits of the settings (before the first request can read them). */
+static void limits_make(struct gz_app *app)
+{
+	const struct gz_config *cfg = &app->cfg;
+	size_t entries = (size_t)cfg->rate_limit_entries;
+	app->limit_account = gz_ratelimit_new((double)cfg->rate_limit_account,
+	                                      (double)cfg->rate_limit_account_burst, entries);
+	app->limit_address = gz_ratelimit_new((double)cfg->rate_limit_address,
+	                                      (double)cfg->rate_limit_address_burst, entries);
+	/* login_address_failures spread over the window, all of them at once */
+	app->limit_login = gz_ratelimit_new((double)cfg->login_address_failures /
+	                                        (double)cfg->login_address_window_seconds,
+	                                    (double)cfg->login_address_failures, entries);
+}
+
+static void limits_free(struct gz_app *app)
+{
+	gz_ratelimit_free(app->limit_account);
+	gz_ratelimit_free(app->limit_address);
+	gz_ratelimit_free(app->limit_login);
+	app->limit_account = app->limit_address = app->limit_login = NULL;
+}
+
 int gz_server_start(struct gz_app *app, struct gz_server **out, struct gz_err *err)
 {
 	struct gz_server *s = gz_xcalloc(1, sizeof(*s));
@@ -656,6 +701,7 @@ int gz_server_start(struct gz_app *app, struct gz_server **out, struct gz_err *e
 		return gz_fail(err, GZ_E_BAD_REQUEST, "cannot listen on '%s' (an IPv4 address)",
 		               host);
 	}
+	limits_make(app);
 	s->daemon = MHD_start_daemon(
 	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
 	        MHD_ALLOW_SUSPEND_RESUME,
@@ -666,6 +712,7 @@ int gz_server_start(struct gz_app *app, struct gz_server **out, struct gz_err *e
 	    (unsigned)60, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
 	if (!s->daemon) {
+		limits_free(app);
 		free(s->routes);
 		free(s);
 		return gz_fail(err, GZ_E_UNAVAILABLE, "cannot listen on %s (in use?)",
@@ -696,6 +743,7 @@ void gz_server_stop(struct gz_server *s, int grace_ms)
 	MHD_stop_daemon(s->daemon);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	limits_free(s->app);
 	free(s->routes);
 	free(s);
 	the_server = NULL;

@@ -176,8 +176,9 @@ static int openapi(struct gz_req *r, struct gz_err *err)
 }
 
 static const struct gz_route routes[] = {
-    {GZ_GET, "/healthz", healthz, NULL, GZ_R_PUBLIC, NULL, "Liveness and database check"},
-    {GZ_GET, "/metrics", metrics, NULL, GZ_R_PUBLIC, NULL, "Prometheus metrics"},
+    {GZ_GET, "/healthz", healthz, NULL, GZ_R_PUBLIC | GZ_R_UNLIMITED, NULL,
+     "Liveness and database check"},
+    {GZ_GET, "/metrics", metrics, NULL, GZ_R_PUBLIC | GZ_R_UNLIMITED, NULL, "Prometheus metrics"},
     {GZ_GET, "/api/v1/openapi.json", openapi, NULL, GZ_R_PUBLIC, NULL, "This OpenAPI document"},
     {0, NULL},
 };

@@ -1154,23 +1154,40 @@ static bool sees_internal(const struct gz_account *a)
 	return a->roles & (GZ_ROLES_STAFF | GZ_RB(GRID));
 }
 
-static json_t *timeline(struct gz_conn *c, int64_t id, bool internal, struct gz_err *err)
+#define TIMELINE_DEFAULT 50
+#define TIMELINE_MAX 500
+
+/* The page of an order's timeline before the event before (0: from the newest): the
+ * limit latest such events, oldest first as the whole timeline always was; *next is
+ * the cursor ("c<id>") to the older ones, or 0 when these reach the first event.
+ * Internal events count only for accounts that see them.  A detail shows one page so
+ * that an order with thousands of events (a long dispute, a chatty integration)
+ * costs what a short one costs. */
+static json_t *timeline(struct gz_conn *c, int64_t id, bool internal, int64_t before, int64_t limit,
+                        int64_t *next, struct gz_err *err)
 {
 	json_t *arr = json_array();
+	*next = 0;
 	struct gz_stmt *s = gz_stmt(c,
 	                            "SELECT id, at, coalesce(actor_id, 0), actor_name, action, "
 	                            "from_status, to_status, note, data, internal "
-	                            "FROM work_order_events WHERE work_order_id = ? ORDER BY id",
+	                            "FROM work_order_events WHERE work_order_id = ? AND id < ? "
+	                            "AND (? OR internal = 0) ORDER BY id DESC LIMIT ?",
 	                            err);
 	if (!s) {
 		json_decref(arr);
 		return NULL;
 	}
 	gz_bind_i64(s, 1, id);
+	gz_bind_i64(s, 2, before > 0 ? before : INT64_MAX);
+	gz_bind_i64(s, 3, internal);
+	gz_bind_i64(s, 4, limit + 1); /* one more: are there older ones? */
 	int rc;
 	while ((rc = gz_step(s, err)) == 1) {
-		if (gz_col_i64(s, 9) && !internal)
-			continue;
+		if ((int64_t)json_array_size(arr) == limit) {
+			*next = json_integer_value(json_object_get(json_array_get(arr, 0), "id"));
+			break;
+		}
 		char at[GZ_TIME_BUF];
 		gz_time_format(gz_col_i64(s, 1), at, sizeof(at));
 		json_t *actor =
@@ -1186,7 +1203,7 @@ static json_t *timeline(struct gz_conn *c, int64_t id, bool internal, struct gz_
 		    gz_col_null(s, 6) ? json_null() : json_string(gz_col_text(s, 6)), "note",
 		    gz_col_null(s, 7) ? json_null() : json_string(gz_col_text(s, 7)), "data",
 		    data ? data : json_object(), "internal", (int)gz_col_i64(s, 9));
-		json_array_append_new(arr, ev);
+		json_array_insert_new(arr, 0, ev); /* read newest first, shown oldest first */
 	}
 	gz_stmt_done(s);
 	if (rc < 0) {
@@ -1194,6 +1211,24 @@ static json_t *timeline(struct gz_conn *c, int64_t id, bool internal, struct gz_
 		return NULL;
 	}
 	return arr;
+}
+
+static json_t *cursor_json(int64_t next)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "c%lld", (long long)next);
+	return next ? json_string(buf) : json_null();
+}
+
+/* A page size from the query parameter name: 1..500, TIMELINE_DEFAULT when absent. */
+static int page_limit(struct gz_req *r, const char *name, int64_t *limit, struct gz_err *err)
+{
+	const char *v = gz_req_query(r, name);
+	*limit = TIMELINE_DEFAULT;
+	if (v && (!gz_parse_i64(v, limit) || *limit < 1 || *limit > TIMELINE_MAX))
+		return gz_fail_field(err, GZ_E_VALIDATION, name,
+		                     "%s must be a whole number from 1 to %d", name, TIMELINE_MAX);
+	return 0;
 }
 
 static json_t *handlers(struct gz_conn *c, int64_t id, json_t *order, struct gz_err *err)
@@ -1279,7 +1314,7 @@ static json_t *attachments(struct gz_conn *c, int64_t id, struct gz_err *err)
 
 /* The full detail of a visible order (with the account's allowed actions). */
 static json_t *detail(struct gz_req *r, struct gz_conn *c, int64_t id, bool scoped,
-                      struct gz_err *err)
+                      int64_t timeline_limit, struct gz_err *err)
 {
 	/* unscoped: after an action that took the order out of the actor's reach (a
 	 * handler returning it), the actor still gets the result of what it did */
@@ -1289,7 +1324,8 @@ static json_t *detail(struct gz_req *r, struct gz_conn *c, int64_t id, bool scop
 		return NULL;
 	wo_decorate(c, o);
 	struct order ord;
-	json_t *tl = timeline(c, id, sees_internal(r->acct), err);
+	int64_t next;
+	json_t *tl = timeline(c, id, sees_internal(r->acct), 0, timeline_limit, &next, err);
 	json_t *hs = tl ? handlers(c, id, o, err) : NULL;
 	if (!tl || !hs || order_load(c, id, &ord, err)) {
 		json_decref(tl);
@@ -1298,6 +1334,7 @@ static json_t *detail(struct gz_req *r, struct gz_conn *c, int64_t id, bool scop
 		return NULL;
 	}
 	json_object_set_new(o, "timeline", tl);
+	json_object_set_new(o, "timeline_next_cursor", cursor_json(next));
 	json_object_set_new(o, "handlers", hs);
 	json_object_set_new(o, "attachments", attachments(c, id, err));
 	json_object_set_new(o, "allowed_actions", allowed_actions(r->acct, &ord));
@@ -1314,11 +1351,11 @@ json_t *gz_work_order_visible(struct gz_req *r, struct gz_conn *c, int64_t id, s
 
 static int get_handler(struct gz_req *r, struct gz_err *err)
 {
-	int64_t id;
-	if (gz_req_id(r, "id", &id, err))
+	int64_t id, tl_limit;
+	if (gz_req_id(r, "id", &id, err) || page_limit(r, "timeline_limit", &tl_limit, err))
 		return -1;
 	struct gz_conn *c = gz_db_reader(r->app->db);
-	json_t *o = detail(r, c, id, true, err);
+	json_t *o = detail(r, c, id, true, tl_limit, err);
 	gz_db_reader_done(r->app->db, c);
 	if (!o)
 		return -1;
@@ -1326,6 +1363,31 @@ static int get_handler(struct gz_req *r, struct gz_err *err)
 	                gz_sprintf(&r->arena, "\"%lld\"",
 	                           (long long)json_integer_value(json_object_get(o, "version"))));
 	return gz_reply_json(r, 200, o);
+}
+
+/* GET …/{id}/timeline?cursor=&limit=: a page of the timeline older than the cursor
+ * (the detail's timeline_next_cursor), oldest first like the detail's; the same
+ * scope as the detail (404 outside it). */
+static int timeline_handler(struct gz_req *r, struct gz_err *err)
+{
+	int64_t id, limit, before = 0;
+	if (gz_req_id(r, "id", &id, err) || page_limit(r, "limit", &limit, err))
+		return -1;
+	const char *cur = gz_req_query(r, "cursor");
+	if (cur && *cur && (cur[0] != 'c' || !gz_parse_i64(cur + 1, &before) || before <= 0))
+		return gz_fail_field(err, GZ_E_VALIDATION, "cursor",
+		                     "cursor is not one this server returned");
+	struct gz_conn *c = gz_db_reader(r->app->db);
+	json_t *o = gz_work_order_visible(r, c, id, err), *items = NULL;
+	int64_t next = 0;
+	if (o)
+		items = timeline(c, id, sees_internal(r->acct), before, limit, &next, err);
+	gz_db_reader_done(r->app->db, c);
+	json_decref(o);
+	if (!items)
+		return -1;
+	return gz_reply_json(
+	    r, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", cursor_json(next)));
 }
 
 /* The body's requester object becomes the flat requester_name/phone fields. */
@@ -1377,6 +1439,7 @@ struct action_job {
 	struct gz_req *r;
 	int64_t id;
 	const struct action *action;
+	int64_t timeline_limit; /* of the order in the reply */
 };
 
 static int action_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
@@ -1455,7 +1518,7 @@ static int action_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	json_decref(x.data);
 	if (rc)
 		return -1;
-	json_t *o = detail(r, c, j->id, false, err);
+	json_t *o = detail(r, c, j->id, false, j->timeline_limit, err);
 	if (!o)
 		return -1;
 	gz_reply_header(r, "ETag",
@@ -1467,7 +1530,8 @@ static int action_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 static int actions_handler(struct gz_req *r, struct gz_err *err)
 {
 	struct action_job j = {.r = r};
-	if (gz_req_id(r, "id", &j.id, err))
+	if (gz_req_id(r, "id", &j.id, err) ||
+	    page_limit(r, "timeline_limit", &j.timeline_limit, err))
 		return -1;
 	json_t *name = json_object_get(r->body, "action");
 	if (!json_is_string(name))
@@ -1840,6 +1904,9 @@ static int wo_init(struct gz_app *app, struct gz_err *err)
 
 static const char *const similar_params[] = {"category_code", "unit_id", "lat", "lng", NULL};
 
+static const char *const timeline_params[] = {"timeline_limit", NULL};
+static const char *const timeline_page_params[] = {"cursor", "limit", NULL};
+
 static const struct gz_route routes[] = {
     {GZ_GET, "/api/v1/work-orders", gz_entity_list_handler, "work_orders.read", GZ_R_LIST,
      &gz_work_order_entity,
@@ -1851,11 +1918,18 @@ static const struct gz_route routes[] = {
      "Open orders like a draft (category_code, unit_id, lat, lng): duplicate hints",
      similar_params},
     {GZ_GET, "/api/v1/work-orders/{id}", get_handler, "work_orders.read", 0, &gz_work_order_entity,
-     "A work order with its timeline, handlers and allowed actions"},
+     "A work order with its latest timeline events (timeline_limit, default 50; "
+     "timeline_next_cursor for older ones), handlers and allowed actions",
+     timeline_params},
     {GZ_PATCH, "/api/v1/work-orders/{id}", patch_handler, "work_orders.manage", GZ_R_JSON,
      &gz_work_order_entity, "Change an open work order's editable fields"},
     {GZ_POST, "/api/v1/work-orders/{id}/actions", actions_handler, "work_orders.read", GZ_R_JSON,
-     NULL, "Take an action of the lifecycle", .row = &gz_work_order_entity},
+     NULL, "Take an action of the lifecycle (the order in the reply as the detail, timeline_limit)",
+     timeline_params, .row = &gz_work_order_entity},
+    {GZ_GET, "/api/v1/work-orders/{id}/timeline", timeline_handler, "work_orders.read", 0, NULL,
+     "Older timeline events of a work order, oldest first (cursor from timeline_next_cursor, "
+     "limit 1..500)",
+     timeline_page_params, .row = &gz_work_order_entity},
     {GZ_GET, "/api/v1/work-orders/{id}/similar", similar_handler, "work_orders.read", 0, NULL,
      "Open orders of the same category near the same place (duplicate hints)",
      .row = &gz_work_order_entity},

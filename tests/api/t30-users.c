@@ -1045,14 +1045,21 @@ static void idempotency_key(void **state)
 	assert_int_equal(jint(l->json, "total"), 1);
 	assert_int_equal(json_array_size(jpath(l->json, "items")), 1);
 	resp_free(l);
-	/* the same key with another body still answers the first response */
-	json_t *b2 = user_body(uniq("idem"));
+	/* the same key with another body is refused (issue 9: a key is bound to its
+	 * request) and creates nothing */
+	char u2[96];
+	snprintf(u2, sizeof u2, "%s", uniq("idem"));
+	json_t *b2 = user_body(u2);
 	char *body2 = json_dumps(b2, JSON_COMPACT);
 	json_decref(b2);
 	struct resp *r3 = api(&S, "POST", "/api/v1/users", admin, body2, hdr);
-	assert_status(r3, 201);
-	assert_int_equal(jint(r3->json, "id"), id);
+	assert_error(r3, 409, "conflict", "Idempotency-Key");
+	assert_null(resp_header(r3, "Idempotent-Replayed"));
 	resp_free(r3);
+	l = apif(&S, "GET", admin, NULL, "/api/v1/users?username=%s&count=true", u2);
+	assert_status(l, 200);
+	assert_int_equal(jint(l->json, "total"), 0);
+	resp_free(l);
 	/* another account with the same key is not replayed: its own request runs
 	 * (here it conflicts, as the name exists) */
 	struct resp *r4 = api(&S, "POST", "/api/v1/users", shequ, body, hdr);

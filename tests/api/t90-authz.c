@@ -226,6 +226,7 @@ static const struct kase cases[] = {
     {"PATCH", "/api/v1/work-orders/{id}", ROW, &P_WO, 200, b_wo_patch},
     {"POST", "/api/v1/work-orders/{id}/actions", ROW, &P_WO, 200, b_comment},
     {"GET", "/api/v1/work-orders/{id}/similar", ROW, &P_WO, 200, b_none},
+    {"GET", "/api/v1/work-orders/{id}/timeline", ROW, &P_WO, 200, b_none},
     {"POST", "/api/v1/work-orders/{id}/attachments", ROW, &P_WO, 201, b_none, true},
     {"GET", "/api/v1/work-orders/{id}/attachments", ROW, &P_WO, 200, b_none},
     {"GET", "/api/v1/work-orders/{id}/attachments/{aid}", ROW, &P_WO, 200, b_none},

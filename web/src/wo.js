@@ -37,3 +37,10 @@ export function fmtDue(ts) {
   const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3] - 1))
   return d.toISOString().slice(0, 10) + ' 24:00'
 }
+
+// A timeline (oldest first) with an older page put in front; an event already there
+// is not shown twice.
+export function withEarlier(timeline, earlier) {
+  const seen = new Set(timeline.map((e) => e.id))
+  return [...earlier.filter((e) => !seen.has(e.id)), ...timeline]
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { fmt, fmtDue, dueClass, dueOf } from '../src/wo.js'
+import { fmt, fmtDue, dueClass, dueOf, withEarlier } from '../src/wo.js'
 
 test('times are shown as Shanghai wall time', () => {
   assert.equal(fmt('2026-11-28T14:05:00.123+08:00'), '2026-11-28 14:05')
@@ -19,4 +19,10 @@ test('deadline highlighting', () => {
   assert.equal(dueClass(o('accepted', '2026-12-09T00:00:00+08:00'), now), '')
   assert.equal(dueClass(o('closed', '2026-12-01T00:00:00+08:00'), now), '')
   assert.equal(dueOf(o('dispatched', '2026-12-02T20:00:00+08:00')).kind, 'accept')
+})
+test('an older timeline page goes in front, nothing twice', () => {
+  const ev = (id) => ({ id })
+  assert.deepEqual(withEarlier([ev(5), ev(6)], [ev(3), ev(4)]).map((e) => e.id), [3, 4, 5, 6])
+  assert.deepEqual(withEarlier([ev(4), ev(5)], [ev(3), ev(4)]).map((e) => e.id), [3, 4, 5])
+  assert.deepEqual(withEarlier([ev(1)], []).map((e) => e.id), [1])
 })

@@ -61,7 +61,7 @@ export default {
     due_accept: 'Accept by', due_resolve: 'Resolve by', short_accept: 'Accept', short_resolve: 'Resolve', overdue_short: 'late', overdue: 'Overdue', similar_found: '{n} open orders of this category nearby, possible duplicates:',
     similar: 'Possible duplicates', external_hint: 'e.g. the 12345 number', created: 'Work order {number} created', info: 'Details',
     handlers: 'Handler and co-handlers', no_handler: 'Not dispatched yet', role_handler: 'Handler', role_co_handler: 'Co-handler', attachments: 'Attachments',
-    no_attachments: 'No attachments', upload: 'Upload', upload_hint: 'Image or PDF, up to 10 MB', uploaded: 'Attachment uploaded', timeline: 'Timeline',
+    no_attachments: 'No attachments', upload: 'Upload', upload_hint: 'Image or PDF, up to 10 MB', uploaded: 'Attachment uploaded', timeline: 'Timeline', load_earlier: 'Load earlier',
     internal: 'Internal', system: 'System', return_count: 'Times returned', handler_kind: 'Dispatch to', handler_org: 'Organisation', handler_unit: 'Unit',
     action_done: '{action}: done',
   },

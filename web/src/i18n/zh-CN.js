@@ -58,7 +58,7 @@ export default {
     due_resolve: '办结时限', short_accept: '受理', short_resolve: '办结', overdue_short: '超时', overdue: '已超时', similar_found: '附近有 {n} 件同类未办结工单，可能重复：', similar: '疑似重复工单',
     external_hint: '如 12345 工单号', created: '工单 {number} 已创建', info: '基本信息', handlers: '承办与协办', no_handler: '尚未派单',
     role_handler: '承办', role_co_handler: '协办', attachments: '附件', no_attachments: '暂无附件', upload: '上传附件',
-    upload_hint: '图片或 PDF，不超过 10 MB', uploaded: '附件已上传', timeline: '办理过程', internal: '内部', system: '系统',
+    upload_hint: '图片或 PDF，不超过 10 MB', uploaded: '附件已上传', timeline: '办理过程', load_earlier: '加载更早记录', internal: '内部', system: '系统',
     return_count: '退回次数', handler_kind: '派给', handler_org: '组织/物业', handler_unit: '单位', action_done: '已{action}',
   },
   dash: {
