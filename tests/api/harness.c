@@ -223,8 +223,10 @@ static int spawn(struct srv *s, const char *const *env, bool same_port)
 			setenv("GONGZHI_REQUIRE_TOTP_FOR", "", 1);
 			for (const char *const *e = env; e && *e; e++) {
 				const char *eq = strchr(*e, '=');
-				if (!eq)
+				if (!eq) {
+					unsetenv(*e); /* a bare NAME: the server's default */
 					continue;
+				}
 				char name[256];
 				size_t nl = (size_t)(eq - *e);
 				if (nl >= sizeof name)
