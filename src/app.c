@@ -20,6 +20,7 @@
 const struct gz_module *const gz_modules[] = {
     &gz_ops_module,
     &gz_auth_module,
+    &gz_totp_module, /* the second factor (its routes are under /auth/totp) */
     &gz_users_module,
     &gz_api_keys_module,
     &gz_audit_module,
@@ -65,6 +66,8 @@ int gz_app_open(struct gz_app *app, bool create, struct gz_err *err)
 	    app->cfg.session_idle_seconds * 1000, app->cfg.lockout_failures,
 	    app->cfg.lockout_window_seconds * 1000, app->cfg.lockout_seconds * 1000};
 	gz_auth_configure(&lim);
+	if (gz_totp_configure(app->cfg.require_totp_for, err))
+		return -1;
 	for (size_t i = 0; i < app->nmodules; i++)
 		if (gz_perms_register(app->modules[i]->perms, err))
 			return -1;

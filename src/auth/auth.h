@@ -49,6 +49,9 @@ struct gz_account {
 	char unit_path_end[192]; /* gz_path_upper(unit_path): end of the subtree range */
 	int64_t org_id;          /* 0 when none */
 	int64_t api_key_id;      /* 0 unless authenticated by an API key */
+	bool totp_enabled;       /* the account has a second factor (TOTP) */
+	bool totp_enrol;         /* holds a role of require_totp_for without one: a session reaches
+	                          * only the GZ_R_TOTP_SETUP routes (API keys are not held back) */
 	char csrf[64];
 };
 
@@ -124,7 +127,21 @@ int gz_account_load(struct gz_conn *c, int64_t user_id, struct gz_account *a, st
 int gz_user_set_password(struct gz_db *db, const struct gz_account *actor, int64_t user_id,
                          const char *password, const char *client, struct gz_err *err);
 
+/* ---- second factor (TOTP) ---- */
+/* Sets the roles that must enrol a second factor from a comma list of role names
+ * ("admin,subdistrict_staff"; "" for none).  Fails naming require_totp_for on an
+ * unknown role.  At start-up, before serving. */
+int gz_totp_configure(const char *role_list, struct gz_err *err);
+/* The roles that must enrol, as a bit mask of enum gz_role. */
+unsigned gz_totp_roles(void);
+/* Turns the second factor of user_id off and drops its recovery codes (the CLI's
+ * totp-reset, for a lost phone); audited with actor (NULL: the system).  Fails with
+ * not_found when there is no such user. */
+int gz_totp_reset(struct gz_db *db, const struct gz_account *actor, int64_t user_id,
+                  const char *client, struct gz_err *err);
+
 extern const struct gz_module gz_auth_module;
+extern const struct gz_module gz_totp_module;
 extern const struct gz_module gz_users_module;
 extern const struct gz_module gz_api_keys_module;
 extern const struct gz_module gz_audit_module;

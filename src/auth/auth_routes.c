@@ -1,5 +1,6 @@
-/* auth_routes.c - the session endpoints: login (with lockout), logout, me, and
- * password change.  Every login, failed login and logout is audited.
+/* auth_routes.c - the session endpoints: login (with lockout, and the second factor
+ * of auth/totp.c), logout, me, and password change.  Every login, failed login and
+ * logout is audited.
  *
  * Two limits guard the login: an account is locked after lockout_failures failures
  * (table login_attempts, 423), and a client address may fail only
@@ -85,6 +86,7 @@ struct login {
 	const char *username, *client;
 	int64_t user_id;
 	bool ok;
+	struct gz_totp_login totp; /* the second factor, when the account has one */
 	/* out */
 	char token[GZ_TOKEN_LEN], csrf[GZ_TOKEN_LEN];
 	bool locked;
@@ -107,6 +109,9 @@ static int login_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 {
 	struct login *l = ctx;
 	int64_t now = gz_now_ms();
+	if (l->ok &&
+	    gz_totp_login_consume(c, l->user_id, l->username, l->client, &l->totp, &l->ok, err))
+		return -1;
 	if (l->ok) {
 		if (gz_exec_args(c, err, "DELETE FROM login_attempts WHERE username = ?", "t",
 		                 l->username) ||
@@ -137,7 +142,11 @@ static int login_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 		                 "it", now + gz_auth_limits.lockout_ms, l->username))
 			return -1;
 	}
-	return audit_login(c, l, l->locked ? "login_locked" : "login_failed", err);
+	return audit_login(c, l,
+	                   l->locked      ? "login_locked"
+	                   : l->totp.kind ? "login_totp_failed"
+	                                  : "login_failed",
+	                   err);
 }
 
 static json_t *account_json(struct gz_app *app, const struct gz_account *a)
@@ -168,12 +177,15 @@ static json_t *account_json(struct gz_app *app, const struct gz_account *a)
 		gz_db_reader_done(app->db, c);
 	}
 	json_object_set_new(o, "unit", unit);
+	json_object_set_new(o, "totp_enabled", json_boolean(a->totp_enabled));
+	json_object_set_new(o, "totp_required", json_boolean(a->roles & gz_totp_roles()));
 	return o;
 }
 
 static int login_handler(struct gz_req *r, struct gz_err *err)
 {
-	static const char *const fields[] = {"username", "password", NULL};
+	static const char *const fields[] = {"username", "password", "totp_code", "recovery_code",
+	                                     NULL};
 	const char *username, *password;
 	if (only_fields(r->body, fields, err) ||
 	    body_string(r->body, "username", 64, &username, err) ||
@@ -220,14 +232,21 @@ static int login_handler(struct gz_req *r, struct gz_err *err)
 	struct login l = {.username = username, .client = r->client, .user_id = user_id, .ok = ok};
 	if (ok && disabled)
 		return gz_fail(err, GZ_E_FORBIDDEN, "this account is disabled");
+	if (ok && gz_totp_login_check(app, user_id, r->body, &l.totp, err))
+		return -1;
+	l.ok = ok && l.totp.ok;
+	if (ok && !l.ok) /* a wrong second-factor code counts against the address too */
+		login_address_failed(r);
 	if (gz_db_write(app->db, login_fn, &l, err))
 		return -1;
 	if (l.locked)
 		return gz_fail(err, GZ_E_LOCKED,
 		               "too many failed logins: the account is locked for %lld minutes",
 		               (long long)(gz_auth_limits.lockout_ms / 60000));
-	if (!ok)
-		return gz_fail(err, GZ_E_UNAUTHENTICATED, "wrong username or password");
+	if (!l.ok)
+		return gz_fail(err, GZ_E_UNAUTHENTICATED,
+		               ok ? "wrong or already used second-factor code"
+		                  : "wrong username or password");
 
 	struct gz_account a;
 	c = gz_db_reader(app->db);
@@ -357,10 +376,11 @@ static int password_handler(struct gz_req *r, struct gz_err *err)
 static const struct gz_route routes[] = {
     {GZ_POST, "/api/v1/auth/login", login_handler, NULL, GZ_R_PUBLIC | GZ_R_JSON | GZ_R_NO_CSRF,
      NULL, "Log in: returns a session token and sets the gz_session cookie"},
-    {GZ_POST, "/api/v1/auth/logout", logout_handler, NULL, 0, NULL, "End the session"},
-    {GZ_GET, "/api/v1/auth/me", me_handler, NULL, 0, NULL,
+    {GZ_POST, "/api/v1/auth/logout", logout_handler, NULL, GZ_R_TOTP_SETUP, NULL,
+     "End the session"},
+    {GZ_GET, "/api/v1/auth/me", me_handler, NULL, GZ_R_TOTP_SETUP, NULL,
      "The account, its roles, permissions and unit"},
-    {GZ_POST, "/api/v1/auth/password", password_handler, NULL, GZ_R_JSON, NULL,
+    {GZ_POST, "/api/v1/auth/password", password_handler, NULL, GZ_R_JSON | GZ_R_TOTP_SETUP, NULL,
      "Change the own password"},
     {0, NULL, NULL, NULL, 0, NULL, NULL},
 };

@@ -112,7 +112,8 @@ int gz_account_load(struct gz_conn *c, int64_t user_id, struct gz_account *a, st
 	struct gz_stmt *s = gz_stmt(c,
 	                            "SELECT u.id, u.username, u.display_name, u.roles, "
 	                            "coalesce(u.unit_id, 0), coalesce(un.path, ''), "
-	                            "coalesce(u.org_id, 0), u.disabled FROM users u "
+	                            "coalesce(u.org_id, 0), u.disabled, u.totp_enabled "
+	                            "FROM users u "
 	                            "LEFT JOIN units un ON un.id = u.unit_id WHERE u.id = ?",
 	                            err);
 	if (!s)
@@ -131,6 +132,8 @@ int gz_account_load(struct gz_conn *c, int64_t user_id, struct gz_account *a, st
 		a->org_id = gz_col_i64(s, 6);
 		if (gz_col_i64(s, 7))
 			rc = 0; /* disabled accounts do not authenticate */
+		a->totp_enabled = gz_col_i64(s, 8) != 0;
+		a->totp_enrol = !a->totp_enabled && (a->roles & gz_totp_roles());
 	}
 	gz_stmt_done(s);
 	return rc;

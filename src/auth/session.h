@@ -3,6 +3,7 @@
 #ifndef GZ_SESSION_H
 #define GZ_SESSION_H
 #include "auth/auth.h"
+#include "core/crypto.h"
 
 #define GZ_TOKEN_LEN 64
 
@@ -20,5 +21,24 @@ int gz_session_delete_user(struct gz_conn *c, int64_t user_id, const char *keep_
 const char *gz_session_hash_of(struct gz_req *r);
 /* Parses a JSON array of role names into a bit mask; -1 on an unknown role. */
 int gz_roles_from_json_text(const char *text, unsigned *mask);
+
+/* The second factor at login (auth/totp.c).  gz_totp_login_check runs before the
+ * login's write, once the password is right: it reads the account's TOTP state and the
+ * body's totp_code / recovery_code; 0 with t filled (t->ok: no second factor is needed
+ * or the code fits), -1 with totp_required when one is needed and none was sent, or
+ * validation_failed for a malformed field.  gz_totp_login_consume runs inside the
+ * login's write: it spends the code (a TOTP step only once, later than the last one
+ * used; a recovery code only once) and clears *ok when it was spent already. */
+struct gz_totp_login {
+	enum { GZ_TOTP_NONE, GZ_TOTP_CODE, GZ_TOTP_RECOVERY } kind;
+	bool ok;
+	int64_t step;                 /* GZ_TOTP_CODE: the step the code belongs to */
+	char recovery[GZ_SHA256_HEX]; /* GZ_TOTP_RECOVERY: the code's keyed hash */
+};
+int gz_totp_login_check(struct gz_app *app, int64_t user_id, json_t *body, struct gz_totp_login *t,
+                        struct gz_err *err);
+int gz_totp_login_consume(struct gz_conn *c, int64_t user_id, const char *username,
+                          const char *client, const struct gz_totp_login *t, bool *ok,
+                          struct gz_err *err);
 
 #endif

@@ -256,8 +256,20 @@ static int cmd_user(struct cli *c)
 		printf("user %s %sd\n", username, sub);
 		return 0;
 	}
+	if (strcmp(sub, "totp-reset") == 0) {
+		/* a lost phone: the account logs in with its password again (and enrols anew
+		 * at the next login when require_totp_for names one of its roles) */
+		if (gz_totp_reset(c->app.db, NULL, id, "cli", &err))
+			return fail(&err);
+		printf("second factor of %s reset: the old codes and recovery codes no longer "
+		       "work\n",
+		       username);
+		return 0;
+	}
 	fprintf(stderr,
-	        "gongzhi: unknown user command '%s' (add, passwd, disable, enable, unlock)\n", sub);
+	        "gongzhi: unknown user command '%s' (add, passwd, disable, enable, unlock, "
+	        "totp-reset)\n",
+	        sub);
 	return 2;
 }
 
@@ -340,7 +352,8 @@ static const struct command commands[] = {
      "user add --username U --role R [--unit-id N] [--org-id N] [--display-name N] "
      "--password P\n       gongzhi user passwd --username U --password P\n"
      "       gongzhi user disable|enable --username U\n"
-     "       gongzhi user unlock --username U",
+     "       gongzhi user unlock --username U\n"
+     "       gongzhi user totp-reset --username U",
      "manage accounts",
      {"username", "role", "unit-id", "org-id", "password", "display-name"},
      1,

@@ -67,6 +67,8 @@ static const struct setting settings[] = {
     I(commit_batch_max, "256", 1, 100000, "requests committed together at most"),
     S(password_hash, "interactive", "Argon2id cost: interactive | moderate | min"),
     S(synchronous, "FULL", "SQLite synchronous: FULL (a 201 is on disk) | NORMAL"),
+    S(require_totp_for, "admin",
+      "roles that must use a second factor (TOTP), comma list; empty for none"),
 };
 
 static const struct setting *find(const char *name)

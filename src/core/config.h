@@ -41,6 +41,8 @@ struct gz_config {
 	int64_t score_weight_response, score_weight_resolution, score_weight_satisfaction;
 	char *password_hash; /* interactive | moderate | min (tests) */
 	char *synchronous;   /* FULL (default) | NORMAL */
+	/* role names that must use a second factor (comma list, "" for none) */
+	char *require_totp_for;
 };
 
 /* Fills c with defaults.  Strings are heap copies freed by gz_config_release(). */

@@ -163,6 +163,18 @@ char *gz_unseal(const uint8_t key[GZ_KEY_BYTES], const char *sealed)
 	return plain;
 }
 
+void gz_keyed_hash_hex(const uint8_t key[GZ_KEY_BYTES], const char context[8], const void *p,
+                       size_t n, char out[GZ_SHA256_HEX])
+{
+	_Static_assert(crypto_kdf_CONTEXTBYTES == 8, "kdf context");
+	_Static_assert(crypto_kdf_KEYBYTES == GZ_KEY_BYTES, "kdf key");
+	unsigned char sub[crypto_generichash_KEYBYTES], h[32];
+	crypto_kdf_derive_from_key(sub, sizeof(sub), 1, context, key);
+	crypto_generichash(h, sizeof(h), p, n, sub, sizeof(sub));
+	sodium_memzero(sub, sizeof(sub));
+	sodium_bin2hex(out, GZ_SHA256_HEX, h, sizeof(h));
+}
+
 int gz_key_load(const char *path, bool create, uint8_t key[GZ_KEY_BYTES], struct gz_err *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -37,6 +37,11 @@ void gz_password_generate(char out[17]);
 char *gz_seal(const uint8_t key[GZ_KEY_BYTES], const char *plain);
 /* Reverses gz_seal; NULL when the text was not sealed by this key. Caller frees. */
 char *gz_unseal(const uint8_t key[GZ_KEY_BYTES], const char *sealed);
+/* Keyed hex hash (BLAKE2b-256) of n bytes under a sub-key derived from key for
+ * context (8 characters, e.g. "recovery"): for short secrets with enough entropy of
+ * their own (recovery codes), where a slow password hash would add nothing. */
+void gz_keyed_hash_hex(const uint8_t key[GZ_KEY_BYTES], const char context[8], const void *p,
+                       size_t n, char out[GZ_SHA256_HEX]);
 /* Reads a 32-byte key file, creating it (mode 0600) when create and it is missing. */
 int gz_key_load(const char *path, bool create, uint8_t key[GZ_KEY_BYTES], struct gz_err *err);
 

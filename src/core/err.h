@@ -15,8 +15,10 @@
 	X(GZ_E_VALIDATION, 400, "validation_failed")                                               \
 	X(GZ_E_UNKNOWN_FIELD, 400, "unknown_field")                                                \
 	X(GZ_E_UNAUTHENTICATED, 401, "unauthenticated")                                            \
+	X(GZ_E_TOTP_REQUIRED, 401, "totp_required")                                                \
 	X(GZ_E_FORBIDDEN, 403, "forbidden")                                                        \
 	X(GZ_E_CSRF, 403, "csrf_failed")                                                           \
+	X(GZ_E_TOTP_ENROLMENT, 403, "totp_enrolment_required")                                     \
 	X(GZ_E_NOT_FOUND, 404, "not_found")                                                        \
 	X(GZ_E_METHOD, 405, "method_not_allowed")                                                  \
 	X(GZ_E_CONFLICT, 409, "conflict")                                                          \

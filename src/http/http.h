@@ -38,7 +38,10 @@ enum gz_route_flag {
 	GZ_R_NO_CSRF = 8, /* state change allowed without the CSRF header (login) */
 	GZ_R_LIST = 16,   /* a list: the handler validates its query parameters itself */
 	/* not subject to the abuse limits (health checks, metrics) */
-	GZ_R_UNLIMITED = 32
+	GZ_R_UNLIMITED = 32,
+	/* reachable by a session that must still enrol a second factor (require_totp_for):
+	 * every other route answers 403 totp_enrolment_required to it */
+	GZ_R_TOTP_SETUP = 64
 };
 
 typedef int (*gz_handler)(struct gz_req *r, struct gz_err *err);

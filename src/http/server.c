@@ -6,7 +6,8 @@
  * the response is queued on a later call (answering on the first call would make MHD
  * close the connection).  The dispatcher enforces, once for every route: method
  * (405 with Allow), content type (415), body size (413), JSON shape (400),
- * authentication (401), CSRF for cookie sessions (403), the route's permission
+ * authentication (401), CSRF for cookie sessions (403), a pending second-factor
+ * enrolment (403 unless the route is GZ_R_TOTP_SETUP), the route's permission
  * (403), the abuse limits (429 with Retry-After: per client address before the
  * body is parsed or credentials are looked up, per account once it is known; routes
  * flagged GZ_R_UNLIMITED, /healthz and /metrics, are never limited), Idempotency-Key
@@ -314,6 +315,12 @@ static int dispatch(struct gz_server *s, struct gz_req *r, struct gz_err *err)
 				return gz_fail(err, GZ_E_CSRF,
 				               "missing or wrong X-CSRF-Token header");
 		}
+		/* an account that must enrol a second factor does that first (API keys are
+		 * integrations, not people at a login page) */
+		if (r->acct->totp_enrol && !r->acct->api_key_id && !(rt->flags & GZ_R_TOTP_SETUP))
+			return gz_fail(
+			    err, GZ_E_TOTP_ENROLMENT,
+			    "enrol a second factor first (POST /api/v1/auth/totp/enrol)");
 		if (gz_scope_check(r->acct, rt->perm, NULL, false, err))
 			return -1;
 		if (gz_route_row(rt) && s->app->route_reach && s->app->route_reach(r, err))

@@ -38,9 +38,10 @@ struct srv {
  * `demo` when demo), starts `serve` on a free 127.0.0.1 port with env
  * GONGZHI_DB=sqlite:DIR/t.db GONGZHI_DATA_DIR=DIR/data GONGZHI_PASSWORD_HASH=min
  * GONGZHI_THREADS=4, the abuse limits off (GONGZHI_RATE_LIMIT_ACCOUNT=0,
- * GONGZHI_RATE_LIMIT_ADDRESS=0, GONGZHI_LOGIN_ADDRESS_FAILURES=0) plus the extra
- * "KEY=VALUE" entries (NULL-terminated array, may be NULL), waits until /healthz
- * answers (max 10 s). 0 on success. */
+ * GONGZHI_RATE_LIMIT_ADDRESS=0, GONGZHI_LOGIN_ADDRESS_FAILURES=0),
+ * GONGZHI_REQUIRE_TOTP_FOR= (no second factor required) plus the extra "KEY=VALUE"
+ * entries (NULL-terminated array, may be NULL; a bare "KEY" unsets KEY, for the
+ * server's default), waits until /healthz answers (max 10 s). 0 on success. */
 int srv_start(struct srv *s, const char *const *env, bool demo);
 /* SIGTERM, waitpid (SIGKILL after 20 s); returns the exit status (128+signal when
  * killed by a signal, -1 when not running); removes nothing. */

@@ -85,6 +85,16 @@ static const char *b_password(int k, int i, bool in)
 	(void)k, (void)i, (void)in; /* a wrong old password: authorised, then refused */
 	return "{\"old_password\":\"not-the-password\",\"new_password\":\"Another-Pass-2026!\"}";
 }
+static const char *b_totp_code(int k, int i, bool in)
+{
+	(void)k, (void)i, (void)in; /* a wrong code: authorised, then refused */
+	return "{\"code\":\"000000\"}";
+}
+static const char *b_totp_disable(int k, int i, bool in)
+{
+	(void)k, (void)i, (void)in;
+	return "{\"password\":\"not-the-password\",\"code\":\"000000\"}";
+}
 static const char *b_wo_create(int k, int i, bool in)
 {
 	(void)i;
@@ -186,6 +196,10 @@ static const struct kase cases[] = {
     {"POST", "/api/v1/auth/logout", SELF, NULL, 204, b_none},
     {"GET", "/api/v1/auth/me", SELF, NULL, 200, b_none},
     {"POST", "/api/v1/auth/password", SELF, NULL, 400, b_password},
+    /* the second factor: every account for itself (integration keys are refused) */
+    {"POST", "/api/v1/auth/totp/enrol", SELF, NULL, 200, b_none},
+    {"POST", "/api/v1/auth/totp/confirm", SELF, NULL, 400, b_totp_code},
+    {"POST", "/api/v1/auth/totp/disable", SELF, NULL, 409, b_totp_disable},
     {"GET", "/api/v1/users", PERM, NULL, 200, b_none},
     {"POST", "/api/v1/users", CREATE, NULL, 201, b_user_create},
     {"GET", "/api/v1/users/{id}", ROW, &P_USER, 200, b_none},

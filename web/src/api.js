@@ -14,8 +14,11 @@ export class ApiError extends Error {
 
 let csrfToken = ''
 let unauthorizedHandler = null
+let enrolmentHandler = null
 export function setCsrf(token) { csrfToken = token || '' }
 export function onUnauthorized(fn) { unauthorizedHandler = fn }
+// the account must set up two-step verification before anything else (403 totp_enrolment_required)
+export function onEnrolmentRequired(fn) { enrolmentHandler = fn }
 
 export function qs(params) {
   if (!params) return ''
@@ -47,6 +50,7 @@ export async function request(method, path, { body, query, form, headers: extra 
   if (!res.ok) {
     const err = new ApiError(res.status, data)
     if (res.status === 401 && !path.startsWith('/auth/login') && unauthorizedHandler) unauthorizedHandler(err)
+    if (res.status === 403 && err.code === 'totp_enrolment_required' && enrolmentHandler) enrolmentHandler(err)
     throw err
   }
   return data

@@ -5,6 +5,8 @@ import Layout from './layout/Layout.vue'
 // meta.perm: the permission a page needs; meta.title: i18n key; meta.group: breadcrumb parent
 export const routes = [
   { path: '/login', component: () => import('./views/Login.vue'), meta: { public: true, title: 'login.title' } },
+  // two-step verification set-up: the one page an account that must enrol can reach
+  { path: '/totp', component: () => import('./views/TotpEnrol.vue'), meta: { totp: true, title: 'totp.title' } },
   {
     path: '/',
     component: Layout,
@@ -44,6 +46,7 @@ router.beforeEach(async (to) => {
   if (!auth.loaded) await auth.fetchMe().catch(() => null)
   if (to.meta.public) return true
   if (!auth.user) return { path: '/login', query: { redirect: to.fullPath } }
+  if (auth.needsTotp() && !to.meta.totp) return '/totp'
   if (to.meta.perm && !auth.can(to.meta.perm)) return auth.home() === to.path ? '/work-orders' : auth.home()
   return true
 })

@@ -9,13 +9,16 @@ export default {
   login: {
     title: 'Sign in', submit: 'Sign in', wrong: 'Wrong username or password', expired: 'Your session has expired, please sign in again',
     need_username: 'Enter your username', need_password: 'Enter your password',
+    code: 'Verification code', code_hint: 'This account has two-step verification: enter the 6-digit code from your authenticator app', recovery: 'Recovery code',
+    recovery_hint: 'Without your phone, enter one of your recovery codes (each works once)', use_recovery: 'Use a recovery code', use_code: 'Use the app code',
+    wrong_code: 'Wrong or already used code', need_code: 'Enter the code', back: 'Back',
   },
   menu: {
     main: 'Main menu', dashboard: 'Dashboard', work_orders: 'Work orders', work_order_detail: 'Work order', settings: 'Settings', units: 'Units',
     orgs: 'Organisations', users: 'Users', dicts: 'Dictionaries', sla: 'SLA rules', calendar: 'Holiday calendar', api_keys: 'API keys', audit: 'Audit log', mobile: 'Phone pages',
   },
   user: {
-    change_password: 'Change password', logout: 'Sign out', password_changed: 'Password changed',
+    change_password: 'Change password', logout: 'Sign out', password_changed: 'Password changed', totp: 'Two-step verification',
     password_policy: 'At least 10 characters with three of: lower case, upper case, digits, other characters',
   },
   role: {
@@ -31,6 +34,7 @@ export default {
     account_locked: 'Too many failed sign-ins: the account is locked, try again later',
     account_locked_min: 'Too many failed sign-ins: the account is locked for {n} more minutes', rate_limited: 'Too many requests, slow down',
     internal: 'Server error, please try again later', check_field: 'Check “{field}”',
+    totp_required: 'Enter your two-step verification code', totp_enrolment_required: 'Set up two-step verification first',
   },
   field: {
     username: 'Username', password: 'Password', old_password: 'Current password', new_password: 'New password', q: 'Keywords', status: 'Status', category: 'Category',
@@ -87,6 +91,15 @@ export default {
   },
   audit: { at: 'Time', actor: 'Actor', action: 'Action', object: 'Object', summary: 'Summary', client: 'Client address', verify: 'Verify the hash chain', holds: 'The chain holds: {n} entries checked', broken: 'The chain is broken at entry {id}' },
   apikey: { created: 'API key created', once: 'The key is shown only once: copy it now', key: 'Key', prefix: 'Prefix', user: 'Account id', revoked: 'Revoked' },
+  totp: {
+    title: 'Two-step verification', required: 'Management accounts must set up two-step verification (a one-time code) before using the system (MLPS 2.0).',
+    scan: '1. Scan the QR code with an authenticator app on your phone (Microsoft Authenticator, Google Authenticator, FreeOTP …)', secret: 'Cannot scan? Enter this key in the app:',
+    enter: '2. Enter the 6-digit code the app shows', confirm: 'Verify and turn on', codes_title: 'Save your recovery codes',
+    codes_hint: 'Without your phone, a recovery code signs you in instead of the app code; each works once. They are not shown again after you leave this page: copy or write them down and keep them safe.',
+    copy: 'Copy recovery codes', copied: 'Recovery codes copied', done: 'I have saved them, continue', enabled: 'Two-step verification is on', status_on: 'On', status_off: 'Off',
+    enable: 'Turn on two-step verification', disable: 'Turn off two-step verification', disabled: 'Two-step verification is off', disable_hint: 'Turning it off needs your password and a code (or a recovery code).',
+    required_note: 'Your role requires two-step verification: after turning it off you set it up again at the next sign-in.', already: 'Two-step verification is already on', code_6: '6-digit code', code_or_recovery: 'Code or recovery code',
+  },
   mobile: {
     report: 'Report', new_request: 'New request', tasks: 'My tasks', requests: 'My requests', detail: 'Work order', desktop: 'Desktop console', place: 'Place (compound / building / grid)',
     address_hint: 'e.g. east side of building 5', photo: 'Photo', take_photo: 'Take or choose a photo', issue: 'Issue', reported: 'Reported as {number}',

@@ -8,13 +8,16 @@ export default {
   },
   login: {
     title: '登录', submit: '登 录', wrong: '用户名或密码错误', expired: '登录已过期，请重新登录', need_username: '请输入用户名', need_password: '请输入密码',
+    code: '动态验证码', code_hint: '该账号已开启两步验证：请输入身份验证器 App 显示的 6 位动态码', recovery: '恢复码',
+    recovery_hint: '手机不在身边时，可输入一个恢复码（每个只能用一次）', use_recovery: '改用恢复码', use_code: '改用动态验证码',
+    wrong_code: '验证码错误或已使用过', need_code: '请输入验证码', back: '返回',
   },
   menu: {
     main: '主菜单', dashboard: '首页', work_orders: '工单管理', work_order_detail: '工单详情', settings: '系统设置', units: '单位管理', orgs: '组织管理',
     users: '用户管理', dicts: '字典管理', sla: '时限规则', calendar: '节假日日历', api_keys: '接口密钥', audit: '审计日志', mobile: '手机端',
   },
   user: {
-    change_password: '修改密码', logout: '退出登录', password_changed: '密码已修改',
+    change_password: '修改密码', logout: '退出登录', password_changed: '密码已修改', totp: '两步验证',
     password_policy: '至少 10 位，包含小写字母、大写字母、数字、其他字符中的三类',
   },
   role: {
@@ -28,7 +31,7 @@ export default {
     invalid_transition: '当前状态不能执行该操作。', allowed: '可执行：{list}', precondition_failed: '数据已被他人修改，请刷新后重试',
     payload_too_large: '文件或内容过大（上传不超过 10 MB）', unsupported_media_type: '不支持的文件类型', account_locked: '登录失败次数过多，账号已被锁定，请稍后再试',
     account_locked_min: '登录失败次数过多，账号已被锁定，请 {n} 分钟后再试', rate_limited: '操作过于频繁，请稍后再试', internal: '服务器内部错误，请稍后再试',
-    check_field: '请检查“{field}”',
+    check_field: '请检查“{field}”', totp_required: '请输入两步验证码', totp_enrolment_required: '请先开启两步验证',
   },
   field: {
     username: '用户名', password: '密码', old_password: '原密码', new_password: '新密码', q: '关键词', status: '状态', category: '问题分类', unit: '所属单位',
@@ -82,6 +85,15 @@ export default {
   },
   audit: { at: '时间', actor: '操作人', action: '操作', object: '对象', summary: '内容', client: '来源地址', verify: '校验哈希链', holds: '哈希链完整：已校验 {n} 条', broken: '哈希链在第 {id} 条处断开' },
   apikey: { created: '接口密钥已创建', once: '密钥只显示这一次，请立即复制保存', key: '密钥', prefix: '前缀', user: '账号ID', revoked: '已吊销' },
+  totp: {
+    title: '两步验证', required: '按等保 2.0 要求，管理账号须先开启两步验证（动态验证码）才能使用系统。',
+    scan: '1. 用手机上的身份验证器 App（如 Microsoft Authenticator、Google Authenticator、FreeOTP）扫描二维码', secret: '无法扫码时，在 App 中手动输入密钥：',
+    enter: '2. 输入 App 显示的 6 位动态码', confirm: '验证并开启', codes_title: '请保存恢复码',
+    codes_hint: '手机丢失或不在身边时，可用恢复码代替动态码登录，每个只能使用一次。关闭本页后不再显示，请复制或抄写后妥善保管。',
+    copy: '复制恢复码', copied: '恢复码已复制', done: '我已保存，继续', enabled: '两步验证已开启', status_on: '已开启', status_off: '未开启',
+    enable: '开启两步验证', disable: '关闭两步验证', disabled: '两步验证已关闭', disable_hint: '关闭需要输入登录密码和一个动态码（或恢复码）。',
+    required_note: '您的角色要求开启两步验证：关闭后下次登录须重新设置。', already: '两步验证已开启', code_6: '6 位动态码', code_or_recovery: '动态码或恢复码',
+  },
   mobile: {
     report: '上报问题', new_request: '我要反映', tasks: '我的任务', requests: '我的诉求', detail: '工单详情', desktop: '电脑版', place: '地点（小区/楼栋/网格）',
     address_hint: '如 沙柳北里5号楼东侧', photo: '现场照片', take_photo: '拍照或选择图片', issue: '问题', reported: '已上报，工单号 {number}',

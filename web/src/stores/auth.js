@@ -10,6 +10,9 @@ export const useAuth = defineStore('auth', {
   actions: {
     can(p) { return this.perms.has(p) },
     hasRole(r) { return this.roles.includes(r) },
+    // the account holds a role that must use a second factor and has none yet: the
+    // server lets its session reach only the enrolment page's endpoints
+    needsTotp() { return !!(this.user && this.user.totp_required && !this.user.totp_enabled) },
     isStaff() { return this.roles.some((r) => ['admin', 'subdistrict_staff', 'community_staff'].includes(r)) },
     async fetchMe() {
       try {
@@ -24,8 +27,9 @@ export const useAuth = defineStore('auth', {
       }
       return this.user
     },
-    async login(username, password) {
-      const r = await api.post('/auth/login', { username, password })
+    // second: {totp_code} or {recovery_code} when the server answered totp_required
+    async login(username, password, second) {
+      const r = await api.post('/auth/login', { username, password, ...(second || {}) })
       setCsrf(r.csrf_token)
       this.user = r.user
       this.loaded = true
