@@ -461,7 +461,7 @@ static void null_to_zero(void **state)
 	    (long long)id);
 	cli(1, "audit verify");
 	names_entry(id);
-	/* the same for object_id, and '' for a NULL client */
+	/* the same for object_id (a NULL client against '' is in tests/unit/test_audit.c) */
 	stopped_untouched();
 	id = sql_int("SELECT max(id) FROM audit_log WHERE object_id IS NULL;");
 	assert_true(id > 0);
