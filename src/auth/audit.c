@@ -427,6 +427,26 @@ static void *checkpoint_main(void *arg)
 	return NULL;
 }
 
+/* Writes the committed head now when it is not checkpointed yet (the first keyed entry
+ * must not wait for the thread: until a head exists, verify reports no_head). */
+static int checkpoint_now(struct gz_err *err)
+{
+	pthread_mutex_lock(&A.lock);
+	bool due = checkpoint_due_locked();
+	struct gz_audit_head h = {.id = A.committed_id};
+	snprintf(h.hash, sizeof(h.hash), "%s", A.committed_hash);
+	pthread_mutex_unlock(&A.lock);
+	if (!due)
+		return 0;
+	if (head_store(&h, "audit_checkpoint", err))
+		return -1;
+	pthread_mutex_lock(&A.lock);
+	if (h.id > A.written.id)
+		A.written = h;
+	pthread_mutex_unlock(&A.lock);
+	return 0;
+}
+
 struct seal_ctx {
 	bool sealed;
 };
@@ -465,9 +485,10 @@ int gz_audit_seal(struct gz_db *db, struct gz_err *err)
 	struct seal_ctx sc = {false};
 	if (gz_db_write(db, seal_fn, &sc, err))
 		return -1;
-	if (sc.sealed)
-		gz_info("audit: the entries of the unkeyed scheme are sealed by a keyed entry");
-	return 0;
+	if (!sc.sealed)
+		return 0;
+	gz_info("audit: the entries of the unkeyed scheme are sealed by a keyed entry");
+	return checkpoint_now(err);
 }
 
 int gz_audit_open(struct gz_db *db, const char *key_path, const char *head_path, struct gz_err *err)
@@ -672,11 +693,11 @@ static int verify(struct gz_db *db, bool with_head, struct gz_audit_report *rep,
 			keyed++;
 		rep->last_id = r.id;
 		if (rep->has_head && r.id == rep->head.id && strcmp(r.hash, rep->head.hash) != 0) {
-			snprintf(
-			    rep->message, sizeof(rep->message),
-			    "entry %lld is not the one checkpointed in %.200s: the log was rewritten "
-			    "from there",
-			    (long long)r.id, A.head_path);
+			snprintf(rep->message, sizeof(rep->message),
+			         "entry %lld is not the one checkpointed in %.200s: the log was "
+			         "rewritten "
+			         "from there",
+			         (long long)r.id, A.head_path);
 			broken(rep, r.id, "head_mismatch");
 			break;
 		}
@@ -694,12 +715,12 @@ static int verify(struct gz_db *db, bool with_head, struct gz_audit_report *rep,
 	}
 	if (rep->has_head) {
 		if (rep->last_id < rep->head.id) {
-			snprintf(
-			    rep->message, sizeof(rep->message),
-			    "the log ends at entry %lld but %.120s checkpointed entry %lld: entries "
-			    "%lld to %lld were removed",
-			    (long long)rep->last_id, A.head_path, (long long)rep->head.id,
-			    (long long)rep->last_id + 1, (long long)rep->head.id);
+			snprintf(rep->message, sizeof(rep->message),
+			         "the log ends at entry %lld but %.120s checkpointed entry %lld: "
+			         "entries "
+			         "%lld to %lld were removed",
+			         (long long)rep->last_id, A.head_path, (long long)rep->head.id,
+			         (long long)rep->last_id + 1, (long long)rep->head.id);
 			broken(rep, rep->last_id + 1, "truncated");
 			return 1;
 		}

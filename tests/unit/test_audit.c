@@ -2,8 +2,9 @@
  * temporary directory: NULL, 0 and "" are told apart in keyed entries (a NULL client
  * turned into "" and a NULL object_id turned into 0 break the chain, which the old
  * coalescing scheme could not see), an entry rolled back with its savepoint is never
- * checkpointed, the clean-close checkpoint names the last committed entry, and a
- * reopened chain holds. */
+ * checkpointed, the clean-close checkpoint names the last committed entry, a reopened
+ * chain holds, and a log written under the old unkeyed scheme is sealed by a keyed
+ * audit_rekey entry on first open, after which rewriting the old prefix is detected. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,21 +43,26 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static struct gz_db *open_db(void)
+static struct gz_db *open_db_url(const char *u, const char *head, bool audit)
 {
 	struct gz_db_opts o;
 	gz_db_opts_default(&o);
 	o.create = true;
 	struct gz_db *db;
 	struct gz_err err;
-	if (gz_db_open(url, &o, &db, &err))
+	if (gz_db_open(u, &o, &db, &err))
 		fail_msg("open: %s", err.message);
 	int applied;
 	if (gz_db_migrate(db, &applied, &err))
 		fail_msg("migrate: %s", err.message);
-	if (gz_audit_open(db, keyp, headp, &err))
+	if (audit && gz_audit_open(db, keyp, head, &err))
 		fail_msg("audit open: %s", err.message);
 	return db;
+}
+
+static struct gz_db *open_db(void)
+{
+	return open_db_url(url, headp, true);
 }
 
 static void close_db(struct gz_db *db)
@@ -165,11 +171,94 @@ static void rolled_back_entries_are_not_checkpointed(void **state)
 	assert_int_equal(head_id_in_file(), 5);
 }
 
+/* writes n entries the way gongzhi did before migration 4: plain SHA-256 over
+ * newline-separated fields, NULL ids as 0, scheme 1 */
+struct legacy {
+	int n;
+	const char *action;
+};
+
+static int legacy_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
+{
+	const struct legacy *l = ctx;
+	char prev[GZ_SHA256_HEX] =
+	    "0000000000000000000000000000000000000000000000000000000000000000";
+	if (gz_exec_script(c, "DROP TRIGGER audit_keyed_only", err))
+		return -1;
+	for (int id = 1; id <= l->n; id++) {
+		char msg[512], h[GZ_SHA256_HEX];
+		int64_t at = 1700000000000 + id;
+		snprintf(msg, sizeof msg, "%s\n%d\n%lld\n0\nsystem\n%s\nthing\n%d\n{}\nweb", prev,
+		         id, (long long)at, l->action, id);
+		gz_sha256_hex(msg, strlen(msg), h);
+		if (gz_exec_args(
+		        c, err,
+		        "INSERT INTO audit_log (id, at, actor_id, actor, action, object_type, "
+		        "object_id, summary, client, prev_hash, hash, scheme) VALUES (?, ?, "
+		        "NULL, 'system', ?, 'thing', ?, '{}', 'web', ?, ?, 1)",
+		        "iititt", (int64_t)id, at, l->action, (int64_t)id, prev, h))
+			return -1;
+		memcpy(prev, h, sizeof prev);
+	}
+	return gz_exec_script(c,
+	                      "CREATE TRIGGER audit_keyed_only BEFORE INSERT ON audit_log WHEN "
+	                      "NEW.scheme <> 2 BEGIN SELECT RAISE(ABORT, 'keyed only'); END",
+	                      err);
+}
+
+static void old_entries_are_sealed(void **state)
+{
+	(void)state;
+	char u[320], head[320];
+	snprintf(u, sizeof u, "sqlite:%s/old.db", dir);
+	snprintf(head, sizeof head, "%s/old.db.audit-head", dir);
+	struct gz_db *db = open_db_url(u, head, false);
+	struct legacy l = {5, "old"};
+	struct gz_err err;
+	assert_int_equal(gz_db_write(db, legacy_fn, &l, &err), 0);
+	gz_db_close(db);
+	/* the first open seals them with a keyed entry and checkpoints it */
+	db = open_db_url(u, head, true);
+	struct gz_audit_report rep;
+	assert_int_equal(gz_audit_verify(db, &rep, &err), 0);
+	assert_int_equal(rep.checked, 6);
+	assert_int_equal(rep.legacy, 5);
+	struct gz_conn *c = gz_db_reader(db);
+	int64_t seal = 0;
+	assert_int_equal(gz_query_i64(c, &err, &seal,
+	                              "SELECT id FROM audit_log WHERE action = 'audit_rekey' AND "
+	                              "scheme = 2 AND object_id = 5",
+	                              ""),
+	                 1);
+	gz_db_reader_done(db, c);
+	assert_int_equal(seal, 6);
+	/* a second open does not seal again; the head names the seal */
+	close_db(db);
+	db = open_db_url(u, head, true);
+	assert_int_equal(gz_audit_verify(db, &rep, &err), 0);
+	assert_int_equal(rep.checked, 6);
+	assert_true(rep.has_head);
+	assert_int_equal(rep.head.id, 6);
+	/* the old prefix put back as it was still holds ... */
+	static const char del[] = "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; "
+	                          "DELETE FROM audit_log WHERE id <= 5";
+	assert_int_equal(gz_db_write(db, exec_fn, (void *)del, &err), 0);
+	assert_int_equal(gz_db_write(db, legacy_fn, &l, &err), 0);
+	verify_expect(db, 0, 0, NULL);
+	/* ... but rewritten with recomputed plain hashes, the keyed seal no longer links */
+	assert_int_equal(gz_db_write(db, exec_fn, (void *)(del + 60), &err), 0);
+	l.action = "forged";
+	assert_int_equal(gz_db_write(db, legacy_fn, &l, &err), 0);
+	verify_expect(db, 1, 6, "link");
+	close_db(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(nulls_are_not_zero_nor_empty),
 	    cmocka_unit_test(rolled_back_entries_are_not_checkpointed),
+	    cmocka_unit_test(old_entries_are_sealed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
