@@ -36,10 +36,10 @@
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
 enum {
-	SCHEME_PLAIN = 1, /* before migration 4: SHA-256, NULL ids as 0 */
-	SCHEME_KEYED = 2, /* HMAC-SHA256 under the audit key, tagged fields */
-	KEYED_SCHEMA = 4, /* the migration that added audit_log.scheme */
-	CHECKPOINT_MS = 200,
+	SCHEME_PLAIN = 1,     /* before migration 4: SHA-256, NULL ids as 0 */
+	SCHEME_KEYED = 2,     /* HMAC-SHA256 under the audit key, tagged fields */
+	KEYED_SCHEMA = 4,     /* the migration that added audit_log.scheme */
+	CHECKPOINT_MS = 1000, /* 2 fsyncs a second at most beside the commits' */
 };
 
 /* ---- the hashed messages ---- */

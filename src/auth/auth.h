@@ -137,10 +137,10 @@ struct gz_audit_report {
  * it is missing and the log has no keyed entry yet; when it has, fails: those entries
  * could never be verified again, the key must come back from its backup), reads the
  * head file at head_path and checks it against the log, registers the commit hook that notes the
- * committed head, starts the thread that writes the head file (at most every 200 ms), and, when the
- * log's last entry predates the keyed scheme, appends the keyed entry that seals the old prefix. A
- * head file that does not match the log is logged as an error and left untouched (no checkpoint is
- * written over the evidence); gz_audit_verify() reports it. */
+ * committed head, starts the thread that writes the head file (at most once a second), and, when
+ * the log's last entry predates the keyed scheme, appends the keyed entry that seals the old
+ * prefix. A head file that does not match the log is logged as an error and left untouched (no
+ * checkpoint is written over the evidence); gz_audit_verify() reports it. */
 int gz_audit_open(struct gz_db *db, const char *key_path, const char *head_path,
                   struct gz_err *err);
 /* Stops the thread and writes the last committed head.  Call after gz_db_close(), so
