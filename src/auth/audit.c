@@ -232,7 +232,8 @@ static int head_store(struct gz_audit_head *h, const char *event, struct gz_err 
 	                   "\"mac\":\"%s\"}\n",
 	                   (long long)h->id, h->hash, at, (long long)h->at, h->mac);
 	char tmp[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", A.head_path);
+	/* per process: a command line tool may checkpoint while the server does */
+	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", A.head_path, (long)getpid());
 	pthread_mutex_lock(&A.io);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	bool ok = fd >= 0 && write(fd, text, (size_t)len) == len && fsync(fd) == 0;
@@ -765,20 +766,38 @@ json_t *gz_audit_report_json(const struct gz_audit_report *rep)
 int gz_audit_anchor(struct gz_db *db, const char *reason, struct gz_audit_report *rep,
                     struct gz_err *err)
 {
-	int rc = verify(db, false, rep, err);
+	int64_t v;
+	if (gz_db_schema_version(db, &v, err))
+		return -1;
+	/* a database from before the keyed scheme (a restored old backup): the head starts
+	 * empty, and `gongzhi migrate` seals the old entries and checkpoints the seal */
+	int rc = v < KEYED_SCHEMA ? (memset(rep, 0, sizeof(*rep)), 0) : verify(db, false, rep, err);
 	if (rc)
 		return rc;
 	char old_msg[320];
 	struct gz_audit_head old;
 	int had = head_load(A.key, A.head_path, &old, old_msg, sizeof(old_msg));
+	/* the last entry verified (a server may append meanwhile: those wait for the next
+	 * checkpoint) */
 	struct gz_audit_head h = {.id = rep->last_id};
-	struct gz_conn *c = gz_db_reader(db);
-	int64_t id;
-	rc = last_entry(c, &id, h.hash, err);
-	gz_db_reader_done(db, c);
-	if (rc)
-		return -1;
-	h.id = id;
+	snprintf(h.hash, sizeof(h.hash), "%s", GENESIS);
+	if (h.id) {
+		struct gz_conn *c = gz_db_reader(db);
+		struct gz_stmt *s = gz_stmt(c, "SELECT hash FROM audit_log WHERE id = ?", err);
+		rc = s ? 0 : -1;
+		if (s) {
+			gz_bind_i64(s, 1, h.id);
+			rc = gz_step(s, err);
+			if (rc == 1)
+				snprintf(h.hash, sizeof(h.hash), "%s", gz_col_text(s, 0));
+			gz_stmt_done(s);
+		}
+		gz_db_reader_done(db, c);
+		if (rc != 1)
+			return rc < 0 ? -1
+			              : gz_fail(err, GZ_E_CONFLICT, "entry %lld vanished",
+			                        (long long)h.id);
+	}
 	char fields[600];
 	snprintf(fields, sizeof(fields),
 	         "\"level\":\"warn\",\"msg\":\"audit head re-anchored\",\"event\":"
