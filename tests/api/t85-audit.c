@@ -607,6 +607,11 @@ static void export_period(void **state)
 	int64_t changed = strtoll(o + 5, NULL, 10);
 	cli(1, "audit verify --export '%s'", part);
 	names_entry(changed);
+	/* an empty period: the entry before it and none after, still verifiable */
+	const char *empty = F("%s/empty.jsonl", S.dir);
+	cli(0, "audit export --from 2099-01-01 --to 2100-01-01 --out '%s'", empty);
+	assert_non_null(strstr(out, "exported 0 audit entries"));
+	cli(0, "audit verify --export '%s'", empty);
 	/* usage errors */
 	cli(2, "audit export --from 2000-01-01");
 	cli(2, "audit export --from yesterday --to 2100-01-01");
