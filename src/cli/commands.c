@@ -454,9 +454,7 @@ static const struct command commands[] = {
      "audit verify [--export FILE]\n"
      "       gongzhi audit export --from DATE --to DATE [--out FILE]\n"
      "       gongzhi audit anchor",
-     "check the audit log's keyed chain against its head checkpoint (or check an export); "
-     "export a period's entries with their verification data; re-anchor the head after "
-     "an investigated break",
+     "verify the keyed audit chain and its head checkpoint, export a period, re-anchor",
      {"export", "from", "to", "out"},
      1,
      true},
