@@ -49,6 +49,28 @@ static int mkdir_p(const char *dir)
 	return mkdir(tmp, 0700) && errno != EEXIST ? -1 : 0;
 }
 
+/* The audit chain's key and head file live outside the database: the key beside the
+ * secret key, the head in the data directory, named after the database file so that
+ * databases sharing a data directory (a restored copy, a test's second database) keep
+ * their heads apart. */
+static int open_audit(struct gz_app *app, struct gz_err *err)
+{
+	char keyfile[4096], head[4096];
+	if (*app->cfg.audit_key_file)
+		snprintf(keyfile, sizeof(keyfile), "%s", app->cfg.audit_key_file);
+	else
+		snprintf(keyfile, sizeof(keyfile), "%s/audit.key", app->cfg.data_dir);
+	if (*app->cfg.audit_head_file) {
+		snprintf(head, sizeof(head), "%s", app->cfg.audit_head_file);
+	} else {
+		const char *path = gz_config_sqlite_path(app->cfg.db);
+		const char *base = path ? strrchr(path, '/') : NULL;
+		snprintf(head, sizeof(head), "%s/%s.audit-head", app->cfg.data_dir,
+		         path ? (base ? base + 1 : path) : "audit");
+	}
+	return gz_audit_open(app->db, keyfile, head, err);
+}
+
 int gz_app_open(struct gz_app *app, bool create, struct gz_err *err)
 {
 	app->modules = gz_modules;
@@ -92,13 +114,14 @@ int gz_app_open(struct gz_app *app, bool create, struct gz_err *err)
 	for (size_t i = 0; i < app->nmodules; i++)
 		if (app->modules[i]->init && app->modules[i]->init(app, err))
 			return -1;
-	return 0;
+	return open_audit(app, err);
 }
 
 void gz_app_close(struct gz_app *app)
 {
 	gz_db_close(app->db);
 	app->db = NULL;
+	gz_audit_close(); /* after the last commit: writes the final checkpoint */
 	gz_auth_shutdown();
 }
 

@@ -9,11 +9,13 @@
 #ifndef GZ_AUTH_H
 #define GZ_AUTH_H
 #include "core/buf.h"
+#include "core/crypto.h"
 #include "core/err.h"
 #include "db/db.h"
 #include "http/http.h"
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define GZ_ROLES(X)                                                                                \
 	X(ADMIN, "admin", "区级管理员")                                                            \
@@ -102,11 +104,75 @@ struct gz_audit {
 	const char *summary; /* JSON text, NULL for "{}"; personal data masked */
 	const char *client;
 };
-/* Appends one entry chained to the previous one.  Runs inside a write. */
+/* Appends one entry chained to the previous one, its hash an HMAC under the audit key
+ * (gz_audit_open() must have run).  Runs inside a write. */
 int gz_audit_append(struct gz_conn *c, const struct gz_audit *e, struct gz_err *err);
-/* Walks the chain.  Returns 0 when it holds; 1 when an entry is broken (its id in
- * *bad_id); -1 on error.  *checked counts the entries read. */
-int gz_audit_verify(struct gz_db *db, int64_t *checked, int64_t *bad_id, struct gz_err *err);
+
+/* The head of the chain as checkpointed outside the database (the head file). */
+struct gz_audit_head {
+	int64_t id;               /* the last entry anchored; 0: the log was empty */
+	char hash[GZ_SHA256_HEX]; /* its hash */
+	int64_t at;               /* when the checkpoint was written (ms) */
+	char mac[GZ_SHA256_HEX];  /* HMAC of id, hash and at under the audit key */
+};
+
+/* What gz_audit_verify() found. */
+struct gz_audit_report {
+	int64_t checked;   /* entries read */
+	int64_t legacy;    /* of them, entries of the old unkeyed scheme (before migration 4) */
+	int64_t last_id;   /* the log's last entry, 0 when empty */
+	int64_t broken_id; /* the first broken or missing entry; 0 when it holds or the
+	                    * problem is not one entry's (no_head, head_forged) */
+	/* NULL when the chain holds, else one word: changed (an entry's hash does not match
+	 * its fields under the key), link (prev_hash is not the previous entry's hash), gap
+	 * (ids not consecutive), legacy_after_keyed, scheme (unknown scheme), truncated (the
+	 * log ends before the checkpointed head), head_mismatch (the entry at the head's id
+	 * is not the one checkpointed), no_head (keyed entries but no head file),
+	 * head_forged (the head file's MAC is wrong: forged, or another key) */
+	const char *problem;
+	char message[400]; /* one sentence on the problem, "" when it holds */
+	bool has_head;
+	struct gz_audit_head head; /* valid when has_head */
+	int64_t unanchored;        /* entries after the checkpointed head */
+};
+
+/* Starts the audit chain of db: reads the 32-byte key file (creating it, mode 0600, when
+ * it is missing and the log has no keyed entry yet; when it has, fails: those entries
+ * could never be verified again, the key must come back from its backup), reads the
+ * head file at head_path and checks it against the log, registers the commit hook that notes the
+ * committed head, starts the thread that writes the head file (at most once a second), and, when
+ * the log's last entry predates the keyed scheme, appends the keyed entry that seals the old
+ * prefix. A head file that does not match the log is logged as an error and left untouched (no
+ * checkpoint is written over the evidence); gz_audit_verify() reports it. */
+int gz_audit_open(struct gz_db *db, const char *key_path, const char *head_path,
+                  struct gz_err *err);
+/* Stops the thread and writes the last committed head.  Call after gz_db_close(), so
+ * that every queued write has committed.  A no-op when not open. */
+void gz_audit_close(void);
+/* Appends the keyed audit_rekey entry when the log's last entry is of the old scheme
+ * (after `gongzhi migrate`; gz_audit_open() does it too).  0 or -1. */
+int gz_audit_seal(struct gz_db *db, struct gz_err *err);
+/* Walks the chain and compares it with the head file.  Returns 0 when it holds; 1
+ * when it does not (rep says where and why); -1 on error. */
+int gz_audit_verify(struct gz_db *db, struct gz_audit_report *rep, struct gz_err *err);
+/* The report as JSON: holds, checked, broken_id, problem, message, last_id, legacy,
+ * head {id, hash, at} or null, unanchored (new reference). */
+json_t *gz_audit_report_json(const struct gz_audit_report *rep);
+/* Re-anchors: verifies the chain on its own (ignoring the head file) and, when it
+ * holds, writes the head file at the log's last entry and logs the old and new head
+ * with reason (init, restore, anchor).  1 when the chain is broken (nothing written). */
+int gz_audit_anchor(struct gz_db *db, const char *reason, struct gz_audit_report *rep,
+                    struct gz_err *err);
+/* Writes the entries of [from, to) (ms) as JSON lines to out: a header with the entry
+ * just before the period, the head file's checkpoint and the chain's verification, one
+ * line per entry with every stored column, and a trailer with the entry just after.
+ * *count gets the number of entries.  0 or -1. */
+int gz_audit_export(struct gz_db *db, int64_t from, int64_t to, FILE *out, int64_t *count,
+                    struct gz_err *err);
+/* Verifies an export with the audit key: every entry's hash, the links from the entry
+ * before the period to the one after it, consecutive ids, the head's MAC.  0 holds, 1
+ * broken (rep: broken_id, problem, message), -1 when the file is not an export. */
+int gz_audit_check_export(FILE *in, struct gz_audit_report *rep, struct gz_err *err);
 
 /* ---- sessions and credentials ---- */
 struct gz_auth_limits {

@@ -1,5 +1,5 @@
 /* commands.c - gongzhi's commands (serve, init, demo, migrate, user, backup,
- * restore, audit verify), declared in one table like git's builtins.  Errors go to
+ * restore, audit verify/export/anchor), declared in one table like git's builtins.  Errors go to
  * stderr in one line; exit status 0 success, 1 runtime failure, 2 usage error. */
 #include "cli/commands.h"
 #include "app.h"
@@ -93,6 +93,10 @@ static int cmd_init(struct cli *c)
 	json_decref(o);
 	if (rc)
 		return fail(&err);
+	/* a new chain: its head replaces any left by an earlier database of that name */
+	struct gz_audit_report rep;
+	if (gz_audit_anchor(c->app.db, "init", &rep, &err))
+		return fail(&err);
 	printf("initialised %s (schema %d)\n", c->app.cfg.db, gz_db_latest_version(c->app.db));
 	if (pw == generated)
 		printf("admin password (shown once): %s\n", pw);
@@ -111,7 +115,7 @@ static int cmd_migrate(struct cli *c)
 {
 	struct gz_err err;
 	int applied;
-	if (gz_db_migrate(c->app.db, &applied, &err))
+	if (gz_db_migrate(c->app.db, &applied, &err) || gz_audit_seal(c->app.db, &err))
 		return fail(&err);
 	printf("%d migration(s) applied; schema %d\n", applied, gz_db_latest_version(c->app.db));
 	return 0;
@@ -295,33 +299,158 @@ static int cmd_backup(struct cli *c)
 	return 0;
 }
 
+static void print_report(const struct gz_audit_report *rep);
+
 static int cmd_restore(struct cli *c)
 {
 	struct gz_err err;
 	if (gz_db_restore(c->app.db, c->args[0], &err))
 		return fail(&err);
 	printf("restored %s from %s\n", c->app.cfg.db, c->args[0]);
+	/* the restored log is shorter than the one checkpointed: anchor it anew (logged) */
+	struct gz_audit_report rep;
+	int rc = gz_audit_anchor(c->app.db, "restore", &rep, &err);
+	if (rc < 0)
+		return fail(&err);
+	if (rc) {
+		print_report(&rep);
+		printf("the backup's audit chain is broken: no head checkpoint written\n");
+		return 1;
+	}
+	return 0;
+}
+
+static void print_report(const struct gz_audit_report *rep)
+{
+	if (rep->problem) {
+		if (rep->broken_id)
+			printf("audit chain broken at entry %lld: %s (%lld entries checked)\n",
+			       (long long)rep->broken_id, rep->message, (long long)rep->checked);
+		else
+			printf("audit chain broken: %s (%lld entries checked)\n", rep->message,
+			       (long long)rep->checked);
+		return;
+	}
+	printf("audit chain holds: %lld entries", (long long)rep->checked);
+	if (rep->legacy)
+		printf(" (%lld of them unkeyed, from before the keyed scheme)",
+		       (long long)rep->legacy);
+	if (rep->has_head)
+		printf(
+		    "; head checkpointed at entry %lld, %lld entries after it not yet anchored\n",
+		    (long long)rep->head.id, (long long)rep->unanchored);
+	else
+		printf("; no head checkpoint yet\n");
+}
+
+static int audit_verify(struct cli *c)
+{
+	struct gz_err err;
+	struct gz_audit_report rep;
+	const char *file = opt(c, "export");
+	int rc;
+	if (file) {
+		FILE *f = fopen(file, "r");
+		if (!f) {
+			fprintf(stderr, "gongzhi: cannot read %s\n", file);
+			return 1;
+		}
+		rc = gz_audit_check_export(f, &rep, &err);
+		fclose(f);
+	} else {
+		rc = gz_audit_verify(c->app.db, &rep, &err);
+	}
+	if (rc < 0)
+		return fail(&err);
+	if (file && !rc) {
+		printf("audit export holds: %lld entries", (long long)rep.checked);
+		if (rep.has_head)
+			printf("; its head checkpoint (entry %lld) is authentic",
+			       (long long)rep.head.id);
+		printf("\n");
+		return 0;
+	}
+	print_report(&rep);
+	return rc ? 1 : 0;
+}
+
+static int audit_export(struct cli *c)
+{
+	const char *from = opt(c, "from"), *to = opt(c, "to"), *file = opt(c, "out");
+	int64_t f, t;
+	if (!from || !to) {
+		fprintf(stderr, "gongzhi: audit export needs --from and --to\n");
+		return 2;
+	}
+	if (!gz_time_parse(from, &f) || !gz_time_parse(to, &t)) {
+		fprintf(stderr, "gongzhi: --%s must be a date (YYYY-MM-DD) or an ISO-8601 time\n",
+		        gz_time_parse(from, &f) ? "to" : "from");
+		return 2;
+	}
+	if (t <= f) {
+		fprintf(stderr, "gongzhi: --to must be after --from\n");
+		return 2;
+	}
+	FILE *out = stdout;
+	if (file) {
+		if (access(file, F_OK) == 0) {
+			fprintf(stderr, "gongzhi: %s already exists\n", file);
+			return 1;
+		}
+		out = fopen(file, "w");
+		if (!out) {
+			fprintf(stderr, "gongzhi: cannot write %s\n", file);
+			return 1;
+		}
+	}
+	struct gz_err err;
+	int64_t n;
+	int rc = gz_audit_export(c->app.db, f, t, out, &n, &err);
+	if (file && fclose(out) != 0 && rc == 0)
+		rc = gz_fail(&err, GZ_E_INTERNAL, "cannot write %s", file);
+	if (rc)
+		return fail(&err);
+	struct gz_audit_report rep;
+	if (gz_audit_verify(c->app.db, &rep, &err) < 0)
+		return fail(&err);
+	fprintf(stderr, "exported %lld audit entries%s%s\n", (long long)n, file ? " to " : "",
+	        file ? file : "");
+	if (rep.problem) {
+		fprintf(stderr, "gongzhi: warning: ");
+		fflush(stderr);
+		print_report(&rep);
+		return 1;
+	}
+	return 0;
+}
+
+static int audit_anchor(struct cli *c)
+{
+	struct gz_err err;
+	struct gz_audit_report rep;
+	int rc = gz_audit_anchor(c->app.db, "anchor", &rep, &err);
+	if (rc < 0)
+		return fail(&err);
+	if (rc) {
+		print_report(&rep);
+		printf("nothing anchored: the chain itself is broken\n");
+		return 1;
+	}
+	printf("audit head re-anchored at entry %lld\n", (long long)rep.head.id);
 	return 0;
 }
 
 static int cmd_audit(struct cli *c)
 {
-	if (strcmp(c->args[0], "verify") != 0) {
-		fprintf(stderr, "gongzhi: unknown audit command '%s' (verify)\n", c->args[0]);
-		return 2;
-	}
-	struct gz_err err;
-	int64_t checked, bad;
-	int rc = gz_audit_verify(c->app.db, &checked, &bad, &err);
-	if (rc < 0)
-		return fail(&err);
-	if (rc) {
-		printf("audit chain broken at entry %lld (%lld entries checked)\n", (long long)bad,
-		       (long long)checked);
-		return 1;
-	}
-	printf("audit chain holds: %lld entries\n", (long long)checked);
-	return 0;
+	if (strcmp(c->args[0], "verify") == 0)
+		return audit_verify(c);
+	if (strcmp(c->args[0], "export") == 0)
+		return audit_export(c);
+	if (strcmp(c->args[0], "anchor") == 0)
+		return audit_anchor(c);
+	fprintf(stderr, "gongzhi: unknown audit command '%s' (verify, export, anchor)\n",
+	        c->args[0]);
+	return 2;
 }
 
 static const struct command commands[] = {
@@ -372,7 +501,15 @@ static const struct command commands[] = {
      {NULL},
      1,
      false},
-    {"audit", cmd_audit, "audit verify", "check the audit log's hash chain", {NULL}, 1, true},
+    {"audit",
+     cmd_audit,
+     "audit verify [--export FILE]\n"
+     "       gongzhi audit export --from DATE --to DATE [--out FILE]\n"
+     "       gongzhi audit anchor",
+     "verify the keyed audit chain and its head checkpoint, export a period, re-anchor",
+     {"export", "from", "to", "out"},
+     1,
+     true},
 };
 
 static void usage(FILE *f)

@@ -17,6 +17,8 @@ struct gz_config {
 	char *data_dir;        /* attachments, secret key */
 	char *web_dir;         /* console build (web/dist) */
 	char *secret_key_file; /* 32-byte key for personal data; default DATA_DIR/secret.key */
+	char *audit_key_file;  /* 32-byte key of the audit HMACs; default DATA_DIR/audit.key */
+	char *audit_head_file; /* audit head checkpoint; default DATA_DIR/<db name>.audit-head */
 	char *log_level;
 	int64_t threads;          /* HTTP worker threads */
 	int64_t read_connections; /* database read pool size */

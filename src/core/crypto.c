@@ -66,6 +66,21 @@ void gz_sha256_hex(const void *p, size_t n, char out[GZ_SHA256_HEX])
 	sodium_bin2hex(out, GZ_SHA256_HEX, h, sizeof(h));
 }
 
+void gz_hmac_sha256_hex(const uint8_t key[GZ_KEY_BYTES], const void *p, size_t n,
+                        char out[GZ_SHA256_HEX])
+{
+	_Static_assert(crypto_auth_hmacsha256_KEYBYTES == GZ_KEY_BYTES, "HMAC key size");
+	unsigned char h[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256(h, p, n, key);
+	sodium_bin2hex(out, GZ_SHA256_HEX, h, sizeof(h));
+}
+
+bool gz_str_equal_const(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+	return n == strlen(b) && sodium_memcmp(a, b, n) == 0;
+}
+
 int gz_password_check(const char *pw, const char *field, struct gz_err *err)
 {
 	if (!gz_utf8_valid(pw, strlen(pw)))

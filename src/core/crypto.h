@@ -22,6 +22,11 @@ void gz_random_token(const char *prefix, size_t nbytes, char *out, size_t outlen
 void gz_random_bytes(void *p, size_t n);
 /* Hex SHA-256 of n bytes. */
 void gz_sha256_hex(const void *p, size_t n, char out[GZ_SHA256_HEX]);
+/* Hex HMAC-SHA256 of n bytes under key (libsodium's crypto_auth_hmacsha256). */
+void gz_hmac_sha256_hex(const uint8_t key[GZ_KEY_BYTES], const void *p, size_t n,
+                        char out[GZ_SHA256_HEX]);
+/* Compares two strings in time independent of where they differ (MACs). */
+bool gz_str_equal_const(const char *a, const char *b);
 
 /* Password policy: at least 10 characters and three of the four classes (lower,
  * upper, digit, other).  Fails with validation_failed naming field. */

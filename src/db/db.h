@@ -58,6 +58,13 @@ int gz_db_write_async(struct gz_db *db, gz_write_fn fn, void *ctx, struct gz_err
  * statement (the full-text index).  A failure fails the whole batch.  Register while
  * nothing writes yet (a module's init); at most 8. */
 void gz_db_on_batch_end(struct gz_db *db, gz_write_fn fn, void *ctx);
+/* Registers fn to run on the writer thread after each batch in which a job succeeded
+ * has committed (durably with synchronous=FULL), before the batch's callers are woken;
+ * never after a failed batch.  fn gets the writer connection, outside any transaction:
+ * what it reads there is committed.  It must be quick (it delays every caller of the
+ * batch): a point query or two, no I/O of its own.  Register while nothing writes yet
+ * (a module's init); at most 4. */
+void gz_db_on_commit(struct gz_db *db, void (*fn)(struct gz_conn *c, void *ctx), void *ctx);
 
 /* Statements.  gz_stmt() returns a prepared statement from the connection's cache
  * (prepared on first use), with no bindings; finish with gz_stmt_done(), which

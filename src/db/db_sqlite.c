@@ -71,6 +71,11 @@ struct gz_db {
 		void *ctx;
 	} batch_end[8];
 	int nbatch_end;
+	struct {
+		void (*fn)(struct gz_conn *c, void *ctx);
+		void *ctx;
+	} on_commit[4];
+	int non_commit;
 
 	/* the checkpointer: woken by the writer's WAL hook */
 	struct gz_conn *ckpt_conn;
@@ -467,6 +472,9 @@ static void run_batch(struct gz_db *db, struct job *batch, int n)
 	if (end || gz_exec_script(w, "COMMIT", &e)) {
 		raw(w, "ROLLBACK");
 		fail_batch(batch, &e);
+	} else if (any) {
+		for (int i = 0; i < db->non_commit; i++)
+			db->on_commit[i].fn(w, db->on_commit[i].ctx);
 	}
 	gz_metrics_commit_batch(n);
 }
@@ -554,6 +562,17 @@ void gz_db_on_batch_end(struct gz_db *db, gz_write_fn fn, void *ctx)
 	db->batch_end[db->nbatch_end].fn = fn;
 	db->batch_end[db->nbatch_end].ctx = ctx;
 	db->nbatch_end++;
+	pthread_mutex_unlock(&db->q_lock);
+}
+
+void gz_db_on_commit(struct gz_db *db, void (*fn)(struct gz_conn *c, void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&db->q_lock);
+	if (db->non_commit == (int)(sizeof(db->on_commit) / sizeof(db->on_commit[0])))
+		GZ_BUG("too many commit functions");
+	db->on_commit[db->non_commit].fn = fn;
+	db->on_commit[db->non_commit].ctx = ctx;
+	db->non_commit++;
 	pthread_mutex_unlock(&db->q_lock);
 }
 

@@ -1,11 +1,23 @@
 /* t85-audit.c - the audit log endpoints: GET /api/v1/audit (admin only, filters,
- * keyset paging, newest first) and GET /api/v1/audit/verify. */
+ * keyset paging, newest first) and GET /api/v1/audit/verify; then the anchored chain:
+ * the head checkpoint follows committed writes, and with the server stopped the sqlite3
+ * shell does what an attacker with the database file can do (drop the append-only
+ * triggers, delete the last entries, rewrite a suffix recomputing plain SHA-256 hashes,
+ * turn a NULL actor_id into 0) and `gongzhi audit verify` must exit 1 naming the entry;
+ * the head file and the key are lost, forged and replaced; exports verify with the key.
+ * Each tampering test starts from a copy of the untouched database and head. */
 #include "harness.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static struct srv S;
 static char *admin_tok, *shequ_tok;
+static bool running = true;
+static char out[65536];
 
 static int setup(void **state)
 {
@@ -22,7 +34,7 @@ static int teardown(void **state)
 	(void)state;
 	free(admin_tok);
 	free(shequ_tok);
-	int rc = srv_stop(&S);
+	int rc = running ? srv_stop(&S) : 0;
 	srv_cleanup(&S);
 	assert_int_equal(rc, 0);
 	return 0;
@@ -116,6 +128,503 @@ static void verify_holds(void **state)
 	resp_free(r);
 }
 
+/* ---- the anchored chain ---- */
+
+static const char *db_file(void)
+{
+	return strncmp(S.db, "sqlite:", 7) == 0 ? S.db + 7 : S.db;
+}
+
+static const char *head_file(void)
+{
+	return F("%s/t.db.audit-head", S.data);
+}
+
+static const char *key_file(void)
+{
+	return F("%s/audit.key", S.data);
+}
+
+/* runs a shell command, output in o; returns the exit status */
+static int sh(char *o, size_t olen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int sh(char *o, size_t olen, const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	size_t n = fread(o, 1, olen - 1, p);
+	o[n] = 0;
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* the sqlite3 shell on the server's database, the statements read from a file (so
+ * that no shell quoting gets in the way); asserts success */
+static void sql_(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void sql_(const char *file, int line, const char *fmt, ...)
+{
+	const char *path = F("%s/tamper.sql", S.dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+	char o[4096];
+	int st = sh(o, sizeof o, "sqlite3 -batch '%s' < '%s' 2>&1", db_file(), path);
+	if (st != 0)
+		print_error("%s:%d: sqlite3: %s\n", file, line, o);
+	assert_int_equal(st, 0);
+}
+#define sql(...) sql_(__FILE__, __LINE__, __VA_ARGS__)
+
+/* s as an SQL string literal's content ('' for '); one of 4 rotating buffers */
+static const char *sql_quote(const char *s)
+{
+	static char buf[4][8192];
+	static int k;
+	char *o = buf[k++ % 4];
+	size_t n = 0;
+	for (; *s && n < sizeof buf[0] - 2; s++) {
+		if (*s == '\'')
+			o[n++] = '\'';
+		o[n++] = *s;
+	}
+	o[n] = 0;
+	return o;
+}
+
+static int64_t sql_int(const char *q)
+{
+	char o[256];
+	int st = sh(o, sizeof o, "sqlite3 -batch '%s' \"%s\" 2>&1", db_file(), q);
+	if (st != 0)
+		print_error("sqlite3: %s\n", o);
+	assert_int_equal(st, 0);
+	return strtoll(o, NULL, 10);
+}
+
+/* asserts the exit status of a command, printing its output on mismatch */
+#define cli(expect, ...)                                                                           \
+	do {                                                                                       \
+		int rc_ = run_cli(&S, out, sizeof out, __VA_ARGS__);                               \
+		if (rc_ != (expect))                                                               \
+			print_error("%s:%d: exit %d, expected %d; output:\n%s\n", __FILE__,        \
+			            __LINE__, rc_, (expect), out);                                 \
+		assert_int_equal(rc_, (expect));                                                   \
+	} while (0)
+
+/* asserts that out names entry id as the broken one ("at entry 12:", not "entry 123") */
+static void names_entry(int64_t id)
+{
+	const char *want = F("broken at entry %lld:", (long long)id);
+	if (!strstr(out, want))
+		print_error("expected '%s' in:\n%s\n", want, out);
+	assert_non_null(strstr(out, want));
+}
+
+static void cp(const char *from, const char *to)
+{
+	char o[1024];
+	int st = sh(o, sizeof o, "cp -p '%s' '%s' 2>&1", from, to);
+	if (st)
+		print_error("cp: %s\n", o);
+	assert_int_equal(st, 0);
+}
+
+/* Stops the server (once) and puts back the untouched database, head and key saved at
+ * the first stop. */
+static void stopped_untouched(void)
+{
+	static bool saved;
+	if (running) {
+		assert_int_equal(srv_stop(&S), 0);
+		running = false;
+	}
+	if (!saved) {
+		cp(db_file(), F("%s/orig.db", S.dir));
+		cp(head_file(), F("%s/orig.head", S.dir));
+		cp(key_file(), F("%s/orig.key", S.dir));
+		saved = true;
+	}
+	char o[256];
+	sh(o, sizeof o, "rm -f '%s-wal' '%s-shm'", db_file(), db_file());
+	cp(F("%s/orig.db", S.dir), db_file());
+	cp(F("%s/orig.head", S.dir), head_file());
+	cp(F("%s/orig.key", S.dir), key_file());
+}
+
+/* a new admin session (the database was put back: earlier sessions are gone) */
+static void relogin(void)
+{
+	char *t = login(&S, "admin", ADMIN_PW);
+	assert_non_null(t);
+	free(admin_tok);
+	admin_tok = t;
+}
+
+static struct resp *verify_api(void)
+{
+	struct resp *r = api(&S, "GET", "/api/v1/audit/verify", admin_tok, NULL, NULL);
+	assert_status(r, 200);
+	return r;
+}
+
+static void key_and_head_files(void **state)
+{
+	(void)state;
+	struct stat st;
+	assert_int_equal(stat(key_file(), &st), 0);
+	assert_int_equal(st.st_size, 32);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat(head_file(), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	struct resp *r = verify_api();
+	assert_true(json_is_true(jpath(r->json, "holds")));
+	assert_true(json_is_null(jpath(r->json, "problem")));
+	assert_true(json_is_null(jpath(r->json, "message")));
+	assert_int_equal(jint(r->json, "legacy"), 0);
+	assert_int_equal(jint(r->json, "last_id"), jint(r->json, "checked"));
+	assert_true(json_is_object(jpath(r->json, "head")));
+	assert_int_equal(strlen(jstr(r->json, "head.hash")), 64);
+	assert_int_equal(jint(r->json, "unanchored"),
+	                 jint(r->json, "last_id") - jint(r->json, "head.id"));
+	resp_free(r);
+}
+
+/* a committed write is checkpointed soon (at most once a second), with a log line */
+static void checkpoint_follows_commits(void **state)
+{
+	(void)state;
+	int64_t org =
+	    post_id(&S, admin_tok, "/api/v1/orgs", "{\"kind\":\"ngo\",\"name\":\"锚点测试组织\"}");
+	assert_true(org > 0);
+	int64_t last = 0, head = -1;
+	for (int i = 0; i < 80 && head != last; i++) {
+		struct resp *r = verify_api();
+		assert_true(json_is_true(jpath(r->json, "holds")));
+		last = jint(r->json, "last_id");
+		head = jint(r->json, "head.id");
+		resp_free(r);
+		if (head != last)
+			msleep(100);
+	}
+	assert_int_equal(head, last);
+	/* the head file's entry is the org's create entry or later */
+	assert_true(head >= sql_int(F("SELECT id FROM audit_log WHERE object_type='org' AND "
+	                              "object_id=%lld AND action='create';",
+	                              (long long)org)));
+	char o[512];
+	assert_int_equal(sh(o, sizeof o,
+	                    "grep -c '\"event\":\"audit_checkpoint\",\"id\":%lld,' '%s'",
+	                    (long long)head, S.log),
+	                 0);
+	assert_true(strtoll(o, NULL, 10) >= 1);
+}
+
+static void untouched_holds_after_restart(void **state)
+{
+	(void)state;
+	stopped_untouched();
+	cli(0, "audit verify");
+	assert_non_null(strstr(out, "audit chain holds"));
+	/* a clean shutdown checkpointed the last entry */
+	assert_non_null(strstr(out, ", 0 entries after it not yet anchored"));
+	assert_int_equal(srv_restart(&S, NULL), 0);
+	running = true;
+	/* a new session works and its entries chain on (the login was audited) */
+	relogin();
+	struct resp *r = verify_api();
+	assert_true(json_is_true(jpath(r->json, "holds")));
+	resp_free(r);
+	assert_int_equal(srv_stop(&S), 0);
+	running = false;
+	cli(0, "audit verify");
+	assert_non_null(strstr(out, ", 0 entries after it not yet anchored"));
+}
+
+static void truncated_tail(void **state)
+{
+	(void)state;
+	stopped_untouched();
+	int64_t last = sql_int("SELECT max(id) FROM audit_log;");
+	assert_true(last > 10);
+	/* the triggers stop a plain DELETE */
+	char o[1024];
+	assert_int_not_equal(sh(o, sizeof o,
+	                        "sqlite3 -batch '%s' 'DELETE FROM audit_log WHERE id = "
+	                        "(SELECT max(id) FROM audit_log);' 2>&1",
+	                        db_file()),
+	                     0);
+	sql("DROP TRIGGER audit_no_delete; DELETE FROM audit_log WHERE id > %lld;",
+	    (long long)last - 3);
+	cli(1, "audit verify");
+	names_entry(last - 2);
+	assert_non_null(strstr(out, "removed"));
+	/* the whole log gone but the head says otherwise */
+	sql("DELETE FROM audit_log;");
+	cli(1, "audit verify");
+	names_entry(1);
+}
+
+/* the legacy message: what a plain SHA-256 chain hashes (the scheme before 0004) */
+static void plain_hash(json_t *row, const char *prev, char hex[65])
+{
+	const char *path = F("%s/msg.bin", S.dir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	json_t *client = jpath(row, "client");
+	fprintf(f, "%s\n%lld\n%lld\n%lld\n%s\n%s\n%s\n%lld\n%s\n%s", prev,
+	        (long long)jint(row, "id"), (long long)jint(row, "at"),
+	        (long long)jint(row, "actor_id"), jstr(row, "actor"), jstr(row, "action"),
+	        jstr(row, "object_type"), (long long)jint(row, "object_id"), jstr(row, "summary"),
+	        json_is_string(client) ? json_string_value(client) : "");
+	fclose(f);
+	char o[256];
+	assert_int_equal(sh(o, sizeof o, "sha256sum '%s'", path), 0);
+	memcpy(hex, o, 64);
+	hex[64] = 0;
+}
+
+/* Rewrites the last n entries: the first one's summary changes, every hash recomputed as
+ * plain SHA-256 (the attacker has no key); scheme is set to new_scheme (0: kept). */
+static int64_t rewrite_suffix(int n, int new_scheme)
+{
+	int64_t last = sql_int("SELECT max(id) FROM audit_log;");
+	int64_t first = last - n + 1;
+	char o[65536];
+	int st = sh(o, sizeof o,
+	            "sqlite3 -json '%s' \"SELECT id, at, actor_id, actor, action, object_type, "
+	            "object_id, summary, client, prev_hash FROM audit_log WHERE id >= %lld ORDER "
+	            "BY id\"",
+	            db_file(), (long long)first);
+	assert_int_equal(st, 0);
+	json_t *rows = json_loads(o, 0, NULL);
+	assert_int_equal(json_array_size(rows), n);
+	sql("DROP TRIGGER audit_no_update;");
+	char prev[65];
+	snprintf(prev, sizeof prev, "%s", jstr(json_array_get(rows, 0), "prev_hash"));
+	for (int i = 0; i < n; i++) {
+		json_t *row = json_array_get(rows, (size_t)i);
+		if (i == 0)
+			json_object_set_new(row, "summary", json_string("{\"forged\":true}"));
+		char h[65];
+		plain_hash(row, prev, h);
+		sql("UPDATE audit_log SET summary = '%s', prev_hash = '%s', hash = '%s'%s WHERE id "
+		    "= "
+		    "%lld;",
+		    sql_quote(jstr(row, "summary")), prev, h,
+		    new_scheme ? F(", scheme = %d", new_scheme) : "", (long long)jint(row, "id"));
+		memcpy(prev, h, sizeof prev);
+	}
+	json_decref(rows);
+	return first;
+}
+
+static void rewritten_suffix(void **state)
+{
+	(void)state;
+	stopped_untouched();
+	int64_t first = rewrite_suffix(4, 0);
+	cli(1, "audit verify");
+	names_entry(first);
+	assert_non_null(strstr(out, "audit key"));
+	/* passing the rewritten entries off as the old unkeyed scheme does not help */
+	stopped_untouched();
+	first = rewrite_suffix(4, 1);
+	cli(1, "audit verify");
+	names_entry(first);
+	assert_non_null(strstr(out, "unkeyed scheme after keyed"));
+	/* nor does rewriting the whole log as unkeyed: the head is then not in it */
+	stopped_untouched();
+	int64_t last = sql_int("SELECT max(id) FROM audit_log;");
+	rewrite_suffix((int)last, 1);
+	cli(1, "audit verify");
+	names_entry(last);
+	assert_non_null(strstr(out, "checkpointed"));
+}
+
+static void null_to_zero(void **state)
+{
+	(void)state;
+	stopped_untouched();
+	int64_t id = sql_int("SELECT max(id) FROM audit_log WHERE actor_id IS NULL;");
+	assert_true(id > 0);
+	sql("DROP TRIGGER audit_no_update; UPDATE audit_log SET actor_id = 0 WHERE id = %lld;",
+	    (long long)id);
+	cli(1, "audit verify");
+	names_entry(id);
+	/* the same for object_id (a NULL client against '' is in tests/unit/test_audit.c) */
+	stopped_untouched();
+	id = sql_int("SELECT max(id) FROM audit_log WHERE object_id IS NULL;");
+	assert_true(id > 0);
+	sql("DROP TRIGGER audit_no_update; UPDATE audit_log SET object_id = 0 WHERE id = %lld;",
+	    (long long)id);
+	cli(1, "audit verify");
+	names_entry(id);
+}
+
+static void gap_in_the_middle(void **state)
+{
+	(void)state;
+	stopped_untouched();
+	sql("DROP TRIGGER audit_no_delete; DELETE FROM audit_log WHERE id = 5;");
+	cli(1, "audit verify");
+	names_entry(6);
+	assert_non_null(strstr(out, "missing"));
+}
+
+static void head_lost_or_forged(void **state)
+{
+	(void)state;
+	stopped_untouched();
+	assert_int_equal(unlink(head_file()), 0);
+	cli(1, "audit verify");
+	assert_non_null(strstr(out, "audit chain broken"));
+	assert_non_null(strstr(out, "missing"));
+	/* a head file moved back to an earlier entry (the id changed, the MAC kept) */
+	stopped_untouched();
+	char o[1024];
+	assert_int_equal(sh(o, sizeof o, "sed -i 's/\"id\":[0-9]*,/\"id\":3,/' '%s'", head_file()),
+	                 0);
+	cli(1, "audit verify");
+	assert_non_null(strstr(out, "not authentic"));
+	/* the server does not write over a head that does not match */
+	assert_int_equal(srv_restart(&S, NULL), 0);
+	running = true;
+	relogin();
+	struct resp *r = verify_api();
+	assert_true(json_is_false(jpath(r->json, "holds")));
+	assert_string_equal(jstr(r->json, "problem"), "head_forged");
+	assert_true(json_is_null(jpath(r->json, "broken_id")));
+	resp_free(r);
+	post_id(&S, admin_tok, "/api/v1/orgs", "{\"kind\":\"ngo\",\"name\":\"伪造锚点后组织\"}");
+	msleep(400);
+	assert_int_equal(srv_stop(&S), 0);
+	running = false;
+	cli(1, "audit verify");
+	assert_non_null(strstr(out, "not authentic"));
+}
+
+static void key_lost_or_replaced(void **state)
+{
+	(void)state;
+	stopped_untouched();
+	assert_int_equal(unlink(key_file()), 0);
+	cli(1, "audit verify");
+	assert_non_null(strstr(out, "audit key"));
+	assert_non_null(strstr(out, "missing"));
+	/* not silently replaced by a new key */
+	assert_int_not_equal(access(key_file(), F_OK), 0);
+	/* another key: the first keyed entry no longer verifies */
+	char o[256];
+	assert_int_equal(sh(o, sizeof o, "head -c 32 /dev/urandom > '%s' && chmod 600 '%s'",
+	                    key_file(), key_file()),
+	                 0);
+	cli(1, "audit verify");
+	names_entry(1);
+	assert_non_null(strstr(out, "audit key"));
+}
+
+static void anchor_after_investigation(void **state)
+{
+	(void)state;
+	stopped_untouched();
+	int64_t last = sql_int("SELECT max(id) FROM audit_log;");
+	sql("DROP TRIGGER audit_no_delete; DELETE FROM audit_log WHERE id > %lld;",
+	    (long long)last - 2);
+	cli(1, "audit verify");
+	/* the operator re-anchors: logged with the old head */
+	cli(0, "audit anchor");
+	assert_non_null(strstr(out, "audit_reanchor"));
+	assert_non_null(strstr(out, F("\"old_id\":%lld", (long long)last)));
+	cli(0, "audit verify");
+	/* a broken chain is not anchored */
+	stopped_untouched();
+	sql("DROP TRIGGER audit_no_update; UPDATE audit_log SET summary = '{}' WHERE id = 4;");
+	cli(1, "audit anchor");
+	names_entry(4);
+}
+
+static void export_period(void **state)
+{
+	(void)state;
+	stopped_untouched();
+	const char *file = F("%s/export.jsonl", S.dir);
+	cli(0, "audit export --from 2000-01-01 --to 2100-01-01 --out '%s'", file);
+	int64_t last = sql_int("SELECT max(id) FROM audit_log;");
+	assert_non_null(strstr(out, F("exported %lld audit entries", (long long)last)));
+	cli(0, "audit verify --export '%s'", file);
+	assert_non_null(strstr(out, "audit export holds"));
+	assert_non_null(strstr(out, "authentic"));
+	/* not over an existing file */
+	cli(1, "audit export --from 2000-01-01 --to 2100-01-01 --out '%s'", file);
+	/* a period in the middle: the entry before it comes along, the slice verifies */
+	int64_t mid_at = sql_int("SELECT at FROM audit_log WHERE id = 10;");
+	int64_t end_at =
+	    sql_int(F("SELECT at FROM audit_log WHERE id = %lld;", (long long)last - 2));
+	const char *part = F("%s/part.jsonl", S.dir);
+	char from[64], to[64];
+	/* times as UTC ISO-8601 from the stored milliseconds */
+	char o[256];
+	assert_int_equal(sh(o, sizeof o, "date -u -d @%lld.%03lld +%%Y-%%m-%%dT%%H:%%M:%%S.%%3NZ",
+	                    (long long)(mid_at / 1000), (long long)(mid_at % 1000)),
+	                 0);
+	snprintf(from, sizeof from, "%.24s", o);
+	assert_int_equal(sh(o, sizeof o, "date -u -d @%lld.%03lld +%%Y-%%m-%%dT%%H:%%M:%%S.%%3NZ",
+	                    (long long)(end_at / 1000), (long long)(end_at % 1000)),
+	                 0);
+	snprintf(to, sizeof to, "%.24s", o);
+	cli(0, "audit export --from '%s' --to '%s' --out '%s'", from, to, part);
+	cli(0, "audit verify --export '%s'", part);
+	FILE *f = fopen(part, "r");
+	assert_non_null(f);
+	char line[65536];
+	assert_non_null(fgets(line, sizeof line, f));
+	json_t *hdr = json_loads(line, 0, NULL);
+	fclose(f);
+	assert_non_null(hdr);
+	int64_t before = jint(hdr, "before.id");
+	assert_true(before > 0 && before < 10);
+	assert_int_equal(jint(hdr, "first_id"), before + 1);
+	assert_true(json_is_true(jpath(hdr, "chain.holds")));
+	assert_int_equal(jint(hdr, "head.id"), last);
+	json_decref(hdr);
+	/* a changed line in the export is found */
+	assert_int_equal(
+	    sh(o, sizeof o,
+	       "sed -i '3s/\"action\":\"[a-z_]*\"/\"action\":\"forged\"/' '%s' && sed -n "
+	       "3p '%s' | grep -o '\"id\":[0-9]*' | head -1",
+	       part, part),
+	    0);
+	int64_t changed = strtoll(o + 5, NULL, 10);
+	cli(1, "audit verify --export '%s'", part);
+	names_entry(changed);
+	/* an empty period: the entry before it and none after, still verifiable */
+	const char *empty = F("%s/empty.jsonl", S.dir);
+	cli(0, "audit export --from 2099-01-01 --to 2100-01-01 --out '%s'", empty);
+	assert_non_null(strstr(out, "exported 0 audit entries"));
+	cli(0, "audit verify --export '%s'", empty);
+	/* usage errors */
+	cli(2, "audit export --from 2000-01-01");
+	cli(2, "audit export --from yesterday --to 2100-01-01");
+	cli(2, "audit export --from 2100-01-01 --to 2000-01-01");
+	cli(2, "audit frob");
+	cli(1, "audit verify --export '%s/no-such-file'", S.dir);
+	/* an export of a broken chain says so and exits 1 */
+	sql("DROP TRIGGER audit_no_delete; DELETE FROM audit_log WHERE id = %lld;",
+	    (long long)last);
+	cli(1, "audit export --from 2000-01-01 --to 2100-01-01 --out '%s/broken.jsonl'", S.dir);
+	assert_non_null(strstr(out, "broken at entry"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -123,6 +632,17 @@ int main(void)
 	    cmocka_unit_test(pages_without_overlap),
 	    cmocka_unit_test(admin_only_and_bad_input),
 	    cmocka_unit_test(verify_holds),
+	    cmocka_unit_test(key_and_head_files),
+	    cmocka_unit_test(checkpoint_follows_commits),
+	    cmocka_unit_test(untouched_holds_after_restart),
+	    cmocka_unit_test(truncated_tail),
+	    cmocka_unit_test(rewritten_suffix),
+	    cmocka_unit_test(null_to_zero),
+	    cmocka_unit_test(gap_in_the_middle),
+	    cmocka_unit_test(head_lost_or_forged),
+	    cmocka_unit_test(key_lost_or_replaced),
+	    cmocka_unit_test(anchor_after_investigation),
+	    cmocka_unit_test(export_period),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
