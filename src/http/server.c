@@ -21,6 +21,7 @@
 #include "core/util.h"
 #include "http/idempotency.h"
 #include <microhttpd.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -423,6 +424,86 @@ static enum MHD_Result send_response(struct gz_req *r)
 	return ret;
 }
 
+/* ---- the request head, checked before any body is read ---- */
+
+/* Our own limits on the request head, below what MHD's connection memory allows (see
+ * MHD_MEMORY below): a request over them gets its 414 or 431 in the error shape from
+ * us; only a head too large for the connection's memory gets MHD's own HTML reply. */
+#define MAX_URI_BYTES (8 * 1024)
+#define MAX_HEADER_BYTES (32 * 1024)
+#define MAX_HEADER_COUNT 100
+/* MHD's per-connection memory: read buffer plus header records.  Large enough that
+ * a head over our limits still reaches the access handler; mapped lazily, so an
+ * ordinary request touches only a few pages of it. */
+#define MHD_MEMORY (128 * 1024)
+
+struct head {
+	size_t bytes, count;
+	int content_length, transfer_encoding;
+	bool chunked;
+};
+
+static enum MHD_Result head_count(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+	struct head *h = cls;
+	(void)kind;
+	h->bytes += strlen(key) + strlen(value ? value : "") + 4; /* ": " and CRLF */
+	h->count++;
+	if (strcasecmp(key, "Content-Length") == 0)
+		h->content_length++;
+	if (strcasecmp(key, "Transfer-Encoding") == 0) {
+		h->transfer_encoding++;
+		h->chunked = value && strcasecmp(value, "chunked") == 0;
+	}
+	return MHD_YES;
+}
+
+/* Fails when the head is over our limits or frames its body ambiguously: two
+ * Content-Length headers (MHD would silently use the first), Content-Length beside
+ * Transfer-Encoding (MHD would silently use the chunked framing), a transfer coding
+ * other than chunked (MHD would read the body until the client closes) — each a way
+ * to make a proxy in front and gongzhi disagree on where the next request starts. */
+static int check_head(struct gz_req *r, struct MHD_Connection *con, struct gz_err *err)
+{
+	if (strlen(r->raw_uri) > MAX_URI_BYTES)
+		return gz_fail(err, GZ_E_URI_TOO_LONG, "the URL is longer than %d bytes",
+		               MAX_URI_BYTES);
+	struct head h = {0};
+	MHD_get_connection_values(con, MHD_HEADER_KIND, head_count, &h);
+	if (h.bytes > MAX_HEADER_BYTES || h.count > MAX_HEADER_COUNT)
+		return gz_fail(err, GZ_E_HEADERS_TOO_LARGE,
+		               "the request headers are larger than %d bytes or more than %d",
+		               MAX_HEADER_BYTES, MAX_HEADER_COUNT);
+	if (h.content_length > 1)
+		return gz_fail(err, GZ_E_BAD_REQUEST, "more than one Content-Length header");
+	if (h.transfer_encoding && h.content_length)
+		return gz_fail(err, GZ_E_BAD_REQUEST,
+		               "Content-Length and Transfer-Encoding must not be sent together");
+	if (h.transfer_encoding > 1 || (h.transfer_encoding && !h.chunked))
+		return gz_fail(err, GZ_E_BAD_REQUEST,
+		               "the only accepted Transfer-Encoding is a single 'chunked'");
+	const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+	int64_t len;
+	if (cl && gz_parse_i64(cl, &len) && len > (int64_t)r->body_limit)
+		return gz_fail(err, GZ_E_TOO_LARGE, "the body is larger than %zu bytes",
+		               r->body_limit);
+	return 0;
+}
+
+/* MHD's own messages (a client that hung up, a request MHD rejected itself) as
+ * lines of the JSON log, so that stderr holds nothing else. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = 0;
+	gz_log(GZ_LOG_WARN, NULL, "microhttpd: %s", msg);
+}
+
 /* The one error reply of a failed request: internal errors are logged with the
  * request id and shown to the client as that id only. */
 static void reply_failure(struct gz_req *r, struct gz_err *err)
@@ -474,15 +555,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 		r->body_limit = (size_t)((r->route && (r->route->flags & GZ_R_UPLOAD))
 		                             ? s->app->cfg.upload_limit
 		                             : s->app->cfg.body_limit);
-		const char *cl =
-		    MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
-		int64_t len;
-		if (cl && gz_parse_i64(cl, &len) && len > (int64_t)r->body_limit) {
+		struct gz_err err;
+		if (check_head(r, con, &err)) {
 			/* answer before the body is read (no 100 Continue is sent); MHD then
-			 * closes the connection, which is right for an oversized upload */
-			struct gz_err err;
-			gz_fail(&err, GZ_E_TOO_LARGE, "the body is larger than %zu bytes",
-			        r->body_limit);
+			 * closes the connection, which is right for an oversized upload and
+			 * for a body whose end cannot be trusted */
 			r->dispatched = true;
 			gz_reply_error(r, &err);
 			return send_response(r);
@@ -657,10 +734,12 @@ int gz_server_start(struct gz_app *app, struct gz_server **out, struct gz_err *e
 	s->daemon = MHD_start_daemon(
 	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
 	        MHD_ALLOW_SUSPEND_RESUME,
-	    (uint16_t)port, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR,
-	    (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads,
-	    MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_CONNECTION_TIMEOUT,
+	    (uint16_t)port, NULL, NULL, access_handler, s,
+	    /* first, or MHD prints its messages about earlier options itself */
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_URI_LOG_CALLBACK,
+	    uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MHD_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)60, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
 	if (!s->daemon) {

@@ -1,9 +1,17 @@
 /* t70-http: the HTTP level — health, metrics, OpenAPI, routing errors (404, 405),
  * body limit (413), content types, static files and path traversal, request ids,
- * the error shape, invalid UTF-8, concurrency. */
+ * the error shape, invalid UTF-8, concurrency; and, over raw sockets where curl will
+ * not send the malformed thing, request framing (duplicate Content-Length,
+ * Content-Length with chunked), 414/431 and the JSON-lines log after a flood. */
 #include "harness.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -792,6 +800,287 @@ static void concurrency(void **state)
 	resp_free(r);
 }
 
+/* ---- raw sockets ---- */
+
+struct raw {
+	int status; /* of the first response, 0 when none */
+	char *text; /* everything received, NUL-terminated */
+	size_t len;
+	bool closed;   /* the server closed the connection (not our timeout) */
+	int responses; /* how many status lines arrived */
+	json_t *json;  /* body of the first response, when JSON */
+};
+
+static int raw_connect(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	return fd;
+}
+
+/* Sends len bytes, then reads until the server closes or wait_ms pass without data. */
+static struct raw raw_send_to(int port, const char *data, size_t len, int wait_ms)
+{
+	int fd = raw_connect(port);
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = send(fd, data + off, len - off, MSG_NOSIGNAL);
+		if (w <= 0)
+			break; /* the server may answer and close before reading it all */
+		off += (size_t)w;
+	}
+	struct raw r = {0};
+	size_t cap = 4096;
+	r.text = malloc(cap);
+	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, wait_ms) <= 0)
+			break;
+		if (r.len + 4096 > cap)
+			r.text = realloc(r.text, cap *= 2);
+		ssize_t n = recv(fd, r.text + r.len, 4096, 0);
+		if (n <= 0) {
+			r.closed = true;
+			break;
+		}
+		r.len += (size_t)n;
+	}
+	close(fd);
+	r.text[r.len] = '\0';
+	if (sscanf(r.text, "HTTP/1.1 %d", &r.status) != 1)
+		r.status = 0;
+	for (const char *p = r.text; (p = strstr(p, "HTTP/1.1 ")); p++)
+		r.responses++;
+	const char *body = strstr(r.text, "\r\n\r\n");
+	if (body)
+		r.json = json_loads(body + 4, JSON_DISABLE_EOF_CHECK, NULL);
+	return r;
+}
+
+static struct raw raw_send(const char *text)
+{
+	return raw_send_to(S.port, text, strlen(text), 2000);
+}
+
+static void raw_free(struct raw *r)
+{
+	free(r->text);
+	json_decref(r->json);
+}
+
+/* A raw reply in the one error shape, with that status and code. */
+static void assert_raw_error(struct raw *r, int status, const char *code)
+{
+	if (r->status != status || !r->json || strcmp(jstr(r->json, "error.code"), code))
+		print_error("expected %d %s, got: %.600s\n", status, code, r->text);
+	assert_int_equal(r->status, status);
+	assert_non_null(r->json);
+	assert_string_equal(jstr(r->json, "error.code"), code);
+	assert_true(strlen(jstr(r->json, "error.message")) > 0);
+	assert_true(contains(r->text, "Content-Type: application/json"));
+}
+
+#define LOGIN_HEAD                                                                                 \
+	"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+
+static void duplicate_content_length(void **state)
+{
+	(void)state;
+	/* conflicting: MHD alone would read 5 bytes and take the rest as the next request */
+	struct raw r = raw_send(LOGIN_HEAD "Content-Length: 5\r\nContent-Length: 60\r\n\r\n"
+	                                   "{\"a\":1}GET /api/v1/nope HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_raw_error(&r, 400, "bad_request");
+	assert_true(contains(jstr(r.json, "error.message"), "Content-Length"));
+	assert_true(r.closed);            /* nothing after it on this connection is read */
+	assert_int_equal(r.responses, 1); /* the smuggled GET got no answer */
+	assert_true(contains(r.text, "Connection: close"));
+	raw_free(&r);
+	/* the same value twice is refused too */
+	r = raw_send(LOGIN_HEAD "Content-Length: 7\r\ncontent-length: 7\r\n\r\n{\"a\":1}");
+	assert_raw_error(&r, 400, "bad_request");
+	assert_true(r.closed);
+	raw_free(&r);
+	/* one Content-Length is fine (the login fails on its merits) */
+	r = raw_send(LOGIN_HEAD "Content-Length: 7\r\n\r\n{\"a\":1}");
+	assert_raw_error(&r, 400, "unknown_field");
+	assert_false(r.closed); /* keep-alive */
+	raw_free(&r);
+}
+
+static void content_length_with_chunked(void **state)
+{
+	(void)state;
+	struct raw r = raw_send(LOGIN_HEAD "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                                   "7\r\n{\"a\":1}\r\n0\r\n\r\n");
+	assert_raw_error(&r, 400, "bad_request");
+	assert_true(contains(jstr(r.json, "error.message"), "Transfer-Encoding"));
+	assert_true(r.closed);
+	assert_int_equal(r.responses, 1);
+	raw_free(&r);
+	/* the other order */
+	r = raw_send(LOGIN_HEAD "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n"
+	                        "7\r\n{\"a\":1}\r\n0\r\n\r\n");
+	assert_raw_error(&r, 400, "bad_request");
+	raw_free(&r);
+	/* a coding other than chunked: MHD alone would wait for the client to close */
+	r = raw_send(LOGIN_HEAD "Transfer-Encoding: gzip\r\n\r\n{\"a\":1}");
+	assert_raw_error(&r, 400, "bad_request");
+	assert_true(r.closed);
+	raw_free(&r);
+	r = raw_send(LOGIN_HEAD "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                        "7\r\n{\"a\":1}\r\n0\r\n\r\n");
+	assert_raw_error(&r, 400, "bad_request");
+	raw_free(&r);
+	/* plain chunked works */
+	r = raw_send(LOGIN_HEAD "Transfer-Encoding: chunked\r\n\r\n7\r\n{\"a\":1}\r\n0\r\n\r\n");
+	assert_raw_error(&r, 400, "unknown_field");
+	raw_free(&r);
+}
+
+/* A GET of /healthz whose URL or headers are padded. */
+static struct raw padded_get(size_t uri_pad, size_t header_pad, int nheaders)
+{
+	size_t cap = uri_pad + header_pad + (size_t)nheaders * 16 + 256;
+	char *b = malloc(cap);
+	size_t n = (size_t)snprintf(b, cap, "GET /healthz%s", uri_pad ? "?x=" : "");
+	memset(b + n, 'a', uri_pad);
+	n += uri_pad;
+	n += (size_t)snprintf(b + n, cap - n, " HTTP/1.1\r\nHost: t\r\n");
+	if (header_pad) {
+		n += (size_t)snprintf(b + n, cap - n, "X-Pad: ");
+		memset(b + n, 'b', header_pad);
+		n += header_pad;
+		n += (size_t)snprintf(b + n, cap - n, "\r\n");
+	}
+	for (int i = 0; i < nheaders; i++)
+		n += (size_t)snprintf(b + n, cap - n, "X-H%d: 1\r\n", i);
+	n += (size_t)snprintf(b + n, cap - n, "\r\n");
+	struct raw r = raw_send_to(S.port, b, n, 2000);
+	free(b);
+	return r;
+}
+
+static void uri_and_headers_too_large(void **state)
+{
+	(void)state;
+	/* gongzhi's limits: URL 8 KiB, headers 32 KiB or 100 lines */
+	struct raw r = padded_get(8000, 0, 0);
+	assert_raw_error(&r, 400, "unknown_field"); /* under the limit: routed */
+	raw_free(&r);
+	static const size_t uris[] = {8200, 20000, 60000};
+	for (size_t i = 0; i < 3; i++) {
+		r = padded_get(uris[i], 0, 0);
+		assert_raw_error(&r, 414, "uri_too_long");
+		raw_free(&r);
+	}
+	r = padded_get(0, 30000, 0);
+	assert_int_equal(r.status, 200);
+	raw_free(&r);
+	static const size_t pads[] = {33000, 60000};
+	for (size_t i = 0; i < 2; i++) {
+		r = padded_get(0, pads[i], 0);
+		assert_raw_error(&r, 431, "headers_too_large");
+		raw_free(&r);
+	}
+	r = padded_get(0, 0, 95);
+	assert_int_equal(r.status, 200);
+	raw_free(&r);
+	r = padded_get(0, 0, 101);
+	assert_raw_error(&r, 431, "headers_too_large");
+	raw_free(&r);
+	/* past the connection's memory (128 KiB) MHD answers itself, still 431 */
+	r = padded_get(0, 200000, 0);
+	assert_int_equal(r.status, 431);
+	assert_true(r.closed);
+	raw_free(&r);
+	/* and curl's view: the long URL is a 414 in the error shape */
+	char *path = malloc(10000);
+	strcpy(path, "/api/v1/users?q=");
+	memset(path + strlen(path), 'a', 9000);
+	path[16 + 9000] = '\0';
+	struct resp *c = api(&S, "GET", path, admin, NULL, NULL);
+	free(path);
+	assert_error(c, 414, "uri_too_long", NULL);
+	check_error_shape(c);
+	resp_free(c);
+}
+
+/* Errors MHD raises before gongzhi sees the request: the status is right, the body is
+ * MHD's (0.9.75 has no hook for it), the connection is closed, and the server is fine. */
+static void mhd_own_errors(void **state)
+{
+	(void)state;
+	struct raw r =
+	    raw_send(LOGIN_HEAD "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
+	assert_int_equal(r.status, 400);
+	assert_true(r.closed);
+	raw_free(&r);
+	r = raw_send("GET /healthz HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n");
+	assert_int_equal(r.status, 400);
+	assert_true(r.closed);
+	raw_free(&r);
+	r = raw_send(LOGIN_HEAD "Content-Length: 7x\r\n\r\n{\"a\":1}");
+	assert_int_equal(r.status, 400);
+	assert_true(r.closed);
+	raw_free(&r);
+	r = raw_send("GARBAGE\r\n\r\n");
+	assert_true(r.closed);
+	assert_int_not_equal(r.status, 200);
+	raw_free(&r);
+	struct resp *c = api(&S, "GET", "/healthz", NULL, NULL, NULL);
+	assert_status(c, 200);
+	resp_free(c);
+}
+
+/* After a flood of bad requests (and clients hanging up half-way), every line the
+ * server wrote to stderr is a JSON object with ts, level and msg. */
+static void log_stays_json_lines(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+	    LOGIN_HEAD "Content-Length: 5\r\nContent-Length: 6\r\n\r\n{}",
+	    LOGIN_HEAD "Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+	    "GET /healthz HTTP/1.1\r\nHost: t\r\nbroken\r\n\r\n",
+	    "GARBAGE\r\n\r\n",
+	    "GET / HTTP/9.9\r\n\r\n",
+	    LOGIN_HEAD "Content-Length: 100\r\n\r\n{\"a\"", /* hangs up mid-body */
+	    "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Half: ", /* hangs up mid-head */
+	    LOGIN_HEAD "Content-Length: -1\r\n\r\n",
+	};
+	for (int round = 0; round < 25; round++)
+		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+			struct raw r = raw_send_to(S.port, bad[i], strlen(bad[i]), 50);
+			raw_free(&r);
+		}
+	struct resp *c = api(&S, "GET", "/healthz", NULL, NULL, NULL);
+	assert_status(c, 200);
+	resp_free(c);
+	msleep(300);
+	FILE *f = fopen(S.log, "r");
+	assert_non_null(f);
+	char line[8192];
+	int lines = 0, mhd = 0;
+	while (fgets(line, sizeof line, f)) {
+		json_error_t je;
+		json_t *j = json_loads(line, 0, &je);
+		if (!j || !json_is_string(json_object_get(j, "ts")) ||
+		    !json_is_string(json_object_get(j, "level")) ||
+		    !json_is_string(json_object_get(j, "msg")))
+			print_error("not a JSON log line: %s\n", line);
+		assert_non_null(j);
+		assert_true(json_is_string(json_object_get(j, "msg")));
+		mhd += strncmp(jstr(j, "msg"), "microhttpd: ", 12) == 0;
+		json_decref(j);
+		lines++;
+	}
+	fclose(f);
+	assert_true(lines > 50);
+	assert_true(mhd >= 25); /* MHD's own messages came through the logger */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -816,6 +1105,11 @@ int main(void)
 	    cmocka_unit_test(error_shape_everywhere),
 	    cmocka_unit_test(long_url),
 	    cmocka_unit_test(concurrency),
+	    cmocka_unit_test(duplicate_content_length),
+	    cmocka_unit_test(content_length_with_chunked),
+	    cmocka_unit_test(uri_and_headers_too_large),
+	    cmocka_unit_test(mhd_own_errors),
+	    cmocka_unit_test(log_stays_json_lines),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
