@@ -412,9 +412,18 @@ static enum MHD_Result send_response(struct gz_req *r)
 		MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	bool cache_set = false;
-	for (int i = 0; i < r->nheaders; i++)
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	bool cache_set = false, csp_set = false;
+	for (int i = 0; i < r->nheaders; i++) {
 		cache_set |= strcasecmp(r->headers[i].key, "Cache-Control") == 0;
+		csp_set |= strcasecmp(r->headers[i].key, "Content-Security-Policy") == 0;
+	}
+	/* security headers on every reply: the console's files set their own policy
+	 * (static.c); anything else is not a page and may load nothing */
+	if (!csp_set)
+		MHD_add_response_header(resp, "Content-Security-Policy",
+		                        "default-src 'none'; frame-ancestors 'none'");
 	if (!cache_set && gz_str_has_prefix(r->path ? r->path : "", "/api/"))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	for (int i = 0; i < r->nheaders; i++)

@@ -62,6 +62,54 @@ static void check_error_shape(struct resp *r)
 	assert_true(contains(resp_header(r, "Content-Type"), "application/json"));
 }
 
+/* The headers every reply carries; console: the console's policy, else the API's. */
+static void check_security_headers(struct resp *r, bool console)
+{
+	assert_string_equal(resp_header(r, "X-Content-Type-Options"), "nosniff");
+	assert_string_equal(resp_header(r, "X-Frame-Options"), "DENY");
+	assert_string_equal(resp_header(r, "Referrer-Policy"), "no-referrer");
+	const char *csp = resp_header(r, "Content-Security-Policy");
+	if (!csp)
+		print_error("no Content-Security-Policy: %s\n", r->headers);
+	assert_non_null(csp);
+	assert_true(contains(csp, "frame-ancestors 'none'"));
+	if (console) {
+		assert_string_equal(csp, "default-src 'self'; script-src 'self'; style-src 'self' "
+		                         "'unsafe-inline'; img-src 'self' data: blob:; connect-src "
+		                         "'self'; frame-ancestors 'none'; base-uri 'self'; "
+		                         "form-action 'self'");
+	} else {
+		assert_string_equal(csp, "default-src 'none'; frame-ancestors 'none'");
+	}
+}
+
+static void security_headers(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *method, *path;
+		bool auth, console;
+	} cases[] = {
+	    {"GET", "/healthz", false, false},
+	    {"GET", "/metrics", false, false},
+	    {"GET", "/api/v1/openapi.json", false, false},
+	    {"GET", "/api/v1/auth/me", true, false},
+	    {"GET", "/api/v1/auth/me", false, false},   /* 401 */
+	    {"GET", "/api/v1/nope", false, false},      /* 404 */
+	    {"DELETE", "/api/v1/users", true, false},   /* 405 */
+	    {"GET", "/", false, true},                  /* the placeholder page */
+	    {"GET", "/work-orders/12", false, true},    /* a console route */
+	    {"GET", "/assets/missing.js", false, true}, /* a console 404 */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct resp *r = api(&S, cases[i].method, cases[i].path,
+		                     cases[i].auth ? admin : NULL, NULL, NULL);
+		assert_true(r->status > 0);
+		check_security_headers(r, cases[i].console);
+		resp_free(r);
+	}
+}
+
 static void healthz(void **state)
 {
 	(void)state;
@@ -567,10 +615,12 @@ static void static_files(void **state)
 	assert_status(r, 200);
 	assert_true(contains(resp_header(r, "Content-Type"), "javascript"));
 	assert_true(contains(r->body, "console.log"));
+	check_security_headers(r, true);
 	resp_free(r);
 	r = api(&s2, "GET", "/", NULL, NULL, NULL);
 	assert_status(r, 200);
 	assert_true(contains(r->body, "gongzhi console"));
+	check_security_headers(r, true);
 	resp_free(r);
 	static const char *const bad[] = {"/db.txt",           "/passwd",
 	                                  "/.hidden",          "/assets/missing.js",
@@ -881,6 +931,8 @@ static void assert_raw_error(struct raw *r, int status, const char *code)
 	assert_string_equal(jstr(r->json, "error.code"), code);
 	assert_true(strlen(jstr(r->json, "error.message")) > 0);
 	assert_true(contains(r->text, "Content-Type: application/json"));
+	assert_true(contains(r->text, "X-Frame-Options: DENY"));
+	assert_true(contains(r->text, "Content-Security-Policy: default-src 'none'"));
 }
 
 #define LOGIN_HEAD                                                                                 \
@@ -1085,6 +1137,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(healthz),
+	    cmocka_unit_test(security_headers),
 	    cmocka_unit_test(metrics),
 	    cmocka_unit_test(openapi),
 	    cmocka_unit_test(unknown_paths),
