@@ -66,6 +66,14 @@ void gz_sha256_hex(const void *p, size_t n, char out[GZ_SHA256_HEX])
 	sodium_bin2hex(out, GZ_SHA256_HEX, h, sizeof(h));
 }
 
+bool gz_secret_equal(const char *a, const char *b)
+{
+	unsigned char ha[crypto_hash_sha256_BYTES], hb[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(ha, (const unsigned char *)a, strlen(a));
+	crypto_hash_sha256(hb, (const unsigned char *)b, strlen(b));
+	return sodium_memcmp(ha, hb, sizeof(ha)) == 0;
+}
+
 int gz_password_check(const char *pw, const char *field, struct gz_err *err)
 {
 	if (!gz_utf8_valid(pw, strlen(pw)))

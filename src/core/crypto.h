@@ -22,6 +22,9 @@ void gz_random_token(const char *prefix, size_t nbytes, char *out, size_t outlen
 void gz_random_bytes(void *p, size_t n);
 /* Hex SHA-256 of n bytes. */
 void gz_sha256_hex(const void *p, size_t n, char out[GZ_SHA256_HEX]);
+/* Are the two strings equal?  In time independent of where they differ and of their
+ * lengths (both are hashed first), for comparing a secret with what a client sent. */
+bool gz_secret_equal(const char *a, const char *b);
 
 /* Password policy: at least 10 characters and three of the four classes (lower,
  * upper, digit, other).  Fails with validation_failed naming field. */

@@ -1133,6 +1133,262 @@ static void log_stays_json_lines(void **state)
 	assert_true(mhd >= 25); /* MHD's own messages came through the logger */
 }
 
+/* ---- /metrics on its own address, behind a token ---- */
+
+static int any_free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof a;
+	int port = -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static void metrics_own_listener(void **state)
+{
+	(void)state;
+	int mport = any_free_port();
+	char setting[64];
+	snprintf(setting, sizeof setting, "GONGZHI_METRICS_LISTEN=127.0.0.1:%d", mport);
+	const char *const env[] = {setting, NULL};
+	struct srv s2;
+	assert_int_equal(srv_start(&s2, env, false), 0);
+	struct srv m = s2; /* the same server, seen on the metrics address */
+	snprintf(m.base, sizeof m.base, "http://127.0.0.1:%d", mport);
+	struct resp *r = api(&m, "GET", "/metrics", NULL, NULL, NULL);
+	assert_status(r, 200);
+	assert_true(contains(r->body, "gongzhi_http_requests_total"));
+	resp_free(r);
+	/* not on the main port */
+	r = api(&s2, "GET", "/metrics", NULL, NULL, NULL);
+	assert_error(r, 404, "not_found", NULL);
+	resp_free(r);
+	/* and nothing else on the metrics port: no API, no console */
+	static const char *const others[] = {"/healthz", "/api/v1/auth/me", "/", "/index.html",
+	                                     "/api/v1/openapi.json"};
+	for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+		r = api(&m, "GET", others[i], NULL, NULL, NULL);
+		assert_error(r, 404, "not_found", NULL);
+		resp_free(r);
+	}
+	r = api(&m, "POST", "/api/v1/auth/login", NULL,
+	        "{\"username\":\"admin\",\"password\":\"" ADMIN_PW "\"}", NULL);
+	assert_error(r, 404, "not_found", NULL);
+	resp_free(r);
+	/* the main port serves the rest as before */
+	r = api(&s2, "GET", "/healthz", NULL, NULL, NULL);
+	assert_status(r, 200);
+	resp_free(r);
+	int rc = srv_stop(&s2);
+	srv_cleanup(&s2);
+	assert_int_equal(rc, 0);
+}
+
+static void metrics_token(void **state)
+{
+	(void)state;
+	static const char *const env[] = {"GONGZHI_METRICS_TOKEN=scrape-0123456789abcdef", NULL};
+	struct srv s2;
+	assert_int_equal(srv_start(&s2, env, false), 0);
+	struct resp *r = api(&s2, "GET", "/metrics", NULL, NULL, NULL);
+	assert_error(r, 401, "unauthenticated", NULL);
+	assert_true(contains(resp_header(r, "WWW-Authenticate"), "Bearer"));
+	resp_free(r);
+	static const char *const wrong[] = {
+	    "Authorization: Bearer scrape-0123456789abcde",   /* one short */
+	    "Authorization: Bearer scrape-0123456789abcdefX", /* one long */
+	    "Authorization: Bearer scrape-0123456789abcdeF",
+	    "Authorization: Basic c2NyYXBlLTAxMjM0NTY3ODlhYmNkZWY=",
+	    "Authorization: scrape-0123456789abcdef",
+	};
+	for (size_t i = 0; i < sizeof wrong / sizeof *wrong; i++) {
+		r = api(&s2, "GET", "/metrics", NULL, NULL, wrong[i]);
+		assert_error(r, 401, "unauthenticated", NULL);
+		assert_false(contains(r->body, "gongzhi_http"));
+		resp_free(r);
+	}
+	/* an account's token is not the scraper's */
+	char *tok = login(&s2, "admin", ADMIN_PW);
+	assert_non_null(tok);
+	r = api(&s2, "GET", "/metrics", tok, NULL, NULL);
+	assert_error(r, 401, "unauthenticated", NULL);
+	resp_free(r);
+	r = api(&s2, "GET", "/metrics", NULL, NULL,
+	        "Authorization: Bearer scrape-0123456789abcdef");
+	assert_status(r, 200);
+	assert_true(contains(r->body, "gongzhi_http_requests_total"));
+	resp_free(r);
+	/* the rest is unaffected */
+	r = api(&s2, "GET", "/api/v1/auth/me", tok, NULL, NULL);
+	assert_status(r, 200);
+	resp_free(r);
+	r = api(&s2, "GET", "/healthz", NULL, NULL, NULL);
+	assert_status(r, 200);
+	resp_free(r);
+	free(tok);
+	int rc = srv_stop(&s2);
+	srv_cleanup(&s2);
+	assert_int_equal(rc, 0);
+}
+
+/* Bad values of the new settings stop the server at start, naming the setting. */
+static void http_settings_checked(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *flags, *name;
+	} bad[] = {
+	    {"--metrics-token short", "metrics_token"},
+	    {"--cookie-secure sometimes", "cookie_secure"},
+	    {"--trusted-proxies '127.0.0.1, proxy.example'", "trusted_proxies"},
+	    {"--metrics-listen nowhere", "metrics_listen"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		char out[4096];
+		int rc = run_cli(&S, out, sizeof out, "serve --listen 127.0.0.1:%d %s",
+		                 any_free_port(), bad[i].flags);
+		if (rc == 0 || !contains(out, bad[i].name))
+			print_error("serve %s -> %d: %s\n", bad[i].flags, rc, out);
+		assert_int_not_equal(rc, 0);
+		assert_true(contains(out, bad[i].name));
+	}
+}
+
+/* ---- trusted proxies: the client's address and https ---- */
+
+/* Logs in as admin with extra headers; returns the Set-Cookie header (malloc) and
+ * writes the client address of the newest login audit entry into client. */
+static char *login_via(struct srv *s, const char *headers, char *client, size_t n)
+{
+	struct resp *r = api(s, "POST", "/api/v1/auth/login", NULL,
+	                     "{\"username\":\"admin\",\"password\":\"" ADMIN_PW "\"}", headers);
+	assert_status(r, 200);
+	const char *c = resp_header(r, "Set-Cookie");
+	assert_non_null(c);
+	assert_true(contains(c, "gz_session="));
+	char *cookie = strdup(c);
+	char *tok = strdup(jstr(r->json, "token"));
+	resp_free(r);
+	r = api(s, "GET", "/api/v1/audit?action=login&limit=1", tok, NULL, NULL);
+	assert_status(r, 200);
+	snprintf(client, n, "%s", jstr(r->json, "items.0.client"));
+	resp_free(r);
+	free(tok);
+	return cookie;
+}
+
+static void forwarded_ignored_from_untrusted_peer(void **state)
+{
+	(void)state;
+	char client[64];
+	/* by default no proxy is trusted: the headers are the client's own words */
+	char *cookie = login_via(&S, "X-Forwarded-For: 203.0.113.7\nX-Forwarded-Proto: https",
+	                         client, sizeof client);
+	assert_false(contains(cookie, "Secure"));
+	assert_true(contains(cookie, "HttpOnly"));
+	assert_true(contains(cookie, "SameSite=Strict"));
+	assert_string_equal(client, "127.0.0.1");
+	free(cookie);
+	cookie = login_via(&S, NULL, client, sizeof client);
+	assert_false(contains(cookie, "Secure"));
+	assert_string_equal(client, "127.0.0.1");
+	free(cookie);
+}
+
+static void forwarded_from_trusted_proxy(void **state)
+{
+	(void)state;
+	static const char *const env[] = {"GONGZHI_TRUSTED_PROXIES=10.9.9.9, 127.0.0.1", NULL};
+	struct srv s2;
+	assert_int_equal(srv_start(&s2, env, false), 0);
+	static const struct {
+		const char *headers, *client;
+		bool secure;
+	} cases[] = {
+	    {"X-Forwarded-For: 203.0.113.7\nX-Forwarded-Proto: https", "203.0.113.7", true},
+	    {"X-Forwarded-Proto: HTTPS", "127.0.0.1", true},
+	    {"X-Forwarded-For: 203.0.113.7", "203.0.113.7", false},
+	    {"X-Forwarded-For: 203.0.113.7\nX-Forwarded-Proto: http", "203.0.113.7", false},
+	    /* the right-most address that is not a trusted proxy; what the client put
+	     * in front of it is not believed */
+	    {"X-Forwarded-For: 198.51.100.1, 203.0.113.8, 10.9.9.9", "203.0.113.8", false},
+	    {"X-Forwarded-For: 198.51.100.1,203.0.113.8 , 127.0.0.1", "203.0.113.8", false},
+	    /* all trusted: the left-most */
+	    {"X-Forwarded-For: 10.9.9.9, 127.0.0.1", "10.9.9.9", false},
+	    /* two headers are one list */
+	    {"X-Forwarded-For: 198.51.100.2\nX-Forwarded-For: 203.0.113.9", "203.0.113.9", false},
+	    {"X-Forwarded-For: 203.0.113.10:4711", "203.0.113.10", false},
+	    {"X-Forwarded-For: [2001:db8::1]:443", "2001:db8::1", false},
+	    {"X-Forwarded-For: ::ffff:203.0.113.11", "203.0.113.11", false},
+	    /* something that is no address ends the walk */
+	    {"X-Forwarded-For: <script>", "127.0.0.1", false},
+	    {"X-Forwarded-For: 203.0.113.12, bogus, 10.9.9.9", "10.9.9.9", false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char client[64];
+		char *cookie = login_via(&s2, cases[i].headers, client, sizeof client);
+		if (strcmp(client, cases[i].client) ||
+		    contains(cookie, "Secure") != cases[i].secure)
+			print_error("%s -> client %s, cookie %s\n", cases[i].headers, client,
+			            cookie);
+		assert_string_equal(client, cases[i].client);
+		assert_int_equal(contains(cookie, "; Secure"), cases[i].secure);
+		free(cookie);
+	}
+	/* the access log names the forwarded client too */
+	msleep(200);
+	FILE *f = fopen(s2.log, "r");
+	assert_non_null(f);
+	char line[4096];
+	bool seen = false;
+	while (fgets(line, sizeof line, f))
+		seen |= contains(line, "\"client\":\"203.0.113.8\"");
+	fclose(f);
+	assert_true(seen);
+	/* logout over https clears the cookie with the same attributes */
+	struct resp *r = api(&s2, "POST", "/api/v1/auth/login", NULL,
+	                     "{\"username\":\"admin\",\"password\":\"" ADMIN_PW "\"}", NULL);
+	char *tok = strdup(jstr(r->json, "token"));
+	resp_free(r);
+	r = api(&s2, "POST", "/api/v1/auth/logout", tok, NULL, "X-Forwarded-Proto: https");
+	assert_status(r, 204);
+	assert_true(contains(resp_header(r, "Set-Cookie"), "Max-Age=0; Secure"));
+	resp_free(r);
+	free(tok);
+	int rc = srv_stop(&s2);
+	srv_cleanup(&s2);
+	assert_int_equal(rc, 0);
+}
+
+static void cookie_secure_setting(void **state)
+{
+	(void)state;
+	static const char *const always[] = {"GONGZHI_COOKIE_SECURE=always", NULL};
+	struct srv s2;
+	assert_int_equal(srv_start(&s2, always, false), 0);
+	char client[64];
+	char *cookie = login_via(&s2, NULL, client, sizeof client);
+	assert_true(contains(cookie, "; Secure"));
+	free(cookie);
+	int rc = srv_stop(&s2);
+	srv_cleanup(&s2);
+	assert_int_equal(rc, 0);
+	static const char *const never[] = {"GONGZHI_COOKIE_SECURE=never",
+	                                    "GONGZHI_TRUSTED_PROXIES=127.0.0.1", NULL};
+	assert_int_equal(srv_start(&s2, never, false), 0);
+	cookie = login_via(&s2, "X-Forwarded-Proto: https", client, sizeof client);
+	assert_false(contains(cookie, "Secure"));
+	free(cookie);
+	rc = srv_stop(&s2);
+	srv_cleanup(&s2);
+	assert_int_equal(rc, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1163,6 +1419,12 @@ int main(void)
 	    cmocka_unit_test(uri_and_headers_too_large),
 	    cmocka_unit_test(mhd_own_errors),
 	    cmocka_unit_test(log_stays_json_lines),
+	    cmocka_unit_test(metrics_own_listener),
+	    cmocka_unit_test(metrics_token),
+	    cmocka_unit_test(http_settings_checked),
+	    cmocka_unit_test(forwarded_ignored_from_untrusted_peer),
+	    cmocka_unit_test(forwarded_from_trusted_proxy),
+	    cmocka_unit_test(cookie_secure_setting),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
