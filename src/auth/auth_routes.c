@@ -255,8 +255,8 @@ static int login_handler(struct gz_req *r, struct gz_err *err)
 	if (rc <= 0)
 		return rc < 0 ? -1 : gz_fail(err, GZ_E_UNAUTHENTICATED, "account unavailable");
 	char cookie[256];
-	snprintf(cookie, sizeof(cookie), "gz_session=%s; Path=/; HttpOnly; SameSite=Strict",
-	         l.token);
+	snprintf(cookie, sizeof(cookie), "gz_session=%s; Path=/; HttpOnly; SameSite=Strict%s",
+	         l.token, gz_req_cookie_secure(r) ? "; Secure" : "");
 	gz_reply_header(r, "Set-Cookie", gz_strdup(&r->arena, cookie));
 	gz_reply_header(r, "Cache-Control", "no-store");
 	return gz_reply_json(r, 200,
@@ -287,7 +287,9 @@ static int logout_handler(struct gz_req *r, struct gz_err *err)
 	if (gz_db_write(r->app->db, logout_fn, &l, err))
 		return -1;
 	gz_reply_header(r, "Set-Cookie",
-	                "gz_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+	                gz_req_cookie_secure(r)
+	                    ? "gz_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure"
+	                    : "gz_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
 	return gz_reply_empty(r, 204);
 }
 

@@ -14,6 +14,10 @@ struct gz_config {
 	char *config;          /* path of the file read, "" for none */
 	char *db;              /* sqlite:/path or postgresql://… */
 	char *listen;          /* host:port */
+	char *metrics_listen;  /* host:port for /metrics alone, "" to serve it on listen */
+	char *metrics_token;   /* bearer token /metrics requires, "" for none */
+	char *trusted_proxies; /* comma list of addresses whose X-Forwarded-* count */
+	char *cookie_secure;   /* auto | always | never */
 	char *data_dir;        /* attachments, secret key */
 	char *web_dir;         /* console build (web/dist) */
 	char *secret_key_file; /* 32-byte key for personal data; default DATA_DIR/secret.key */

@@ -81,6 +81,14 @@ bool gz_str_equal_const(const char *a, const char *b)
 	return n == strlen(b) && sodium_memcmp(a, b, n) == 0;
 }
 
+bool gz_secret_equal(const char *a, const char *b)
+{
+	unsigned char ha[crypto_hash_sha256_BYTES], hb[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(ha, (const unsigned char *)a, strlen(a));
+	crypto_hash_sha256(hb, (const unsigned char *)b, strlen(b));
+	return sodium_memcmp(ha, hb, sizeof(ha)) == 0;
+}
+
 int gz_password_check(const char *pw, const char *field, struct gz_err *err)
 {
 	if (!gz_utf8_valid(pw, strlen(pw)))

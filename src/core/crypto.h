@@ -27,6 +27,9 @@ void gz_hmac_sha256_hex(const uint8_t key[GZ_KEY_BYTES], const void *p, size_t n
                         char out[GZ_SHA256_HEX]);
 /* Compares two strings in time independent of where they differ (MACs). */
 bool gz_str_equal_const(const char *a, const char *b);
+/* Are the two strings equal?  In time independent of where they differ and of their
+ * lengths (both are hashed first), for comparing a secret with what a client sent. */
+bool gz_secret_equal(const char *a, const char *b);
 
 /* Password policy: at least 10 characters and three of the four classes (lower,
  * upper, digit, other).  Fails with validation_failed naming field. */

@@ -25,9 +25,11 @@
 	X(GZ_E_TRANSITION, 409, "invalid_transition")                                              \
 	X(GZ_E_PRECONDITION, 412, "precondition_failed")                                           \
 	X(GZ_E_TOO_LARGE, 413, "payload_too_large")                                                \
+	X(GZ_E_URI_TOO_LONG, 414, "uri_too_long")                                                  \
 	X(GZ_E_MEDIA_TYPE, 415, "unsupported_media_type")                                          \
 	X(GZ_E_LOCKED, 423, "account_locked")                                                      \
 	X(GZ_E_RATE_LIMITED, 429, "rate_limited")                                                  \
+	X(GZ_E_HEADERS_TOO_LARGE, 431, "headers_too_large")                                        \
 	X(GZ_E_INTERNAL, 500, "internal")                                                          \
 	X(GZ_E_UNAVAILABLE, 503, "unavailable")
 

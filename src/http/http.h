@@ -41,7 +41,9 @@ enum gz_route_flag {
 	GZ_R_UNLIMITED = 32,
 	/* reachable by a session that must still enrol a second factor (require_totp_for):
 	 * every other route answers 403 totp_enrolment_required to it */
-	GZ_R_TOTP_SETUP = 64
+	GZ_R_TOTP_SETUP = 64,
+	GZ_R_METRICS = 128 /* served on metrics_listen alone when that is set, and behind
+	                     metrics_token when that is set */
 };
 
 typedef int (*gz_handler)(struct gz_req *r, struct gz_err *err);
@@ -114,7 +116,11 @@ struct gz_req {
 	void *handler_ctx;             /* for a handler and its entity hooks */
 	bool via_cookie;
 	char request_id[24];
+	/* the client's address: the peer's, or from X-Forwarded-For when the peer is a
+	 * trusted proxy; via_https: such a proxy says the client used https;
+	 * metrics_listener: the request arrived on metrics_listen */
 	const char *client;
+	bool via_https, metrics_listener;
 	void *conn; /* the server's connection handle */
 
 	/* response */
@@ -173,6 +179,10 @@ int gz_req_write_async(struct gz_req *r, gz_write_fn fn, void *ctx,
  * once is kept out of the Idempotency-Key record). */
 int gz_req_then(struct gz_req *r, int (*fn)(struct gz_req *r, struct gz_err *err),
                 struct gz_err *err);
+
+/* Should a cookie set in reply to r be Secure?  cookie_secure: always, never, or
+ * (auto) when r came over https through a trusted proxy. */
+bool gz_req_cookie_secure(struct gz_req *r);
 
 /* Request accessors. */
 const char *gz_req_header(struct gz_req *r, const char *name); /* NULL when absent */

@@ -19,6 +19,7 @@
 #include "http/server.h"
 #include "app.h"
 #include "auth/auth.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/timefmt.h"
@@ -26,6 +27,7 @@
 #include "http/idempotency.h"
 #include "http/ratelimit.h"
 #include <microhttpd.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +35,24 @@
 #include <strings.h>
 #include <unistd.h>
 
+/* An address of trusted_proxies, or one being compared with them. */
+struct addr {
+	int family; /* AF_INET or AF_INET6 */
+	unsigned char bytes[16];
+};
+
+/* The URI log callback's context: which daemon a request arrived on. */
+struct listener {
+	struct gz_server *s;
+	bool metrics;
+};
+
 struct gz_server {
 	struct MHD_Daemon *daemon;
+	struct MHD_Daemon *metrics_daemon; /* NULL unless metrics_listen is set */
+	struct listener main_listener, metrics_listener;
+	struct addr *proxies; /* trusted_proxies */
+	size_t nproxies;
 	struct gz_app *app;
 	const struct gz_route **routes;
 	size_t nroutes;
@@ -200,6 +218,10 @@ static const struct gz_route *find_route(struct gz_server *s, struct gz_req *r, 
 	unsigned want = r->method == GZ_HEAD ? GZ_GET : r->method;
 	for (size_t i = 0; i < s->nroutes; i++) {
 		const struct gz_route *rt = s->routes[i];
+		/* with a metrics listener, /metrics is there and nowhere else */
+		bool metrics_only = s->metrics_daemon && (rt->flags & GZ_R_METRICS);
+		if (metrics_only != r->metrics_listener)
+			continue;
 		int np;
 		struct gz_kv params[GZ_MAX_PARAMS];
 		if (!gz_route_match(rt->pattern, r->path, &r->arena, params, &np))
@@ -212,6 +234,19 @@ static const struct gz_route *find_route(struct gz_server *s, struct gz_req *r, 
 		*allow |= rt->methods;
 	}
 	return NULL;
+}
+
+/* Is r's path a route of the metrics listener, asked on the main one?  (Then it is a
+ * 404 there, not a page of the console.) */
+static bool served_elsewhere(struct gz_server *s, struct gz_req *r)
+{
+	if (!s->metrics_daemon || r->metrics_listener)
+		return false;
+	for (size_t i = 0; i < s->nroutes; i++)
+		if ((s->routes[i]->flags & GZ_R_METRICS) &&
+		    gz_route_match(s->routes[i]->pattern, r->path, &r->arena, NULL, NULL))
+			return true;
+	return false;
 }
 
 static bool json_content_type(const char *ct)
@@ -242,6 +277,18 @@ static int limit_take(struct gz_req *r, struct gz_ratelimit *rl, const void *key
 	gz_reply_header(r, "Retry-After", gz_sprintf(&r->arena, "%lld", (long long)wait));
 	return gz_fail(err, GZ_E_RATE_LIMITED,
 	               "too many requests from this %s: try again in %lld s", who, (long long)wait);
+}
+
+/* Does the request carry "Authorization: Bearer <token>"?  Compared in constant time. */
+static bool metrics_token_ok(struct gz_req *r, const char *token)
+{
+	const char *h = gz_req_header(r, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return false;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return gz_secret_equal(h, token);
 }
 
 /* The pipeline every routed request goes through. */
@@ -301,6 +348,15 @@ static int dispatch(struct gz_server *s, struct gz_req *r, struct gz_err *err)
 	} else if (r->raw_body.len && !(rt->flags & GZ_R_UPLOAD)) {
 		return gz_fail(err, GZ_E_MEDIA_TYPE, "this request takes no body");
 	}
+	if ((rt->flags & GZ_R_METRICS) && *s->app->cfg.metrics_token) {
+		/* the scraper's token, not an account's: sessions are not looked at */
+		if (!metrics_token_ok(r, s->app->cfg.metrics_token)) {
+			gz_reply_header(r, "WWW-Authenticate", "Bearer realm=\"metrics\"");
+			return gz_fail(err, GZ_E_UNAUTHENTICATED,
+			               "send Authorization: Bearer <metrics_token>");
+		}
+		return rt->handler(r, err);
+	}
 	if (gz_auth_request(r, err))
 		return -1;
 	if (r->acct && !(rt->flags & GZ_R_UNLIMITED) &&
@@ -336,8 +392,10 @@ static int dispatch(struct gz_server *s, struct gz_req *r, struct gz_err *err)
 
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *con)
 {
-	struct gz_server *s = cls;
+	struct listener *l = cls;
+	struct gz_server *s = l->s;
 	struct gz_req *r = gz_xcalloc(1, sizeof(*r));
+	r->metrics_listener = l->metrics;
 	gz_arena_init(&r->arena);
 	r->app = s->app;
 	r->conn = con;
@@ -442,9 +500,18 @@ static enum MHD_Result send_response(struct gz_req *r)
 		MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	bool cache_set = false;
-	for (int i = 0; i < r->nheaders; i++)
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	bool cache_set = false, csp_set = false;
+	for (int i = 0; i < r->nheaders; i++) {
 		cache_set |= strcasecmp(r->headers[i].key, "Cache-Control") == 0;
+		csp_set |= strcasecmp(r->headers[i].key, "Content-Security-Policy") == 0;
+	}
+	/* security headers on every reply: the console's files set their own policy
+	 * (static.c); anything else is not a page and may load nothing */
+	if (!csp_set)
+		MHD_add_response_header(resp, "Content-Security-Policy",
+		                        "default-src 'none'; frame-ancestors 'none'");
 	if (!cache_set && gz_str_has_prefix(r->path ? r->path : "", "/api/"))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	for (int i = 0; i < r->nheaders; i++)
@@ -452,6 +519,218 @@ static enum MHD_Result send_response(struct gz_req *r)
 	enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/* ---- the request head, checked before any body is read ---- */
+
+/* Our own limits on the request head, below what MHD's connection memory allows (see
+ * MHD_MEMORY below): a request over them gets its 414 or 431 in the error shape from
+ * us; only a head too large for the connection's memory gets MHD's own HTML reply. */
+#define MAX_URI_BYTES (8 * 1024)
+#define MAX_HEADER_BYTES (32 * 1024)
+#define MAX_HEADER_COUNT 100
+/* MHD's per-connection memory: read buffer plus header records.  The read buffer
+ * grows into all of it, so a head of up to about 60 KB still reaches the access
+ * handler and gets our JSON 414/431.  Not larger: MHD 0.9.75 zeroes the whole pool
+ * before every request on a kept-alive connection (128 KB cost a measurable share
+ * of /healthz throughput). */
+#define MHD_MEMORY (64 * 1024)
+
+struct head {
+	size_t bytes, count;
+	int content_length, transfer_encoding;
+	bool chunked;
+};
+
+static enum MHD_Result head_count(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+	struct head *h = cls;
+	(void)kind;
+	h->bytes += strlen(key) + strlen(value ? value : "") + 4; /* ": " and CRLF */
+	h->count++;
+	if (strcasecmp(key, "Content-Length") == 0)
+		h->content_length++;
+	if (strcasecmp(key, "Transfer-Encoding") == 0) {
+		h->transfer_encoding++;
+		h->chunked = value && strcasecmp(value, "chunked") == 0;
+	}
+	return MHD_YES;
+}
+
+/* Fails when the head is over our limits or frames its body ambiguously: two
+ * Content-Length headers (MHD would silently use the first), Content-Length beside
+ * Transfer-Encoding (MHD would silently use the chunked framing), a transfer coding
+ * other than chunked (MHD would read the body until the client closes) — each a way
+ * to make a proxy in front and gongzhi disagree on where the next request starts. */
+static int check_head(struct gz_req *r, struct MHD_Connection *con, struct gz_err *err)
+{
+	if (strlen(r->raw_uri) > MAX_URI_BYTES)
+		return gz_fail(err, GZ_E_URI_TOO_LONG, "the URL is longer than %d bytes",
+		               MAX_URI_BYTES);
+	struct head h = {0};
+	MHD_get_connection_values(con, MHD_HEADER_KIND, head_count, &h);
+	if (h.bytes > MAX_HEADER_BYTES || h.count > MAX_HEADER_COUNT)
+		return gz_fail(err, GZ_E_HEADERS_TOO_LARGE,
+		               "the request headers are larger than %d bytes or more than %d",
+		               MAX_HEADER_BYTES, MAX_HEADER_COUNT);
+	if (h.content_length > 1)
+		return gz_fail(err, GZ_E_BAD_REQUEST, "more than one Content-Length header");
+	if (h.transfer_encoding && h.content_length)
+		return gz_fail(err, GZ_E_BAD_REQUEST,
+		               "Content-Length and Transfer-Encoding must not be sent together");
+	if (h.transfer_encoding > 1 || (h.transfer_encoding && !h.chunked))
+		return gz_fail(err, GZ_E_BAD_REQUEST,
+		               "the only accepted Transfer-Encoding is a single 'chunked'");
+	const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+	int64_t len;
+	if (cl && gz_parse_i64(cl, &len) && len > (int64_t)r->body_limit)
+		return gz_fail(err, GZ_E_TOO_LARGE, "the body is larger than %zu bytes",
+		               r->body_limit);
+	return 0;
+}
+
+/* ---- the client's address behind trusted proxies ---- */
+
+/* Parses an address, IPv4-mapped IPv6 taken as IPv4. */
+static bool addr_parse(const char *text, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, text, a->bytes) == 1) {
+		a->family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, text, a->bytes) != 1)
+		return false;
+	a->family = AF_INET6;
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (memcmp(a->bytes, mapped, 12) == 0) {
+		memmove(a->bytes, a->bytes + 12, 4);
+		memset(a->bytes + 4, 0, 12);
+		a->family = AF_INET;
+	}
+	return true;
+}
+
+static bool addr_trusted(struct gz_server *s, const struct addr *a)
+{
+	for (size_t i = 0; i < s->nproxies; i++)
+		if (s->proxies[i].family == a->family &&
+		    memcmp(s->proxies[i].bytes, a->bytes, sizeof(a->bytes)) == 0)
+			return true;
+	return false;
+}
+
+/* One X-Forwarded-For element ("1.2.3.4", " 1.2.3.4:80", "[::1]:80") as an address. */
+static bool forwarded_addr(const char *p, size_t n, struct addr *a)
+{
+	while (n && (*p == ' ' || *p == '\t'))
+		p++, n--;
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	char text[INET6_ADDRSTRLEN + 8];
+	if (n == 0 || n >= sizeof(text))
+		return false;
+	memcpy(text, p, n);
+	text[n] = 0;
+	char *t = text;
+	if (*t == '[') {
+		char *close = strchr(t, ']');
+		if (!close)
+			return false;
+		*close = 0;
+		t++;
+	} else {
+		char *colon = strchr(t, ':');
+		if (colon && !strchr(colon + 1, ':'))
+			*colon = 0; /* IPv4 with a port */
+	}
+	return addr_parse(t, a);
+}
+
+static enum MHD_Result collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+	struct gz_buf *b = cls;
+	(void)kind;
+	if (strcasecmp(key, "X-Forwarded-For") == 0 && value) {
+		if (b->len)
+			gz_buf_addc(b, ',');
+		gz_buf_adds(b, value);
+	}
+	return MHD_YES;
+}
+
+/* Sets r->client and r->via_https.  The peer's address is the client's unless the
+ * peer is a trusted proxy: then X-Forwarded-For (all such headers, in order) is read
+ * from the right, skipping trusted proxies, and the first address that is not one is
+ * the client (the left-most when all are; an element that is no address ends the
+ * walk), and X-Forwarded-Proto: https marks the request as https.  From any other
+ * peer both headers are ignored: a client can put anything in them. */
+static void client_address(struct gz_server *s, struct gz_req *r, struct MHD_Connection *con)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char text[INET6_ADDRSTRLEN] = "";
+	struct addr peer = {0};
+	if (ci && ci->client_addr) {
+		if (ci->client_addr->sa_family == AF_INET) {
+			peer.family = AF_INET;
+			memcpy(peer.bytes, &((struct sockaddr_in *)ci->client_addr)->sin_addr, 4);
+		} else if (ci->client_addr->sa_family == AF_INET6) {
+			peer.family = AF_INET6;
+			memcpy(peer.bytes, &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr,
+			       16);
+		}
+		if (peer.family)
+			inet_ntop(peer.family, peer.bytes, text, sizeof(text));
+	}
+	r->client = gz_strdup(&r->arena, text);
+	if (!peer.family || !addr_trusted(s, &peer))
+		return;
+	const char *proto = gz_req_header(r, "X-Forwarded-Proto");
+	r->via_https = proto && strcasecmp(proto, "https") == 0;
+	struct gz_buf xff = GZ_BUF_INIT;
+	MHD_get_connection_values(con, MHD_HEADER_KIND, collect_xff, &xff);
+	const char *list = xff.data ? xff.data : "";
+	size_t end = xff.len;
+	while (end > 0) {
+		size_t start = end;
+		while (start > 0 && list[start - 1] != ',')
+			start--;
+		struct addr hop;
+		if (!forwarded_addr(list + start, end - start, &hop))
+			break;
+		inet_ntop(hop.family, hop.bytes, text, sizeof(text));
+		r->client = gz_strdup(&r->arena, text);
+		if (!addr_trusted(s, &hop))
+			break;
+		end = start ? start - 1 : 0;
+	}
+	gz_buf_release(&xff);
+}
+
+bool gz_req_cookie_secure(struct gz_req *r)
+{
+	const char *mode = r->app->cfg.cookie_secure;
+	if (strcmp(mode, "always") == 0)
+		return true;
+	if (strcmp(mode, "never") == 0)
+		return false;
+	return r->via_https;
+}
+
+/* MHD's own messages (a client that hung up, a request MHD rejected itself) as
+ * lines of the JSON log, so that stderr holds nothing else. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = 0;
+	gz_log(GZ_LOG_WARN, NULL, "microhttpd: %s", msg);
 }
 
 /* The one error reply of a failed request: internal errors are logged with the
@@ -483,37 +762,18 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 		parse_target(r);
 		make_request_id(s, r);
 		r->content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type");
-		const char *xff = NULL;
-		const union MHD_ConnectionInfo *ci =
-		    MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		char addr[64] = "";
-		if (ci && ci->client_addr) {
-			if (ci->client_addr->sa_family == AF_INET)
-				inet_ntop(AF_INET,
-				          &((struct sockaddr_in *)ci->client_addr)->sin_addr, addr,
-				          sizeof(addr));
-			else if (ci->client_addr->sa_family == AF_INET6)
-				inet_ntop(AF_INET6,
-				          &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr,
-				          addr, sizeof(addr));
-		}
-		(void)xff;
-		r->client = gz_strdup(&r->arena, addr);
+		client_address(s, r, con);
 		unsigned allow;
 		if (r->method && r->path)
 			r->route = find_route(s, r, &allow);
 		r->body_limit = (size_t)((r->route && (r->route->flags & GZ_R_UPLOAD))
 		                             ? s->app->cfg.upload_limit
 		                             : s->app->cfg.body_limit);
-		const char *cl =
-		    MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
-		int64_t len;
-		if (cl && gz_parse_i64(cl, &len) && len > (int64_t)r->body_limit) {
+		struct gz_err err;
+		if (check_head(r, con, &err)) {
 			/* answer before the body is read (no 100 Continue is sent); MHD then
-			 * closes the connection, which is right for an oversized upload */
-			struct gz_err err;
-			gz_fail(&err, GZ_E_TOO_LARGE, "the body is larger than %zu bytes",
-			        r->body_limit);
+			 * closes the connection, which is right for an oversized upload and
+			 * for a body whose end cannot be trusted */
 			r->dispatched = true;
 			gz_reply_error(r, &err);
 			return send_response(r);
@@ -550,8 +810,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 	struct gz_err err;
 	gz_err_clear(&err);
 	r->status = 200;
-	if (r->path && !r->route && !gz_str_has_prefix(r->path, "/api/") &&
-	    (r->method == GZ_GET || r->method == GZ_HEAD)) {
+	if (r->path && !r->route && !r->metrics_listener && !served_elsewhere(s, r) &&
+	    !gz_str_has_prefix(r->path, "/api/") && (r->method == GZ_GET || r->method == GZ_HEAD)) {
 		if (gz_static_serve(s->app, r, &err))
 			gz_reply_error(r, &err);
 	} else if (dispatch(s, r, &err)) {
@@ -668,6 +928,95 @@ static void limits_free(struct gz_app *app)
 	app->limit_account = app->limit_address = app->limit_login = NULL;
 }
 
+static void server_free(struct gz_server *s)
+{
+	free(s->routes);
+	free(s->proxies);
+	free(s);
+}
+
+/* Parses the host:port of setting name (an IPv4 address or localhost). */
+static int parse_listen(const char *name, const char *value, struct sockaddr_in *sa,
+                        struct gz_err *err)
+{
+	char host[128];
+	snprintf(host, sizeof(host), "%s", value);
+	char *colon = strrchr(host, ':');
+	int64_t port;
+	if (!colon || !gz_parse_i64(colon + 1, &port) || port < 0 || port > 65535)
+		return gz_fail_field(err, GZ_E_BAD_REQUEST, name, "%s must be host:port, not '%s'",
+		                     name, value);
+	*colon = 0;
+	*sa = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
+	              &sa->sin_addr) != 1)
+		return gz_fail_field(err, GZ_E_BAD_REQUEST, name,
+		                     "cannot listen on '%s' (an IPv4 address)", host);
+	return 0;
+}
+
+/* Parses trusted_proxies: addresses separated by commas (and spaces). */
+static int parse_proxies(struct gz_server *s, const char *list, struct gz_err *err)
+{
+	size_t n = 1;
+	for (const char *p = list; *p; p++)
+		n += *p == ',';
+	s->proxies = gz_xcalloc(n, sizeof(*s->proxies));
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		char item[INET6_ADDRSTRLEN + 1];
+		const char *q = p;
+		size_t k = len;
+		while (k && *q == ' ')
+			q++, k--;
+		while (k && q[k - 1] == ' ')
+			k--;
+		if (k) {
+			if (k >= sizeof(item))
+				k = sizeof(item) - 1;
+			memcpy(item, q, k);
+			item[k] = 0;
+			if (!addr_parse(item, &s->proxies[s->nproxies]))
+				return gz_fail_field(err, GZ_E_BAD_REQUEST, "trusted_proxies",
+				                     "trusted_proxies: '%s' is not an IP address",
+				                     item);
+			s->nproxies++;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static int check_http_settings(struct gz_app *app, struct gz_err *err)
+{
+	const char *cs = app->cfg.cookie_secure;
+	if (strcmp(cs, "auto") && strcmp(cs, "always") && strcmp(cs, "never"))
+		return gz_fail_field(err, GZ_E_BAD_REQUEST, "cookie_secure",
+		                     "cookie_secure must be auto, always or never, not '%s'", cs);
+	if (*app->cfg.metrics_token && strlen(app->cfg.metrics_token) < 16)
+		return gz_fail_field(err, GZ_E_BAD_REQUEST, "metrics_token",
+		                     "metrics_token must be at least 16 characters");
+	return 0;
+}
+
+static struct MHD_Daemon *start_daemon(struct gz_server *s, struct sockaddr_in *sa,
+                                       unsigned threads, struct listener *l)
+{
+	return MHD_start_daemon(
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+	        MHD_ALLOW_SUSPEND_RESUME,
+	    ntohs(sa->sin_port), NULL, NULL, access_handler, s,
+	    /* first, or MHD prints its messages about earlier options itself */
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, uri_log, l,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)MHD_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)4096, MHD_OPTION_END);
+}
+
 int gz_server_start(struct gz_app *app, struct gz_server **out, struct gz_err *err)
 {
 	struct gz_server *s = gz_xcalloc(1, sizeof(*s));
@@ -680,8 +1029,7 @@ int gz_server_start(struct gz_app *app, struct gz_server **out, struct gz_err *e
 	for (size_t m = 0; m < app->nmodules; m++)
 		for (const struct gz_route *rt = app->modules[m]->routes; rt && rt->pattern; rt++) {
 			if (rt->perm && !gz_perm_find(rt->perm)) {
-				free(s->routes);
-				free(s);
+				server_free(s);
 				return gz_fail(err, GZ_E_INTERNAL,
 				               "route %s names undeclared permission %s",
 				               rt->pattern, rt->perm);
@@ -689,39 +1037,33 @@ int gz_server_start(struct gz_app *app, struct gz_server **out, struct gz_err *e
 			s->routes[s->nroutes++] = rt;
 		}
 
-	char host[128];
-	snprintf(host, sizeof(host), "%s", app->cfg.listen);
-	char *colon = strrchr(host, ':');
-	int64_t port;
-	if (!colon || !gz_parse_i64(colon + 1, &port) || port < 0 || port > 65535) {
-		free(s->routes);
-		free(s);
-		return gz_fail(err, GZ_E_BAD_REQUEST, "listen must be host:port, not '%s'",
-		               app->cfg.listen);
-	}
-	*colon = 0;
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &sa.sin_addr) !=
-	    1) {
-		free(s->routes);
-		free(s);
-		return gz_fail(err, GZ_E_BAD_REQUEST, "cannot listen on '%s' (an IPv4 address)",
-		               host);
+	struct sockaddr_in sa, msa;
+	if (parse_listen("listen", app->cfg.listen, &sa, err) ||
+	    (*app->cfg.metrics_listen &&
+	     parse_listen("metrics_listen", app->cfg.metrics_listen, &msa, err)) ||
+	    parse_proxies(s, app->cfg.trusted_proxies, err) || check_http_settings(app, err)) {
+		server_free(s);
+		return -1;
 	}
 	limits_make(app);
-	s->daemon = MHD_start_daemon(
-	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-	        MHD_ALLOW_SUSPEND_RESUME,
-	    (uint16_t)port, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR,
-	    (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads,
-	    MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)60, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
+	s->main_listener = (struct listener){s, false};
+	s->metrics_listener = (struct listener){s, true};
+	s->daemon = start_daemon(s, &sa, (unsigned)app->cfg.threads, &s->main_listener);
+	if (s->daemon && *app->cfg.metrics_listen) {
+		s->metrics_daemon = start_daemon(s, &msa, 1, &s->metrics_listener);
+		if (s->metrics_daemon)
+			gz_info("metrics on http://%s/metrics only", app->cfg.metrics_listen);
+		if (!s->metrics_daemon) {
+			MHD_stop_daemon(s->daemon);
+			limits_free(app);
+			server_free(s);
+			return gz_fail(err, GZ_E_UNAVAILABLE, "cannot listen on %s (in use?)",
+			               app->cfg.metrics_listen);
+		}
+	}
 	if (!s->daemon) {
 		limits_free(app);
-		free(s->routes);
-		free(s);
+		server_free(s);
 		return gz_fail(err, GZ_E_UNAVAILABLE, "cannot listen on %s (in use?)",
 		               app->cfg.listen);
 	}
@@ -736,6 +1078,8 @@ void gz_server_stop(struct gz_server *s, int grace_ms)
 		return;
 	/* stop accepting, let in-flight requests finish, then close */
 	MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+	MHD_socket mfd =
+	    s->metrics_daemon ? MHD_quiesce_daemon(s->metrics_daemon) : MHD_INVALID_SOCKET;
 	int64_t deadline = gz_monotonic_ns() + (int64_t)grace_ms * 1000000;
 	while (atomic_load(&s->inflight) > 0 && gz_monotonic_ns() < deadline)
 		usleep(10000);
@@ -750,9 +1094,12 @@ void gz_server_stop(struct gz_server *s, int grace_ms)
 	MHD_stop_daemon(s->daemon);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	if (s->metrics_daemon)
+		MHD_stop_daemon(s->metrics_daemon);
+	if (mfd != MHD_INVALID_SOCKET)
+		close(mfd);
 	limits_free(s->app);
-	free(s->routes);
-	free(s);
+	server_free(s);
 	the_server = NULL;
 }
 

@@ -2,7 +2,7 @@
  * cache for hashed assets, no-cache for index.html, index.html for client-side
  * routes, and a built-in placeholder page when the console is not built.  Paths are
  * decoded and then checked: no "..", no hidden files, and the resolved file must lie
- * inside web_dir. */
+ * inside web_dir.  Every answer carries the console's Content-Security-Policy. */
 #include "app.h"
 #include "http/server.h"
 #include "core/util.h"
@@ -95,8 +95,16 @@ static int open_file(const char *root, const char *rel, struct gz_req *r, bool *
 	return 0;
 }
 
+/* The console's policy: its own scripts only; inline styles because Element Plus sets
+ * them; images also from data: and blob: URLs (previews of attachments). */
+static const char console_csp[] =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'";
+
 int gz_static_serve(struct gz_app *app, struct gz_req *r, struct gz_err *err)
 {
+	gz_reply_header(r, "Content-Security-Policy", console_csp);
 	if (!safe_path(r->path))
 		return gz_fail(err, GZ_E_NOT_FOUND, "no such file");
 	char root[PATH_MAX];

@@ -1,5 +1,6 @@
 /* ops.c - operations endpoints: /healthz, /metrics (Prometheus text) and the
- * OpenAPI document generated from the route table and entity descriptions. */
+ * OpenAPI document generated from the route table and entity descriptions.  Where
+ * /metrics is served and whether it needs a token is the server's (GZ_R_METRICS). */
 #include "modules/units.h"
 #include "app.h"
 #include "core/metrics.h"
@@ -178,7 +179,8 @@ static int openapi(struct gz_req *r, struct gz_err *err)
 static const struct gz_route routes[] = {
     {GZ_GET, "/healthz", healthz, NULL, GZ_R_PUBLIC | GZ_R_UNLIMITED, NULL,
      "Liveness and database check"},
-    {GZ_GET, "/metrics", metrics, NULL, GZ_R_PUBLIC | GZ_R_UNLIMITED, NULL, "Prometheus metrics"},
+    {GZ_GET, "/metrics", metrics, NULL, GZ_R_PUBLIC | GZ_R_UNLIMITED | GZ_R_METRICS, NULL,
+     "Prometheus metrics (on metrics_listen when set; Bearer metrics_token when set)"},
     {GZ_GET, "/api/v1/openapi.json", openapi, NULL, GZ_R_PUBLIC, NULL, "This OpenAPI document"},
     {0, NULL},
 };

@@ -12,7 +12,8 @@
  * Every route needs work_orders.read and an order the account can see
  * (gz_work_order_visible, 404 otherwise); an attachment is only found through its own
  * order.  Files are served from a file descriptor with the stored type, nosniff, and
- * a private cache lifetime; the bytes behind an id never change. */
+ * a private cache lifetime; the bytes behind an id never change.  The stored name
+ * carries the extension of the detected type (name_for_type). */
 #include "app.h"
 #include "auth/auth.h"
 #include "core/crypto.h"
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +60,24 @@ static const struct file_type *sniff(const char *p, size_t n)
 			return t;
 	}
 	return NULL;
+}
+
+/* The name under which a file of type t is stored and served: the client's name with
+ * the extension of the detected type, whatever the client called it ("scan.exe"
+ * holding a PDF becomes "scan.pdf", "photo" holding a PNG "photo.png"); an extension
+ * that names the type already is kept as written (".JPG", ".jpeg" for a JPEG).  A
+ * browser or a desktop that goes by the extension then treats the file as what it
+ * is.  Allocated in a. */
+static char *name_for_type(struct gz_arena *a, const char *name, const struct file_type *t)
+{
+	const char *dot = strrchr(name, '.');
+	if (dot == name)
+		dot = NULL; /* ".png" is a name, not an extension */
+	if (dot && (strcasecmp(dot + 1, t->ext) == 0 ||
+	            (strcmp(t->ext, "jpg") == 0 && strcasecmp(dot + 1, "jpeg") == 0)))
+		return gz_strdup(a, name);
+	size_t base = dot ? (size_t)(dot - name) : strlen(name);
+	return gz_sprintf(a, "%.*s.%s", (int)base, name, t->ext);
 }
 
 /* The type of a stored row (only sniffed types are ever stored). */
@@ -280,7 +300,7 @@ static int upload_handler(struct gz_req *r, struct gz_err *err)
 		                     " (image/jpeg, image/png, image/gif, image/webp, "
 		                     "application/pdf; checked by content)");
 	gz_sha256_hex(data, u.size, u.sha);
-	u.filename = name[0] ? gz_strdup(&r->arena, name) : NULL;
+	u.filename = name[0] ? name_for_type(&r->arena, name, u.type) : NULL;
 	if (blob_store(r, u.sha, data, u.size, err))
 		return -1;
 	return gz_req_write(r, upload_fn, &u, sizeof(u), err);
@@ -394,8 +414,9 @@ static int download_handler(struct gz_req *r, struct gz_err *err)
 		return gz_fail(err, GZ_E_INTERNAL, "the file of attachment %lld is missing",
 		               (long long)aid);
 	}
-	if (!name)
-		name = gz_sprintf(&r->arena, "attachment-%lld.%s", (long long)aid, type->ext);
+	/* rows stored before names followed the type get the same treatment here */
+	name = name ? name_for_type(&r->arena, name, type)
+	            : gz_sprintf(&r->arena, "attachment-%lld.%s", (long long)aid, type->ext);
 	r->out_fd = fd; /* the server closes it */
 	r->out_fd_size = (uint64_t)st.st_size;
 	r->out_type = type->type;

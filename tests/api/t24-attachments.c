@@ -376,17 +376,92 @@ static void att_type_by_content(void **state)
 	           png.n);
 	assert_status(r, 201);
 	assert_string_equal(jstr(r->json, "content_type"), "image/png");
-	assert_string_equal(jstr(r->json, "filename"), "report.pdf");
+	assert_string_equal(jstr(r->json, "filename"), "report.png"); /* named by its type */
 	int64_t aid = jint(r->json, "id");
 	resp_free(r);
 	r = get_att(SHEQU, o, aid);
 	assert_status(r, 200);
 	assert_string_equal(resp_header(r, "Content-Type"), "image/png");
+	assert_string_equal(resp_header(r, "Content-Disposition"),
+	                    "inline; filename*=UTF-8''report.png");
 	resp_free(r);
 	free(png.p);
 	/* only the "text" was refused: one attachment */
 	r = apif(&S, "GET", tok[SHEQU], NULL, "/api/v1/work-orders/%lld/attachments", (long long)o);
 	assert_int_equal(json_array_size(jpath(r->json, "items")), 1);
+	resp_free(r);
+}
+
+/* The stored name carries the extension of the detected type, whatever the client
+ * called the file; the download's Content-Type and Content-Disposition follow. */
+static void att_name_follows_type(void **state)
+{
+	(void)state;
+	int64_t o = new_order("附件：文件名随类型");
+	static const struct {
+		const void *data;
+		size_t n;
+		const char *name, *stored, *type;
+	} cases[] = {
+	    {png1, sizeof(png1), "report.pdf", "report.png", "image/png"},
+	    {png1, sizeof(png1), "noext", "noext.png", "image/png"},
+	    {png1, sizeof(png1), "a.b.html", "a.b.png", "image/png"},
+	    {png1, sizeof(png1), "photo.", "photo.png", "image/png"},
+	    {png1, sizeof(png1), "PHOTO.PNG", "PHOTO.PNG", "image/png"},
+	    {jpeg1, sizeof(jpeg1), "IMG_1.JPG", "IMG_1.JPG", "image/jpeg"},
+	    {jpeg1, sizeof(jpeg1), "img.jpeg", "img.jpeg", "image/jpeg"},
+	    {jpeg1, sizeof(jpeg1), "img.png", "img.jpg", "image/jpeg"},
+	    {jpeg1, sizeof(jpeg1), ".png", ".png.jpg", "image/jpeg"},
+	    {pdf1, sizeof(pdf1) - 1, "scan.exe", "scan.pdf", "application/pdf"},
+	    {pdf1, sizeof(pdf1) - 1, "现场.jpg", "现场.pdf", "application/pdf"},
+	    {gif1, sizeof(gif1) - 1, "anim.svg", "anim.gif", "image/gif"},
+	    {webp1, sizeof(webp1) - 1, "pic.html", "pic.webp", "image/webp"},
+	};
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+	int64_t ids[16];
+	for (size_t k = 0; k < n; k++) {
+		char tag[32];
+		snprintf(tag, sizeof(tag), "name_type_%zu", k);
+		struct bytes b = tagged(cases[k].data, cases[k].n, tag);
+		char params[128];
+		snprintf(params, sizeof(params), "name=\"file\"; filename=\"%s\"", cases[k].name);
+		struct resp *r = upload(SHEQU, o, params, "application/octet-stream", b.p, b.n);
+		assert_status(r, 201);
+		if (strcmp(jstr(r->json, "filename"), cases[k].stored))
+			print_error("%s -> %s\n", cases[k].name, jstr(r->json, "filename"));
+		assert_string_equal(jstr(r->json, "filename"), cases[k].stored);
+		assert_string_equal(jstr(r->json, "content_type"), cases[k].type);
+		ids[k] = jint(r->json, "id");
+		resp_free(r);
+		r = get_att(SHEQU, o, ids[k]);
+		assert_status(r, 200);
+		assert_string_equal(resp_header(r, "Content-Type"), cases[k].type);
+		const char *cd = resp_header(r, "Content-Disposition");
+		assert_non_null(cd);
+		const char *ext = strrchr(cases[k].stored, '.');
+		/* the served name ends in the stored name's extension, %-encoded as needed */
+		assert_true(strlen(cd) > strlen(ext));
+		assert_string_equal(cd + strlen(cd) - strlen(ext), ext);
+		assert_true(contains(cd, "inline; filename*=UTF-8''"));
+		resp_free(r);
+		free(b.p);
+	}
+	/* the list shows the stored names */
+	struct resp *r =
+	    apif(&S, "GET", tok[SHEQU], NULL, "/api/v1/work-orders/%lld/attachments", (long long)o);
+	assert_status(r, 200);
+	assert_int_equal(json_array_size(jpath(r->json, "items")), n);
+	for (size_t k = 0; k < n; k++) {
+		char path[32];
+		snprintf(path, sizeof(path), "items.%zu.filename", k);
+		assert_string_equal(jstr(r->json, path), cases[k].stored);
+		snprintf(path, sizeof(path), "items.%zu.id", k);
+		assert_int_equal(jint(r->json, path), ids[k]);
+	}
+	resp_free(r);
+	r = get_att(SHEQU, o, ids[10]);
+	assert_string_equal(resp_header(r, "Content-Disposition"),
+	                    "inline; filename*=UTF-8''%E7%8E%B0%E5%9C%BA.pdf");
 	resp_free(r);
 }
 
@@ -676,15 +751,11 @@ static void att_idempotency(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(att_unauthenticated),
-	    cmocka_unit_test(att_upload_png),
-	    cmocka_unit_test(att_other_types),
-	    cmocka_unit_test(att_type_by_content),
-	    cmocka_unit_test(att_same_content_once),
-	    cmocka_unit_test(att_bad_requests),
-	    cmocka_unit_test(att_file_names),
-	    cmocka_unit_test(att_too_large),
-	    cmocka_unit_test(att_scope),
+	    cmocka_unit_test(att_unauthenticated),   cmocka_unit_test(att_upload_png),
+	    cmocka_unit_test(att_other_types),       cmocka_unit_test(att_type_by_content),
+	    cmocka_unit_test(att_name_follows_type), cmocka_unit_test(att_same_content_once),
+	    cmocka_unit_test(att_bad_requests),      cmocka_unit_test(att_file_names),
+	    cmocka_unit_test(att_too_large),         cmocka_unit_test(att_scope),
 	    cmocka_unit_test(att_idempotency),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,9 +1,17 @@
 /* t70-http: the HTTP level — health, metrics, OpenAPI, routing errors (404, 405),
  * body limit (413), content types, static files and path traversal, request ids,
- * the error shape, invalid UTF-8, concurrency. */
+ * the error shape, invalid UTF-8, concurrency; and, over raw sockets where curl will
+ * not send the malformed thing, request framing (duplicate Content-Length,
+ * Content-Length with chunked), 414/431 and the JSON-lines log after a flood. */
 #include "harness.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +60,54 @@ static void check_error_shape(struct resp *r)
 	    assert_true(strcmp(key, "code") == 0 || strcmp(key, "message") == 0 ||
 	                strcmp(key, "field") == 0 || strcmp(key, "allowed") == 0);
 	assert_true(contains(resp_header(r, "Content-Type"), "application/json"));
+}
+
+/* The headers every reply carries; console: the console's policy, else the API's. */
+static void check_security_headers(struct resp *r, bool console)
+{
+	assert_string_equal(resp_header(r, "X-Content-Type-Options"), "nosniff");
+	assert_string_equal(resp_header(r, "X-Frame-Options"), "DENY");
+	assert_string_equal(resp_header(r, "Referrer-Policy"), "no-referrer");
+	const char *csp = resp_header(r, "Content-Security-Policy");
+	if (!csp)
+		print_error("no Content-Security-Policy: %s\n", r->headers);
+	assert_non_null(csp);
+	assert_true(contains(csp, "frame-ancestors 'none'"));
+	if (console) {
+		assert_string_equal(csp, "default-src 'self'; script-src 'self'; style-src 'self' "
+		                         "'unsafe-inline'; img-src 'self' data: blob:; connect-src "
+		                         "'self'; frame-ancestors 'none'; base-uri 'self'; "
+		                         "form-action 'self'");
+	} else {
+		assert_string_equal(csp, "default-src 'none'; frame-ancestors 'none'");
+	}
+}
+
+static void security_headers(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *method, *path;
+		bool auth, console;
+	} cases[] = {
+	    {"GET", "/healthz", false, false},
+	    {"GET", "/metrics", false, false},
+	    {"GET", "/api/v1/openapi.json", false, false},
+	    {"GET", "/api/v1/auth/me", true, false},
+	    {"GET", "/api/v1/auth/me", false, false},   /* 401 */
+	    {"GET", "/api/v1/nope", false, false},      /* 404 */
+	    {"DELETE", "/api/v1/users", true, false},   /* 405 */
+	    {"GET", "/", false, true},                  /* the placeholder page */
+	    {"GET", "/work-orders/12", false, true},    /* a console route */
+	    {"GET", "/assets/missing.js", false, true}, /* a console 404 */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct resp *r = api(&S, cases[i].method, cases[i].path,
+		                     cases[i].auth ? admin : NULL, NULL, NULL);
+		assert_true(r->status > 0);
+		check_security_headers(r, cases[i].console);
+		resp_free(r);
+	}
 }
 
 static void healthz(void **state)
@@ -559,10 +615,12 @@ static void static_files(void **state)
 	assert_status(r, 200);
 	assert_true(contains(resp_header(r, "Content-Type"), "javascript"));
 	assert_true(contains(r->body, "console.log"));
+	check_security_headers(r, true);
 	resp_free(r);
 	r = api(&s2, "GET", "/", NULL, NULL, NULL);
 	assert_status(r, 200);
 	assert_true(contains(r->body, "gongzhi console"));
+	check_security_headers(r, true);
 	resp_free(r);
 	static const char *const bad[] = {"/db.txt",           "/passwd",
 	                                  "/.hidden",          "/assets/missing.js",
@@ -792,10 +850,550 @@ static void concurrency(void **state)
 	resp_free(r);
 }
 
+/* ---- raw sockets ---- */
+
+struct raw {
+	int status; /* of the first response, 0 when none */
+	char *text; /* everything received, NUL-terminated */
+	size_t len;
+	bool closed;   /* the server closed the connection (not our timeout) */
+	int responses; /* how many status lines arrived */
+	json_t *json;  /* body of the first response, when JSON */
+};
+
+static int raw_connect(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	return fd;
+}
+
+/* Sends len bytes, then reads until the server closes or wait_ms pass without data. */
+static struct raw raw_send_to(int port, const char *data, size_t len, int wait_ms)
+{
+	int fd = raw_connect(port);
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = send(fd, data + off, len - off, MSG_NOSIGNAL);
+		if (w <= 0)
+			break; /* the server may answer and close before reading it all */
+		off += (size_t)w;
+	}
+	struct raw r = {0};
+	size_t cap = 4096;
+	r.text = malloc(cap);
+	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, wait_ms) <= 0)
+			break;
+		if (r.len + 4096 > cap)
+			r.text = realloc(r.text, cap *= 2);
+		ssize_t n = recv(fd, r.text + r.len, 4096, 0);
+		if (n <= 0) {
+			r.closed = true;
+			break;
+		}
+		r.len += (size_t)n;
+	}
+	close(fd);
+	r.text[r.len] = '\0';
+	if (sscanf(r.text, "HTTP/1.1 %d", &r.status) != 1)
+		r.status = 0;
+	for (const char *p = r.text; (p = strstr(p, "HTTP/1.1 ")); p++)
+		r.responses++;
+	const char *body = strstr(r.text, "\r\n\r\n");
+	if (body)
+		r.json = json_loads(body + 4, JSON_DISABLE_EOF_CHECK, NULL);
+	return r;
+}
+
+static struct raw raw_send(const char *text)
+{
+	return raw_send_to(S.port, text, strlen(text), 2000);
+}
+
+static void raw_free(struct raw *r)
+{
+	free(r->text);
+	json_decref(r->json);
+}
+
+/* A raw reply in the one error shape, with that status and code. */
+static void assert_raw_error(struct raw *r, int status, const char *code)
+{
+	if (r->status != status || !r->json || strcmp(jstr(r->json, "error.code"), code))
+		print_error("expected %d %s, got: %.600s\n", status, code, r->text);
+	assert_int_equal(r->status, status);
+	assert_non_null(r->json);
+	assert_string_equal(jstr(r->json, "error.code"), code);
+	assert_true(strlen(jstr(r->json, "error.message")) > 0);
+	assert_true(contains(r->text, "Content-Type: application/json"));
+	assert_true(contains(r->text, "X-Frame-Options: DENY"));
+	assert_true(contains(r->text, "Content-Security-Policy: default-src 'none'"));
+}
+
+#define LOGIN_HEAD                                                                                 \
+	"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+
+static void duplicate_content_length(void **state)
+{
+	(void)state;
+	/* conflicting: MHD alone would read 5 bytes and take the rest as the next request */
+	struct raw r = raw_send(LOGIN_HEAD "Content-Length: 5\r\nContent-Length: 60\r\n\r\n"
+	                                   "{\"a\":1}GET /api/v1/nope HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_raw_error(&r, 400, "bad_request");
+	assert_true(contains(jstr(r.json, "error.message"), "Content-Length"));
+	assert_true(r.closed);            /* nothing after it on this connection is read */
+	assert_int_equal(r.responses, 1); /* the smuggled GET got no answer */
+	assert_true(contains(r.text, "Connection: close"));
+	raw_free(&r);
+	/* the same value twice is refused too */
+	r = raw_send(LOGIN_HEAD "Content-Length: 7\r\ncontent-length: 7\r\n\r\n{\"a\":1}");
+	assert_raw_error(&r, 400, "bad_request");
+	assert_true(r.closed);
+	raw_free(&r);
+	/* one Content-Length is fine (the login fails on its merits) */
+	r = raw_send(LOGIN_HEAD "Content-Length: 7\r\n\r\n{\"a\":1}");
+	assert_raw_error(&r, 400, "unknown_field");
+	assert_false(r.closed); /* keep-alive */
+	raw_free(&r);
+}
+
+static void content_length_with_chunked(void **state)
+{
+	(void)state;
+	struct raw r = raw_send(LOGIN_HEAD "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                                   "7\r\n{\"a\":1}\r\n0\r\n\r\n");
+	assert_raw_error(&r, 400, "bad_request");
+	assert_true(contains(jstr(r.json, "error.message"), "Transfer-Encoding"));
+	assert_true(r.closed);
+	assert_int_equal(r.responses, 1);
+	raw_free(&r);
+	/* the other order */
+	r = raw_send(LOGIN_HEAD "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n"
+	                        "7\r\n{\"a\":1}\r\n0\r\n\r\n");
+	assert_raw_error(&r, 400, "bad_request");
+	raw_free(&r);
+	/* a coding other than chunked: MHD alone would wait for the client to close */
+	r = raw_send(LOGIN_HEAD "Transfer-Encoding: gzip\r\n\r\n{\"a\":1}");
+	assert_raw_error(&r, 400, "bad_request");
+	assert_true(r.closed);
+	raw_free(&r);
+	r = raw_send(LOGIN_HEAD "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                        "7\r\n{\"a\":1}\r\n0\r\n\r\n");
+	assert_raw_error(&r, 400, "bad_request");
+	raw_free(&r);
+	/* plain chunked works */
+	r = raw_send(LOGIN_HEAD "Transfer-Encoding: chunked\r\n\r\n7\r\n{\"a\":1}\r\n0\r\n\r\n");
+	assert_raw_error(&r, 400, "unknown_field");
+	raw_free(&r);
+}
+
+/* A GET of /healthz whose URL or headers are padded. */
+static struct raw padded_get(size_t uri_pad, size_t header_pad, int nheaders)
+{
+	size_t cap = uri_pad + header_pad + (size_t)nheaders * 16 + 256;
+	char *b = malloc(cap);
+	size_t n = (size_t)snprintf(b, cap, "GET /healthz%s", uri_pad ? "?x=" : "");
+	memset(b + n, 'a', uri_pad);
+	n += uri_pad;
+	n += (size_t)snprintf(b + n, cap - n, " HTTP/1.1\r\nHost: t\r\n");
+	if (header_pad) {
+		n += (size_t)snprintf(b + n, cap - n, "X-Pad: ");
+		memset(b + n, 'b', header_pad);
+		n += header_pad;
+		n += (size_t)snprintf(b + n, cap - n, "\r\n");
+	}
+	for (int i = 0; i < nheaders; i++)
+		n += (size_t)snprintf(b + n, cap - n, "X-H%d: 1\r\n", i);
+	n += (size_t)snprintf(b + n, cap - n, "\r\n");
+	struct raw r = raw_send_to(S.port, b, n, 2000);
+	free(b);
+	return r;
+}
+
+static void uri_and_headers_too_large(void **state)
+{
+	(void)state;
+	/* gongzhi's limits: URL 8 KiB, headers 32 KiB or 100 lines */
+	struct raw r = padded_get(8000, 0, 0);
+	assert_raw_error(&r, 400, "unknown_field"); /* under the limit: routed */
+	raw_free(&r);
+	static const size_t uris[] = {8200, 20000, 60000};
+	for (size_t i = 0; i < 3; i++) {
+		r = padded_get(uris[i], 0, 0);
+		assert_raw_error(&r, 414, "uri_too_long");
+		raw_free(&r);
+	}
+	r = padded_get(0, 30000, 0);
+	assert_int_equal(r.status, 200);
+	raw_free(&r);
+	static const size_t pads[] = {33000, 55000};
+	for (size_t i = 0; i < 2; i++) {
+		r = padded_get(0, pads[i], 0);
+		assert_raw_error(&r, 431, "headers_too_large");
+		raw_free(&r);
+	}
+	r = padded_get(0, 0, 95);
+	assert_int_equal(r.status, 200);
+	raw_free(&r);
+	r = padded_get(0, 0, 101);
+	assert_raw_error(&r, 431, "headers_too_large");
+	raw_free(&r);
+	/* past the connection's memory (64 KiB) MHD answers itself, still 431 */
+	r = padded_get(0, 200000, 0);
+	assert_int_equal(r.status, 431);
+	assert_true(r.closed);
+	raw_free(&r);
+	/* and curl's view: the long URL is a 414 in the error shape */
+	char *path = malloc(10000);
+	strcpy(path, "/api/v1/users?q=");
+	memset(path + strlen(path), 'a', 9000);
+	path[16 + 9000] = '\0';
+	struct resp *c = api(&S, "GET", path, admin, NULL, NULL);
+	free(path);
+	assert_error(c, 414, "uri_too_long", NULL);
+	check_error_shape(c);
+	resp_free(c);
+}
+
+/* Errors MHD raises before gongzhi sees the request: the status is right, the body is
+ * MHD's (0.9.75 has no hook for it), the connection is closed, and the server is fine. */
+static void mhd_own_errors(void **state)
+{
+	(void)state;
+	struct raw r =
+	    raw_send(LOGIN_HEAD "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
+	assert_int_equal(r.status, 400);
+	assert_true(r.closed);
+	raw_free(&r);
+	r = raw_send("GET /healthz HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n");
+	assert_int_equal(r.status, 400);
+	assert_true(r.closed);
+	raw_free(&r);
+	r = raw_send(LOGIN_HEAD "Content-Length: 7x\r\n\r\n{\"a\":1}");
+	assert_int_equal(r.status, 400);
+	assert_true(r.closed);
+	raw_free(&r);
+	r = raw_send("GARBAGE\r\n\r\n");
+	assert_true(r.closed);
+	assert_int_not_equal(r.status, 200);
+	raw_free(&r);
+	struct resp *c = api(&S, "GET", "/healthz", NULL, NULL, NULL);
+	assert_status(c, 200);
+	resp_free(c);
+}
+
+/* After a flood of bad requests (and clients hanging up half-way), every line the
+ * server wrote to stderr is a JSON object with ts, level and msg. */
+static void log_stays_json_lines(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+	    LOGIN_HEAD "Content-Length: 5\r\nContent-Length: 6\r\n\r\n{}",
+	    LOGIN_HEAD "Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+	    "GET /healthz HTTP/1.1\r\nHost: t\r\nbroken\r\n\r\n",
+	    "GARBAGE\r\n\r\n",
+	    "GET / HTTP/9.9\r\n\r\n",
+	    LOGIN_HEAD "Content-Length: 100\r\n\r\n{\"a\"", /* hangs up mid-body */
+	    "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Half: ", /* hangs up mid-head */
+	    LOGIN_HEAD "Content-Length: -1\r\n\r\n",
+	};
+	for (int round = 0; round < 25; round++)
+		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+			struct raw r = raw_send_to(S.port, bad[i], strlen(bad[i]), 50);
+			raw_free(&r);
+		}
+	struct resp *c = api(&S, "GET", "/healthz", NULL, NULL, NULL);
+	assert_status(c, 200);
+	resp_free(c);
+	msleep(300);
+	FILE *f = fopen(S.log, "r");
+	assert_non_null(f);
+	char line[8192];
+	int lines = 0, mhd = 0;
+	while (fgets(line, sizeof line, f)) {
+		json_error_t je;
+		json_t *j = json_loads(line, 0, &je);
+		if (!j || !json_is_string(json_object_get(j, "ts")) ||
+		    !json_is_string(json_object_get(j, "level")) ||
+		    !json_is_string(json_object_get(j, "msg")))
+			print_error("not a JSON log line: %s\n", line);
+		assert_non_null(j);
+		assert_true(json_is_string(json_object_get(j, "msg")));
+		mhd += strncmp(jstr(j, "msg"), "microhttpd: ", 12) == 0;
+		json_decref(j);
+		lines++;
+	}
+	fclose(f);
+	assert_true(lines > 50);
+	assert_true(mhd >= 25); /* MHD's own messages came through the logger */
+}
+
+/* ---- /metrics on its own address, behind a token ---- */
+
+static int any_free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof a;
+	int port = -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static void metrics_own_listener(void **state)
+{
+	(void)state;
+	int mport = any_free_port();
+	char setting[64];
+	snprintf(setting, sizeof setting, "GONGZHI_METRICS_LISTEN=127.0.0.1:%d", mport);
+	const char *const env[] = {setting, NULL};
+	struct srv s2;
+	assert_int_equal(srv_start(&s2, env, false), 0);
+	struct srv m = s2; /* the same server, seen on the metrics address */
+	snprintf(m.base, sizeof m.base, "http://127.0.0.1:%d", mport);
+	struct resp *r = api(&m, "GET", "/metrics", NULL, NULL, NULL);
+	assert_status(r, 200);
+	assert_true(contains(r->body, "gongzhi_http_requests_total"));
+	resp_free(r);
+	/* not on the main port */
+	r = api(&s2, "GET", "/metrics", NULL, NULL, NULL);
+	assert_error(r, 404, "not_found", NULL);
+	resp_free(r);
+	/* and nothing else on the metrics port: no API, no console */
+	static const char *const others[] = {"/healthz", "/api/v1/auth/me", "/", "/index.html",
+	                                     "/api/v1/openapi.json"};
+	for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+		r = api(&m, "GET", others[i], NULL, NULL, NULL);
+		assert_error(r, 404, "not_found", NULL);
+		resp_free(r);
+	}
+	r = api(&m, "POST", "/api/v1/auth/login", NULL,
+	        "{\"username\":\"admin\",\"password\":\"" ADMIN_PW "\"}", NULL);
+	assert_error(r, 404, "not_found", NULL);
+	resp_free(r);
+	/* the main port serves the rest as before */
+	r = api(&s2, "GET", "/healthz", NULL, NULL, NULL);
+	assert_status(r, 200);
+	resp_free(r);
+	int rc = srv_stop(&s2);
+	srv_cleanup(&s2);
+	assert_int_equal(rc, 0);
+}
+
+static void metrics_token(void **state)
+{
+	(void)state;
+	static const char *const env[] = {"GONGZHI_METRICS_TOKEN=scrape-0123456789abcdef", NULL};
+	struct srv s2;
+	assert_int_equal(srv_start(&s2, env, false), 0);
+	struct resp *r = api(&s2, "GET", "/metrics", NULL, NULL, NULL);
+	assert_error(r, 401, "unauthenticated", NULL);
+	assert_true(contains(resp_header(r, "WWW-Authenticate"), "Bearer"));
+	resp_free(r);
+	static const char *const wrong[] = {
+	    "Authorization: Bearer scrape-0123456789abcde",   /* one short */
+	    "Authorization: Bearer scrape-0123456789abcdefX", /* one long */
+	    "Authorization: Bearer scrape-0123456789abcdeF",
+	    "Authorization: Basic c2NyYXBlLTAxMjM0NTY3ODlhYmNkZWY=",
+	    "Authorization: scrape-0123456789abcdef",
+	};
+	for (size_t i = 0; i < sizeof wrong / sizeof *wrong; i++) {
+		r = api(&s2, "GET", "/metrics", NULL, NULL, wrong[i]);
+		assert_error(r, 401, "unauthenticated", NULL);
+		assert_false(contains(r->body, "gongzhi_http"));
+		resp_free(r);
+	}
+	/* an account's token is not the scraper's */
+	char *tok = login(&s2, "admin", ADMIN_PW);
+	assert_non_null(tok);
+	r = api(&s2, "GET", "/metrics", tok, NULL, NULL);
+	assert_error(r, 401, "unauthenticated", NULL);
+	resp_free(r);
+	r = api(&s2, "GET", "/metrics", NULL, NULL,
+	        "Authorization: Bearer scrape-0123456789abcdef");
+	assert_status(r, 200);
+	assert_true(contains(r->body, "gongzhi_http_requests_total"));
+	resp_free(r);
+	/* the rest is unaffected */
+	r = api(&s2, "GET", "/api/v1/auth/me", tok, NULL, NULL);
+	assert_status(r, 200);
+	resp_free(r);
+	r = api(&s2, "GET", "/healthz", NULL, NULL, NULL);
+	assert_status(r, 200);
+	resp_free(r);
+	free(tok);
+	int rc = srv_stop(&s2);
+	srv_cleanup(&s2);
+	assert_int_equal(rc, 0);
+}
+
+/* Bad values of the new settings stop the server at start, naming the setting. */
+static void http_settings_checked(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *flags, *name;
+	} bad[] = {
+	    {"--metrics-token short", "metrics_token"},
+	    {"--cookie-secure sometimes", "cookie_secure"},
+	    {"--trusted-proxies '127.0.0.1, proxy.example'", "trusted_proxies"},
+	    {"--metrics-listen nowhere", "metrics_listen"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		char out[4096];
+		int rc = run_cli(&S, out, sizeof out, "serve --listen 127.0.0.1:%d %s",
+		                 any_free_port(), bad[i].flags);
+		if (rc == 0 || !contains(out, bad[i].name))
+			print_error("serve %s -> %d: %s\n", bad[i].flags, rc, out);
+		assert_int_not_equal(rc, 0);
+		assert_true(contains(out, bad[i].name));
+	}
+}
+
+/* ---- trusted proxies: the client's address and https ---- */
+
+/* Logs in as admin with extra headers; returns the Set-Cookie header (malloc) and
+ * writes the client address of the newest login audit entry into client. */
+static char *login_via(struct srv *s, const char *headers, char *client, size_t n)
+{
+	struct resp *r = api(s, "POST", "/api/v1/auth/login", NULL,
+	                     "{\"username\":\"admin\",\"password\":\"" ADMIN_PW "\"}", headers);
+	assert_status(r, 200);
+	const char *c = resp_header(r, "Set-Cookie");
+	assert_non_null(c);
+	assert_true(contains(c, "gz_session="));
+	char *cookie = strdup(c);
+	char *tok = strdup(jstr(r->json, "token"));
+	resp_free(r);
+	r = api(s, "GET", "/api/v1/audit?action=login&limit=1", tok, NULL, NULL);
+	assert_status(r, 200);
+	snprintf(client, n, "%s", jstr(r->json, "items.0.client"));
+	resp_free(r);
+	free(tok);
+	return cookie;
+}
+
+static void forwarded_ignored_from_untrusted_peer(void **state)
+{
+	(void)state;
+	char client[64];
+	/* by default no proxy is trusted: the headers are the client's own words */
+	char *cookie = login_via(&S, "X-Forwarded-For: 203.0.113.7\nX-Forwarded-Proto: https",
+	                         client, sizeof client);
+	assert_false(contains(cookie, "Secure"));
+	assert_true(contains(cookie, "HttpOnly"));
+	assert_true(contains(cookie, "SameSite=Strict"));
+	assert_string_equal(client, "127.0.0.1");
+	free(cookie);
+	cookie = login_via(&S, NULL, client, sizeof client);
+	assert_false(contains(cookie, "Secure"));
+	assert_string_equal(client, "127.0.0.1");
+	free(cookie);
+}
+
+static void forwarded_from_trusted_proxy(void **state)
+{
+	(void)state;
+	static const char *const env[] = {"GONGZHI_TRUSTED_PROXIES=10.9.9.9, 127.0.0.1", NULL};
+	struct srv s2;
+	assert_int_equal(srv_start(&s2, env, false), 0);
+	static const struct {
+		const char *headers, *client;
+		bool secure;
+	} cases[] = {
+	    {"X-Forwarded-For: 203.0.113.7\nX-Forwarded-Proto: https", "203.0.113.7", true},
+	    {"X-Forwarded-Proto: HTTPS", "127.0.0.1", true},
+	    {"X-Forwarded-For: 203.0.113.7", "203.0.113.7", false},
+	    {"X-Forwarded-For: 203.0.113.7\nX-Forwarded-Proto: http", "203.0.113.7", false},
+	    /* the right-most address that is not a trusted proxy; what the client put
+	     * in front of it is not believed */
+	    {"X-Forwarded-For: 198.51.100.1, 203.0.113.8, 10.9.9.9", "203.0.113.8", false},
+	    {"X-Forwarded-For: 198.51.100.1,203.0.113.8 , 127.0.0.1", "203.0.113.8", false},
+	    /* all trusted: the left-most */
+	    {"X-Forwarded-For: 10.9.9.9, 127.0.0.1", "10.9.9.9", false},
+	    /* two headers are one list */
+	    {"X-Forwarded-For: 198.51.100.2\nX-Forwarded-For: 203.0.113.9", "203.0.113.9", false},
+	    {"X-Forwarded-For: 203.0.113.10:4711", "203.0.113.10", false},
+	    {"X-Forwarded-For: [2001:db8::1]:443", "2001:db8::1", false},
+	    {"X-Forwarded-For: ::ffff:203.0.113.11", "203.0.113.11", false},
+	    /* something that is no address ends the walk */
+	    {"X-Forwarded-For: <script>", "127.0.0.1", false},
+	    {"X-Forwarded-For: 203.0.113.12, bogus, 10.9.9.9", "10.9.9.9", false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char client[64];
+		char *cookie = login_via(&s2, cases[i].headers, client, sizeof client);
+		if (strcmp(client, cases[i].client) ||
+		    contains(cookie, "Secure") != cases[i].secure)
+			print_error("%s -> client %s, cookie %s\n", cases[i].headers, client,
+			            cookie);
+		assert_string_equal(client, cases[i].client);
+		assert_int_equal(contains(cookie, "; Secure"), cases[i].secure);
+		free(cookie);
+	}
+	/* the access log names the forwarded client too */
+	msleep(200);
+	FILE *f = fopen(s2.log, "r");
+	assert_non_null(f);
+	char line[4096];
+	bool seen = false;
+	while (fgets(line, sizeof line, f))
+		seen |= contains(line, "\"client\":\"203.0.113.8\"");
+	fclose(f);
+	assert_true(seen);
+	/* logout over https clears the cookie with the same attributes */
+	struct resp *r = api(&s2, "POST", "/api/v1/auth/login", NULL,
+	                     "{\"username\":\"admin\",\"password\":\"" ADMIN_PW "\"}", NULL);
+	char *tok = strdup(jstr(r->json, "token"));
+	resp_free(r);
+	r = api(&s2, "POST", "/api/v1/auth/logout", tok, NULL, "X-Forwarded-Proto: https");
+	assert_status(r, 204);
+	assert_true(contains(resp_header(r, "Set-Cookie"), "Max-Age=0; Secure"));
+	resp_free(r);
+	free(tok);
+	int rc = srv_stop(&s2);
+	srv_cleanup(&s2);
+	assert_int_equal(rc, 0);
+}
+
+static void cookie_secure_setting(void **state)
+{
+	(void)state;
+	static const char *const always[] = {"GONGZHI_COOKIE_SECURE=always", NULL};
+	struct srv s2;
+	assert_int_equal(srv_start(&s2, always, false), 0);
+	char client[64];
+	char *cookie = login_via(&s2, NULL, client, sizeof client);
+	assert_true(contains(cookie, "; Secure"));
+	free(cookie);
+	int rc = srv_stop(&s2);
+	srv_cleanup(&s2);
+	assert_int_equal(rc, 0);
+	static const char *const never[] = {"GONGZHI_COOKIE_SECURE=never",
+	                                    "GONGZHI_TRUSTED_PROXIES=127.0.0.1", NULL};
+	assert_int_equal(srv_start(&s2, never, false), 0);
+	cookie = login_via(&s2, "X-Forwarded-Proto: https", client, sizeof client);
+	assert_false(contains(cookie, "Secure"));
+	free(cookie);
+	rc = srv_stop(&s2);
+	srv_cleanup(&s2);
+	assert_int_equal(rc, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(healthz),
+	    cmocka_unit_test(security_headers),
 	    cmocka_unit_test(metrics),
 	    cmocka_unit_test(openapi),
 	    cmocka_unit_test(unknown_paths),
@@ -816,6 +1414,17 @@ int main(void)
 	    cmocka_unit_test(error_shape_everywhere),
 	    cmocka_unit_test(long_url),
 	    cmocka_unit_test(concurrency),
+	    cmocka_unit_test(duplicate_content_length),
+	    cmocka_unit_test(content_length_with_chunked),
+	    cmocka_unit_test(uri_and_headers_too_large),
+	    cmocka_unit_test(mhd_own_errors),
+	    cmocka_unit_test(log_stays_json_lines),
+	    cmocka_unit_test(metrics_own_listener),
+	    cmocka_unit_test(metrics_token),
+	    cmocka_unit_test(http_settings_checked),
+	    cmocka_unit_test(forwarded_ignored_from_untrusted_peer),
+	    cmocka_unit_test(forwarded_from_trusted_proxy),
+	    cmocka_unit_test(cookie_secure_setting),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

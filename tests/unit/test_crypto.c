@@ -309,6 +309,19 @@ static void test_key_file(void **state)
 	rmdir(dir);
 }
 
+/* gz_secret_equal: equal strings only, whatever their lengths. */
+static void test_secret_equal(void **state)
+{
+	(void)state;
+	assert_true(gz_secret_equal("scrape-0123456789abcdef", "scrape-0123456789abcdef"));
+	assert_true(gz_secret_equal("", ""));
+	assert_false(gz_secret_equal("scrape-0123456789abcdef", "scrape-0123456789abcdeF"));
+	assert_false(gz_secret_equal("scrape-0123456789abcdef", "scrape-0123456789abcde"));
+	assert_false(gz_secret_equal("scrape-0123456789abcde", "scrape-0123456789abcdef"));
+	assert_false(gz_secret_equal("", "a"));
+	assert_false(gz_secret_equal("Xcrape-0123456789abcdef", "scrape-0123456789abcdef"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,7 +331,7 @@ int main(void)
 	    cmocka_unit_test(test_seal_wrong_key),    cmocka_unit_test(test_seal_tamper),
 	    cmocka_unit_test(test_random_tokens),     cmocka_unit_test(test_random_bytes),
 	    cmocka_unit_test(test_sha256_vectors),    cmocka_unit_test(test_generated_password),
-	    cmocka_unit_test(test_key_file),
+	    cmocka_unit_test(test_key_file),          cmocka_unit_test(test_secret_equal),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -32,9 +32,11 @@ static const struct {
     {GZ_E_TRANSITION, 409, "invalid_transition"},
     {GZ_E_PRECONDITION, 412, "precondition_failed"},
     {GZ_E_TOO_LARGE, 413, "payload_too_large"},
+    {GZ_E_URI_TOO_LONG, 414, "uri_too_long"},
     {GZ_E_MEDIA_TYPE, 415, "unsupported_media_type"},
     {GZ_E_LOCKED, 423, "account_locked"},
     {GZ_E_RATE_LIMITED, 429, "rate_limited"},
+    {GZ_E_HEADERS_TOO_LARGE, 431, "headers_too_large"},
     {GZ_E_INTERNAL, 500, "internal"},
     {GZ_E_UNAVAILABLE, 503, "unavailable"},
 };
