@@ -189,6 +189,9 @@ void gz_auth_forget_user(int64_t user_id);
 void gz_auth_shutdown(void);
 /* Loads an account by user id (for the CLI and tests). 1 found, 0 none, -1 error. */
 int gz_account_load(struct gz_conn *c, int64_t user_id, struct gz_account *a, struct gz_err *err);
+/* Whether password is the account's: 1 yes, 0 no (or no such account), -1 error. */
+int gz_user_password_ok(struct gz_db *db, int64_t user_id, const char *password,
+                        struct gz_err *err);
 /* Hashes and stores a new password after the policy check (CLI and endpoints). */
 int gz_user_set_password(struct gz_db *db, const struct gz_account *actor, int64_t user_id,
                          const char *password, const char *client, struct gz_err *err);

@@ -182,6 +182,23 @@ static json_t *account_json(struct gz_app *app, const struct gz_account *a)
 	return o;
 }
 
+int gz_user_password_ok(struct gz_db *db, int64_t user_id, const char *password, struct gz_err *err)
+{
+	struct gz_conn *c = gz_db_reader(db);
+	char hash[GZ_PWHASH_MAX] = "";
+	struct gz_stmt *s = gz_stmt(c, "SELECT password_hash FROM users WHERE id = ?", err);
+	if (s) {
+		gz_bind_i64(s, 1, user_id);
+		if (gz_step(s, err) == 1)
+			snprintf(hash, sizeof(hash), "%s", gz_col_text(s, 0));
+		gz_stmt_done(s);
+	}
+	gz_db_reader_done(db, c);
+	if (!s)
+		return -1;
+	return *hash && gz_password_verify(hash, password) ? 1 : 0;
+}
+
 static int login_handler(struct gz_req *r, struct gz_err *err)
 {
 	static const char *const fields[] = {"username", "password", "totp_code", "recovery_code",
@@ -346,19 +363,10 @@ static int password_handler(struct gz_req *r, struct gz_err *err)
 		return -1;
 	if (r->acct->api_key_id)
 		return gz_fail(err, GZ_E_FORBIDDEN, "API keys cannot change passwords");
-	struct gz_conn *c = gz_db_reader(r->app->db);
-	char hash[GZ_PWHASH_MAX] = "";
-	struct gz_stmt *s = gz_stmt(c, "SELECT password_hash FROM users WHERE id = ?", err);
-	if (s) {
-		gz_bind_i64(s, 1, r->acct->id);
-		if (gz_step(s, err) == 1)
-			snprintf(hash, sizeof(hash), "%s", gz_col_text(s, 0));
-		gz_stmt_done(s);
-	}
-	gz_db_reader_done(r->app->db, c);
-	if (!s)
+	int known = gz_user_password_ok(r->app->db, r->acct->id, old_pw, err);
+	if (known < 0)
 		return -1;
-	if (!*hash || !gz_password_verify(hash, old_pw))
+	if (!known)
 		return gz_fail_field(err, GZ_E_VALIDATION, "old_password",
 		                     "the current password is wrong");
 	if (strcmp(old_pw, new_pw) == 0)

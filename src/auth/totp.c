@@ -466,19 +466,10 @@ static int disable_handler(struct gz_req *r, struct gz_err *err)
 	if (!st.enabled)
 		return gz_fail(err, GZ_E_CONFLICT, "the second factor is not on");
 
-	char hash[GZ_PWHASH_MAX] = "";
-	struct gz_conn *c = gz_db_reader(r->app->db);
-	struct gz_stmt *s = gz_stmt(c, "SELECT password_hash FROM users WHERE id = ?", err);
-	if (s) {
-		gz_bind_i64(s, 1, r->acct->id);
-		if (gz_step(s, err) == 1)
-			snprintf(hash, sizeof(hash), "%s", gz_col_text(s, 0));
-		gz_stmt_done(s);
-	}
-	gz_db_reader_done(r->app->db, c);
-	if (!s)
+	int known = gz_user_password_ok(r->app->db, r->acct->id, password, err);
+	if (known < 0)
 		return -1;
-	if (!*hash || !gz_password_verify(hash, password))
+	if (!known)
 		return gz_fail_field(err, GZ_E_VALIDATION, "password", "the password is wrong");
 
 	struct disable d = {r->acct, r->acct->id, r->client, "totp_disabled", BY_CODE, 0, ""};
