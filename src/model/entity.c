@@ -415,18 +415,14 @@ json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_a
 	if (s) {
 		gz_bind_i64(s, 1, id);
 		int rc = gz_step(s, err);
-		struct gz_row_scope scope = {0};
 		if (rc == 1)
-			o = gz_entity_row_json(e, s, app, unmasked, &scope, &arena);
+			o = gz_entity_row_json(e, s, app, unmasked, NULL, &arena);
 		else if (rc == 0)
 			gz_entity_not_found(e, id, err);
 		gz_stmt_done(s);
-		if (o && a && e->row_scope)
-			e->row_scope(c, id, &scope, &arena);
 		if (o && a &&
-		    gz_scope_check(a, e->perm_read, e->global_read ? NULL : &scope, true, err)) {
-			if (err->code == GZ_E_NOT_FOUND)
-				gz_entity_not_found(e, id, err);
+		    (gz_scope_check(a, e->perm_read, NULL, true, err) ||
+		     (!e->global_read && gz_entity_reach(e, c, a, id, err)))) {
 			json_decref(o);
 			o = NULL;
 		}
@@ -445,44 +441,57 @@ int gz_entity_not_found(const struct gz_entity *e, int64_t id, struct gz_err *er
 	return gz_fail(err, GZ_E_NOT_FOUND, "no %s with id %lld", e->name, (long long)id);
 }
 
+void gz_entity_scope_sql(const struct gz_entity *e, const struct gz_account *a, struct gz_buf *sql,
+                         struct gz_args *args)
+{
+	char unit[80], unit2[80], org[80], owner[80];
+	if (e->unit_path_col)
+		snprintf(unit, sizeof(unit), "t.%s", e->unit_path_col);
+	else
+		snprintf(unit, sizeof(unit), "su.path");
+	if (e->unit_path_col2)
+		snprintf(unit2, sizeof(unit2), "t.%s", e->unit_path_col2);
+	if (e->org_col)
+		snprintf(org, sizeof(org), "t.%s", e->org_col);
+	if (e->owner_col)
+		snprintf(owner, sizeof(owner), "t.%s", e->owner_col);
+	gz_scope_sql(a, e->unit_col ? unit : NULL, e->unit_path_col2 ? unit2 : NULL,
+	             e->org_sql   ? e->org_sql
+	             : e->org_col ? org
+	                          : NULL,
+	             e->owner_sql   ? e->owner_sql
+	             : e->owner_col ? owner
+	                            : NULL,
+	             sql, args);
+}
+
 int gz_entity_reach(const struct gz_entity *e, struct gz_conn *c, const struct gz_account *a,
                     int64_t id, struct gz_err *err)
 {
-	/* only the scope columns: the layout gz_entity_select() ends a row with */
+	/* the very condition the entity's lists use (gz_entity_scope_sql), on one row: the
+	 * check and the list cannot disagree */
 	struct gz_buf sql = GZ_BUF_INIT;
-	if (e->unit_path_col)
-		gz_buf_addf(&sql, "SELECT t.%s", e->unit_path_col);
-	else
-		gz_buf_adds(&sql, e->unit_col ? "SELECT su.path" : "SELECT NULL");
-	gz_buf_addf(&sql, ", %s%s", e->org_col ? "t." : "", e->org_col ? e->org_col : "NULL");
-	gz_buf_addf(&sql, ", %s%s", e->owner_col ? "t." : "", e->owner_col ? e->owner_col : "NULL");
-	gz_buf_addf(&sql, " FROM %s t", e->table);
+	struct gz_args args = {0};
+	gz_buf_addf(&sql, "SELECT count(*) FROM %s t", e->table);
 	if (e->unit_col && !e->unit_path_col)
 		gz_buf_addf(&sql, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
 	gz_buf_adds(&sql, " WHERE t.id = ?");
+	gz_args_i64(&args, id);
+	if (a) {
+		gz_buf_adds(&sql, " AND ");
+		gz_entity_scope_sql(e, a, &sql, &args);
+	}
 	struct gz_stmt *s = gz_stmt(c, sql.data, err);
 	gz_buf_release(&sql);
 	if (!s)
 		return -1;
-	struct gz_arena arena;
-	gz_arena_init(&arena);
-	struct gz_row_scope scope = {0};
-	gz_bind_i64(s, 1, id);
+	gz_args_bind(s, &args, 1);
 	int rc = gz_step(s, err);
-	if (rc == 1) {
-		scope.unit_path = gz_col_null(s, 0) ? NULL : gz_strdup(&arena, gz_col_text(s, 0));
-		scope.org_id = gz_col_i64(s, 1);
-		scope.owner_id = gz_col_i64(s, 2);
-	}
+	int64_t n = rc == 1 ? gz_col_i64(s, 0) : 0;
 	gz_stmt_done(s);
-	if (rc == 1 && a && e->row_scope)
-		e->row_scope(c, id, &scope, &arena);
-	if (rc == 1)
-		rc = !a || gz_scope_check(a, NULL, &scope, true, err) == 0 ? 1 : 0;
-	gz_arena_release(&arena);
 	if (rc < 0)
 		return -1;
-	return rc ? 0 : gz_entity_not_found(e, id, err);
+	return n ? 0 : gz_entity_not_found(e, id, err);
 }
 
 /* ---- references and scope of input ---- */

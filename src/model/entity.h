@@ -101,7 +101,7 @@ struct gz_entity {
 	 * where the row sits (accounts: roles, unit, organisation) is not its owner's to
 	 * change, so writes need the unit or organisation relation */
 	bool owner_reads_only;
-	bool order_asc;   /* keyset order by id ascending (default newest first) */
+	bool order_asc; /* keyset order by id ascending (default newest first) */
 	/* Hooks, all optional, run in the writer inside the request's savepoint. */
 	int (*before_create)(struct gz_write *w, struct gz_err *err);
 	int (*before_patch)(struct gz_write *w, struct gz_err *err);
@@ -112,9 +112,6 @@ struct gz_entity {
 	 * " AND …" with values in args), 0 when not this hook's, -1 on error. */
 	int (*filter)(struct gz_req *r, const char *key, const char *value, struct gz_buf *where,
 	              struct gz_args *args, struct gz_list_opts *o, struct gz_err *err);
-	/* Completes a row's scope (more_orgs) when reading one row. */
-	void (*row_scope)(struct gz_conn *c, int64_t id, struct gz_row_scope *sc,
-	                  struct gz_arena *a);
 	/* Adds computed fields to one row read on its own (not to list rows, which are
 	 * written straight from the columns: use GZ_F_DETAIL and expr fields there). */
 	void (*decorate)(struct gz_conn *c, json_t *obj);
@@ -138,8 +135,14 @@ int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c, const str
 json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
                        const struct gz_account *a, int64_t id, bool unmasked, struct gz_err *err);
 
+/* Appends to sql the condition (in parentheses, over the row "t" and, for entities
+ * with a unit_col but no unit_path_col, its unit "su") under which account a reaches a
+ * row of e — the one scope definition, used by lists, the row check, statistics and
+ * exports alike.  Values go to args. */
+void gz_entity_scope_sql(const struct gz_entity *e, const struct gz_account *a, struct gz_buf *sql,
+                         struct gz_args *args);
 /* Whether account a reaches the row id of e by e's scope declaration (unit subtree,
- * organisation, owner; the row_scope hook included), whatever e's permissions and
+ * organisation, owner: gz_entity_scope_sql() on that row), whatever e's permissions and
  * global_read say: 0 when it does; -1 with not_found when the row is missing or out
  * of reach (the same message for both, from gz_entity_not_found()), or on error. */
 int gz_entity_reach(const struct gz_entity *e, struct gz_conn *c, const struct gz_account *a,

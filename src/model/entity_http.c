@@ -214,16 +214,7 @@ int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *
 	}
 	if (!e->global_read) {
 		gz_buf_adds(wb, " AND ");
-		gz_scope_sql(r->acct, e->unit_col ? path_expr : NULL,
-		             e->unit_path_col2 ? gz_sprintf(&r->arena, "t.%s", e->unit_path_col2)
-		                               : NULL,
-		             e->org_sql   ? e->org_sql
-		             : e->org_col ? gz_sprintf(&r->arena, "t.%s", e->org_col)
-		                          : NULL,
-		             e->owner_sql   ? e->owner_sql
-		             : e->owner_col ? gz_sprintf(&r->arena, "t.%s", e->owner_col)
-		                            : NULL,
-		             wb, args_out);
+		gz_entity_scope_sql(e, r->acct, wb, args_out);
 	}
 
 	if (args_out->overflow)

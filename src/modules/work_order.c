@@ -338,36 +338,6 @@ static void wo_decorate(struct gz_conn *c, json_t *o)
 	json_object_set_new(o, "requester", req);
 }
 
-static void wo_row_scope(struct gz_conn *c, int64_t id, struct gz_row_scope *sc, struct gz_arena *a)
-{
-	struct gz_err e;
-	int64_t *orgs = gz_alloc(a, sizeof(int64_t) * 32);
-	int n = 0;
-	struct gz_stmt *s =
-	    gz_stmt(c, "SELECT org_id FROM work_order_handlers WHERE work_order_id = ?", &e);
-	if (s) {
-		gz_bind_i64(s, 1, id);
-		while (n < 32 && gz_step(s, &e) == 1)
-			orgs[n++] = gz_col_i64(s, 0);
-		gz_stmt_done(s);
-	}
-	sc->more_orgs = orgs;
-	sc->nmore = n;
-	s = gz_stmt(c, "SELECT handler_unit_path FROM work_orders WHERE id = ?", &e);
-	if (s) {
-		gz_bind_i64(s, 1, id);
-		if (gz_step(s, &e) == 1 && !gz_col_null(s, 0))
-			sc->unit_path2 = gz_strdup(a, gz_col_text(s, 0));
-		gz_stmt_done(s);
-	}
-	int64_t creator = 0;
-	if (gz_query_i64(c, &e, &creator,
-	                 "SELECT coalesce(created_by, 0) FROM work_orders "
-	                 "WHERE id = ?",
-	                 "i", id) == 1)
-		sc->creator_id = creator;
-}
-
 /* ---- list filters ---- */
 
 static int wo_filter(struct gz_req *r, const char *key, const char *value, struct gz_buf *where,
@@ -548,7 +518,6 @@ const struct gz_entity gz_work_order_entity = {
     .before_patch = wo_before_patch,
     .after_write = wo_after_write,
     .filter = wo_filter,
-    .row_scope = wo_row_scope,
     .decorate = wo_decorate,
 };
 
