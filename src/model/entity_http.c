@@ -122,6 +122,25 @@ static bool extra_param(const struct gz_route *rt, const char *key)
 	return false;
 }
 
+void gz_entity_scope_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *wb,
+                           struct gz_args *args)
+{
+	if (e->global_read)
+		return;
+	const char *path_expr =
+	    e->unit_path_col ? gz_sprintf(&r->arena, "t.%s", e->unit_path_col) : "su.path";
+	gz_buf_adds(wb, " AND ");
+	gz_scope_sql(r->acct, e->unit_col ? path_expr : NULL,
+	             e->unit_path_col2 ? gz_sprintf(&r->arena, "t.%s", e->unit_path_col2) : NULL,
+	             e->org_sql   ? e->org_sql
+	             : e->org_col ? gz_sprintf(&r->arena, "t.%s", e->org_col)
+	                          : NULL,
+	             e->owner_sql   ? e->owner_sql
+	             : e->owner_col ? gz_sprintf(&r->arena, "t.%s", e->owner_col)
+	                            : NULL,
+	             wb, args);
+}
+
 int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *wb,
                     struct gz_args *args_out, struct gz_list_opts *o, struct gz_err *err)
 {
@@ -212,19 +231,7 @@ int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *
 			                     "unknown query parameter '%s'", k);
 		}
 	}
-	if (!e->global_read) {
-		gz_buf_adds(wb, " AND ");
-		gz_scope_sql(r->acct, e->unit_col ? path_expr : NULL,
-		             e->unit_path_col2 ? gz_sprintf(&r->arena, "t.%s", e->unit_path_col2)
-		                               : NULL,
-		             e->org_sql   ? e->org_sql
-		             : e->org_col ? gz_sprintf(&r->arena, "t.%s", e->org_col)
-		                          : NULL,
-		             e->owner_sql   ? e->owner_sql
-		             : e->owner_col ? gz_sprintf(&r->arena, "t.%s", e->owner_col)
-		                            : NULL,
-		             wb, args_out);
-	}
+	gz_entity_scope_where(r, e, wb, args_out);
 
 	if (args_out->overflow)
 		return gz_fail(err, GZ_E_BAD_REQUEST, "too many filter values");
