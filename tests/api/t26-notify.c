@@ -346,6 +346,30 @@ static void sla_warning_and_breach(void **state)
 	assert_int_equal(notes(WUYE, id, "sla_warning"), 1);
 }
 
+/* after all the actions above (and the demo's orders): every order's status is the
+ * to-state of its last status-changing event, and the timeline refuses changes */
+static void status_is_last_event(void **state)
+{
+	(void)state;
+	assert_true(sql_int("SELECT count(*) FROM work_orders") > 5);
+	assert_int_equal(sql_int("SELECT count(*) FROM work_orders w WHERE w.status IS NOT "
+	                         "(SELECT e.to_status FROM work_order_events e WHERE "
+	                         "e.work_order_id = w.id AND e.to_status IS NOT NULL ORDER BY "
+	                         "e.id DESC LIMIT 1)"),
+	                 0);
+	char cmd[1024], out[256] = "";
+	snprintf(cmd, sizeof cmd,
+	         "sqlite3 -batch '%s' \"UPDATE work_order_events SET note = 'x' WHERE id = "
+	         "(SELECT max(id) FROM work_order_events)\" 2>&1",
+	         S.db + strlen("sqlite:"));
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	if (!fgets(out, sizeof out, p))
+		out[0] = 0;
+	assert_int_not_equal(pclose(p), 0);
+	assert_true(contains(out, "append-only"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +380,7 @@ int main(void)
 	    cmocka_unit_test(refused_writes_none),
 	    cmocka_unit_test(todo),
 	    cmocka_unit_test(sla_warning_and_breach),
+	    cmocka_unit_test(status_is_last_event),
 	};
 	return cmocka_run_group_tests_name("t26-notify", tests, setup, teardown);
 }
