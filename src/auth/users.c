@@ -34,8 +34,6 @@ static int check_username(const char *v, const char *field, struct gz_err *err)
 	return 0;
 }
 
-int gz_check_phone(const char *v, const char *field, struct gz_err *err);
-
 static int user_prepare(struct gz_req *r, json_t *in, bool create, struct gz_err *err)
 {
 	(void)create;

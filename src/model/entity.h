@@ -193,6 +193,11 @@ struct gz_list_opts {
 };
 int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *where,
                     struct gz_args *args, struct gz_list_opts *o, struct gz_err *err);
+/* Appends " AND <the account's list scope>" of e over the row "t" (nothing for a
+ * global_read entity): the rows gz_scope_check() lets r's account read.  Rows of an
+ * entity without unit_path_col need "LEFT JOIN units su ON su.id = t.<unit_col>". */
+void gz_entity_scope_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *where,
+                           struct gz_args *args);
 
 /* Generic route handlers: the route's entity field names the entity. */
 int gz_entity_list_handler(struct gz_req *r, struct gz_err *err);
@@ -203,5 +208,8 @@ int gz_entity_patch_handler(struct gz_req *r, struct gz_err *err);
 /* GB 32100-2015 unified social credit code: 18 characters, check character valid. */
 bool gz_credit_code_valid(const char *code);
 int gz_check_credit_code(const char *value, const char *field, struct gz_err *err);
+/* A phone number: 5 to 20 digits with spaces and + - ( ) (orgs.c); a field check
+ * (struct gz_field.check). */
+int gz_check_phone(const char *value, const char *field, struct gz_err *err);
 
 #endif

@@ -122,6 +122,15 @@ static bool extra_param(const struct gz_route *rt, const char *key)
 	return false;
 }
 
+void gz_entity_scope_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *wb,
+                           struct gz_args *args)
+{
+	if (e->global_read)
+		return;
+	gz_buf_adds(wb, " AND ");
+	gz_entity_scope_sql(e, r->acct, wb, args);
+}
+
 int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *wb,
                     struct gz_args *args_out, struct gz_list_opts *o, struct gz_err *err)
 {
@@ -212,10 +221,7 @@ int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *
 			                     "unknown query parameter '%s'", k);
 		}
 	}
-	if (!e->global_read) {
-		gz_buf_adds(wb, " AND ");
-		gz_entity_scope_sql(e, r->acct, wb, args_out);
-	}
+	gz_entity_scope_where(r, e, wb, args_out);
 
 	if (args_out->overflow)
 		return gz_fail(err, GZ_E_BAD_REQUEST, "too many filter values");

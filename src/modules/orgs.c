@@ -12,7 +12,6 @@ static const char *const kinds[] = {"partner",    "property_company",
                                     "ngo",        "other",
                                     NULL};
 
-int gz_check_phone(const char *v, const char *field, struct gz_err *err);
 int gz_check_phone(const char *v, const char *field, struct gz_err *err)
 {
 	size_t digits = 0;

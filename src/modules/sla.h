@@ -20,6 +20,9 @@ int gz_sla_deadlines(struct gz_conn *c, const char *category, const char *priori
 int gz_sla_extend(struct gz_conn *c, int64_t resolve_due, int64_t n, int64_t *out,
                   struct gz_err *err);
 
+/* Orders escalated by the SLA scanner since start (for /metrics). */
+long long gz_sla_escalations(void);
+
 extern const struct gz_module gz_sla_module;
 
 #endif

@@ -6,6 +6,7 @@
 #include "app.h"
 #include "model/entity.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const kinds[] = {"district", "subdistrict", "community", "compound",
@@ -199,3 +200,47 @@ static const struct gz_perm perms[] = {
 static const struct gz_entity *const entities[] = {&gz_unit_entity, NULL};
 
 const struct gz_module gz_units_module = {"units", routes, perms, entities, NULL};
+
+/* ---- the community and subdistrict above a unit ---- */
+
+int gz_unit_place(struct gz_conn *c, int64_t unit_id, char *path, size_t n, int64_t *community,
+                  int64_t *subdistrict, char *kind, size_t kn, struct gz_err *err)
+{
+	struct gz_stmt *s = gz_stmt(c, "SELECT path, kind FROM units WHERE id = ?", err);
+	if (!s)
+		return -1;
+	gz_bind_i64(s, 1, unit_id);
+	int rc = gz_step(s, err);
+	if (rc == 1) {
+		snprintf(path, n, "%s", gz_col_text(s, 0));
+		snprintf(kind, kn, "%s", gz_col_text(s, 1));
+	}
+	gz_stmt_done(s);
+	if (rc <= 0)
+		return rc < 0 ? -1
+		              : gz_fail_field(err, GZ_E_VALIDATION, "unit_id",
+		                              "unit_id: no unit with id %lld", (long long)unit_id);
+	*community = *subdistrict = 0;
+	/* walk the ids of the path: /1/2/5/30/ */
+	for (const char *p = path + 1; *p;) {
+		int64_t id = strtoll(p, NULL, 10);
+		s = gz_stmt(c, "SELECT kind FROM units WHERE id = ?", err);
+		if (!s)
+			return -1;
+		gz_bind_i64(s, 1, id);
+		if ((rc = gz_step(s, err)) == 1) {
+			if (strcmp(gz_col_text(s, 0), "community") == 0)
+				*community = id;
+			else if (strcmp(gz_col_text(s, 0), "subdistrict") == 0)
+				*subdistrict = id;
+		}
+		gz_stmt_done(s);
+		if (rc < 0)
+			return -1;
+		const char *slash = strchr(p, '/');
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	return 0;
+}

@@ -36,9 +36,6 @@ int gz_wo_status_parse(const char *s); /* -1 unknown */
 /* Loads an order the request's account may see (404 otherwise) as output JSON.
  * New reference. */
 json_t *gz_work_order_visible(struct gz_req *r, struct gz_conn *c, int64_t id, struct gz_err *err);
-/* The unit's path, kind, and the community and subdistrict above it (0 when none). */
-int gz_wo_unit_place(struct gz_conn *c, int64_t unit_id, char *path, size_t n, int64_t *community,
-                     int64_t *subdistrict, char *kind, size_t kn, struct gz_err *err);
 /* Recomputes the daily aggregates from the orders (after bulk loads). */
 int gz_work_orders_rebuild_daily(struct gz_conn *c, struct gz_err *err);
 /* Loads about per_day orders a day for the last days days (the demo); returns the

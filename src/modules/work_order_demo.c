@@ -13,6 +13,7 @@
 #include "core/timefmt.h"
 #include "core/util.h"
 #include "modules/sla.h"
+#include "modules/units.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,8 +170,8 @@ static int one_order(struct gen *g, int64_t created, int64_t now, struct gz_err 
 	                                       : "normal";
 	char path[256], kind[32];
 	int64_t community, subdistrict;
-	if (gz_wo_unit_place(g->c, pl->id, path, sizeof(path), &community, &subdistrict, kind,
-	                     sizeof(kind), err))
+	if (gz_unit_place(g->c, pl->id, path, sizeof(path), &community, &subdistrict, kind,
+	                  sizeof(kind), err))
 		return -1;
 	int64_t accept_due, resolve_due;
 	if (gz_sla_deadlines(g->c, k->code, priority, created, &accept_due, &resolve_due, err))

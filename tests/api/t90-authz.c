@@ -195,6 +195,7 @@ static const struct kase cases[] = {
     {"POST", "/api/v1/auth/login", PUBLIC, NULL, 200, b_login},
     {"POST", "/api/v1/auth/logout", SELF, NULL, 204, b_none},
     {"GET", "/api/v1/auth/me", SELF, NULL, 200, b_none},
+    {"GET", "/api/v1/todo", SELF, NULL, 200, b_none},
     {"POST", "/api/v1/auth/password", SELF, NULL, 400, b_password},
     /* the second factor: every account for itself (integration keys are refused) */
     {"POST", "/api/v1/auth/totp/enrol", SELF, NULL, 200, b_none},

@@ -1,0 +1,68 @@
+/* work_order_internal.h - what the files of the work-order module share: the state
+ * sets, the order as the lifecycle rules see it, the daily aggregates, the detail,
+ * the full-text search and the duplicate hints.  Not for other modules (they use
+ * work_order.h). */
+#ifndef GZ_WORK_ORDER_INTERNAL_H
+#define GZ_WORK_ORDER_INTERNAL_H
+#include "model/lifecycle.h"
+#include "modules/work_order.h"
+
+/* co-handling organisations an order may have (escalate refuses more) */
+#define GZ_WO_MAX_CO 32
+#define GZ_WO_ST(n) (1u << GZ_WO_##n)
+/* open: somebody still has to act */
+#define GZ_WO_OPEN_STATES                                                                          \
+	(GZ_WO_ST(NEW) | GZ_WO_ST(DISPATCHED) | GZ_WO_ST(ACCEPTED) | GZ_WO_ST(IN_PROGRESS) |       \
+	 GZ_WO_ST(RESOLVED) | GZ_WO_ST(VERIFIED) | GZ_WO_ST(RETURNED))
+#define GZ_WO_OPEN_SQL                                                                             \
+	"('new','dispatched','accepted','in_progress','resolved','verified','returned')"
+/* the resolve deadline runs in these */
+#define GZ_WO_RUNNING_SQL "('new','dispatched','accepted','in_progress','returned')"
+
+/* The order as the lifecycle rules see it (work_order_lifecycle.c). */
+struct gz_wo_order {
+	int64_t id;
+	int status;
+	int64_t handler_org_id, handler_unit_id;
+	char handler_unit_path[256];
+	char unit_path[256];
+	int64_t accept_due_at, resolve_due_at, extension_workdays, extension_requested;
+	int64_t requester_user_id, created_by, community_id;
+	char category[40], priority[16];
+	char number[32], title[160];
+	int64_t co_orgs[GZ_WO_MAX_CO];
+	bool co_reported[GZ_WO_MAX_CO];
+	int nco;
+};
+int gz_wo_order_load(struct gz_conn *c, int64_t id, void *row, struct gz_err *err);
+extern const struct gz_machine gz_work_order_machine;
+/* Notifies the order's handler: its organisation's accounts, or the staff of its
+ * handling unit who hold work_orders.handle (except: an account left out, 0 none). */
+int gz_wo_notify_handler(struct gz_conn *c, const struct gz_wo_order *o, int64_t except,
+                         const struct gz_notice_msg *m, struct gz_err *err);
+
+/* Adds (sign 1) or removes (sign -1) an order's contribution to its day's bucket. */
+int gz_wo_daily_apply(struct gz_conn *c, int64_t id, int sign, struct gz_err *err);
+/* The requester object of a row read on its own. */
+void gz_wo_decorate(struct gz_conn *c, json_t *o);
+/* Staff and grid workers see internal events and comments. */
+bool gz_wo_sees_internal(const struct gz_account *a);
+
+/* The full detail (timeline page, handlers, attachments, allowed actions), or NULL:
+ * a part that fails to load fails the whole (work_order_detail.c). */
+json_t *gz_wo_detail(struct gz_req *r, struct gz_conn *c, int64_t id, bool scoped,
+                     int64_t timeline_limit, struct gz_err *err);
+int gz_wo_get_handler(struct gz_req *r, struct gz_err *err);
+
+/* q= of the list: the FTS5 trigram index, or a substring match under 3 characters
+ * (work_order_search.c, the one backend-specific file). */
+int gz_wo_search_filter(struct gz_req *r, const char *value, struct gz_buf *where,
+                        struct gz_args *args, struct gz_list_opts *o, struct gz_err *err);
+/* Brings the full-text index up to date before a batch commits (gz_db_on_batch_end). */
+int gz_wo_fts_sync(struct gz_conn *c, void *ctx, struct gz_err *err);
+
+/* Duplicate hints (work_order_similar.c). */
+int gz_wo_similar_handler(struct gz_req *r, struct gz_err *err);
+int gz_wo_similar_draft_handler(struct gz_req *r, struct gz_err *err);
+
+#endif
