@@ -8,7 +8,11 @@
  * creates answered 201 exist and none of the others does, and the server goes on
  * serving reads and writes.  The disk-full test fills a real tmpfs. */
 #include "harness.h"
+#include <curl/curl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -263,12 +267,152 @@ static void t_disk_full(void **st)
 	rmdir(mnt);
 }
 
+/* ---- SIGTERM while kept-alive clients keep writing ---- */
+
+enum { LOAD_THREADS = 8, LOAD_MAX = 4000 };
+
+struct load {
+	struct srv *s;
+	const char *tok;
+	int t;
+	_Atomic bool *quit;
+	int n;                 /* creates answered 201 */
+	int64_t ids[LOAD_MAX]; /* their ids */
+	char names[LOAD_MAX][40];
+	int unavailable; /* 503 answers */
+	int other;       /* anything else but transport failures */
+};
+
+static size_t grab(char *p, size_t size, size_t n, void *ud)
+{
+	struct gz_tbuf {
+		char d[4096];
+		size_t len;
+	} *b = ud;
+	size_t k = size * n;
+	size_t room = sizeof(b->d) - 1 - b->len;
+	size_t c = k < room ? k : room;
+	memcpy(b->d + b->len, p, c);
+	b->len += c;
+	b->d[b->len] = 0;
+	return k;
+}
+
+static void *load_main(void *arg)
+{
+	struct load *l = arg;
+	CURL *c = curl_easy_init(); /* one handle: its connection is kept alive */
+	struct curl_slist *h = NULL;
+	char auth[256];
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", l->tok);
+	h = curl_slist_append(h, auth);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	char url[128];
+	snprintf(url, sizeof(url), "%s/api/v1/orgs", l->s->base);
+	for (int i = 0; !atomic_load(l->quit) && l->n < LOAD_MAX; i++) {
+		struct {
+			char d[4096];
+			size_t len;
+		} b = {.len = 0};
+		char name[40], body[128];
+		snprintf(name, sizeof(name), "停机%d-%d-%d", (int)getpid(), l->t, i);
+		snprintf(body, sizeof(body), "{\"kind\":\"ngo\",\"name\":\"%s\"}", name);
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, grab);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+		if (curl_easy_perform(c) != CURLE_OK) {
+			msleep(5); /* the server is gone or going: try again until told to quit */
+			continue;
+		}
+		long st = 0;
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+		if (st == 201) {
+			json_t *j = json_loads(b.d, 0, NULL);
+			l->ids[l->n] = jint(j, "id");
+			snprintf(l->names[l->n], sizeof(l->names[0]), "%s", name);
+			l->n++;
+			json_decref(j);
+		} else if (st == 503) {
+			l->unavailable++;
+		} else {
+			l->other++;
+		}
+	}
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void t_sigterm_under_load(void **st)
+{
+	(void)st;
+	struct srv s;
+	assert_int_equal(srv_start(&s, NULL, false), 0);
+	char *tok = login(&s, "admin", ADMIN_PW);
+	assert_non_null(tok);
+	static struct load loads[LOAD_THREADS];
+	pthread_t th[LOAD_THREADS];
+	_Atomic bool quit = false;
+	for (int t = 0; t < LOAD_THREADS; t++) {
+		loads[t] = (struct load){.s = &s, .tok = tok, .t = t, .quit = &quit};
+		assert_int_equal(pthread_create(&th[t], NULL, load_main, &loads[t]), 0);
+	}
+	msleep(1500);
+	double t0 = now_s();
+	int status = srv_stop(&s); /* SIGTERM, then waits for the exit */
+	double took = now_s() - t0;
+	atomic_store(&quit, true);
+	for (int t = 0; t < LOAD_THREADS; t++)
+		pthread_join(th[t], NULL);
+	int acked = 0, unavailable = 0, other = 0;
+	for (int t = 0; t < LOAD_THREADS; t++) {
+		acked += loads[t].n;
+		unavailable += loads[t].unavailable;
+		other += loads[t].other;
+	}
+	print_message("# stop took %.2f s; %d creates acknowledged, %d answered 503, %d other\n",
+	              took, acked, unavailable, other);
+	if (status != 0)
+		srv_log_tail(&s, 30);
+	assert_int_equal(status, 0);
+	assert_true(took < 11.0);
+	assert_int_equal(other, 0);
+	assert_true(acked > 0);
+	assert_false(log_has(&s, "suspended connections"));
+	assert_true(log_has(&s, "final checkpoint done"));
+
+	assert_int_equal(srv_restart(&s, NULL), 0);
+	free(tok);
+	tok = login(&s, "admin", ADMIN_PW);
+	assert_non_null(tok);
+	/* every acknowledged create is there: count them in one list per thread prefix */
+	for (int t = 0; t < LOAD_THREADS; t++)
+		for (int i = 0; i<loads[t].n; i += loads[t].n> 40 ? loads[t].n / 40 : 1)
+			assert_int_equal(org_id(&s, tok, loads[t].names[i]), loads[t].ids[i]);
+	int64_t total = total_count(&s, tok, "/api/v1/orgs", F("q=%s", Q("停机")));
+	assert_true(total >= acked);
+	free(tok);
+	assert_int_equal(srv_stop(&s), 0);
+	srv_cleanup(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_full_in_job),    cmocka_unit_test(t_ioerr_in_job),
-	    cmocka_unit_test(t_full_savepoint), cmocka_unit_test(t_ioerr_release),
-	    cmocka_unit_test(t_ioerr_commit),   cmocka_unit_test(t_disk_full),
+	    cmocka_unit_test(t_full_in_job),        cmocka_unit_test(t_ioerr_in_job),
+	    cmocka_unit_test(t_full_savepoint),     cmocka_unit_test(t_ioerr_release),
+	    cmocka_unit_test(t_ioerr_commit),       cmocka_unit_test(t_disk_full),
+	    cmocka_unit_test(t_sigterm_under_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
