@@ -10,5 +10,10 @@ int main(int argc, char **argv)
 	 * resident size grew by 12 MB over a search benchmark). */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+	/* glibc gives every thread that meets lock contention an arena of its own (up to
+	 * 8 per core), each keeping its freed memory: with 16 HTTP threads, the writer and
+	 * the checkpointer the resident size climbed 9 -> 40 MB over a 5-minute soak
+	 * without a leak.  Four arenas keep the contention low and the size flat. */
+	mallopt(M_ARENA_MAX, 4);
 	return gz_cli_main(argc, argv);
 }

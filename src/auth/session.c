@@ -5,6 +5,7 @@
 #include "auth/session.h"
 #include "app.h"
 #include "core/crypto.h"
+#include "core/log.h"
 #include "core/timefmt.h"
 #include "core/util.h"
 #include <pthread.h>
@@ -174,6 +175,7 @@ int gz_session_delete_user(struct gz_conn *c, int64_t user_id, const char *keep_
 struct touch {
 	char hash[GZ_SHA256_HEX];
 	int64_t at;
+	struct gz_err err;
 };
 
 static int touch_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
@@ -181,6 +183,16 @@ static int touch_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	struct touch *t = ctx;
 	return gz_exec_args(c, err, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?",
 	                    "it", t->at, t->hash);
+}
+
+/* On the writer thread once the touch is committed (or failed: the next use after
+ * PERSIST_MS tries again; the cache keeps the true time meanwhile). */
+static void touch_done(void *ctx, int rc)
+{
+	struct touch *t = ctx;
+	if (rc)
+		gz_warn("session touch not saved: %s", t->err.message);
+	free(t);
 }
 
 /* Loads a session or API key from the database into a cache entry. */
@@ -321,11 +333,13 @@ int gz_auth_request(struct gz_req *r, struct gz_err *err)
 		pthread_mutex_unlock(&cache_lock);
 	}
 	if (persist) {
-		struct touch t;
-		snprintf(t.hash, sizeof(t.hash), "%s", hash);
-		t.at = now;
-		struct gz_err ignore;
-		gz_db_write(r->app->db, touch_fn, &t, &ignore);
+		/* handed to the writer without waiting: a request that only reads must not
+		 * wait for a commit's fsync on a server thread */
+		struct touch *t = gz_xcalloc(1, sizeof(*t));
+		snprintf(t->hash, sizeof(t->hash), "%s", hash);
+		t->at = now;
+		if (gz_db_write_async(r->app->db, touch_fn, t, &t->err, touch_done, t))
+			free(t); /* shutting down: the last use is lost, which costs nothing */
 	}
 	r->acct = acct;
 	r->via_cookie = cookie;

@@ -31,7 +31,8 @@
 	X(GZ_E_RATE_LIMITED, 429, "rate_limited")                                                  \
 	X(GZ_E_HEADERS_TOO_LARGE, 431, "headers_too_large")                                        \
 	X(GZ_E_INTERNAL, 500, "internal")                                                          \
-	X(GZ_E_UNAVAILABLE, 503, "unavailable")
+	X(GZ_E_UNAVAILABLE, 503, "unavailable")                                                    \
+	X(GZ_E_STORAGE, 507, "insufficient_storage")
 
 enum gz_code {
 #define GZ_X(name, status, str) name,

@@ -20,6 +20,10 @@ struct gz_db;
 struct gz_conn;
 struct gz_stmt;
 
+/* A result that must be looked at: a write whose failure goes unseen is a write the
+ * client is told succeeded. */
+#define GZ_MUST_USE __attribute__((warn_unused_result))
+
 struct gz_db_opts {
 	int read_connections;    /* pool size, >= 1 */
 	int batch_max;           /* requests per group commit */
@@ -77,7 +81,7 @@ void gz_bind_text(struct gz_stmt *s, int i, const char *v); /* NULL binds NULL *
 void gz_bind_blob(struct gz_stmt *s, int i, const void *p, size_t n);
 void gz_bind_null(struct gz_stmt *s, int i);
 /* 1 when a row is ready, 0 when done, -1 on error (err filled). */
-int gz_step(struct gz_stmt *s, struct gz_err *err);
+int gz_step(struct gz_stmt *s, struct gz_err *err) GZ_MUST_USE;
 int gz_col_count(struct gz_stmt *s);
 const char *gz_col_name(struct gz_stmt *s, int i);
 bool gz_col_null(struct gz_stmt *s, int i);
@@ -96,9 +100,10 @@ int64_t gz_changes(struct gz_conn *c);
 int gz_query_i64(struct gz_conn *c, struct gz_err *err, int64_t *out, const char *sql,
                  const char *types, ...);
 /* Same, running a statement that returns no rows. */
-int gz_exec_args(struct gz_conn *c, struct gz_err *err, const char *sql, const char *types, ...);
+int gz_exec_args(struct gz_conn *c, struct gz_err *err, const char *sql, const char *types,
+                 ...) GZ_MUST_USE;
 /* Runs a script of several statements (migrations). */
-int gz_exec_script(struct gz_conn *c, const char *sql, struct gz_err *err);
+int gz_exec_script(struct gz_conn *c, const char *sql, struct gz_err *err) GZ_MUST_USE;
 
 /* A list of parameters built alongside dynamic SQL (filters, scope). Values are
  * borrowed: text must outlive the statement's execution. */

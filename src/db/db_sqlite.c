@@ -108,6 +108,9 @@ static int sql_fail(sqlite3 *h, int rc, const char *what, struct gz_err *err)
 		return gz_fail(err, GZ_E_VALIDATION, "the change violates a rule of the data");
 	}
 	gz_error("sqlite %s: %s (%d)", what, msg, ext);
+	if ((rc & 0xff) == SQLITE_FULL)
+		return gz_fail(err, GZ_E_STORAGE,
+		               "the server's disk is full: nothing of the request was written");
 	if ((rc & 0xff) == SQLITE_BUSY)
 		return gz_fail(err, GZ_E_UNAVAILABLE, "database busy, try again");
 	return gz_fail(err, GZ_E_INTERNAL, "internal error");
@@ -247,8 +250,72 @@ void gz_bind_null(struct gz_stmt *s, int i)
 	sqlite3_bind_null(s->st, i);
 }
 
+#ifdef GZ_TEST_HOOKS
+/* Test builds only: GONGZHI_TEST_FAULT=<sql-substring>:<full|ioerr>:<nth> makes the
+ * nth execution of a statement whose SQL contains the substring fail as SQLite fails on
+ * a full disk or an I/O error, including the rollback of the whole open transaction
+ * that SQLite may do then (the worst case the writer must handle).  Read once; fires
+ * once.  Never compiled into a release build. */
+static struct {
+	pthread_once_t once;
+	char needle[200];
+	int code;
+	long nth;
+	long seen;
+	pthread_mutex_t lock;
+} fault = {.once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void fault_init(void)
+{
+	const char *v = getenv("GONGZHI_TEST_FAULT");
+	if (!v || !*v)
+		return;
+	const char *c1 = strchr(v, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	if (!c1 || !c2 || (size_t)(c1 - v) >= sizeof(fault.needle))
+		return;
+	memcpy(fault.needle, v, (size_t)(c1 - v));
+	fault.needle[c1 - v] = 0;
+	fault.code = strncmp(c1 + 1, "full:", 5) == 0 ? SQLITE_FULL : SQLITE_IOERR_WRITE;
+	fault.nth = strtol(c2 + 1, NULL, 10);
+	gz_warn("test fault armed: statement %ld containing '%s' fails with %s", fault.nth,
+	        fault.needle, sqlite3_errstr(fault.code));
+}
+
+/* The injected error, or SQLITE_OK when none fires for this statement. */
+static int fault_check(sqlite3 *h, const char *sql)
+{
+	pthread_once(&fault.once, fault_init);
+	if (!fault.needle[0] || !sql || !strstr(sql, fault.needle))
+		return SQLITE_OK;
+	pthread_mutex_lock(&fault.lock);
+	bool fire = ++fault.seen == fault.nth;
+	pthread_mutex_unlock(&fault.lock);
+	if (!fire)
+		return SQLITE_OK;
+	gz_warn("test fault fires on: %s", sql);
+	if (!sqlite3_get_autocommit(h))
+		sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+	return fault.code;
+}
+
+static int fault_fail(sqlite3 *h, int code, const char *what, struct gz_err *err)
+{
+	gz_error("sqlite %s: injected %s", what, sqlite3_errstr(code));
+	if (code == SQLITE_FULL)
+		return gz_fail(err, GZ_E_STORAGE,
+		               "the server's disk is full: nothing of the request was written");
+	(void)h;
+	return gz_fail(err, GZ_E_INTERNAL, "internal error");
+}
+#endif
+
 int gz_step(struct gz_stmt *s, struct gz_err *err)
 {
+#ifdef GZ_TEST_HOOKS
+	int injected = fault_check(s->conn->h, sqlite3_sql(s->st));
+	if (injected != SQLITE_OK)
+		return fault_fail(s->conn->h, injected, "step", err);
+#endif
 	int rc = sqlite3_step(s->st);
 	if (rc == SQLITE_ROW)
 		return 1;
@@ -358,6 +425,11 @@ int gz_exec_args(struct gz_conn *c, struct gz_err *err, const char *sql, const c
 
 int gz_exec_script(struct gz_conn *c, const char *sql, struct gz_err *err)
 {
+#ifdef GZ_TEST_HOOKS
+	int injected = fault_check(c->h, sql);
+	if (injected != SQLITE_OK)
+		return fault_fail(c->h, injected, "exec", err);
+#endif
 	char *msg = NULL;
 	int rc = sqlite3_exec(c->h, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
@@ -426,13 +498,12 @@ void gz_args_bind(struct gz_stmt *s, const struct gz_args *a, int first)
 
 /* One statement without parameters through the statement cache: the writer runs
  * SAVEPOINT/RELEASE for every job, and parsing them each time shows in profiles. */
-static int raw(struct gz_conn *c, const char *sql)
+static int raw(struct gz_conn *c, const char *sql, struct gz_err *e)
 {
-	struct gz_err e;
-	struct gz_stmt *s = gz_stmt(c, sql, &e);
+	struct gz_stmt *s = gz_stmt(c, sql, e);
 	if (!s)
 		return -1;
-	int rc = gz_step(s, &e);
+	int rc = gz_step(s, e);
 	gz_stmt_done(s);
 	return rc < 0 ? -1 : 0;
 }
@@ -447,21 +518,62 @@ static void fail_batch(struct job *batch, const struct gz_err *e)
 		}
 }
 
+/* The transaction is gone (SQLite rolls it back on SQLITE_FULL, IOERR or NOMEM, and
+ * a failed SAVEPOINT, ROLLBACK TO or RELEASE leaves it in no known state): every job
+ * of the batch fails, those already run and those not yet run alike, so that no
+ * client is told "failed" for a write that committed, and no later job runs in
+ * autocommit. */
+static void abort_batch(struct gz_conn *w, struct job *batch, const struct gz_err *e)
+{
+	if (!sqlite3_get_autocommit(w->h))
+		sqlite3_exec(w->h, "ROLLBACK", NULL, NULL, NULL);
+	struct gz_err why = *e;
+	if (why.code != GZ_E_STORAGE) /* the detail is in the log */
+		gz_fail(&why, GZ_E_INTERNAL, "internal error");
+	fail_batch(batch, &why);
+}
+
 static void run_batch(struct gz_db *db, struct job *batch, int n)
 {
 	struct gz_conn *w = db->writer;
 	struct gz_err e;
+	gz_err_clear(&e);
 	if (gz_exec_script(w, "BEGIN IMMEDIATE", &e)) {
 		fail_batch(batch, &e); /* no job has run: rc is still 0 for all */
 		return;
 	}
 	bool any = false;
 	for (struct job *j = batch; j; j = j->next) {
-		raw(w, "SAVEPOINT job");
+		if (raw(w, "SAVEPOINT job", &e)) {
+			abort_batch(w, batch, &e);
+			gz_metrics_commit_batch(n);
+			return;
+		}
 		j->rc = j->fn(w, j->ctx, j->err);
-		if (j->rc)
-			raw(w, "ROLLBACK TO job");
-		raw(w, "RELEASE job");
+		if (sqlite3_get_autocommit(w->h)) {
+			/* the job's failure rolled back the whole transaction: its own error
+			 * is the one to report (507 for a full disk) */
+			gz_error("the writer's transaction was rolled back by a failed job");
+			if (j->rc == 0)
+				gz_fail(j->err, GZ_E_INTERNAL, "internal error");
+			j->rc = -1;
+			struct gz_err why = *j->err;
+			abort_batch(w, batch, &why);
+			gz_metrics_commit_batch(n);
+			return;
+		}
+		if (j->rc && raw(w, "ROLLBACK TO job", &e)) {
+			abort_batch(w, batch, &e);
+			gz_metrics_commit_batch(n);
+			return;
+		}
+		if (raw(w, "RELEASE job", &e)) {
+			if (j->rc == 0)
+				j->rc = gz_fail(j->err, GZ_E_INTERNAL, "internal error");
+			abort_batch(w, batch, &e);
+			gz_metrics_commit_batch(n);
+			return;
+		}
 		any |= j->rc == 0;
 	}
 	int end = 0;
@@ -470,8 +582,7 @@ static void run_batch(struct gz_db *db, struct job *batch, int n)
 	if (end)
 		gz_error("batch end: %s", e.message);
 	if (end || gz_exec_script(w, "COMMIT", &e)) {
-		raw(w, "ROLLBACK");
-		fail_batch(batch, &e);
+		abort_batch(w, batch, &e);
 	} else if (any) {
 		for (int i = 0; i < db->non_commit; i++)
 			db->on_commit[i].fn(w, db->on_commit[i].ctx);
@@ -751,7 +862,11 @@ void gz_db_close(struct gz_db *db)
 	}
 	if (db->writer) {
 		/* checkpoint so the database file is complete on its own */
-		raw(db->writer, "PRAGMA wal_checkpoint(TRUNCATE)");
+		struct gz_err e;
+		if (raw(db->writer, "PRAGMA wal_checkpoint(TRUNCATE)", &e))
+			gz_warn("final checkpoint failed: %s", e.message);
+		else
+			gz_info("final checkpoint done");
 		conn_close(db->writer);
 	}
 	pthread_mutex_destroy(&db->pool_lock);

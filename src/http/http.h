@@ -153,6 +153,7 @@ struct gz_req {
 	struct gz_err write_err;
 	int (*write_after)(struct gz_req *r, int rc, struct gz_err *err);
 	int (*write_then)(struct gz_req *r, struct gz_err *err);
+	void *write_job; /* gz_req_write's job, for its after() */
 
 	/* bookkeeping */
 	int64_t start_ns;

@@ -85,6 +85,7 @@ struct idem_job {
 	void *ctx;
 	const char *key;
 	char digest[GZ_SHA256_HEX];
+	gz_reply_fn reply; /* NULL: fn sets the reply itself */
 };
 
 static int idem_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
@@ -93,7 +94,9 @@ static int idem_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	if (j->fn(c, j->ctx, err))
 		return -1;
 	if (!j->key)
-		return 0;
+		return 0; /* the reply, if fn did not set it, is built after the commit */
+	if (j->reply && j->reply(j->r, c, j->ctx, false, err))
+		return -1;
 	const char *loc = NULL;
 	for (int i = 0; i < j->r->nheaders; i++)
 		if (strcmp(j->r->headers[i].key, "Location") == 0)
@@ -116,6 +119,13 @@ static int idem_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
  * answer what the winner answered (or the 409 when the winner's request differs). */
 static int idem_after(struct gz_req *r, int rc, struct gz_err *err)
 {
+	struct idem_job *j = r->write_job;
+	if (rc == 0 && j && j->reply && !j->key) {
+		struct gz_conn *c = gz_db_reader(r->app->db);
+		rc = j->reply(r, c, j->ctx, true, err);
+		gz_db_reader_done(r->app->db, c);
+		return rc;
+	}
 	if (rc && key_of(r) && err->code == GZ_E_CONFLICT) {
 		struct gz_err e2;
 		json_decref(r->json);
@@ -132,14 +142,21 @@ static int idem_after(struct gz_req *r, int rc, struct gz_err *err)
 	return rc;
 }
 
-int gz_req_write(struct gz_req *r, gz_write_fn fn, const void *ctx, size_t size, struct gz_err *err)
+int gz_req_write_reply(struct gz_req *r, gz_write_fn fn, const void *ctx, size_t size,
+                       gz_reply_fn reply, struct gz_err *err)
 {
 	/* the job outlives the handler's frame: copies in the request's arena */
 	void *copy = gz_alloc(&r->arena, size ? size : 1);
 	memcpy(copy, ctx, size);
 	struct idem_job *j = gz_alloc(&r->arena, sizeof(*j));
-	*j = (struct idem_job){r, fn, copy, key_of(r), ""};
+	*j = (struct idem_job){r, fn, copy, key_of(r), "", reply};
 	if (j->key)
 		digest_of(r, j->digest);
+	r->write_job = j;
 	return gz_req_write_async(r, idem_fn, j, idem_after, err);
+}
+
+int gz_req_write(struct gz_req *r, gz_write_fn fn, const void *ctx, size_t size, struct gz_err *err)
+{
+	return gz_req_write_reply(r, fn, ctx, size, NULL, err);
 }

@@ -15,5 +15,17 @@ int gz_idem_replay(struct gz_req *r, struct gz_err *err);
  * response. */
 int gz_req_write(struct gz_req *r, gz_write_fn fn, const void *ctx, size_t size,
                  struct gz_err *err);
+/* Builds a write's reply: reads what it needs through c and sets r's reply.  ctx is
+ * the write's context (the copy fn got).  committed is false when it runs inside the
+ * write's savepoint (its failure then fails the write), true when it runs after the
+ * commit (the change is done: a failure there must still answer success). */
+typedef int (*gz_reply_fn)(struct gz_req *r, struct gz_conn *c, void *ctx, bool committed,
+                           struct gz_err *err);
+/* Like gz_req_write, with the reply built by reply: after the commit on the server
+ * thread through a read connection, so that the writer's batch is not held up by the
+ * reply's reads — except when the request carries an Idempotency-Key, whose stored
+ * response must be written in the same savepoint as the change. */
+int gz_req_write_reply(struct gz_req *r, gz_write_fn fn, const void *ctx, size_t size,
+                       gz_reply_fn reply, struct gz_err *err);
 
 #endif

@@ -58,6 +58,7 @@ struct gz_server {
 	size_t nroutes;
 	_Atomic int inflight;
 	_Atomic int suspended; /* connections waiting for the writer */
+	_Atomic bool stopping; /* after the signal: new requests are answered 503 */
 	_Atomic uint64_t seq;
 };
 
@@ -810,6 +811,16 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 	struct gz_err err;
 	gz_err_clear(&err);
 	r->status = 200;
+	if (atomic_load(&s->stopping)) {
+		/* nothing new starts once the stop has begun, so that the requests in
+		 * flight (and the writes they wait for) are all the stop has to wait for;
+		 * the connection closes, so a kept-alive client sends no more */
+		gz_fail(&err, GZ_E_UNAVAILABLE, "the server is shutting down; try again");
+		gz_reply_error(r, &err);
+		gz_reply_header(r, "Connection", "close");
+		gz_reply_header(r, "Retry-After", "5");
+		return send_response(r);
+	}
 	if (r->path && !r->route && !r->metrics_listener && !served_elsewhere(s, r) &&
 	    !gz_str_has_prefix(r->path, "/api/") && (r->method == GZ_GET || r->method == GZ_HEAD)) {
 		if (gz_static_serve(s->app, r, &err))
@@ -1076,21 +1087,29 @@ void gz_server_stop(struct gz_server *s, int grace_ms)
 {
 	if (!s)
 		return;
-	/* stop accepting, let in-flight requests finish, then close */
+	/* stop accepting, answer what arrives on open connections 503 (closing them),
+	 * let the requests in flight finish, then close.  grace_ms bounds the whole. */
+	atomic_store(&s->stopping, true);
 	MHD_socket fd = MHD_quiesce_daemon(s->daemon);
 	MHD_socket mfd =
 	    s->metrics_daemon ? MHD_quiesce_daemon(s->metrics_daemon) : MHD_INVALID_SOCKET;
 	int64_t deadline = gz_monotonic_ns() + (int64_t)grace_ms * 1000000;
+	/* a suspended connection is a request in flight until MHD has resumed it and
+	 * the reply is sent (completed() counts it out): inflight reaching 0 means MHD
+	 * holds no suspended connection, which MHD_stop_daemon() must not meet */
 	while (atomic_load(&s->inflight) > 0 && gz_monotonic_ns() < deadline)
-		usleep(10000);
-	/* MHD must not be stopped with suspended connections; theirs are writes the
-	 * writer (still running) finishes and resumes */
-	deadline = gz_monotonic_ns() + 60 * INT64_C(1000000000);
-	while (atomic_load(&s->suspended) > 0 && gz_monotonic_ns() < deadline)
-		usleep(10000);
-	if (atomic_load(&s->suspended) > 0)
-		gz_error("%d writes still unfinished after 60 s; stopping anyway",
-		         atomic_load(&s->suspended));
+		usleep(5000);
+	if (atomic_load(&s->inflight) > 0) {
+		int pending = atomic_load(&s->suspended);
+		gz_error("%d requests (%d waiting for the writer) still unfinished after %d ms",
+		         atomic_load(&s->inflight), pending, grace_ms);
+		if (pending > 0) {
+			/* stopping MHD now would abort the process; the writer still finishes
+			 * their writes (gz_db_close) and resumes them on a daemon left running
+			 * until the process ends */
+			return;
+		}
+	}
 	MHD_stop_daemon(s->daemon);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);

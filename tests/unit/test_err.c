@@ -39,6 +39,7 @@ static const struct {
     {GZ_E_HEADERS_TOO_LARGE, 431, "headers_too_large"},
     {GZ_E_INTERNAL, 500, "internal"},
     {GZ_E_UNAVAILABLE, 503, "unavailable"},
+    {GZ_E_STORAGE, 507, "insufficient_storage"},
 };
 #define NCONTRACT (sizeof(contract) / sizeof(contract[0]))
 
