@@ -71,7 +71,11 @@ int gz_wo_fts_sync(struct gz_conn *c, void *ctx, struct gz_err *err)
 	                            "INSERT INTO work_orders_fts (rowid, title, description, "
 	                            "address) SELECT w.id, w.title, w.description, "
 	                            "coalesce(w.address, '') FROM work_orders_fts_pending p "
-	                            "JOIN work_orders w ON w.id = p.id ORDER BY p.id",
+	                            /* CROSS JOIN keeps the pending rows as the outer loop:
+	                             * after ANALYZE (a bulk import runs it) the planner
+	                             * otherwise scanned every order on each commit, 71% of
+	                             * the writer's time (creates 880/s instead of 2,700/s) */
+	                            "CROSS JOIN work_orders w ON w.id = p.id ORDER BY p.id",
 	                            "") ||
 	               gz_exec_args(c, err, "DELETE FROM work_orders_fts_pending", "")
 	           ? -1
