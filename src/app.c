@@ -33,6 +33,7 @@ const struct gz_module *const gz_modules[] = {
     &gz_work_order_stats_module,
     &gz_work_orders_module,
     &gz_work_order_files_module,
+    &gz_notices_module,
     &gz_todo_module, /* the to-do list over every lifecycle machine */
 };
 const size_t gz_nmodules = sizeof(gz_modules) / sizeof(gz_modules[0]);

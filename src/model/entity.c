@@ -455,6 +455,9 @@ void gz_entity_scope_sql(const struct gz_entity *e, const struct gz_account *a, 
 		snprintf(org, sizeof(org), "t.%s", e->org_col);
 	if (e->owner_col)
 		snprintf(owner, sizeof(owner), "t.%s", e->owner_col);
+	bool audience = e->audience_sql && a->unit_path[0] && !(a->roles & GZ_RB(ADMIN));
+	if (audience)
+		gz_buf_adds(sql, "(");
 	gz_scope_sql(a, e->unit_col ? unit : NULL, e->unit_path_col2 ? unit2 : NULL,
 	             e->org_sql   ? e->org_sql
 	             : e->org_col ? org
@@ -463,6 +466,11 @@ void gz_entity_scope_sql(const struct gz_entity *e, const struct gz_account *a, 
 	             : e->owner_col ? owner
 	                            : NULL,
 	             sql, args);
+	if (audience) {
+		gz_buf_addf(sql, " OR %s)", e->audience_sql);
+		for (const char *p = strchr(e->audience_sql, '?'); p; p = strchr(p + 1, '?'))
+			gz_args_text(args, a->unit_path);
+	}
 }
 
 int gz_entity_reach(const struct gz_entity *e, struct gz_conn *c, const struct gz_account *a,

@@ -97,6 +97,10 @@ struct gz_entity {
 	 * "t.<owner_col> = ?") */
 	const char *owner_sql;
 	bool global_read; /* every holder of perm_read sees every row */
+	/* readers the row is addressed to besides its scope (a notice reaches those who
+	 * live or work below its unit): a predicate whose every '?' stands for the
+	 * account's unit path; it widens reading only, never writing */
+	const char *audience_sql;
 	/* the owner relation lets the owner read its row, not write it: what decides
 	 * where the row sits (accounts: roles, unit, organisation) is not its owner's to
 	 * change, so writes need the unit or organisation relation */

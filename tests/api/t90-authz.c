@@ -47,7 +47,7 @@ struct pool {
 };
 static struct pool P_WO = {"work_order"}, P_USER = {"user"}, P_UNIT = {"unit"},
                    P_ORG = {"org", true}, P_DICT = {"dict_entry", true}, P_SLA = {"sla_rule", true},
-                   P_KEY = {"api_key"};
+                   P_KEY = {"api_key"}, P_NOTICE = {"notice"};
 
 enum kind { PUBLIC, SELF, PERM, ROW, CREATE };
 struct kase {
@@ -179,6 +179,22 @@ static const char *b_key_patch(int k, int i, bool in)
 	(void)k, (void)i, (void)in;
 	return "{\"name\":\"矩阵\"}";
 }
+static const char *b_notice_create(int k, int i, bool in)
+{
+	(void)i;
+	return F("{\"title\":\"矩阵\",\"body\":\"矩阵\",\"category\":\"notice\",\"unit_id\":%s}",
+	         in ? in_unit_of(k) : F("%lld", (long long)u_out));
+}
+static const char *b_notice_patch(int k, int i, bool in)
+{
+	(void)k, (void)i, (void)in;
+	return "{\"pinned\":true}";
+}
+static const char *b_notice_withdraw_draft(int k, int i, bool in)
+{
+	(void)k, (void)i, (void)in; /* a draft cannot be withdrawn: reached, then refused */
+	return "{\"action\":\"withdraw\"}";
+}
 static const char *calendar_body;
 static const char *b_calendar(int k, int i, bool in)
 {
@@ -245,6 +261,13 @@ static const struct kase cases[] = {
     {"POST", "/api/v1/work-orders/{id}/attachments", ROW, &P_WO, 201, b_none, true},
     {"GET", "/api/v1/work-orders/{id}/attachments", ROW, &P_WO, 200, b_none},
     {"GET", "/api/v1/work-orders/{id}/attachments/{aid}", ROW, &P_WO, 200, b_none},
+    /* community notices: staff write in their subtree, published ones reach below */
+    {"GET", "/api/v1/notices", PERM, NULL, 200, b_none},
+    {"POST", "/api/v1/notices", CREATE, NULL, 201, b_notice_create},
+    {"GET", "/api/v1/notices/{id}", ROW, &P_NOTICE, 200, b_none},
+    {"PATCH", "/api/v1/notices/{id}", ROW, &P_NOTICE, 200, b_notice_patch},
+    {"POST", "/api/v1/notices/{id}/actions", ROW, &P_NOTICE, 409, b_notice_withdraw_draft},
+    {"GET", "/api/v1/notices/{id}/timeline", ROW, &P_NOTICE, 200, b_none},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -426,6 +449,24 @@ static int setup(void **state)
 	assert_status(r, 201);
 	P_KEY.rows[0] = (struct row){jint(r->json, "id"), "y-------"};
 	P_KEY.n = 1;
+	/* notices (drafts: staff of the subtree only): in the grid, in the community, in
+	 * another subdistrict */
+	P_NOTICE.rows[0] = (struct row){post_id(&S, tok[ADM], "/api/v1/notices",
+	                                        F("{\"title\":\"矩阵\",\"body\":\"x\","
+	                                          "\"category\":\"notice\",\"unit_id\":%lld}",
+	                                          (long long)u_grid)),
+	                                "yyyy----"};
+	P_NOTICE.rows[1] = (struct row){post_id(&S, tok[ADM], "/api/v1/notices",
+	                                        F("{\"title\":\"矩阵\",\"body\":\"x\","
+	                                          "\"category\":\"notice\",\"unit_id\":%lld}",
+	                                          (long long)u_sl)),
+	                                "yyy-----"};
+	P_NOTICE.rows[2] = (struct row){post_id(&S, tok[ADM], "/api/v1/notices",
+	                                        F("{\"title\":\"矩阵\",\"body\":\"x\","
+	                                          "\"category\":\"notice\",\"unit_id\":%lld}",
+	                                          (long long)u_out)),
+	                                "y-------"};
+	P_NOTICE.n = 3;
 	resp_free(r);
 	r = api(&S, "GET", "/api/v1/calendar/2026", tok[ADM], NULL, NULL);
 	assert_status(r, 200);

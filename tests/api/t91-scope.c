@@ -169,6 +169,30 @@ static void api_keys(void **state)
 	check_entity("/api/v1/api-keys", 1, NULL);
 }
 
+static void notices(void **state)
+{
+	(void)state;
+	/* drafts and published notices at every level: staff reach their subtree, readers
+	 * the published ones above their unit */
+	const char *units[] = {"河东区",     "东新街道",  "沙柳北路社区", "沙柳北路社区第一网格",
+	                       "凤岐里社区", "鲁山道街道"};
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		for (int publish = 0; publish < 2; publish++) {
+			int64_t id = post_id(&S, tok[0], "/api/v1/notices",
+			                     F("{\"title\":\"范围\",\"body\":\"x\",\"category\":"
+			                       "\"notice\",\"unit_id\":%lld}",
+			                       (long long)unit_id(&S, tok[0], units[i])));
+			if (publish) {
+				struct resp *r =
+				    apif(&S, "POST", tok[0], "{\"action\":\"publish\"}",
+				         "/api/v1/notices/%lld/actions", (long long)id);
+				assert_status(r, 200);
+				resp_free(r);
+			}
+		}
+	check_entity("/api/v1/notices", 1, NULL);
+}
+
 /* The CSV export holds exactly the list's rows, for every role. */
 static void export_equals_list(void **state)
 {
@@ -194,11 +218,9 @@ static void export_equals_list(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(work_orders),
-	    cmocka_unit_test(accounts),
-	    cmocka_unit_test(units),
-	    cmocka_unit_test(api_keys),
-	    cmocka_unit_test(export_equals_list),
+	    cmocka_unit_test(work_orders), cmocka_unit_test(accounts),
+	    cmocka_unit_test(units),       cmocka_unit_test(api_keys),
+	    cmocka_unit_test(notices),     cmocka_unit_test(export_equals_list),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -14,7 +14,7 @@ export default {
     wrong_code: 'Wrong or already used code', need_code: 'Enter the code', back: 'Back',
   },
   menu: {
-    main: 'Main menu', dashboard: 'Dashboard', work_orders: 'Work orders', work_order_detail: 'Work order', settings: 'Settings', units: 'Units',
+    notices: 'Notices', main: 'Main menu', dashboard: 'Dashboard', work_orders: 'Work orders', work_order_detail: 'Work order', settings: 'Settings', units: 'Units',
     orgs: 'Organisations', users: 'Users', dicts: 'Dictionaries', sla: 'SLA rules', calendar: 'Holiday calendar', api_keys: 'API keys', audit: 'Audit log', mobile: 'Phone pages',
   },
   user: {
@@ -106,4 +106,11 @@ export default {
     to_verify: 'To verify', in_progress: 'Open', requests_hint: 'Your requests and their progress',
     rating_note: 'After closing, community staff call you to record your satisfaction; online rating is not available yet.',
   },
+  notice: {
+    title: 'Title', body: 'Text', category: 'Category', pinned: 'Pinned', published_at: 'Published', publish: 'Publish', withdraw: 'Withdraw',
+    confirm_publish: 'Once published, residents and staff of this unit and below can read the notice. Publish it?', confirm_withdraw: 'Once withdrawn, residents no longer see the notice. Withdraw it?',
+    done_publish: 'Published', done_withdraw: 'Withdrawn', none: 'No notices', mobile: 'Notices',
+  },
+  notice_status: { draft: 'Draft', published: 'Published', withdrawn: 'Withdrawn' },
+  notice_category: { notice: 'Notice', announcement: 'Announcement', activity: 'Activity', policy: 'Policy', safety: 'Safety' },
 }

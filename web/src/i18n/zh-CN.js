@@ -13,7 +13,7 @@ export default {
     wrong_code: '验证码错误或已使用过', need_code: '请输入验证码', back: '返回',
   },
   menu: {
-    main: '主菜单', dashboard: '首页', work_orders: '工单管理', work_order_detail: '工单详情', settings: '系统设置', units: '单位管理', orgs: '组织管理',
+    notices: '通知公告', main: '主菜单', dashboard: '首页', work_orders: '工单管理', work_order_detail: '工单详情', settings: '系统设置', units: '单位管理', orgs: '组织管理',
     users: '用户管理', dicts: '字典管理', sla: '时限规则', calendar: '节假日日历', api_keys: '接口密钥', audit: '审计日志', mobile: '手机端',
   },
   user: {
@@ -100,4 +100,11 @@ export default {
     to_verify: '待核查', in_progress: '办理中', requests_hint: '您提交的诉求及办理进度',
     rating_note: '办结后由社区工作人员电话回访并记录您的满意度，暂不支持在线评价。',
   },
+  notice: {
+    title: '标题', body: '正文', category: '类别', pinned: '置顶', published_at: '发布时间', publish: '发布', withdraw: '撤回',
+    confirm_publish: '发布后，本单位及下级的居民和工作人员都能看到这条公告。确定发布？', confirm_withdraw: '撤回后，居民将看不到这条公告。确定撤回？',
+    done_publish: '已发布', done_withdraw: '已撤回', none: '暂无通知公告', mobile: '通知公告',
+  },
+  notice_status: { draft: '草稿', published: '已发布', withdrawn: '已撤回' },
+  notice_category: { notice: '通知', announcement: '公告', activity: '活动', policy: '政策', safety: '安全提示' },
 }
