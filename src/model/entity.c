@@ -664,6 +664,23 @@ static int audit_write(struct gz_write *w, const char *action, json_t *vals, str
 	return gz_audit_append(w->conn, &au, err);
 }
 
+/* The columns the layer keeps itself: the unit's path beside the unit (for entities
+ * with a unit_path_col that is one of their fields) and the creating account. */
+static int derived_columns(struct gz_write *w, bool create, struct gz_err *err)
+{
+	const struct gz_entity *e = w->ent;
+	if (create && e->creator_col && w->actor)
+		json_object_set_new(w->in, e->creator_col, json_integer(w->actor->id));
+	json_t *u = e->unit_col ? json_object_get(w->in, e->unit_col) : NULL;
+	if (!json_is_integer(u) || !e->unit_path_col || !gz_entity_field(e, e->unit_path_col))
+		return 0;
+	char path[256];
+	int rc = unit_path_of(w->conn, json_integer_value(u), path, sizeof(path), err);
+	if (rc == 1)
+		json_object_set_new(w->in, e->unit_path_col, json_string(path));
+	return rc < 0 ? -1 : 0; /* a missing unit is check_refs' error */
+}
+
 int gz_entity_insert(struct gz_write *w, struct gz_err *err)
 {
 	if (!w->now)
@@ -675,7 +692,7 @@ int gz_entity_insert(struct gz_write *w, struct gz_err *err)
 	    !json_object_get(w->in, ufield) && w->actor && w->actor->unit_id &&
 	    gz_entity_field(e, ufield))
 		json_object_set_new(w->in, ufield, json_integer(w->actor->unit_id));
-	if (gz_entity_check_refs(e, w->conn, w->actor, w->in, err))
+	if (gz_entity_check_refs(e, w->conn, w->actor, w->in, err) || derived_columns(w, true, err))
 		return -1;
 	if (e->before_create && e->before_create(w, err))
 		return -1;
@@ -763,7 +780,8 @@ int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err
 		               e->name,
 		               (long long)json_integer_value(json_object_get(w->before, "version")),
 		               (long long)expected_version);
-	if (gz_entity_check_refs(e, w->conn, w->actor, w->in, err))
+	if (gz_entity_check_refs(e, w->conn, w->actor, w->in, err) ||
+	    derived_columns(w, false, err))
 		return -1;
 	if (e->before_patch && e->before_patch(w, err))
 		return -1;

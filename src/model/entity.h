@@ -88,6 +88,8 @@ struct gz_entity {
 	const char *create_unit_field;
 	/* a column holding the unit's path, used instead of joining units */
 	const char *unit_path_col;
+	/* the column recording the account that created the row, set by the layer */
+	const char *creator_col;
 	/* a second unit path column through which rows are reached (NULL: none) */
 	const char *unit_path_col2;
 	/* list scope for organisations: a predicate with '?' for the account's org

@@ -39,12 +39,111 @@ const struct gz_machine *gz_lifecycle_of(const struct gz_entity *e)
 	return NULL;
 }
 
+/* ---- the generic row of machines without their own ---- */
+
+static int generic_load(const struct gz_machine *m, struct gz_conn *c, int64_t id,
+                        struct gz_lc_row *row, struct gz_err *err)
+{
+	const struct gz_entity *e = m->entity;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT status, %s%s, %s%s FROM %s WHERE id = ?",
+	         e->unit_path_col ? "" : "NULL", e->unit_path_col ? e->unit_path_col : "",
+	         m->label_col ? "" : "''", m->label_col ? m->label_col : "", e->table);
+	struct gz_stmt *s = gz_stmt(c, sql, err);
+	if (!s)
+		return -1;
+	gz_bind_i64(s, 1, id);
+	int rc = gz_step(s, err);
+	if (rc == 1) {
+		row->id = id;
+		row->state = -1;
+		for (int i = 0; m->states[i]; i++)
+			if (strcmp(m->states[i], gz_col_text(s, 0)) == 0)
+				row->state = i;
+		snprintf(row->unit_path, sizeof(row->unit_path), "%s",
+		         gz_col_null(s, 1) ? "" : gz_col_text(s, 1));
+		snprintf(row->label, sizeof(row->label), "%s", gz_col_text(s, 2));
+	}
+	gz_stmt_done(s);
+	return rc < 0 ? -1 : rc ? 0 : gz_entity_not_found(e, id, err);
+}
+
+static int load_row(const struct gz_machine *m, struct gz_conn *c, int64_t id, void *row,
+                    struct gz_err *err)
+{
+	return m->load ? m->load(c, id, row, err) : generic_load(m, c, id, row, err);
+}
+
+static size_t row_size(const struct gz_machine *m)
+{
+	return m->load ? m->row_size : sizeof(struct gz_lc_row);
+}
+
+static int row_state(const struct gz_machine *m, const void *row)
+{
+	return m->state ? m->state(row) : ((const struct gz_lc_row *)row)->state;
+}
+
+static const char *row_label(const struct gz_machine *m, const void *row, struct gz_arena *a)
+{
+	return m->label ? m->label(row, a) : gz_strdup(a, ((const struct gz_lc_row *)row)->label);
+}
+
+bool gz_lc_row_manages(const struct gz_account *a, const struct gz_lc_row *row)
+{
+	struct gz_row_scope sc = {.unit_path = row->unit_path[0] ? row->unit_path : NULL};
+	return gz_scope_check(a, NULL, &sc, false, NULL) == 0;
+}
+
+json_t *gz_lifecycle_detail(const struct gz_machine *m, struct gz_req *r, struct gz_conn *c,
+                            int64_t id, bool scoped, int64_t timeline_limit, struct gz_err *err)
+{
+	if (m->detail)
+		return m->detail(r, c, id, scoped, timeline_limit, err);
+	json_t *o = gz_entity_load(m->entity, c, r->app, scoped ? r->acct : NULL, id, false, err);
+	void *row = o ? gz_alloc(&r->arena, row_size(m)) : NULL;
+	int64_t next = 0;
+	json_t *tl =
+	    row && !load_row(m, c, id, row, err)
+	        ? gz_lifecycle_timeline(c, m, id, m->sees_internal && m->sees_internal(r->acct), 0,
+	                                timeline_limit, &next, err)
+	        : NULL;
+	if (!tl) { /* no partial answers */
+		json_decref(o);
+		return NULL;
+	}
+	json_object_set_new(o, "timeline", tl);
+	json_object_set_new(o, "timeline_next_cursor", gz_lifecycle_cursor(next));
+	json_object_set_new(o, "allowed_actions", gz_lifecycle_allowed(m, r->acct, row, false));
+	return o;
+}
+
+int gz_lifecycle_get_handler(struct gz_req *r, struct gz_err *err)
+{
+	const struct gz_machine *m = gz_lifecycle_of(gz_route_row(r->route));
+	if (!m)
+		GZ_BUG("no machine for route %s", r->route->pattern);
+	int64_t id, limit;
+	if (gz_req_id(r, "id", &id, err) ||
+	    gz_lifecycle_page_limit(r, "timeline_limit", &limit, err))
+		return -1;
+	struct gz_conn *c = gz_db_reader(r->app->db);
+	json_t *o = gz_lifecycle_detail(m, r, c, id, true, limit, err);
+	gz_db_reader_done(r->app->db, c);
+	if (!o)
+		return -1;
+	gz_reply_header(r, "ETag",
+	                gz_sprintf(&r->arena, "\"%lld\"",
+	                           (long long)json_integer_value(json_object_get(o, "version"))));
+	return gz_reply_json(r, 200, o);
+}
+
 /* ---- who may act ---- */
 
 bool gz_lifecycle_may(const struct gz_machine *m, const struct gz_lc_action *ac,
                       const struct gz_account *a, const void *row)
 {
-	int st = m->state(row);
+	int st = row_state(m, row);
 	if (st < 0 || !(ac->from & (1u << st)) || (ac->ready && !ac->ready(row)))
 		return false;
 	if (ac->perm && !gz_account_has(a, ac->perm))
@@ -223,7 +322,7 @@ int gz_lifecycle_notify(struct gz_lc_ctx *x, unsigned mask, const char *kind, co
 	if (!mask || !x->m->recipients)
 		return 0;
 	struct gz_arena *a = &x->r->arena;
-	const char *label = x->m->label(x->after ? x->after : x->row, a);
+	const char *label = row_label(x->m, x->after ? x->after : x->row, a);
 	struct gz_notice_msg msg = {kind, x->m->entity->name, x->id,
 	                            gz_sprintf(a, "%s：%s", notice ? notice : kind, label),
 	                            x->note && *x->note ? x->note : NULL};
@@ -304,7 +403,7 @@ static int transition_error(const struct gz_machine *m, const struct gz_lc_actio
 	json_t *allowed = gz_lifecycle_allowed(m, a, row, false);
 	char *text = gz_json_dump(allowed);
 	json_decref(allowed);
-	int st = m->state(row);
+	int st = row_state(m, row);
 	gz_fail(err, GZ_E_TRANSITION, "'%s' is not possible on a %s %s for you", ac->name,
 	        st >= 0 ? m->states[st] : "?", m->entity->name);
 	snprintf(err->allowed, sizeof(err->allowed), "%s", text);
@@ -327,8 +426,8 @@ static int action_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	                      .note = j->note,
 	                      .notify = j->action->notify,
 	                      .now = gz_now_ms()};
-	x.row = gz_alloc(&r->arena, m->row_size);
-	if (m->load(c, j->id, x.row, err))
+	x.row = gz_alloc(&r->arena, row_size(m));
+	if (load_row(m, c, j->id, x.row, err))
 		return -1;
 	if (!m->relation(GZ_LC_SCOPE, r->acct, x.row))
 		return gz_entity_not_found(m->entity, j->id, err);
@@ -351,7 +450,7 @@ static int action_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 		if (gz_entity_check_refs(&fe, c, NULL, j->body, err))
 			return -1;
 	}
-	x.from = m->state(x.row);
+	x.from = row_state(m, x.row);
 	x.to = j->action->to;
 	x.data = json_object();
 	gz_buf_init(&x.set);
@@ -372,8 +471,8 @@ static int action_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	if (!rc)
 		rc = audit_action(&x, from, to, err);
 	if (!rc && x.notify) {
-		x.after = gz_alloc(&r->arena, m->row_size);
-		rc = m->load(c, j->id, x.after, err);
+		x.after = gz_alloc(&r->arena, row_size(m));
+		rc = load_row(m, c, j->id, x.after, err);
 		if (!rc) {
 			char kind[96];
 			snprintf(kind, sizeof(kind), "%s.%s", m->name, j->action->name);
@@ -384,7 +483,7 @@ static int action_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	json_decref(x.data);
 	if (rc)
 		return -1;
-	json_t *o = m->detail(r, c, j->id, false, j->timeline_limit, err);
+	json_t *o = gz_lifecycle_detail(m, r, c, j->id, false, j->timeline_limit, err);
 	if (!o)
 		return -1;
 	gz_reply_header(r, "ETag",
@@ -521,10 +620,10 @@ static int todo_machine(struct gz_req *r, struct gz_conn *c, const struct gz_mac
 	gz_stmt_done(s);
 	if (rc < 0)
 		return -1;
-	void *row = gz_alloc(&r->arena, m->row_size);
+	void *row = gz_alloc(&r->arena, row_size(m));
 	int found = 0;
 	for (int i = 0; i < nids && found < limit; i++) {
-		if (m->load(c, ids[i], row, err))
+		if (load_row(m, c, ids[i], row, err))
 			return -1;
 		json_t *acts = gz_lifecycle_allowed(m, r->acct, row, true);
 		if (!json_array_size(acts)) {
@@ -537,7 +636,7 @@ static int todo_machine(struct gz_req *r, struct gz_conn *c, const struct gz_mac
 			gz_time_format(due, at, sizeof(at));
 		json_t *it =
 		    json_pack("{s:s,s:I,s:s,s:o,s:o}", "type", m->name, "id", (json_int_t)ids[i],
-		              "title", m->label(row, &r->arena), "actions", acts, "due_at",
+		              "title", row_label(m, row, &r->arena), "actions", acts, "due_at",
 		              due ? json_string(at) : json_null());
 		if (*n == *cap) {
 			*cap = *cap ? *cap * 2 : 64;

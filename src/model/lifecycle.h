@@ -90,6 +90,18 @@ struct gz_lc_action {
 	bool note_required; /* the note is the action's content (a comment) */
 };
 
+/* The row of a machine that declares no load of its own: its state (from the
+ * "status" column), its unit path (the entity's unit_path_col) and a label (the
+ * machine's label_col).  The module's relation callback reads it. */
+struct gz_lc_row {
+	int64_t id;
+	int state;
+	char unit_path[256];
+	char label[160];
+};
+/* Whether a manages a generic row: its unit lies in a's subtree (admin: always). */
+bool gz_lc_row_manages(const struct gz_account *a, const struct gz_lc_row *row);
+
 struct gz_machine {
 	const char *name;                   /* "work_order": the to-do type and audit object */
 	const struct gz_entity *entity;     /* the row's entity (table, scope, not found) */
@@ -98,6 +110,9 @@ struct gz_machine {
 	const char *events_table;           /* "work_order_events" */
 	const char *events_fk;              /* "work_order_id" */
 	const char *due_col;                /* column ordering the to-do list (ms), NULL: id */
+	/* the generic row (struct gz_lc_row) is used when load is NULL: then row_size,
+	 * state and label may be NULL too, and label_col names the label's column */
+	const char *label_col;
 	size_t row_size;
 	/* Loads the row (the module's struct of row_size bytes): 0, or -1 with not_found */
 	int (*load)(struct gz_conn *c, int64_t id, void *row, struct gz_err *err);
@@ -113,7 +128,8 @@ struct gz_machine {
 	/* Around every action inside the write (aggregates), NULL none. */
 	int (*before)(struct gz_lc_ctx *x, struct gz_err *err);
 	int (*after)(struct gz_lc_ctx *x, struct gz_err *err);
-	/* The detail sent after an action (unscoped: the actor sees what it did). */
+	/* The detail sent after an action (unscoped: the actor sees what it did); NULL:
+	 * gz_lifecycle_detail's generic one (the entity's row, timeline, allowed actions). */
 	json_t *(*detail)(struct gz_req *r, struct gz_conn *c, int64_t id, bool scoped,
 	                  int64_t timeline_limit, struct gz_err *err);
 	/* Who sees internal events. */
@@ -162,7 +178,14 @@ int gz_req_if_match(struct gz_req *r, int64_t *version, struct gz_err *err);
 int gz_lifecycle_notify(struct gz_lc_ctx *x, unsigned mask, const char *kind, const char *notice,
                         struct gz_err *err);
 
+/* The detail of row id: m->detail, or the generic one (the entity's row with its
+ * latest timeline events, timeline_next_cursor and allowed_actions); scoped applies
+ * the reading account's scope.  New reference, NULL with err (no partial answers). */
+json_t *gz_lifecycle_detail(const struct gz_machine *m, struct gz_req *r, struct gz_conn *c,
+                            int64_t id, bool scoped, int64_t timeline_limit, struct gz_err *err);
+
 /* Route handlers; the machine is the one of the route's row entity. */
+int gz_lifecycle_get_handler(struct gz_req *r, struct gz_err *err);      /* GET …/{id} (detail) */
 int gz_lifecycle_actions_handler(struct gz_req *r, struct gz_err *err);  /* POST …/{id}/actions */
 int gz_lifecycle_timeline_handler(struct gz_req *r, struct gz_err *err); /* GET …/{id}/timeline */
 int gz_lifecycle_todo_handler(struct gz_req *r, struct gz_err *err);     /* GET /api/v1/todo */
