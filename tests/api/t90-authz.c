@@ -179,6 +179,11 @@ static const char *b_key_patch(int k, int i, bool in)
 	(void)k, (void)i, (void)in;
 	return "{\"name\":\"矩阵\"}";
 }
+static const char *b_read_all(int k, int i, bool in)
+{
+	(void)k, (void)i, (void)in;
+	return "{\"all\":true}";
+}
 static const char *calendar_body;
 static const char *b_calendar(int k, int i, bool in)
 {
@@ -244,6 +249,11 @@ static const struct kase cases[] = {
     {"POST", "/api/v1/work-orders/{id}/attachments", ROW, &P_WO, 201, b_none, true},
     {"GET", "/api/v1/work-orders/{id}/attachments", ROW, &P_WO, 200, b_none},
     {"GET", "/api/v1/work-orders/{id}/attachments/{aid}", ROW, &P_WO, 200, b_none},
+    {"GET", "/api/v1/notifications", SELF, NULL, 200, b_none},
+    {"POST", "/api/v1/notifications/read", SELF, NULL, 204, b_read_all},
+    /* an event stream never ends by itself: once=true ends it after the backlog, so
+     * the matrix sees the status and the headers of the real route */
+    {"GET", "/api/v1/events", SELF, NULL, 200, b_none, false, NULL, "?once=true"},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
