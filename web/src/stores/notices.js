@@ -22,10 +22,15 @@ export const useNotices = defineStore('notices', {
       this._stopped = false
       const es = new EventSource('/api/v1/events')
       this._es = es
+      let first = true
       es.addEventListener('open', () => {
         this.live = true
-        // events that arrived while no stream was open are in the inbox
-        this.load().catch(() => {})
+        // after a reconnect by hand, what arrived meanwhile is in the inbox (the
+        // first open follows the page's own load; EventSource's own reconnects
+        // resume from Last-Event-ID)
+        if (!first || this._reopened) this.load().catch(() => {})
+        first = false
+        this._reopened = false
       })
       es.addEventListener('notification', (ev) => {
         let n
@@ -38,7 +43,7 @@ export const useNotices = defineStore('notices', {
         this.live = false
         if (es.readyState !== EventSource.CLOSED) return // reconnecting by itself
         this._es = null
-        if (!this._stopped) this._retry = setTimeout(() => this.start(), 10000)
+        if (!this._stopped) this._retry = setTimeout(() => { this._reopened = true; this.start() }, 10000)
       })
     },
     stop() {
