@@ -317,7 +317,9 @@ static const struct gz_route routes[] = {
 
 static int module_init(struct gz_app *app, struct gz_err *err)
 {
-	return gz_events_init(app, err);
+	if (gz_events_init(app, err))
+		return -1;
+	return gz_webhook_init(app, err);
 }
 
 static int module_start(struct gz_app *app, struct gz_err *err)

@@ -55,6 +55,7 @@ void gz_events_stop(struct gz_app *app);
 
 /* The webhook (notify_webhook.c): a thread that copies notifications into the outbox
  * and posts them to notify_webhook_url; a no-op when that is empty. */
+int gz_webhook_init(struct gz_app *app, struct gz_err *err);
 int gz_webhook_start(struct gz_app *app, struct gz_err *err);
 void gz_webhook_stop(struct gz_app *app);
 /* Wakes the delivery thread (after a commit that wrote notifications). */

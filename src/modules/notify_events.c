@@ -22,6 +22,7 @@
 #include "auth/auth.h"
 #include "auth/session.h" /* the hash of the session a stream was opened with */
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/timefmt.h"
 #include "core/util.h"
 #include "modules/notify.h"
@@ -267,6 +268,11 @@ int gz_events_handler(struct gz_req *r, struct gz_err *err)
 static void on_commit(struct gz_conn *c, void *ctx)
 {
 	(void)ctx;
+	pthread_mutex_lock(&hub.lock);
+	bool serving = hub.running;
+	pthread_mutex_unlock(&hub.lock);
+	if (!serving) /* a CLI command (perhaps migrating a schema without the table) */
+		return;
 	struct gz_err err;
 	int64_t max = 0;
 	if (gz_query_i64(c, &err, &max, "SELECT coalesce(max(id), 0) FROM notifications", "") < 0)
@@ -283,9 +289,30 @@ static void on_commit(struct gz_conn *c, void *ctx)
 		gz_webhook_wake();
 }
 
+/* /metrics: how many streams are open, against the bound. */
+static void events_metrics(struct gz_buf *out, void *ctx)
+{
+	struct gz_app *app = ctx;
+	pthread_mutex_lock(&hub.lock);
+	int n = hub.nstreams;
+	pthread_mutex_unlock(&hub.lock);
+	gz_buf_addf(out,
+	            "# HELP gongzhi_event_streams Open event streams (GET /api/v1/events).\n"
+	            "# TYPE gongzhi_event_streams gauge\ngongzhi_event_streams %d\n"
+	            "# HELP gongzhi_event_streams_max The bound on open event streams "
+	            "(sse_max_streams).\n"
+	            "# TYPE gongzhi_event_streams_max gauge\ngongzhi_event_streams_max %lld\n",
+	            n, (long long)app->cfg.sse_max_streams);
+}
+
 int gz_events_init(struct gz_app *app, struct gz_err *err)
 {
 	(void)err;
+	static struct gz_app *registered; /* once per app (the tests open several) */
+	if (registered != app) {
+		gz_metrics_add_provider(events_metrics, app);
+		registered = app;
+	}
 	gz_db_on_commit(app->db, on_commit, NULL);
 	return 0;
 }
@@ -328,6 +355,8 @@ static void *watcher(void *arg)
 {
 	struct gz_app *app = arg;
 	static int64_t users[WAKE_USERS];
+	struct MHD_Connection **wake = NULL;
+	int wake_cap = 0;
 	pthread_mutex_lock(&hub.lock);
 	while (hub.running) {
 		if (!hub.signalled) {
@@ -366,26 +395,38 @@ static void *watcher(void *arg)
 		if (news)
 			hub.max_id = to;
 		int64_t now = mono_ms();
+		int nwake = 0;
+		if (hub.nstreams > wake_cap) {
+			wake_cap = hub.nstreams;
+			wake = gz_xrealloc(wake, (size_t)wake_cap * sizeof(*wake));
+		}
 		for (struct stream *s = hub.streams; s; s = s->next) {
 			if (!s->suspended)
 				continue;
-			bool wake = hub.stopping || now >= s->heartbeat_at || now >= s->check_at;
-			if (news && !wake) {
+			bool due = hub.stopping || now >= s->heartbeat_at || now >= s->check_at;
+			if (news && !due) {
 				bool mine = n < 0;
 				for (int i = 0; i < n && !mine; i++)
 					mine = users[i] == s->user_id;
 				if (mine)
-					wake = true;
+					due = true;
 				else if (s->checked_max == from)
 					s->checked_max = hub.max_id; /* nothing new for it */
 			}
-			if (wake) {
-				s->suspended = false;
-				MHD_resume_connection(s->conn);
+			if (due) {
+				s->suspended = false; /* from here it is ours to resume */
+				wake[nwake++] = s->conn;
 			}
 		}
+		/* resumed outside the lock: MHD takes its own locks there, and a stream
+		 * marked not suspended is neither suspended again nor freed before */
+		pthread_mutex_unlock(&hub.lock);
+		for (int i = 0; i < nwake; i++)
+			MHD_resume_connection(wake[i]);
+		pthread_mutex_lock(&hub.lock);
 	}
 	pthread_mutex_unlock(&hub.lock);
+	free(wake);
 	return NULL;
 }
 
@@ -415,12 +456,17 @@ void gz_events_quiesce(struct gz_app *app)
 	(void)app;
 	pthread_mutex_lock(&hub.lock);
 	hub.stopping = true;
+	int n = 0;
+	struct MHD_Connection **wake = gz_xcalloc((size_t)hub.nstreams + 1, sizeof(*wake));
 	for (struct stream *s = hub.streams; s; s = s->next)
 		if (s->suspended) {
 			s->suspended = false;
-			MHD_resume_connection(s->conn);
+			wake[n++] = s->conn;
 		}
 	pthread_mutex_unlock(&hub.lock);
+	for (int i = 0; i < n; i++)
+		MHD_resume_connection(wake[i]);
+	free(wake);
 }
 
 void gz_events_stop(struct gz_app *app)

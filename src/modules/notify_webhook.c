@@ -39,6 +39,7 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool running, signalled;
+	bool curl; /* curl_global_init done (once per process) */
 	pthread_t thread;
 	struct gz_app *app;
 	_Atomic bool stop;
@@ -309,16 +310,26 @@ static void *deliverer(void *arg)
 	return NULL;
 }
 
-int gz_webhook_start(struct gz_app *app, struct gz_err *err)
+int gz_webhook_init(struct gz_app *app, struct gz_err *err)
 {
 	const char *url = app->cfg.notify_webhook_url;
-	if (!*url)
+	if (!*url || wh.curl)
 		return 0;
 	if (!gz_str_has_prefix(url, "http://") && !gz_str_has_prefix(url, "https://"))
 		return gz_fail_field(err, GZ_E_VALIDATION, "notify_webhook_url",
 		                     "notify_webhook_url must be an http:// or https:// URL");
+	/* here, not in start: it loads the TLS library, which takes a while, and start
+	 * runs while the server already answers */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		return gz_fail(err, GZ_E_INTERNAL, "cannot start libcurl");
+	wh.curl = true;
+	return 0;
+}
+
+int gz_webhook_start(struct gz_app *app, struct gz_err *err)
+{
+	if (!*app->cfg.notify_webhook_url || !wh.curl)
+		return 0;
 	wh.app = app;
 	atomic_store(&wh.stop, false);
 	if (pthread_create(&wh.thread, NULL, deliverer, app))
@@ -338,5 +349,4 @@ void gz_webhook_stop(struct gz_app *app)
 	gz_webhook_wake();
 	pthread_join(wh.thread, NULL);
 	wh.running = false;
-	curl_global_cleanup();
 }

@@ -542,7 +542,12 @@ static void events_bounded_and_threadless(void **state)
 	print_message("# 20 requests with %d streams open on 4 threads: %.3f s\n", MAX_STREAMS,
 	              took);
 	assert_true(took < 2.0);
-	struct resp *r = api(&S, "GET", "/api/v1/events?once=true", shequ_tok, NULL, NULL);
+	struct resp *r = api(&S, "GET", "/metrics", NULL, NULL, NULL);
+	assert_status(r, 200);
+	assert_true(contains(r->body, F("gongzhi_event_streams %d\n", MAX_STREAMS)));
+	assert_true(contains(r->body, F("gongzhi_event_streams_max %d\n", MAX_STREAMS)));
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/events?once=true", shequ_tok, NULL, NULL);
 	assert_error(r, 503, "unavailable", NULL);
 	assert_non_null(resp_header(r, "Retry-After"));
 	resp_free(r);
