@@ -11,7 +11,7 @@
  * for rows written by another process (the CLI, the sqlite3 shell); it then reads
  * which accounts the new rows are for and resumes only their streams, plus those
  * whose heartbeat or credential check is due.  So an idle stream costs a socket and
- * a few hundred bytes, not a thread, and new notifications cost one query per
+ * MHD's connection buffers (about 50 kB), not a thread; new notifications cost one query per
  * stream they concern.  The number of streams is bounded (sse_max_streams).
  *
  * The credential a stream was opened with (a session, an API key) is checked again
