@@ -6,6 +6,7 @@
 #include "model/entity.h"
 #include "model/lifecycle.h"
 #include "http/server.h"
+#include "modules/notify.h"
 #include "modules/sla.h"
 #include "modules/units.h"
 #include "modules/work_order.h"
@@ -33,6 +34,7 @@ const struct gz_module *const gz_modules[] = {
     &gz_work_order_stats_module,
     &gz_work_orders_module,
     &gz_work_order_files_module,
+    &gz_notifications_module,
     &gz_notices_module,
     &gz_todo_module, /* the to-do list over every lifecycle machine */
 };
@@ -157,6 +159,9 @@ int gz_app_serve(struct gz_app *app)
 	int sig = 0;
 	sigwait(&set, &sig);
 	gz_info("signal %d: finishing in-flight requests", sig);
+	for (size_t i = 0; i < app->nmodules; i++)
+		if (app->modules[i]->quiesce)
+			app->modules[i]->quiesce(app);
 	gz_server_stop(srv, 10000);
 	for (size_t i = app->nmodules; i-- > 0;)
 		if (app->modules[i]->stop)

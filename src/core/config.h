@@ -41,6 +41,11 @@ struct gz_config {
 	int64_t rate_limit_entries;
 	int64_t login_address_failures, login_address_window_seconds;
 
+	int64_t sse_max_streams, sse_heartbeat_seconds; /* event streams (notify_events.c) */
+	/* the notification webhook (notify_webhook.c): "" url for none */
+	char *notify_webhook_url, *notify_webhook_secret;
+	int64_t notify_webhook_backoff_seconds, notify_webhook_max_attempts;
+	int64_t notify_webhook_timeout_seconds;
 	int64_t commit_batch_max; /* requests per group commit */
 	int64_t sla_scan_seconds; /* how often overdue work orders are looked for */
 	/* weights (percent) of the three rates in the work-order score */

@@ -85,6 +85,10 @@ struct gz_module {
 	 * stopped before the database closes). */
 	int (*start)(struct gz_app *app, struct gz_err *err);
 	void (*stop)(struct gz_app *app);
+	/* Optional: called when the server starts to stop, before it waits for the
+	 * requests in flight: ends replies that would otherwise never end (event
+	 * streams), so that shutdown is not held for the grace period. */
+	void (*quiesce)(struct gz_app *app);
 };
 
 struct gz_kv {

@@ -195,6 +195,11 @@ static const char *b_notice_withdraw_draft(int k, int i, bool in)
 	(void)k, (void)i, (void)in; /* a draft cannot be withdrawn: reached, then refused */
 	return "{\"action\":\"withdraw\"}";
 }
+static const char *b_read_all(int k, int i, bool in)
+{
+	(void)k, (void)i, (void)in;
+	return "{\"all\":true}";
+}
 static const char *calendar_body;
 static const char *b_calendar(int k, int i, bool in)
 {
@@ -268,6 +273,11 @@ static const struct kase cases[] = {
     {"PATCH", "/api/v1/notices/{id}", ROW, &P_NOTICE, 200, b_notice_patch},
     {"POST", "/api/v1/notices/{id}/actions", ROW, &P_NOTICE, 409, b_notice_withdraw_draft},
     {"GET", "/api/v1/notices/{id}/timeline", ROW, &P_NOTICE, 200, b_none},
+    {"GET", "/api/v1/notifications", SELF, NULL, 200, b_none},
+    {"POST", "/api/v1/notifications/read", SELF, NULL, 204, b_read_all},
+    /* an event stream never ends by itself: once=true ends it after the backlog, so
+     * the matrix sees the status and the headers of the real route */
+    {"GET", "/api/v1/events", SELF, NULL, 200, b_none, false, NULL, "?once=true"},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 

@@ -34,6 +34,8 @@ export const routes = [
       { path: 'report', component: () => import('./views/mobile/MReport.vue'), meta: { perm: 'work_orders.create', title: 'mobile.report', mobile: true } },
       { path: 'tasks', component: () => import('./views/mobile/MTasks.vue'), meta: { perm: 'work_orders.read', title: 'mobile.tasks', mobile: true } },
       { path: 'requests', component: () => import('./views/mobile/MRequests.vue'), meta: { perm: 'work_orders.read', title: 'mobile.requests', mobile: true } },
+      { path: 'todo', component: () => import('./views/mobile/MTodo.vue'), meta: { title: 'mobile.todo', mobile: true } },
+      { path: 'messages', component: () => import('./views/mobile/MMessages.vue'), meta: { title: 'mobile.notices', mobile: true } },
       { path: 'orders/:id', component: () => import('./views/mobile/MDetail.vue'), meta: { perm: 'work_orders.read', title: 'mobile.detail', mobile: true } },
       { path: 'notices', component: () => import('./views/mobile/MNotices.vue'), meta: { perm: 'notices.read', title: 'notice.mobile', mobile: true } },
     ],

@@ -105,6 +105,11 @@ export default {
     address_hint: 'e.g. east side of building 5', photo: 'Photo', take_photo: 'Take or choose a photo', issue: 'Issue', reported: 'Reported as {number}',
     to_verify: 'To verify', in_progress: 'Open', requests_hint: 'Your requests and their progress',
     rating_note: 'After closing, community staff call you to record your satisfaction; online rating is not available yet.',
+    todo: 'To do', notices: 'Messages', todo_hint: 'Things waiting for you', todo_empty: 'Nothing to do', due: 'Due {at}',
+  },
+  inbox: {
+    title: 'Notifications', bell: 'Notifications, {n} unread', read_all: 'Mark all read', mark_read: 'Mark read', empty: 'No notifications', unread_n: '{n} unread',
+    types: { work_order: 'Work order' },
   },
   notice: {
     title: 'Title', body: 'Text', category: 'Category', pinned: 'Pinned', published_at: 'Published', publish: 'Publish', withdraw: 'Withdraw',

@@ -99,6 +99,11 @@ export default {
     address_hint: '如 沙柳北里5号楼东侧', photo: '现场照片', take_photo: '拍照或选择图片', issue: '问题', reported: '已上报，工单号 {number}',
     to_verify: '待核查', in_progress: '办理中', requests_hint: '您提交的诉求及办理进度',
     rating_note: '办结后由社区工作人员电话回访并记录您的满意度，暂不支持在线评价。',
+    todo: '待办', notices: '消息', todo_hint: '需要您处理的事项', todo_empty: '暂无待办事项', due: '期限 {at}',
+  },
+  inbox: {
+    title: '消息通知', bell: '消息通知，{n} 条未读', read_all: '全部已读', mark_read: '标为已读', empty: '暂无消息', unread_n: '{n} 条未读',
+    types: { work_order: '工单' },
   },
   notice: {
     title: '标题', body: '正文', category: '类别', pinned: '置顶', published_at: '发布时间', publish: '发布', withdraw: '撤回',
