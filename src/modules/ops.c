@@ -121,6 +121,10 @@ static int openapi(struct gz_req *r, struct gz_err *err)
 					json_object_set_new(op, "security", json_array());
 				else
 					json_object_set_new(op, "x-roles", route_roles(rt));
+				if (rt->flags & GZ_R_WRITE)
+					json_object_set_new(op, "x-write", json_true());
+				if (rt->flags & GZ_R_AUDIT)
+					json_object_set_new(op, "x-audit", json_true());
 				if (gz_route_row(rt))
 					json_object_set_new(op, "x-row",
 					                    json_string(gz_route_row(rt)->name));
