@@ -289,7 +289,7 @@ static const char *fill(const char *pattern, const struct row *rw, int64_t id)
 			continue;
 		}
 		const char *close = strchr(p, '}');
-		const char *v;
+		const char *v = ""; /* fail_msg() does not return, but is not declared so */
 		if (strncmp(p, "{id}", 4) == 0)
 			v = F("%lld", (long long)id);
 		else if (strncmp(p, "{aid}", 5) == 0)
