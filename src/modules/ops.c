@@ -34,7 +34,7 @@ static int metrics(struct gz_req *r, struct gz_err *err)
 static json_t *field_schema(const struct gz_field *f)
 {
 	static const char *const types[] = {"integer", "number", "string", "boolean",
-	                                    "string",  "string", "array"};
+	                                    "string",  "string", "array",  "array"};
 	json_t *s = json_pack("{s:s}", "type", types[f->type]);
 	if (f->type == GZ_T_TIME)
 		json_object_set_new(s, "format", json_string("date-time"));
@@ -48,6 +48,8 @@ static json_t *field_schema(const struct gz_field *f)
 		else
 			json_object_set_new(s, "enum", e);
 	}
+	if (f->type == GZ_T_REFS)
+		json_object_set_new(s, "items", json_pack("{s:s}", "type", "integer"));
 	if (f->type == GZ_T_TEXT && f->max)
 		json_object_set_new(s, "maxLength", json_integer(f->max));
 	if (f->flags & GZ_F_READONLY)
@@ -74,6 +76,10 @@ static json_t *entity_schema(const struct gz_entity *e)
 		if (f->flags & GZ_F_REQUIRED)
 			json_array_append_new(req, json_string(f->name));
 	}
+	if (e->archivable)
+		json_object_set_new(props, "archived_at",
+		                    json_pack("{s:s,s:s,s:b,s:b}", "type", "string", "format",
+		                              "date-time", "nullable", 1, "readOnly", 1));
 	json_object_set_new(
 	    props, "created_at",
 	    json_pack("{s:s,s:s,s:b}", "type", "string", "format", "date-time", "readOnly", 1));
