@@ -932,13 +932,75 @@ static void orgs_idempotency(void **state)
 	assert_int_equal(org_total(tok[ADMIN], ""), before + 2);
 }
 
+/* DELETE withdraws an organisation: archived_at is set once (a second DELETE answers
+ * the row as it is), reads still show it, lists leave it out unless archived=true
+ * (only those) or any, changes are refused, and the writers' scope applies. */
+static void orgs_archive(void **state)
+{
+	(void)state;
+	const char *name = uniq("撤销商店");
+	int64_t id = post_id(
+	    &S, tok[ADMIN], "/api/v1/orgs",
+	    F("{\"kind\":\"shop\",\"name\":\"%s\",\"unit_id\":%lld}", name, (long long)u_fengqi));
+	const char *path = F("/api/v1/orgs/%lld", (long long)id);
+	struct resp *r = api(&S, "GET", path, tok[ADMIN], NULL, NULL);
+	assert_status(r, 200);
+	assert_true(json_is_null(jpath(r->json, "archived_at")));
+	resp_free(r);
+	/* no permission: 403; out of scope (a community worker of another community): 403 */
+	r = api(&S, "DELETE", path, tok[WUYE], NULL, NULL);
+	assert_error(r, 403, "forbidden", NULL);
+	resp_free(r);
+	r = api(&S, "DELETE", path, tok[SHEQU], NULL, NULL);
+	assert_error(r, 403, "forbidden", NULL);
+	resp_free(r);
+	r = api(&S, "DELETE", "/api/v1/orgs/99999999", tok[ADMIN], NULL, NULL);
+	assert_error(r, 404, "not_found", NULL);
+	resp_free(r);
+	r = api(&S, "DELETE", path, tok[ADMIN], NULL, NULL);
+	assert_status(r, 200);
+	assert_true(json_is_string(jpath(r->json, "archived_at")));
+	assert_int_equal(jint(r->json, "version"), 2);
+	char *at = strdup(jstr(r->json, "archived_at"));
+	resp_free(r);
+	r = api(&S, "DELETE", path, tok[ADMIN], NULL, NULL);
+	assert_status(r, 200);
+	assert_int_equal(jint(r->json, "version"), 2);
+	assert_string_equal(jstr(r->json, "archived_at"), at);
+	resp_free(r);
+	free(at);
+	r = api(&S, "GET", path, tok[WUYE], NULL, NULL);
+	assert_status(r, 200);
+	assert_true(json_is_string(jpath(r->json, "archived_at")));
+	resp_free(r);
+	const char *q = F("q=%s", Q(name));
+	assert_int_equal(org_total(tok[ADMIN], q), 0);
+	assert_int_equal(org_total(tok[ADMIN], F("%s&archived=true", q)), 1);
+	assert_int_equal(org_total(tok[ADMIN], F("%s&archived=any", q)), 1);
+	assert_int_equal(org_total(tok[ADMIN], F("%s&archived=false", q)), 0);
+	/* the archived list has archived rows only; the default one none */
+	r = api(&S, "GET", "/api/v1/orgs?archived=true&limit=500", tok[ADMIN], NULL, NULL);
+	assert_status(r, 200);
+	size_t i;
+	json_t *it;
+	json_array_foreach(jpath(r->json, "items"), i, it)
+	    assert_true(json_is_string(json_object_get(it, "archived_at")));
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/orgs?archived=maybe", tok[ADMIN], NULL, NULL);
+	assert_error(r, 400, "validation_failed", "archived");
+	resp_free(r);
+	r = api(&S, "PATCH", path, tok[ADMIN], "{\"description\":\"回来\"}", NULL);
+	assert_error(r, 409, "conflict", NULL);
+	resp_free(r);
+}
+
 static void orgs_method_not_allowed(void **state)
 {
 	(void)state;
 	struct {
 		const char *method, *path, *allow[2];
 	} cases[] = {
-	    {"DELETE", F("/api/v1/orgs/%lld", (long long)o_haoan), {"GET", "PATCH"}},
+	    /* DELETE of one organisation is its archive (orgs_archive) */
 	    {"PUT", F("/api/v1/orgs/%lld", (long long)o_haoan), {"GET", "PATCH"}},
 	    {"POST", F("/api/v1/orgs/%lld", (long long)o_haoan), {"GET", "PATCH"}},
 	    {"DELETE", "/api/v1/orgs", {"GET", "POST"}},
@@ -977,6 +1039,7 @@ int main(void)
 	    cmocka_unit_test(orgs_scope_writes),
 	    cmocka_unit_test(orgs_roles),
 	    cmocka_unit_test(orgs_idempotency),
+	    cmocka_unit_test(orgs_archive),
 	    cmocka_unit_test(orgs_method_not_allowed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -219,6 +219,8 @@ static const struct kase cases[] = {
     {"POST", "/api/v1/orgs", CREATE, NULL, 201, b_org_create},
     {"GET", "/api/v1/orgs/{id}", ROW, &P_ORG, 200, b_none},
     {"PATCH", "/api/v1/orgs/{id}", ROW, &P_ORG, 200, b_desc},
+    /* archive: idempotent, so every role that may write gets 200 on the same row */
+    {"DELETE", "/api/v1/orgs/{id}", ROW, &P_ORG, 200, b_none},
     {"GET", "/api/v1/dicts/{type}", PERM, NULL, 200, b_none},
     {"POST", "/api/v1/dicts/{type}", PERM, NULL, 201, b_dict_create},
     {"GET", "/api/v1/dicts/{type}/{id}", ROW, &P_DICT, 200, b_none},
