@@ -1,5 +1,6 @@
-/* ops.c - operations endpoints: /healthz, /metrics (Prometheus text) and the
- * OpenAPI document generated from the route table and entity descriptions.  Where
+/* ops.c - operations endpoints: /healthz, /metrics (Prometheus text), the
+ * OpenAPI document generated from the route table and entity descriptions, and the
+ * console's metadata (enum values and roles, from the same descriptions).  Where
  * /metrics is served and whether it needs a token is the server's (GZ_R_METRICS). */
 #include "modules/units.h"
 #include "app.h"
@@ -186,12 +187,50 @@ static int openapi(struct gz_req *r, struct gz_err *err)
 	return gz_reply_json(r, 200, doc);
 }
 
+/* GET /api/v1/meta: what the console would otherwise copy into JavaScript — every
+ * entity's enumerated fields with their values in the server's order, and the roles
+ * with their Chinese names.  Built from the same descriptions that validate input,
+ * so the console cannot offer a value the server refuses. */
+static int meta(struct gz_req *r, struct gz_err *err)
+{
+	(void)err;
+	static const char *const role_labels[] = {
+#define GZ_X(n, s, zh) zh,
+	    GZ_ROLES(GZ_X)
+#undef GZ_X
+	};
+	json_t *roles = json_array(), *enums = json_object();
+	for (int i = 0; i < GZ_ROLE_COUNT; i++)
+		json_array_append_new(roles, json_pack("{s:s,s:s}", "name", gz_role_names[i],
+		                                       "label", role_labels[i]));
+	for (size_t m = 0; m < r->app->nmodules; m++)
+		for (const struct gz_entity *const *e = r->app->modules[m]->entities; e && *e;
+		     e++) {
+			json_t *fields = NULL;
+			for (const struct gz_field *f = (*e)->fields; f->name; f++) {
+				if ((f->type != GZ_T_ENUM && f->type != GZ_T_LIST) || !f->values)
+					continue;
+				json_t *vals = json_array();
+				for (const char *const *v = f->values; *v; v++)
+					json_array_append_new(vals, json_string(*v));
+				if (!fields)
+					fields = json_object();
+				json_object_set_new(fields, f->name, vals);
+			}
+			if (fields)
+				json_object_set_new(enums, (*e)->name, fields);
+		}
+	return gz_reply_json(r, 200, json_pack("{s:o,s:o}", "roles", roles, "enums", enums));
+}
+
 static const struct gz_route routes[] = {
     {GZ_GET, "/healthz", healthz, NULL, GZ_R_PUBLIC | GZ_R_UNLIMITED, NULL,
      "Liveness and database check"},
     {GZ_GET, "/metrics", metrics, NULL, GZ_R_PUBLIC | GZ_R_UNLIMITED | GZ_R_METRICS, NULL,
      "Prometheus metrics (on metrics_listen when set; Bearer metrics_token when set)"},
     {GZ_GET, "/api/v1/openapi.json", openapi, NULL, GZ_R_PUBLIC, NULL, "This OpenAPI document"},
+    {GZ_GET, "/api/v1/meta", meta, NULL, 0, NULL,
+     "Enumerated values of every entity and the roles with their names (for the console)"},
     {0, NULL},
 };
 

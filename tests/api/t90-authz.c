@@ -192,6 +192,7 @@ static const struct kase cases[] = {
     {"GET", "/healthz", PUBLIC, NULL, 200, b_none},
     {"GET", "/metrics", PUBLIC, NULL, 200, b_none},
     {"GET", "/api/v1/openapi.json", PUBLIC, NULL, 200, b_none},
+    {"GET", "/api/v1/meta", SELF, NULL, 200, b_none},
     {"POST", "/api/v1/auth/login", PUBLIC, NULL, 200, b_login},
     {"POST", "/api/v1/auth/logout", SELF, NULL, 204, b_none},
     {"GET", "/api/v1/auth/me", SELF, NULL, 200, b_none},
