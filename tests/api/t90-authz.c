@@ -25,6 +25,7 @@ static const char *const logins[NROLES] = {"admin",    "jiedao", "shequ",   "wan
                                            "hehuoren", "wuye",   "tiaojie", "jumin"};
 
 static struct srv S;
+static struct fixture fx;
 static char *tok[NROLES];
 static int64_t self_id[NROLES];
 static int64_t u_grid, u_sl, u_dx, u_out, o_property, o_partner, o_bank, o_hospital;
@@ -358,24 +359,24 @@ static int64_t new_order(int k, int64_t unit, int64_t handler_org)
 static int setup(void **state)
 {
 	(void)state;
-	if (srv_start(&S, NULL, true))
+	if (fixture_start(&fx, &S, NULL))
 		return -1;
 	snprintf(mark, sizeof mark, "%s", uniq("mx"));
+	/* the fixture's accounts come in the order of the roles, as ours */
 	for (int k = 0; k < NROLES; k++) {
-		tok[k] = login(&S, logins[k], k == ADM ? ADMIN_PW : DEMO_PW);
-		if (!tok[k])
+		tok[k] = fx.tok[k];
+		self_id[k] = fx.uid[k];
+		if (strcmp(fx_usernames[k], logins[k]) != 0)
 			return -1;
 	}
-	for (int k = 0; k < NROLES; k++)
-		self_id[k] = user_id(&S, tok[ADM], logins[k]);
-	u_grid = unit_id(&S, tok[ADM], "沙柳北路社区第一网格");
-	u_sl = unit_id(&S, tok[ADM], "沙柳北路社区");
-	u_dx = unit_id(&S, tok[ADM], "东新街道");
-	u_out = unit_id(&S, tok[ADM], "嵩山道社区"); /* 鲁山道街道 */
-	o_property = org_id(&S, tok[ADM], "天津鸿润物业服务有限公司");
-	o_partner = org_id(&S, tok[ADM], "天津金仕途信息科技有限公司");
-	o_bank = org_id(&S, tok[ADM], "中国银行天津河东支行");
-	o_hospital = org_id(&S, tok[ADM], "武警特色医学中心"); /* registered in 沙柳北路 */
+	u_grid = fx.u_grid1;
+	u_sl = fx.u_shaliu;
+	u_dx = fx.u_dongxin;
+	u_out = fx.u_songshan; /* 鲁山道街道 */
+	o_property = fx.o_hongrun;
+	o_partner = fx.o_jinshitu;
+	o_bank = fx.o_bank_hedong;
+	o_hospital = fx.o_hospital; /* registered in 沙柳北路 */
 	if (!u_grid || !u_sl || !u_dx || !u_out || !o_property || !o_partner || !o_bank ||
 	    !o_hospital)
 		return -1;
@@ -443,11 +444,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	for (int k = 0; k < NROLES; k++)
-		free(tok[k]);
 	free((char *)calendar_body);
-	int rc = srv_stop(&S);
-	srv_cleanup(&S);
+	int rc = fixture_stop(&fx);
 	return rc == 0 ? 0 : -1;
 }
 
