@@ -77,6 +77,16 @@ static json_t *entity_schema(const struct gz_entity *e)
 		if (f->flags & GZ_F_REQUIRED)
 			json_array_append_new(req, json_string(f->name));
 	}
+	for (const struct gz_child_list *l = e->children; l && l->name; l++) {
+		json_t *cprops = json_object();
+		for (const struct gz_field *f = l->columns; f->name; f++)
+			json_object_set_new(cprops, f->name, field_schema(f));
+		json_object_set_new(props, l->name,
+		                    json_pack("{s:s,s:b,s:s,s:{s:s,s:o}}", "type", "array",
+		                              "readOnly", 1, "description",
+		                              "in the single-record read only, not in lists",
+		                              "items", "type", "object", "properties", cprops));
+	}
 	if (e->archivable)
 		json_object_set_new(props, "archived_at",
 		                    json_pack("{s:s,s:s,s:b,s:b}", "type", "string", "format",
