@@ -271,10 +271,16 @@ static bool stored(const struct gz_field *f)
 	return !f || (!(f->flags & GZ_F_INPUT_ONLY) && f->type != GZ_T_REFS);
 }
 
+/* A reference list shown in list rows (GZ_F_DETAIL ones are left out, as columns). */
+static bool listed_refs(const struct gz_field *f)
+{
+	return f->type == GZ_T_REFS && !(f->flags & GZ_F_DETAIL);
+}
+
 bool gz_entity_has_refs(const struct gz_entity *e)
 {
 	for (const struct gz_field *f = e->fields; f->name; f++)
-		if (f->type == GZ_T_REFS)
+		if (listed_refs(f))
 			return true;
 	return false;
 }
@@ -594,7 +600,7 @@ int gz_entity_page_refs(const struct gz_entity *e, struct gz_conn *c, const int6
 	gz_buf_addc(&idl, ']');
 	int rc = 0;
 	for (const struct gz_field *f = e->fields; f->name && rc >= 0; f++) {
-		if (f->type != GZ_T_REFS)
+		if (!listed_refs(f))
 			continue;
 		for (int i = 0; i < n; i++)
 			gz_buf_addf(&bufs[i], ",\"%s\":[", f->name);

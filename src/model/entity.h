@@ -211,12 +211,12 @@ void gz_entity_row_write(const struct gz_entity *e, struct gz_stmt *s, struct gz
  * set on obj: one query per list.  0, or -1 with err (the caller answers no part). */
 int gz_entity_load_lists(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
                          int64_t id, json_t *obj, struct gz_arena *a, struct gz_err *err);
-/* The GZ_T_REFS arrays of the rows ids[0..n) of a list page, as one query per
- * reference field: out[i] receives ",\"<field>\":[…]" for each field (arena text).
- * 0, or -1 with err. */
+/* The GZ_T_REFS arrays (less the GZ_F_DETAIL ones) of the rows ids[0..n) of a list
+ * page, as one query per reference field: out[i] receives ",\"<field>\":[…]" for
+ * each field (arena text).  0, or -1 with err. */
 int gz_entity_page_refs(const struct gz_entity *e, struct gz_conn *c, const int64_t *ids,
                         int n, char **out, struct gz_arena *a, struct gz_err *err);
-/* Whether the entity has GZ_T_REFS fields. */
+/* Whether the entity has GZ_T_REFS fields shown in list rows (not GZ_F_DETAIL). */
 bool gz_entity_has_refs(const struct gz_entity *e);
 
 /* Masks personal data for display: "13812345678" -> "138****5678". Arena copy. */
