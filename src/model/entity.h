@@ -214,8 +214,8 @@ int gz_entity_load_lists(const struct gz_entity *e, struct gz_conn *c, struct gz
 /* The GZ_T_REFS arrays (less the GZ_F_DETAIL ones) of the rows ids[0..n) of a list
  * page, as one query per reference field: out[i] receives ",\"<field>\":[…]" for
  * each field (arena text).  0, or -1 with err. */
-int gz_entity_page_refs(const struct gz_entity *e, struct gz_conn *c, const int64_t *ids,
-                        int n, char **out, struct gz_arena *a, struct gz_err *err);
+int gz_entity_page_refs(const struct gz_entity *e, struct gz_conn *c, const int64_t *ids, int n,
+                        char **out, struct gz_arena *a, struct gz_err *err);
 /* Whether the entity has GZ_T_REFS fields shown in list rows (not GZ_F_DETAIL). */
 bool gz_entity_has_refs(const struct gz_entity *e);
 
