@@ -84,14 +84,14 @@ static int create_key(struct gz_req *r, struct gz_err *err)
 }
 
 static const struct gz_route routes[] = {
-    {GZ_GET, "/api/v1/api-keys", gz_entity_list_handler, "api_keys.manage", GZ_R_LIST,
-     &gz_api_key_entity, "List API keys (never the keys themselves)"},
-    {GZ_POST, "/api/v1/api-keys", create_key, "api_keys.manage", GZ_R_JSON, &gz_api_key_entity,
-     "Create an API key: the key is shown once"},
-    {GZ_GET, "/api/v1/api-keys/{id}", gz_entity_get_handler, "api_keys.manage", 0,
-     &gz_api_key_entity, "Get an API key's record"},
-    {GZ_PATCH, "/api/v1/api-keys/{id}", gz_entity_patch_handler, "api_keys.manage", GZ_R_JSON,
-     &gz_api_key_entity, "Rename or revoke an API key"},
+    GZ_ENTITY_ROUTE_LIST("/api/v1/api-keys", &gz_api_key_entity, "api_keys.manage",
+                         "List API keys (never the keys themselves)"),
+    GZ_ENTITY_ROUTE_CREATE("/api/v1/api-keys", &gz_api_key_entity, "api_keys.manage", create_key,
+                           "Create an API key: the key is shown once"),
+    GZ_ENTITY_ROUTE_GET("/api/v1/api-keys", &gz_api_key_entity, "api_keys.manage",
+                        "Get an API key's record"),
+    GZ_ENTITY_ROUTE_PATCH("/api/v1/api-keys", &gz_api_key_entity, "api_keys.manage",
+                          gz_entity_patch_handler, "Rename or revoke an API key"),
     {0, NULL},
 };
 

@@ -200,14 +200,11 @@ const struct gz_entity gz_user_entity = {
 };
 
 static const struct gz_route routes[] = {
-    {GZ_GET, "/api/v1/users", gz_entity_list_handler, "users.read", GZ_R_LIST, &gz_user_entity,
-     "List accounts in scope (filters: username, roles, unit_id, org_id, disabled, within, q)"},
-    {GZ_POST, "/api/v1/users", gz_entity_create_handler, "users.write", GZ_R_JSON, &gz_user_entity,
-     "Create an account"},
-    {GZ_GET, "/api/v1/users/{id}", gz_entity_get_handler, "users.read", 0, &gz_user_entity,
-     "Get an account"},
-    {GZ_PATCH, "/api/v1/users/{id}", gz_entity_patch_handler, "users.write", GZ_R_JSON,
-     &gz_user_entity, "Change an account (roles, unit, organisation, disabled, password)"},
+    GZ_ENTITY_ROUTES(
+        "/api/v1/users", &gz_user_entity, "users.read", "users.write",
+        "List accounts in scope (filters: username, roles, unit_id, org_id, disabled, within, q)",
+        "Create an account", "Get an account",
+        "Change an account (roles, unit, organisation, disabled, password)"),
     {0, NULL},
 };
 

@@ -42,8 +42,13 @@ enum gz_route_flag {
 	/* reachable by a session that must still enrol a second factor (require_totp_for):
 	 * every other route answers 403 totp_enrolment_required to it */
 	GZ_R_TOTP_SETUP = 64,
-	GZ_R_METRICS = 128 /* served on metrics_listen alone when that is set, and behind
-	                     metrics_token when that is set */
+	GZ_R_METRICS = 128, /* served on metrics_listen alone when that is set, and behind
+	                      metrics_token when that is set */
+	/* changes stored state (goes through the writer); the OpenAPI document and the
+	 * route-table test read it: a POST/PATCH/PUT/DELETE row without it is a mistake */
+	GZ_R_WRITE = 256,
+	/* every successful call leaves an audit entry (the entity layer writes it) */
+	GZ_R_AUDIT = 512,
 };
 
 typedef int (*gz_handler)(struct gz_req *r, struct gz_err *err);

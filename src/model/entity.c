@@ -146,6 +146,34 @@ static int validate_value(const struct gz_field *f, json_t *v, json_t **norm, st
 		free(text);
 		return 0;
 	}
+	case GZ_T_REFS: {
+		if (!json_is_array(v))
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be a list of ids",
+			                     n);
+		size_t max = f->max ? (size_t)f->max : 100;
+		if ((f->flags & GZ_F_REQUIRED) && json_array_size(v) == 0)
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must not be empty", n);
+		if (json_array_size(v) > max)
+			return gz_fail_field(err, GZ_E_VALIDATION, n,
+			                     "%s must have at most %zu ids", n, max);
+		size_t i, k;
+		json_t *x, *y;
+		json_array_foreach(v, i, x)
+		{
+			if (!json_is_integer(x) || json_integer_value(x) <= 0)
+				return gz_fail_field(err, GZ_E_VALIDATION, n,
+				                     "%s must be a list of positive ids", n);
+			json_array_foreach(v, k, y)
+			{
+				if (k < i && json_equal(x, y))
+					return gz_fail_field(err, GZ_E_VALIDATION, n,
+					                     "%s lists id %lld twice", n,
+					                     (long long)json_integer_value(x));
+			}
+		}
+		*norm = json_deep_copy(v);
+		return 0;
+	}
 	}
 	GZ_BUG("bad field type");
 }
@@ -233,7 +261,28 @@ char *gz_mask(struct gz_arena *a, const char *s)
 /* Whether a field has a column in the select list of a single row or of a list. */
 static bool selected(const struct gz_field *f, bool list)
 {
-	return !(f->flags & GZ_F_INPUT_ONLY) && !(list && (f->flags & GZ_F_DETAIL));
+	return !(f->flags & GZ_F_INPUT_ONLY) && f->type != GZ_T_REFS &&
+	       !(list && (f->flags & GZ_F_DETAIL));
+}
+
+/* Whether a field is written to a column of the entity's own table. */
+static bool stored(const struct gz_field *f)
+{
+	return !f || (!(f->flags & GZ_F_INPUT_ONLY) && f->type != GZ_T_REFS);
+}
+
+/* A reference list shown in list rows (GZ_F_DETAIL ones are left out, as columns). */
+static bool listed_refs(const struct gz_field *f)
+{
+	return f->type == GZ_T_REFS && !(f->flags & GZ_F_DETAIL);
+}
+
+bool gz_entity_has_refs(const struct gz_entity *e)
+{
+	for (const struct gz_field *f = e->fields; f->name; f++)
+		if (listed_refs(f))
+			return true;
+	return false;
 }
 
 /* The select list (implicit columns, the stored and computed fields, then the scope
@@ -249,6 +298,8 @@ void gz_entity_select(const struct gz_entity *e, struct gz_buf *sql, bool list)
 		else
 			gz_buf_addf(sql, ", t.%s", f->name);
 	}
+	if (e->archivable)
+		gz_buf_adds(sql, ", t.archived_at");
 	if (!list) {
 		if (e->unit_path_col)
 			gz_buf_addf(sql, ", t.%s", e->unit_path_col);
@@ -332,6 +383,13 @@ void gz_entity_row_write(const struct gz_entity *e, struct gz_stmt *s, struct gz
 			gz_buf_add_json_str(b, text_out(f, s, i, app, false, a));
 		}
 	}
+	if (e->archivable) {
+		gz_buf_adds(b, ",\"archived_at\":");
+		if (gz_col_null(s, col))
+			gz_buf_add(b, "null", 4);
+		else
+			time_write(b, gz_col_i64(s, col));
+	}
 	gz_buf_adds(b, ",\"version\":");
 	gz_buf_add_i64(b, gz_col_i64(s, 1));
 	gz_buf_adds(b, ",\"created_at\":");
@@ -389,6 +447,12 @@ json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct 
 		}
 		json_object_set_new(o, f->name, v);
 	}
+	if (e->archivable) {
+		json_object_set_new(o, "archived_at",
+		                    gz_col_null(s, col) ? json_null()
+		                                        : time_json(gz_col_i64(s, col)));
+		col++;
+	}
 	json_object_set_new(o, "version", json_integer(gz_col_i64(s, 1)));
 	json_object_set_new(o, "created_at", time_json(gz_col_i64(s, 2)));
 	json_object_set_new(o, "updated_at", time_json(gz_col_i64(s, 3)));
@@ -426,9 +490,149 @@ json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_a
 			json_decref(o);
 			o = NULL;
 		}
+		if (o && gz_entity_load_lists(e, c, app, id, o, &arena, err)) {
+			json_decref(o);
+			o = NULL;
+		}
 	}
 	gz_arena_release(&arena);
 	return o;
+}
+
+/* A child column's value as JSON (times formatted, personal data masked). */
+static json_t *child_value(const struct gz_field *f, struct gz_stmt *s, int i, struct gz_app *app,
+                           struct gz_arena *a)
+{
+	if (gz_col_null(s, i))
+		return json_null();
+	switch (f->type) {
+	case GZ_T_INT:
+		return json_integer(gz_col_i64(s, i));
+	case GZ_T_REAL:
+		return json_real(gz_col_double(s, i));
+	case GZ_T_BOOL:
+		return json_boolean(gz_col_i64(s, i));
+	case GZ_T_TIME:
+		return time_json(gz_col_i64(s, i));
+	case GZ_T_LIST: {
+		json_t *v = json_loads(gz_col_text(s, i), 0, NULL);
+		return v ? v : json_array();
+	}
+	default:
+		return json_string(text_out(f, s, i, app, false, a));
+	}
+}
+
+int gz_entity_load_lists(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
+                         int64_t id, json_t *obj, struct gz_arena *a, struct gz_err *err)
+{
+	char sql[512];
+	for (const struct gz_field *f = e->fields; f->name; f++) {
+		if (f->type != GZ_T_REFS)
+			continue;
+		snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE %s = ? ORDER BY %s", f->refs_col,
+		         f->refs_table, f->refs_owner, f->refs_col);
+		struct gz_stmt *s = gz_stmt(c, sql, err);
+		if (!s)
+			return -1;
+		gz_bind_i64(s, 1, id);
+		json_t *arr = json_array();
+		int rc;
+		while ((rc = gz_step(s, err)) == 1)
+			json_array_append_new(arr, json_integer(gz_col_i64(s, 0)));
+		gz_stmt_done(s);
+		json_object_set_new(obj, f->name, arr);
+		if (rc < 0)
+			return -1;
+	}
+	for (const struct gz_child_list *l = e->children; l && l->name; l++) {
+		struct gz_buf b = GZ_BUF_INIT;
+		gz_buf_adds(&b, "SELECT ");
+		for (const struct gz_field *f = l->columns; f->name; f++)
+			gz_buf_addf(&b, "%s%s", f == l->columns ? "" : ", ",
+			            f->expr ? f->expr : f->name);
+		gz_buf_addf(&b, " FROM %s WHERE %s = ?", l->table, l->fk);
+		if (l->order)
+			gz_buf_addf(&b, " ORDER BY %s", l->order);
+		gz_buf_addf(&b, " LIMIT %d", l->limit > 0 ? l->limit : 100);
+		struct gz_stmt *s = gz_stmt(c, b.data, err);
+		gz_buf_release(&b);
+		if (!s)
+			return -1;
+		gz_bind_i64(s, 1, id);
+		json_t *arr = json_array();
+		int rc;
+		while ((rc = gz_step(s, err)) == 1) {
+			json_t *row = json_object();
+			int i = 0;
+			for (const struct gz_field *f = l->columns; f->name; f++, i++)
+				if (!(f->flags & GZ_F_WRITE_ONLY))
+					json_object_set_new(row, f->name,
+					                    child_value(f, s, i, app, a));
+			json_array_append_new(arr, row);
+		}
+		gz_stmt_done(s);
+		json_object_set_new(obj, l->name, arr);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int gz_entity_page_refs(const struct gz_entity *e, struct gz_conn *c, const int64_t *ids, int n,
+                        char **out, struct gz_arena *a, struct gz_err *err)
+{
+	if (n <= 0)
+		return 0;
+	struct gz_buf *bufs = gz_zalloc(a, sizeof(*bufs) * (size_t)n);
+	/* the page's ids as one JSON array: one statement whatever the page size */
+	struct gz_buf idl = GZ_BUF_INIT;
+	gz_buf_addc(&idl, '[');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			gz_buf_addc(&idl, ',');
+		gz_buf_add_i64(&idl, ids[i]);
+	}
+	gz_buf_addc(&idl, ']');
+	int rc = 0;
+	for (const struct gz_field *f = e->fields; f->name && rc >= 0; f++) {
+		if (!listed_refs(f))
+			continue;
+		for (int i = 0; i < n; i++)
+			gz_buf_addf(&bufs[i], ",\"%s\":[", f->name);
+		char sql[512];
+		snprintf(sql, sizeof sql,
+		         "SELECT %s, %s FROM %s WHERE %s IN (SELECT value FROM json_each(?)) "
+		         "ORDER BY %s, %s",
+		         f->refs_owner, f->refs_col, f->refs_table, f->refs_owner, f->refs_owner,
+		         f->refs_col);
+		struct gz_stmt *s = gz_stmt(c, sql, err);
+		if (!s) {
+			rc = -1;
+			break;
+		}
+		gz_bind_text(s, 1, gz_buf_str(&idl));
+		bool *first = gz_zalloc(a, sizeof(bool) * (size_t)n);
+		while ((rc = gz_step(s, err)) == 1) {
+			int64_t owner = gz_col_i64(s, 0);
+			for (int i = 0; i < n; i++)
+				if (ids[i] == owner) {
+					if (first[i])
+						gz_buf_addc(&bufs[i], ',');
+					first[i] = true;
+					gz_buf_add_i64(&bufs[i], gz_col_i64(s, 1));
+				}
+		}
+		gz_stmt_done(s);
+		for (int i = 0; i < n; i++)
+			gz_buf_addc(&bufs[i], ']');
+	}
+	gz_buf_release(&idl);
+	for (int i = 0; i < n; i++) {
+		out[i] = gz_strdup(a, gz_buf_str(&bufs[i]));
+		gz_buf_release(&bufs[i]);
+	}
+	return rc < 0 ? -1 : 0;
 }
 
 static void json_release(void *p)
@@ -517,6 +721,66 @@ static int unit_path_of(struct gz_conn *c, int64_t unit_id, char *out, size_t n,
 	return rc;
 }
 
+/* Every id of a reference list names a row of f->ref (and, GZ_F_SCOPED_REF, one the
+ * writer reaches); the first that does not is refused like a missing one. */
+static int check_ref_list(const struct gz_field *f, struct gz_conn *c, const struct gz_account *a,
+                          json_t *v, struct gz_err *err)
+{
+	size_t i;
+	json_t *x;
+	char sql[160];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE id = ?", f->ref->table);
+	json_array_foreach(v, i, x)
+	{
+		int64_t id = (int64_t)json_integer_value(x);
+		if ((f->flags & GZ_F_SCOPED_REF) && a) {
+			struct gz_err e2;
+			gz_err_clear(&e2);
+			if (gz_entity_reach(f->ref, c, a, id, &e2) == 0)
+				continue;
+			if (e2.code != GZ_E_NOT_FOUND) {
+				*err = e2;
+				return -1;
+			}
+		} else {
+			int64_t n = 0;
+			if (gz_query_i64(c, err, &n, sql, "i", id) < 0)
+				return -1;
+			if (n)
+				continue;
+		}
+		return gz_fail_field(err, GZ_E_VALIDATION, f->name, "%s: no %s with id %lld",
+		                     f->name, f->ref->name, (long long)id);
+	}
+	return 0;
+}
+
+/* Replaces the sets of the reference lists given in w->in. */
+static int write_ref_lists(struct gz_write *w, struct gz_err *err)
+{
+	for (const struct gz_field *f = w->ent->fields; f->name; f++) {
+		json_t *v = json_object_get(w->in, f->name);
+		if (f->type != GZ_T_REFS || !v)
+			continue;
+		char sql[256];
+		snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s = ?", f->refs_table,
+		         f->refs_owner);
+		if (gz_exec_args(w->conn, err, sql, "i", w->id) < 0)
+			return -1;
+		snprintf(sql, sizeof sql, "INSERT INTO %s (%s, %s) VALUES (?, ?)", f->refs_table,
+		         f->refs_owner, f->refs_col);
+		size_t i;
+		json_t *x;
+		json_array_foreach(v, i, x)
+		{
+			if (gz_exec_args(w->conn, err, sql, "ii", w->id,
+			                 (int64_t)json_integer_value(x)) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c, const struct gz_account *a,
                          json_t *in, struct gz_err *err)
 {
@@ -524,6 +788,11 @@ int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c, const str
 		json_t *v = json_object_get(in, f->name);
 		if (!v || json_is_null(v))
 			continue;
+		if (f->type == GZ_T_REFS) {
+			if (check_ref_list(f, c, a, v, err))
+				return -1;
+			continue;
+		}
 		if (f->ref && (f->flags & GZ_F_SCOPED_REF) && a) {
 			struct gz_err e2;
 			gz_err_clear(&e2);
@@ -714,7 +983,7 @@ int gz_entity_insert(struct gz_write *w, struct gz_err *err)
 	json_object_foreach(w->in, key, v)
 	{
 		const struct gz_field *f = gz_entity_field(e, key);
-		if (f && (f->flags & GZ_F_INPUT_ONLY))
+		if (!stored(f))
 			continue;
 		gz_buf_addf(&sql, ", %s", key);
 		gz_buf_adds(&vals, ", ?");
@@ -732,7 +1001,7 @@ int gz_entity_insert(struct gz_write *w, struct gz_err *err)
 	json_object_foreach(w->in, key, v)
 	{
 		const struct gz_field *f = gz_entity_field(e, key);
-		if (f && (f->flags & GZ_F_INPUT_ONLY))
+		if (!stored(f))
 			continue;
 		bind_value(s, i++, f, v, w->app);
 	}
@@ -742,12 +1011,16 @@ int gz_entity_insert(struct gz_write *w, struct gz_err *err)
 	gz_stmt_done(s);
 	if (rc != 1)
 		return -1;
+	if (write_ref_lists(w, err))
+		return -1;
 	if (e->after_write && e->after_write(w, err))
 		return -1;
 	return audit_write(w, "create", w->in, err);
 }
 
-int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err *err)
+/* Loads w->before and checks that the row as it is may be read and written by the
+ * actor, and that it has expected_version when that is > 0. */
+static int load_for_write(struct gz_write *w, int64_t expected_version, struct gz_err *err)
 {
 	const struct gz_entity *e = w->ent;
 	w->before = gz_entity_load(e, w->conn, w->app, NULL, w->id, true, err);
@@ -780,6 +1053,23 @@ int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err
 		               e->name,
 		               (long long)json_integer_value(json_object_get(w->before, "version")),
 		               (long long)expected_version);
+	return 0;
+}
+
+static bool is_archived(const struct gz_write *w)
+{
+	json_t *at = json_object_get(w->before, "archived_at");
+	return w->ent->archivable && at && !json_is_null(at);
+}
+
+int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err *err)
+{
+	const struct gz_entity *e = w->ent;
+	if (load_for_write(w, expected_version, err))
+		return -1;
+	if (is_archived(w))
+		return gz_fail(err, GZ_E_CONFLICT, "the %s %lld is archived and cannot be changed",
+		               e->name, (long long)w->id);
 	if (gz_entity_check_refs(e, w->conn, w->actor, w->in, err) ||
 	    derived_columns(w, false, err))
 		return -1;
@@ -805,7 +1095,7 @@ int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err
 	json_object_foreach(w->in, key, v)
 	{
 		const struct gz_field *f = gz_entity_field(e, key);
-		if (f && (f->flags & GZ_F_INPUT_ONLY))
+		if (!stored(f))
 			continue;
 		gz_buf_addf(&sql, ", %s = ?", key);
 	}
@@ -819,7 +1109,7 @@ int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err
 	json_object_foreach(w->in, key, v)
 	{
 		const struct gz_field *f = gz_entity_field(e, key);
-		if (f && (f->flags & GZ_F_INPUT_ONLY))
+		if (!stored(f))
 			continue;
 		bind_value(s, i++, f, v, w->app);
 	}
@@ -832,9 +1122,41 @@ int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err
 	if (gz_changes(w->conn) != 1)
 		return gz_fail(err, GZ_E_PRECONDITION, "the %s was changed by someone else",
 		               e->name);
+	if (write_ref_lists(w, err))
+		return -1;
 	if (e->after_write && e->after_write(w, err))
 		return -1;
 	return audit_write(w, "update", w->in, err);
+}
+
+int gz_entity_archive(struct gz_write *w, int64_t expected_version, bool *changed,
+                      struct gz_err *err)
+{
+	const struct gz_entity *e = w->ent;
+	*changed = false;
+	if (!e->archivable)
+		GZ_BUG("archive of an entity that is not archivable");
+	if (load_for_write(w, expected_version, err))
+		return -1;
+	if (is_archived(w))
+		return 0; /* withdrawn already: DELETE is idempotent */
+	int64_t now = w->now ? w->now : gz_now_ms();
+	char sql[200];
+	snprintf(sql, sizeof sql,
+	         "UPDATE %s SET archived_at = ?, updated_at = ?, version = version + 1 WHERE id = "
+	         "? AND version = ?",
+	         e->table);
+	if (gz_exec_args(w->conn, err, sql, "iiii", now, now, w->id,
+	                 (int64_t)json_integer_value(json_object_get(w->before, "version"))) < 0)
+		return -1;
+	if (gz_changes(w->conn) != 1)
+		return gz_fail(err, GZ_E_PRECONDITION, "the %s was changed by someone else",
+		               e->name);
+	*changed = true;
+	json_t *vals = json_pack("{s:o}", "archived_at", time_json(now));
+	int rc = audit_write(w, "archive", vals, err);
+	json_decref(vals);
+	return rc;
 }
 
 struct create_job {

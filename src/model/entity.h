@@ -25,6 +25,10 @@ enum gz_ftype {
 	GZ_T_TIME, /* ISO-8601 string, stored as ms */
 	GZ_T_ENUM, /* string from f->values */
 	GZ_T_LIST, /* array of strings from f->values, stored as JSON text */
+	/* array of ids of rows of f->ref, stored in a child table (no column of its own):
+	 * f->refs_table holds (f->refs_owner = this row's id, f->refs_col = one id).  A
+	 * write replaces the whole set; f->max bounds its size (default 100). */
+	GZ_T_REFS,
 };
 
 enum gz_fflag {
@@ -60,6 +64,20 @@ struct gz_field {
 	/* a computed field: this SQL expression over the row "t" is read instead of a
 	 * column, and the field is never written (READONLY) */
 	const char *expr;
+	/* GZ_T_REFS: the child table and its two columns (owner row id, referenced id) */
+	const char *refs_table, *refs_owner, *refs_col;
+};
+
+/* A read-only list of child rows shown in a row's detail as the array name: the rows
+ * of table whose column fk holds the row's id, in order (an ORDER BY clause such as
+ * "at DESC, id DESC"), at most limit of them (0: 100).  columns names the columns
+ * and their types (GZ_T_TIME columns are shown as ISO-8601 times, GZ_F_PII ones
+ * masked); terminated by a row with name NULL. */
+struct gz_child_list {
+	const char *name, *table, *fk;
+	const struct gz_field *columns;
+	const char *order;
+	int limit;
 };
 
 /* What a hook sees while a create or patch is being written. */
@@ -107,7 +125,14 @@ struct gz_entity {
 	 * where the row sits (accounts: roles, unit, organisation) is not its owner's to
 	 * change, so writes need the unit or organisation relation */
 	bool owner_reads_only;
-	bool order_asc; /* keyset order by id ascending (default newest first) */
+	bool order_asc;   /* keyset order by id ascending (default newest first) */
+	/* a record that may be withdrawn: DELETE /…/{id} sets the column archived_at
+	 * (gz_entity_archive_handler), lists leave archived rows out unless archived=true
+	 * (only those) or archived=any, a read still shows them with archived_at, and
+	 * an archived row can no longer be changed (409) */
+	bool archivable;
+	/* read-only child lists of the detail, terminated by a row with name NULL */
+	const struct gz_child_list *children;
 	/* Hooks, all optional, run in the writer inside the request's savepoint. */
 	int (*before_create)(struct gz_write *w, struct gz_err *err);
 	int (*before_patch)(struct gz_write *w, struct gz_err *err);
@@ -166,6 +191,12 @@ int gz_entity_insert(struct gz_write *w, struct gz_err *err);
 /* Patches the row w->id with validated input; expected_version > 0 enforces it (412). */
 int gz_entity_update(struct gz_write *w, int64_t expected_version, struct gz_err *err);
 
+/* Archives the row w->id (an archivable entity): sets archived_at, audited as
+ * "archive", with the scope checks of a patch; expected_version > 0 enforces it.
+ * *changed is false when the row was archived already (nothing written). */
+int gz_entity_archive(struct gz_write *w, int64_t expected_version, bool *changed,
+                      struct gz_err *err);
+
 /* Programmatic create (CLI, demo): validate, check, insert, audit; returns the new id. */
 int gz_entity_create_json(struct gz_app *app, const struct gz_entity *e,
                           const struct gz_account *actor, json_t *in, int64_t *id,
@@ -184,6 +215,18 @@ json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct 
  * GZ_F_DETAIL fields, written without building a tree (lists are the hot path). */
 void gz_entity_row_write(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
                          struct gz_arena *a, struct gz_buf *b);
+
+/* The reference-list (GZ_T_REFS) and child-list (children) arrays of the row id,
+ * set on obj: one query per list.  0, or -1 with err (the caller answers no part). */
+int gz_entity_load_lists(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
+                         int64_t id, json_t *obj, struct gz_arena *a, struct gz_err *err);
+/* The GZ_T_REFS arrays (less the GZ_F_DETAIL ones) of the rows ids[0..n) of a list
+ * page, as one query per reference field: out[i] receives ",\"<field>\":[…]" for
+ * each field (arena text).  0, or -1 with err. */
+int gz_entity_page_refs(const struct gz_entity *e, struct gz_conn *c, const int64_t *ids, int n,
+                        char **out, struct gz_arena *a, struct gz_err *err);
+/* Whether the entity has GZ_T_REFS fields shown in list rows (not GZ_F_DETAIL). */
+bool gz_entity_has_refs(const struct gz_entity *e);
 
 /* Masks personal data for display: "13812345678" -> "138****5678". Arena copy. */
 char *gz_mask(struct gz_arena *a, const char *s);
@@ -210,6 +253,32 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err);
 int gz_entity_get_handler(struct gz_req *r, struct gz_err *err);
 int gz_entity_create_handler(struct gz_req *r, struct gz_err *err);
 int gz_entity_patch_handler(struct gz_req *r, struct gz_err *err);
+/* DELETE of an archivable entity: sets archived_at (once: a second call answers the
+ * row as it is), audited as "archive"; the reply is the row. */
+int gz_entity_archive_handler(struct gz_req *r, struct gz_err *err);
+
+/* The route rows of an entity's collection at base ("/api/v1/orgs"): one macro per
+ * row, so that a module replacing one handler (a create that adds to the reply) still
+ * declares the others in one line each; GZ_ENTITY_ROUTES gives all four.  rperm and
+ * wperm are the permissions of reads and writes (string literals: a static table
+ * cannot read them from the entity); the summaries go to the OpenAPI document. */
+/* clang-format off */
+#define GZ_ENTITY_ROUTE_LIST(base, ent, rperm, summary) \
+	{GZ_GET, base, gz_entity_list_handler, rperm, GZ_R_LIST, ent, summary}
+#define GZ_ENTITY_ROUTE_CREATE(base, ent, wperm, handler, summary) \
+	{GZ_POST, base, handler, wperm, GZ_R_JSON | GZ_R_WRITE | GZ_R_AUDIT, ent, summary}
+#define GZ_ENTITY_ROUTE_GET(base, ent, rperm, summary) \
+	{GZ_GET, base "/{id}", gz_entity_get_handler, rperm, 0, ent, summary}
+#define GZ_ENTITY_ROUTE_PATCH(base, ent, wperm, handler, summary) \
+	{GZ_PATCH, base "/{id}", handler, wperm, GZ_R_JSON | GZ_R_WRITE | GZ_R_AUDIT, ent, summary}
+#define GZ_ENTITY_ROUTE_ARCHIVE(base, ent, wperm, summary) \
+	{GZ_DELETE, base "/{id}", gz_entity_archive_handler, wperm, GZ_R_WRITE | GZ_R_AUDIT, ent, summary}
+#define GZ_ENTITY_ROUTES(base, ent, rperm, wperm, list_s, create_s, get_s, patch_s) \
+	GZ_ENTITY_ROUTE_LIST(base, ent, rperm, list_s), \
+	GZ_ENTITY_ROUTE_CREATE(base, ent, wperm, gz_entity_create_handler, create_s), \
+	GZ_ENTITY_ROUTE_GET(base, ent, rperm, get_s), \
+	GZ_ENTITY_ROUTE_PATCH(base, ent, wperm, gz_entity_patch_handler, patch_s)
+/* clang-format on */
 
 /* GB 32100-2015 unified social credit code: 18 characters, check character valid. */
 bool gz_credit_code_valid(const char *code);

@@ -87,6 +87,15 @@ static int add_filter(struct gz_req *r, const struct gz_field *f, const char *va
 		gz_buf_adds(where, ")");
 		return 0;
 	}
+	case GZ_T_REFS: { /* contains: ?org_ids=5 -> the rows whose list holds 5 */
+		int64_t i;
+		if (!gz_parse_i64(value, &i) || i <= 0)
+			return gz_fail_field(err, GZ_E_VALIDATION, n, "%s must be an id", n);
+		gz_buf_addf(where, " AND t.id IN (SELECT %s FROM %s WHERE %s = ?)", f->refs_owner,
+		            f->refs_table, f->refs_col);
+		gz_args_i64(args, i);
+		return 0;
+	}
 	case GZ_T_LIST:
 		gz_buf_addf(where, " AND t.%s LIKE ? ESCAPE '\\'", n);
 		gz_args_text(args, like_pattern(&r->arena, gz_sprintf(&r->arena, "\"%s\"", value)));
@@ -139,6 +148,7 @@ int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *
 	    e->unit_path_col ? gz_sprintf(&r->arena, "t.%s", e->unit_path_col) : "su.path";
 	int64_t limit = 50, cursor = 0;
 	bool count = false;
+	const char *archived = "false";
 	o->join = NULL;
 	o->order_col = "t.id";
 	gz_buf_adds(wb, " WHERE 1=1");
@@ -164,6 +174,11 @@ int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *
 			if (v[0] != 'c' || !gz_parse_i64(v + 1, &cursor) || cursor <= 0)
 				return gz_fail_field(err, GZ_E_VALIDATION, "cursor",
 				                     "cursor is not one this server returned");
+		} else if (strcmp(k, "archived") == 0 && e->archivable) {
+			if (strcmp(v, "true") && strcmp(v, "false") && strcmp(v, "any"))
+				return gz_fail_field(err, GZ_E_VALIDATION, "archived",
+				                     "archived must be true, false or any");
+			archived = v;
 		} else if (strcmp(k, "count") == 0) {
 			if (strcmp(v, "true") && strcmp(v, "false"))
 				return gz_fail_field(err, GZ_E_VALIDATION, "count",
@@ -222,6 +237,9 @@ int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *
 			                     "unknown query parameter '%s'", k);
 		}
 	}
+	if (e->archivable && strcmp(archived, "any") != 0)
+		gz_buf_addf(wb, " AND t.archived_at IS %s",
+		            strcmp(archived, "true") ? "NULL" : "NOT NULL");
 	gz_entity_scope_where(r, e, wb, args_out);
 
 	if (args_out->overflow)
@@ -262,6 +280,12 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 	struct gz_conn *c = gz_db_reader(r->app->db);
 	int64_t last = 0, total = -1;
 	int rc = -1, n = 0;
+	/* with reference lists, each row's end is remembered and the lists of the whole
+	 * page are read in one query per list afterwards (not one per row) */
+	bool refs = gz_entity_has_refs(e);
+	size_t *ends = refs ? gz_alloc(&r->arena, sizeof(size_t) * (size_t)limit) : NULL;
+	int64_t *ids = refs ? gz_alloc(&r->arena, sizeof(int64_t) * (size_t)limit) : NULL;
+	size_t rows_from = out->len;
 	struct gz_stmt *s = gz_stmt(c, sb->data, err);
 	if (s) {
 		gz_args_bind(s, &args, 1);
@@ -278,9 +302,33 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 				gz_buf_addc(out, ',');
 			gz_entity_row_write(e, s, r->app, &r->arena, out);
 			last = gz_col_i64(s, 0);
+			if (refs) {
+				ends[n] = out->len - 1; /* the row's closing brace */
+				ids[n] = last;
+			}
 			n++;
 		}
 		gz_stmt_done(s);
+	}
+	if (rc >= 0 && refs && n > 0) {
+		int rows = n > limit ? (int)limit : n;
+		char **lists = gz_alloc(&r->arena, sizeof(char *) * (size_t)rows);
+		if (gz_entity_page_refs(e, c, ids, rows, lists, &r->arena, err)) {
+			rc = -1;
+		} else {
+			/* rebuild the rows with each row's lists before its closing brace */
+			struct gz_buf page = GZ_BUF_INIT;
+			size_t from = rows_from;
+			for (int k = 0; k < rows; k++) {
+				gz_buf_add(&page, out->data + from, ends[k] - from);
+				gz_buf_adds(&page, lists[k]);
+				from = ends[k];
+			}
+			gz_buf_add(&page, out->data + from, out->len - from);
+			out->len = rows_from;
+			gz_buf_add(out, page.data, page.len);
+			gz_buf_release(&page);
+		}
 	}
 	if (rc >= 0 && count) {
 		struct gz_buf csql = GZ_BUF_INIT;
@@ -411,6 +459,27 @@ static int write_reply(struct gz_req *r, struct gz_conn *c, void *ctx, bool comm
 	return gz_reply_json(r, j->create ? 201 : 200, o);
 }
 
+/* The version an If-Match header asks for in *version (0 without the header). */
+static int if_match(struct gz_req *r, int64_t *version, struct gz_err *err)
+{
+	*version = 0;
+	const char *im = gz_req_header(r, "If-Match");
+	if (!im)
+		return 0;
+	const char *p = im;
+	if (strncmp(p, "W/", 2) == 0)
+		p += 2;
+	char *v = gz_strdup(&r->arena, p);
+	size_t n = strlen(v);
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v[n - 1] = 0;
+		v++;
+	}
+	if (!gz_parse_i64(v, version) || *version <= 0)
+		return gz_fail(err, GZ_E_BAD_REQUEST, "If-Match must be an ETag such as \"3\"");
+	return 0;
+}
+
 static int write_handler(struct gz_req *r, bool create, struct gz_err *err)
 {
 	const struct gz_entity *e = r->route->entity;
@@ -439,21 +508,8 @@ static int write_handler(struct gz_req *r, bool create, struct gz_err *err)
 		return -1;
 	gz_defer(&r->arena, json_release, vals);
 	if (!create) {
-		const char *im = gz_req_header(r, "If-Match");
-		if (im) {
-			const char *p = im;
-			if (strncmp(p, "W/", 2) == 0)
-				p += 2;
-			char *v = gz_strdup(&r->arena, p);
-			size_t n = strlen(v);
-			if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
-				v[n - 1] = 0;
-				v++;
-			}
-			if (!gz_parse_i64(v, &j.expected_version) || j.expected_version <= 0)
-				return gz_fail(err, GZ_E_BAD_REQUEST,
-				               "If-Match must be an ETag such as \"3\"");
-		}
+		if (if_match(r, &j.expected_version, err))
+			return -1;
 		if (json_object_size(vals) == 0)
 			return gz_fail(err, GZ_E_VALIDATION, "nothing to change");
 	}
@@ -471,6 +527,38 @@ int gz_entity_create_handler(struct gz_req *r, struct gz_err *err)
 int gz_entity_patch_handler(struct gz_req *r, struct gz_err *err)
 {
 	return write_handler(r, false, err);
+}
+
+struct archive_job {
+	struct gz_req *r;
+	struct gz_write w;
+	int64_t expected_version;
+};
+
+static int archive_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
+{
+	struct archive_job *j = ctx;
+	j->w.conn = c;
+	bool changed;
+	if (gz_entity_archive(&j->w, j->expected_version, &changed, err))
+		return -1;
+	json_t *o = gz_entity_load(j->w.ent, c, j->r->app, NULL, j->w.id, false, err);
+	if (!o)
+		return -1;
+	if (j->w.ent->decorate)
+		j->w.ent->decorate(c, o);
+	set_etag(j->r, o);
+	return gz_reply_json(j->r, 200, o);
+}
+
+int gz_entity_archive_handler(struct gz_req *r, struct gz_err *err)
+{
+	const struct gz_entity *e = r->route->entity;
+	struct archive_job j = {.r = r};
+	if (gz_req_id(r, "id", &j.w.id, err) || if_match(r, &j.expected_version, err))
+		return -1;
+	j.w = (struct gz_write){e, r->acct, NULL, r->app, NULL, NULL, j.w.id, r->client, &r->arena};
+	return gz_req_write(r, archive_fn, &j, sizeof(j), err);
 }
 
 int gz_entity_route_reach(struct gz_req *r, struct gz_err *err)

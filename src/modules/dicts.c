@@ -66,14 +66,10 @@ const struct gz_entity gz_dict_entity = {
 };
 
 static const struct gz_route routes[] = {
-    {GZ_GET, "/api/v1/dicts/{type}", gz_entity_list_handler, "dicts.read", GZ_R_LIST,
-     &gz_dict_entity, "Entries of a dictionary (filters: code, parent_code, disabled, q)"},
-    {GZ_POST, "/api/v1/dicts/{type}", gz_entity_create_handler, "dicts.write", GZ_R_JSON,
-     &gz_dict_entity, "Add an entry to a dictionary"},
-    {GZ_GET, "/api/v1/dicts/{type}/{id}", gz_entity_get_handler, "dicts.read", 0, &gz_dict_entity,
-     "Get a dictionary entry"},
-    {GZ_PATCH, "/api/v1/dicts/{type}/{id}", gz_entity_patch_handler, "dicts.write", GZ_R_JSON,
-     &gz_dict_entity, "Change a dictionary entry (name, sort, disabled)"},
+    GZ_ENTITY_ROUTES("/api/v1/dicts/{type}", &gz_dict_entity, "dicts.read", "dicts.write",
+                     "Entries of a dictionary (filters: code, parent_code, disabled, q)",
+                     "Add an entry to a dictionary", "Get a dictionary entry",
+                     "Change a dictionary entry (name, sort, disabled)"),
     {0, NULL},
 };
 

@@ -117,18 +117,18 @@ static const char *const timeline_params[] = {"timeline_limit", NULL};
 static const char *const page_params[] = {"cursor", "limit", NULL};
 
 static const struct gz_route routes[] = {
-    {GZ_GET, "/api/v1/notices", gz_entity_list_handler, "notices.read", GZ_R_LIST,
-     &gz_notice_entity,
-     "Notices in scope, and the published ones addressed to the account's unit (filters: "
-     "status, category, pinned, unit_id, within, q)"},
-    {GZ_POST, "/api/v1/notices", gz_entity_create_handler, "notices.write", GZ_R_JSON,
-     &gz_notice_entity, "Write a notice (a draft)"},
+    GZ_ENTITY_ROUTE_LIST("/api/v1/notices", &gz_notice_entity, "notices.read",
+                         "Notices in scope and the published ones addressed to the account's "
+                         "unit (filters: status, category, pinned, unit_id, within, q)"),
+    GZ_ENTITY_ROUTE_CREATE("/api/v1/notices", &gz_notice_entity, "notices.write",
+                           gz_entity_create_handler, "Write a notice (a draft)"),
     {GZ_GET, "/api/v1/notices/{id}", gz_lifecycle_get_handler, "notices.read", 0, &gz_notice_entity,
      "A notice with its timeline and allowed actions", timeline_params},
-    {GZ_PATCH, "/api/v1/notices/{id}", gz_entity_patch_handler, "notices.write", GZ_R_JSON,
-     &gz_notice_entity, "Change a notice that is not withdrawn"},
+    GZ_ENTITY_ROUTE_PATCH("/api/v1/notices", &gz_notice_entity, "notices.write",
+                          gz_entity_patch_handler, "Change a notice that is not withdrawn"),
     {GZ_POST, "/api/v1/notices/{id}/actions", gz_lifecycle_actions_handler, "notices.read",
-     GZ_R_JSON, NULL, "publish or withdraw a notice", timeline_params, .row = &gz_notice_entity},
+     GZ_R_JSON | GZ_R_WRITE | GZ_R_AUDIT, NULL, "publish or withdraw a notice", timeline_params,
+     .row = &gz_notice_entity},
     {GZ_GET, "/api/v1/notices/{id}/timeline", gz_lifecycle_timeline_handler, "notices.read", 0,
      NULL, "Older timeline events of a notice", page_params, .row = &gz_notice_entity},
     {0, NULL},

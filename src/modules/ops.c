@@ -1,5 +1,6 @@
-/* ops.c - operations endpoints: /healthz, /metrics (Prometheus text) and the
- * OpenAPI document generated from the route table and entity descriptions.  Where
+/* ops.c - operations endpoints: /healthz, /metrics (Prometheus text), the
+ * OpenAPI document generated from the route table and entity descriptions, and the
+ * console's metadata (enum values and roles, from the same descriptions).  Where
  * /metrics is served and whether it needs a token is the server's (GZ_R_METRICS). */
 #include "modules/units.h"
 #include "app.h"
@@ -34,7 +35,7 @@ static int metrics(struct gz_req *r, struct gz_err *err)
 static json_t *field_schema(const struct gz_field *f)
 {
 	static const char *const types[] = {"integer", "number", "string", "boolean",
-	                                    "string",  "string", "array"};
+	                                    "string",  "string", "array",  "array"};
 	json_t *s = json_pack("{s:s}", "type", types[f->type]);
 	if (f->type == GZ_T_TIME)
 		json_object_set_new(s, "format", json_string("date-time"));
@@ -48,6 +49,8 @@ static json_t *field_schema(const struct gz_field *f)
 		else
 			json_object_set_new(s, "enum", e);
 	}
+	if (f->type == GZ_T_REFS)
+		json_object_set_new(s, "items", json_pack("{s:s}", "type", "integer"));
 	if (f->type == GZ_T_TEXT && f->max)
 		json_object_set_new(s, "maxLength", json_integer(f->max));
 	if (f->flags & GZ_F_READONLY)
@@ -74,6 +77,20 @@ static json_t *entity_schema(const struct gz_entity *e)
 		if (f->flags & GZ_F_REQUIRED)
 			json_array_append_new(req, json_string(f->name));
 	}
+	for (const struct gz_child_list *l = e->children; l && l->name; l++) {
+		json_t *cprops = json_object();
+		for (const struct gz_field *f = l->columns; f->name; f++)
+			json_object_set_new(cprops, f->name, field_schema(f));
+		json_object_set_new(props, l->name,
+		                    json_pack("{s:s,s:b,s:s,s:{s:s,s:o}}", "type", "array",
+		                              "readOnly", 1, "description",
+		                              "in the single-record read only, not in lists",
+		                              "items", "type", "object", "properties", cprops));
+	}
+	if (e->archivable)
+		json_object_set_new(props, "archived_at",
+		                    json_pack("{s:s,s:s,s:b,s:b}", "type", "string", "format",
+		                              "date-time", "nullable", 1, "readOnly", 1));
 	json_object_set_new(
 	    props, "created_at",
 	    json_pack("{s:s,s:s,s:b}", "type", "string", "format", "date-time", "readOnly", 1));
@@ -121,6 +138,10 @@ static int openapi(struct gz_req *r, struct gz_err *err)
 					json_object_set_new(op, "security", json_array());
 				else
 					json_object_set_new(op, "x-roles", route_roles(rt));
+				if (rt->flags & GZ_R_WRITE)
+					json_object_set_new(op, "x-write", json_true());
+				if (rt->flags & GZ_R_AUDIT)
+					json_object_set_new(op, "x-audit", json_true());
 				if (gz_route_row(rt))
 					json_object_set_new(op, "x-row",
 					                    json_string(gz_route_row(rt)->name));
@@ -176,12 +197,50 @@ static int openapi(struct gz_req *r, struct gz_err *err)
 	return gz_reply_json(r, 200, doc);
 }
 
+/* GET /api/v1/meta: what the console would otherwise copy into JavaScript — every
+ * entity's enumerated fields with their values in the server's order, and the roles
+ * with their Chinese names.  Built from the same descriptions that validate input,
+ * so the console cannot offer a value the server refuses. */
+static int meta(struct gz_req *r, struct gz_err *err)
+{
+	(void)err;
+	static const char *const role_labels[] = {
+#define GZ_X(n, s, zh) zh,
+	    GZ_ROLES(GZ_X)
+#undef GZ_X
+	};
+	json_t *roles = json_array(), *enums = json_object();
+	for (int i = 0; i < GZ_ROLE_COUNT; i++)
+		json_array_append_new(roles, json_pack("{s:s,s:s}", "name", gz_role_names[i],
+		                                       "label", role_labels[i]));
+	for (size_t m = 0; m < r->app->nmodules; m++)
+		for (const struct gz_entity *const *e = r->app->modules[m]->entities; e && *e;
+		     e++) {
+			json_t *fields = NULL;
+			for (const struct gz_field *f = (*e)->fields; f->name; f++) {
+				if ((f->type != GZ_T_ENUM && f->type != GZ_T_LIST) || !f->values)
+					continue;
+				json_t *vals = json_array();
+				for (const char *const *v = f->values; *v; v++)
+					json_array_append_new(vals, json_string(*v));
+				if (!fields)
+					fields = json_object();
+				json_object_set_new(fields, f->name, vals);
+			}
+			if (fields)
+				json_object_set_new(enums, (*e)->name, fields);
+		}
+	return gz_reply_json(r, 200, json_pack("{s:o,s:o}", "roles", roles, "enums", enums));
+}
+
 static const struct gz_route routes[] = {
     {GZ_GET, "/healthz", healthz, NULL, GZ_R_PUBLIC | GZ_R_UNLIMITED, NULL,
      "Liveness and database check"},
     {GZ_GET, "/metrics", metrics, NULL, GZ_R_PUBLIC | GZ_R_UNLIMITED | GZ_R_METRICS, NULL,
      "Prometheus metrics (on metrics_listen when set; Bearer metrics_token when set)"},
     {GZ_GET, "/api/v1/openapi.json", openapi, NULL, GZ_R_PUBLIC, NULL, "This OpenAPI document"},
+    {GZ_GET, "/api/v1/meta", meta, NULL, 0, NULL,
+     "Enumerated values of every entity and the roles with their names (for the console)"},
     {0, NULL},
 };
 

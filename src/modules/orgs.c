@@ -50,17 +50,18 @@ const struct gz_entity gz_org_entity = {
     .unit_col = "unit_id",
     .org_col = "id",
     .global_read = true,
+    /* an organisation that leaves (a property company replaced) is withdrawn, not
+     * deleted: its work orders and accounts keep naming it */
+    .archivable = true,
 };
 
 static const struct gz_route routes[] = {
-    {GZ_GET, "/api/v1/orgs", gz_entity_list_handler, "orgs.read", GZ_R_LIST, &gz_org_entity,
-     "List organisations (filters: kind, credit_code, unit_id, within, q)"},
-    {GZ_POST, "/api/v1/orgs", gz_entity_create_handler, "orgs.write", GZ_R_JSON, &gz_org_entity,
-     "Register an organisation"},
-    {GZ_GET, "/api/v1/orgs/{id}", gz_entity_get_handler, "orgs.read", 0, &gz_org_entity,
-     "Get an organisation"},
-    {GZ_PATCH, "/api/v1/orgs/{id}", gz_entity_patch_handler, "orgs.write", GZ_R_JSON,
-     &gz_org_entity, "Change an organisation"},
+    GZ_ENTITY_ROUTES("/api/v1/orgs", &gz_org_entity, "orgs.read", "orgs.write",
+                     "List organisations (filters: kind, credit_code, unit_id, within, q)",
+                     "Register an organisation", "Get an organisation", "Change an organisation"),
+    GZ_ENTITY_ROUTE_ARCHIVE("/api/v1/orgs", &gz_org_entity, "orgs.write",
+                            "Withdraw an organisation (sets archived_at; lists leave it out "
+                            "unless archived=true or any)"),
     {0, NULL},
 };
 

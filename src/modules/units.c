@@ -178,14 +178,9 @@ static int tree_handler(struct gz_req *r, struct gz_err *err)
 }
 
 static const struct gz_route routes[] = {
-    {GZ_GET, "/api/v1/units", gz_entity_list_handler, "units.read", GZ_R_LIST, &gz_unit_entity,
-     "List units (filters: parent_id, kind, code, within, q)"},
-    {GZ_POST, "/api/v1/units", gz_entity_create_handler, "units.write", GZ_R_JSON, &gz_unit_entity,
-     "Create a unit"},
-    {GZ_GET, "/api/v1/units/{id}", gz_entity_get_handler, "units.read", 0, &gz_unit_entity,
-     "Get a unit"},
-    {GZ_PATCH, "/api/v1/units/{id}", gz_entity_patch_handler, "units.write", GZ_R_JSON,
-     &gz_unit_entity, "Change a unit"},
+    GZ_ENTITY_ROUTES("/api/v1/units", &gz_unit_entity, "units.read", "units.write",
+                     "List units (filters: parent_id, kind, code, within, q)", "Create a unit",
+                     "Get a unit", "Change a unit"),
     {GZ_GET, "/api/v1/units/{id}/tree", tree_handler, "units.read", 0, &gz_unit_entity,
      "The subtree below a unit as nested children"},
     {0, NULL},

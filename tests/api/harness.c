@@ -849,3 +849,129 @@ bool has_id(json_t *items, int64_t id)
 	}
 	return false;
 }
+
+/* ---- the standard fixture ---- */
+
+const char *const fx_usernames[FX_NACCOUNTS] = {"admin", "jiedao",  "shequ", "wangge", "hehuoren",
+                                                "wuye",  "tiaojie", "jumin", "shequ2", "lushan"};
+
+/* Every row of a list (all pages) into a name -> id object (new reference). */
+static json_t *ids_by(struct srv *s, const char *tok, const char *path, const char *key)
+{
+	json_t *out = json_object();
+	char cursor[64] = "";
+	for (int page = 0; page < 100; page++) {
+		struct resp *r = apif(s, "GET", tok, NULL, "%s?limit=500%s%s", path,
+		                      cursor[0] ? "&cursor=" : "", cursor);
+		if (!r || r->status != 200) {
+			fprintf(stderr, "fixture: GET %s: %ld\n", path, r ? r->status : 0L);
+			resp_free(r);
+			json_decref(out);
+			return NULL;
+		}
+		size_t i;
+		json_t *it;
+		json_array_foreach(jpath(r->json, "items"), i, it)
+		{
+			const char *name = jstr(it, key);
+			if (!json_object_get(out, name)) /* the first of a name, as unit_id() */
+				json_object_set_new(out, name, json_integer(jint(it, "id")));
+		}
+		const char *next = jstr(r->json, "next_cursor");
+		snprintf(cursor, sizeof cursor, "%s", next);
+		resp_free(r);
+		if (!cursor[0])
+			return out;
+	}
+	return out;
+}
+
+int fixture_start(struct fixture *fx, struct srv *s, const char *const *env)
+{
+	memset(fx, 0, sizeof(*fx));
+	fx->srv = s;
+	if (srv_start(s, env, true))
+		return -1;
+	for (int i = 0; i < FX_NACCOUNTS; i++) {
+		fx->tok[i] = login(fx->srv, fx_usernames[i], i == FX_ADMIN ? ADMIN_PW : DEMO_PW);
+		if (!fx->tok[i])
+			goto fail;
+	}
+	const char *a = fx->tok[FX_ADMIN];
+	json_t *units = ids_by(fx->srv, a, "/api/v1/units", "name"),
+	       *orgs = ids_by(fx->srv, a, "/api/v1/orgs", "name"),
+	       *users = ids_by(fx->srv, a, "/api/v1/users", "username");
+	struct {
+		int64_t *id;
+		json_t **from;
+		const char *name;
+	} want[] = {
+	    {&fx->u_district, &units, "河东区"},
+	    {&fx->u_dongxin, &units, "东新街道"},
+	    {&fx->u_lushan, &units, "鲁山道街道"},
+	    {&fx->u_tiechang, &units, "天津铁厂街道"},
+	    {&fx->u_shaliu, &units, "沙柳北路社区"},
+	    {&fx->u_fengqi, &units, "凤岐里社区"},
+	    {&fx->u_songshan, &units, "嵩山道社区"},
+	    {&fx->u_shaliu_beili, &units, "沙柳北里"},
+	    {&fx->u_shaliuyuan, &units, "沙柳园"},
+	    {&fx->u_fengqi_xiaoqu, &units, "凤岐里小区"},
+	    {&fx->u_qinglin, &units, "清霖园"},
+	    {&fx->u_haohong, &units, "皓鸿园"},
+	    {&fx->u_yuancui, &units, "远翠东里小区"},
+	    {&fx->u_beili_b1, &units, "沙柳北里1号楼"},
+	    {&fx->u_fengqi_b2, &units, "凤岐里2号楼"},
+	    {&fx->u_grid1, &units, "沙柳北路社区第一网格"},
+	    {&fx->o_haoan, &orgs, "天津皓安物业管理有限公司"},
+	    {&fx->o_hongrun, &orgs, "天津鸿润物业服务有限公司"},
+	    {&fx->o_dongxin_wuye, &orgs, "天津东新宜居物业服务有限公司"},
+	    {&fx->o_jinshitu, &orgs, "天津金仕途信息科技有限公司"},
+	    {&fx->o_bank_hedong, &orgs, "中国银行天津河东支行"},
+	    {&fx->o_leling, &orgs, "乐龄智慧养老服务大厅"},
+	    {&fx->o_songshan_school, &orgs, "嵩山道小学"},
+	    {&fx->o_hospital, &orgs, "武警特色医学中心"},
+	};
+	int missing = !units || !orgs || !users;
+	for (size_t i = 0; !missing && i < sizeof want / sizeof want[0]; i++) {
+		*want[i].id =
+		    (int64_t)json_integer_value(json_object_get(*want[i].from, want[i].name));
+		if (!*want[i].id) {
+			fprintf(stderr, "fixture: no demo unit or organisation %s\n", want[i].name);
+			missing = 1;
+		}
+	}
+	for (int i = 0; !missing && i < FX_NACCOUNTS; i++) {
+		fx->uid[i] = (int64_t)json_integer_value(json_object_get(users, fx_usernames[i]));
+		if (!fx->uid[i]) {
+			fprintf(stderr, "fixture: no demo account %s\n", fx_usernames[i]);
+			missing = 1;
+		}
+	}
+	json_decref(units);
+	json_decref(orgs);
+	json_decref(users);
+	if (!missing)
+		return 0;
+fail:
+	fixture_stop(fx);
+	return -1;
+}
+
+const char *fx_token(const struct fixture *fx, const char *username)
+{
+	for (int i = 0; i < FX_NACCOUNTS; i++)
+		if (strcmp(fx_usernames[i], username) == 0)
+			return fx->tok[i];
+	return NULL;
+}
+
+int fixture_stop(struct fixture *fx)
+{
+	for (int i = 0; i < FX_NACCOUNTS; i++) {
+		free(fx->tok[i]);
+		fx->tok[i] = NULL;
+	}
+	int rc = srv_stop(fx->srv);
+	srv_cleanup(fx->srv);
+	return rc;
+}

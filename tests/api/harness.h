@@ -156,6 +156,52 @@ bool contains(const char *haystack, const char *needle);
 		}                                                                                  \
 	} while (0)
 
+/* ---- the standard fixture ----
+ *
+ * A running demo server (srv_start(…, env, true)) with a session of one account per
+ * role and the ids of the demo's standard units, organisations and accounts, looked
+ * up by name once: a suite starts with fixture_start() in its setup and
+ * fixture_stop() in its teardown, and writes tests, not lookups. */
+enum fx_account {
+	/* one per role, in the order of GZ_ROLES (src/auth/auth.h) */
+	FX_ADMIN,    /* admin: 区级管理员 */
+	FX_JIEDAO,   /* subdistrict_staff of 东新街道 */
+	FX_SHEQU,    /* community_staff of 沙柳北路社区 */
+	FX_WANGGE,   /* grid_worker of 沙柳北路社区第一网格 */
+	FX_HEHUOREN, /* partner of 天津金仕途信息科技有限公司 */
+	FX_WUYE,     /* property of 天津鸿润物业服务有限公司 */
+	FX_TIAOJIE,  /* mediator */
+	FX_JUMIN,    /* resident of 沙柳北路社区 */
+	/* further staff the scope tests need */
+	FX_SHEQU2, /* community_staff of 凤岐里社区 */
+	FX_LUSHAN, /* subdistrict_staff of 鲁山道街道 */
+	FX_NACCOUNTS
+};
+extern const char *const fx_usernames[FX_NACCOUNTS];
+
+struct fixture {
+	struct srv *srv;           /* the suite's server (given to fixture_start) */
+	char *tok[FX_NACCOUNTS];   /* session tokens (owned by the fixture) */
+	int64_t uid[FX_NACCOUNTS]; /* account ids */
+	/* units: the district, subdistricts, communities, compounds, buildings, a grid */
+	int64_t u_district, u_dongxin, u_lushan, u_tiechang;
+	int64_t u_shaliu, u_fengqi, u_songshan;
+	int64_t u_shaliu_beili, u_shaliuyuan, u_fengqi_xiaoqu, u_qinglin, u_haohong, u_yuancui;
+	int64_t u_beili_b1, u_fengqi_b2, u_grid1;
+	/* organisations */
+	int64_t o_haoan, o_hongrun, o_dongxin_wuye, o_jinshitu, o_bank_hedong, o_leling,
+	    o_songshan_school, o_hospital;
+};
+/* Starts the demo server s with the extra environment env (as srv_start; may be
+ * NULL), logs every account in and looks the standard ids up.  0, or -1 with the
+ * reason on stderr (the server is stopped again). */
+int fixture_start(struct fixture *fx, struct srv *s, const char *const *env);
+/* The session token of a fixture account by username (NULL when not one of them). */
+const char *fx_token(const struct fixture *fx, const char *username);
+/* Frees the tokens, stops the server (its exit status is returned: 0 for a clean
+ * stop) and removes its directory. */
+int fixture_stop(struct fixture *fx);
+
 /* POST path with body, asserts 201 (failing the test at the caller's line) and
  * returns the new id. */
 int64_t post_id_(struct srv *s, const char *token, const char *path, const char *body,

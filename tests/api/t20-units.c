@@ -6,11 +6,12 @@
 #include <stdlib.h>
 
 static struct srv S;
+static struct fixture fx;
 
 enum { ADMIN, JIEDAO, LUSHAN, SHEQU, SHEQU2, WANGGE, HEHUOREN, WUYE, TIAOJIE, JUMIN, NUSERS };
 static const char *const usernames[NUSERS] = {"admin",  "jiedao",   "lushan", "shequ",   "shequ2",
                                               "wangge", "hehuoren", "wuye",   "tiaojie", "jumin"};
-static char *tok[NUSERS];
+static const char *tok[NUSERS];
 
 /* demo unit ids, looked up by name */
 static int64_t u_district, u_dongxin, u_lushan, u_tiechang, u_shaliu, u_fengqi, u_shaliu_beili,
@@ -19,25 +20,21 @@ static int64_t u_district, u_dongxin, u_lushan, u_tiechang, u_shaliu, u_fengqi, 
 static int setup(void **state)
 {
 	(void)state;
-	if (srv_start(&S, NULL, true))
+	if (fixture_start(&fx, &S, NULL))
 		return -1;
-	for (int i = 0; i < NUSERS; i++) {
-		tok[i] = login(&S, usernames[i], i == ADMIN ? ADMIN_PW : DEMO_PW);
-		if (!tok[i])
-			return -1;
-	}
-	const char *a = tok[ADMIN];
-	u_district = unit_id(&S, a, "河东区");
-	u_dongxin = unit_id(&S, a, "东新街道");
-	u_lushan = unit_id(&S, a, "鲁山道街道");
-	u_tiechang = unit_id(&S, a, "天津铁厂街道");
-	u_shaliu = unit_id(&S, a, "沙柳北路社区");
-	u_fengqi = unit_id(&S, a, "凤岐里社区");
-	u_shaliu_beili = unit_id(&S, a, "沙柳北里");
-	u_fengqi_xiaoqu = unit_id(&S, a, "凤岐里小区");
-	u_qinglin = unit_id(&S, a, "清霖园");
-	u_haohong = unit_id(&S, a, "皓鸿园");
-	u_shaliu_grid1 = unit_id(&S, a, "沙柳北路社区第一网格");
+	for (int i = 0; i < NUSERS; i++)
+		tok[i] = fx_token(&fx, usernames[i]);
+	u_district = fx.u_district;
+	u_dongxin = fx.u_dongxin;
+	u_lushan = fx.u_lushan;
+	u_tiechang = fx.u_tiechang;
+	u_shaliu = fx.u_shaliu;
+	u_fengqi = fx.u_fengqi;
+	u_shaliu_beili = fx.u_shaliu_beili;
+	u_fengqi_xiaoqu = fx.u_fengqi_xiaoqu;
+	u_qinglin = fx.u_qinglin;
+	u_haohong = fx.u_haohong;
+	u_shaliu_grid1 = fx.u_grid1;
 	if (!u_district || !u_dongxin || !u_lushan || !u_tiechang || !u_shaliu || !u_fengqi ||
 	    !u_shaliu_beili || !u_fengqi_xiaoqu || !u_qinglin || !u_haohong || !u_shaliu_grid1) {
 		fprintf(stderr, "demo units not found\n");
@@ -49,10 +46,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < NUSERS; i++)
-		free(tok[i]);
-	int rc = srv_stop(&S);
-	srv_cleanup(&S);
+	int rc = fixture_stop(&fx);
 	assert_int_equal(rc, 0);
 	return 0;
 }

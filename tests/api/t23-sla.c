@@ -408,10 +408,12 @@ static void db_set_due(const int64_t *ids, int n, int64_t due)
 		used += (size_t)snprintf(list + used, sizeof list - used, "%s%lld", i ? "," : "",
 		                         (long long)ids[i]);
 	char cmd[1024];
-	snprintf(
+	/* the length is checked: a truncated command would update the wrong rows */
+	int len = snprintf(
 	    cmd, sizeof cmd,
 	    "sqlite3 '%s' 'UPDATE work_orders SET resolve_due_at = %lld WHERE id IN (%s);' 2>&1",
 	    path, (long long)due, list);
+	assert_true(len > 0 && (size_t)len < sizeof cmd);
 	int rc = system(cmd);
 	if (rc != 0)
 		print_error("%s: %d\n", cmd, rc);

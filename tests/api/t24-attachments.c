@@ -10,10 +10,11 @@
 #include <unistd.h>
 
 static struct srv S;
+static struct fixture fx;
 
 enum { ADMIN, SHEQU, SHEQU2, JUMIN, NUSERS };
 static const char *const usernames[NUSERS] = {"admin", "shequ", "shequ2", "jumin"};
-static char *tok[NUSERS];
+static const char *tok[NUSERS];
 static int64_t u_shaliu;
 
 #define BOUNDARY "gz-t24-7MA4YWxkTrZu0gW"
@@ -172,38 +173,18 @@ static int setup(void **state)
 {
 	(void)state;
 	static const char *const env[] = {"GONGZHI_UPLOAD_LIMIT=65536", NULL};
-	if (srv_start(&S, env, true))
+	if (fixture_start(&fx, &S, env))
 		return -1;
-	for (int i = 0; i < NUSERS; i++) {
-		tok[i] = login(&S, usernames[i], i == ADMIN ? ADMIN_PW : DEMO_PW);
-		if (!tok[i])
-			return -1;
-	}
-	struct resp *r =
-	    api(&S, "GET", "/api/v1/units?q=%E6%B2%99%E6%9F%B3%E5%8C%97%E8%B7%AF%E7%A4%BE%E5%8C%BA",
-	        tok[ADMIN], NULL, NULL);
-	size_t i;
-	json_t *it;
-	json_array_foreach(jpath(r->json, "items"), i, it)
-	{
-		if (strcmp(jstr(it, "name"), "沙柳北路社区") == 0)
-			u_shaliu = jint(it, "id");
-	}
-	resp_free(r);
-	if (!u_shaliu) {
-		fprintf(stderr, "demo unit 沙柳北路社区 not found\n");
-		return -1;
-	}
+	for (int i = 0; i < NUSERS; i++)
+		tok[i] = fx_token(&fx, usernames[i]);
+	u_shaliu = fx.u_shaliu;
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < NUSERS; i++)
-		free(tok[i]);
-	int rc = srv_stop(&S);
-	srv_cleanup(&S);
+	int rc = fixture_stop(&fx);
 	assert_int_equal(rc, 0);
 	return 0;
 }

@@ -23,11 +23,12 @@
 #include <time.h>
 
 static struct srv S;
+static struct fixture fx;
 
 enum { ADMIN, JIEDAO, LUSHAN, SHEQU, SHEQU2, WANGGE, HEHUOREN, WUYE, TIAOJIE, JUMIN, NUSERS };
 static const char *const usernames[NUSERS] = {"admin",  "jiedao",   "lushan", "shequ",   "shequ2",
                                               "wangge", "hehuoren", "wuye",   "tiaojie", "jumin"};
-static char *tok[NUSERS];
+static const char *tok[NUSERS];
 
 static int64_t u_shaliu, u_fengqi, u_b1, u_fengqi_b2, o_hongrun, o_haoan;
 static int64_t wo_a, wo_b, wo_c, wo_d, wo_e, wo_f;
@@ -95,19 +96,15 @@ static bool full_cycle(int64_t id, const char *satisfaction, bool solved)
 static int setup(void **state)
 {
 	(void)state;
-	if (srv_start(&S, NULL, true))
+	if (fixture_start(&fx, &S, NULL))
 		return -1;
-	for (int i = 0; i < NUSERS; i++) {
-		tok[i] = login(&S, usernames[i], i == ADMIN ? ADMIN_PW : DEMO_PW);
-		if (!tok[i])
-			return -1;
-	}
-	const char *a = tok[ADMIN];
-	u_shaliu = unit_id(&S, a, "沙柳北路社区");
-	u_fengqi = unit_id(&S, a, "凤岐里社区");
-	u_b1 = unit_id(&S, a, "沙柳北里1号楼");
-	u_fengqi_b2 = unit_id(&S, a, "凤岐里2号楼");
-	o_haoan = org_id(&S, a, "天津皓安物业管理有限公司");
+	for (int i = 0; i < NUSERS; i++)
+		tok[i] = fx_token(&fx, usernames[i]);
+	u_shaliu = fx.u_shaliu;
+	u_fengqi = fx.u_fengqi;
+	u_b1 = fx.u_beili_b1;
+	u_fengqi_b2 = fx.u_fengqi_b2;
+	o_haoan = fx.o_haoan;
 	struct resp *me = api(&S, "GET", "/api/v1/auth/me", tok[WUYE], NULL, NULL);
 	o_hongrun = me && me->status == 200 ? jint(me->json, "org_id") : 0;
 	resp_free(me);
@@ -144,10 +141,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < NUSERS; i++)
-		free(tok[i]);
-	int rc = srv_stop(&S);
-	srv_cleanup(&S);
+	int rc = fixture_stop(&fx);
 	assert_int_equal(rc, 0);
 	return 0;
 }

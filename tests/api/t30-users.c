@@ -10,7 +10,8 @@
 #define PW "Test-Pass-2026"
 
 static struct srv S;
-static char *admin, *jiedao, *shequ, *shequ2, *jumin, *hehuoren, *wangge;
+static struct fixture fx;
+static const char *admin, *jiedao, *shequ, *shequ2, *jumin, *hehuoren, *wangge;
 static int64_t u_sl, u_fq, u_dx, u_lsd, u_grid, o_partner, o_property;
 static int64_t id_shequ, id_shequ2, id_jumin, id_lushan, id_wuye, id_hehuoren, id_wangge, id_admin,
     id_jiedao;
@@ -18,54 +19,38 @@ static int64_t id_shequ, id_shequ2, id_jumin, id_lushan, id_wuye, id_hehuoren, i
 static int setup(void **state)
 {
 	(void)state;
-	if (srv_start(&S, NULL, true))
+	if (fixture_start(&fx, &S, NULL))
 		return -1;
-	admin = login(&S, "admin", ADMIN_PW);
-	jiedao = login(&S, "jiedao", DEMO_PW);
-	shequ = login(&S, "shequ", DEMO_PW);
-	shequ2 = login(&S, "shequ2", DEMO_PW);
-	jumin = login(&S, "jumin", DEMO_PW);
-	hehuoren = login(&S, "hehuoren", DEMO_PW);
-	wangge = login(&S, "wangge", DEMO_PW);
-	if (!admin || !jiedao || !shequ || !shequ2 || !jumin || !hehuoren || !wangge)
-		return -1;
-	u_sl = unit_id(&S, admin, "沙柳北路社区");
-	u_fq = unit_id(&S, admin, "凤岐里社区");
-	u_dx = unit_id(&S, admin, "东新街道");
-	u_lsd = unit_id(&S, admin, "鲁山道街道");
-	u_grid = unit_id(&S, admin, "沙柳北路社区第一网格");
-	o_partner = org_id(&S, admin, "天津金仕途信息科技有限公司");
-	o_property = org_id(&S, admin, "天津鸿润物业服务有限公司");
-	id_admin = user_id(&S, admin, "admin");
-	id_shequ = user_id(&S, admin, "shequ");
-	id_jiedao = user_id(&S, admin, "jiedao");
-	id_shequ2 = user_id(&S, admin, "shequ2");
-	id_jumin = user_id(&S, admin, "jumin");
-	id_lushan = user_id(&S, admin, "lushan");
-	id_wuye = user_id(&S, admin, "wuye");
-	id_hehuoren = user_id(&S, admin, "hehuoren");
-	id_wangge = user_id(&S, admin, "wangge");
-	if (!u_sl || !u_fq || !u_dx || !u_lsd || !u_grid || !o_partner || !o_property ||
-	    !id_admin || !id_shequ || !id_shequ2 || !id_jumin || !id_lushan || !id_wuye ||
-	    !id_hehuoren || !id_wangge || !id_jiedao) {
-		fprintf(stderr, "demo data lookup failed\n");
-		return -1;
-	}
+	admin = fx.tok[FX_ADMIN];
+	jiedao = fx.tok[FX_JIEDAO];
+	shequ = fx.tok[FX_SHEQU];
+	shequ2 = fx.tok[FX_SHEQU2];
+	jumin = fx.tok[FX_JUMIN];
+	hehuoren = fx.tok[FX_HEHUOREN];
+	wangge = fx.tok[FX_WANGGE];
+	u_sl = fx.u_shaliu;
+	u_fq = fx.u_fengqi;
+	u_dx = fx.u_dongxin;
+	u_lsd = fx.u_lushan;
+	u_grid = fx.u_grid1;
+	o_partner = fx.o_jinshitu;
+	o_property = fx.o_hongrun;
+	id_admin = fx.uid[FX_ADMIN];
+	id_shequ = fx.uid[FX_SHEQU];
+	id_jiedao = fx.uid[FX_JIEDAO];
+	id_shequ2 = fx.uid[FX_SHEQU2];
+	id_jumin = fx.uid[FX_JUMIN];
+	id_lushan = fx.uid[FX_LUSHAN];
+	id_wuye = fx.uid[FX_WUYE];
+	id_hehuoren = fx.uid[FX_HEHUOREN];
+	id_wangge = fx.uid[FX_WANGGE];
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	free(admin);
-	free(jiedao);
-	free(shequ);
-	free(shequ2);
-	free(jumin);
-	free(hehuoren);
-	free(wangge);
-	int rc = srv_stop(&S);
-	srv_cleanup(&S);
+	int rc = fixture_stop(&fx);
 	assert_int_equal(rc, 0);
 	return 0;
 }

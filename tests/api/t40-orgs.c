@@ -6,11 +6,12 @@
 #include <unistd.h>
 
 static struct srv S;
+static struct fixture fx;
 
 enum { ADMIN, JIEDAO, LUSHAN, SHEQU, SHEQU2, WANGGE, HEHUOREN, WUYE, TIAOJIE, JUMIN, NUSERS };
 static const char *const usernames[NUSERS] = {"admin",  "jiedao",   "lushan", "shequ",   "shequ2",
                                               "wangge", "hehuoren", "wuye",   "tiaojie", "jumin"};
-static char *tok[NUSERS];
+static const char *tok[NUSERS];
 
 static int64_t u_district, u_dongxin, u_lushan, u_shaliu, u_fengqi, u_shaliu_beili, u_fengqi_xiaoqu,
     u_qinglin;
@@ -20,45 +21,32 @@ static int64_t o_haoan, o_hongrun, o_dongxin_wuye, o_bank_hedong, o_leling, o_so
 static int setup(void **state)
 {
 	(void)state;
-	if (srv_start(&S, NULL, true))
+	if (fixture_start(&fx, &S, NULL))
 		return -1;
-	for (int i = 0; i < NUSERS; i++) {
-		tok[i] = login(&S, usernames[i], i == ADMIN ? ADMIN_PW : DEMO_PW);
-		if (!tok[i])
-			return -1;
-	}
-	const char *a = tok[ADMIN];
-	u_district = unit_id(&S, a, "河东区");
-	u_dongxin = unit_id(&S, a, "东新街道");
-	u_lushan = unit_id(&S, a, "鲁山道街道");
-	u_shaliu = unit_id(&S, a, "沙柳北路社区");
-	u_fengqi = unit_id(&S, a, "凤岐里社区");
-	u_shaliu_beili = unit_id(&S, a, "沙柳北里");
-	u_fengqi_xiaoqu = unit_id(&S, a, "凤岐里小区");
-	u_qinglin = unit_id(&S, a, "清霖园");
-	o_haoan = org_id(&S, a, "天津皓安物业管理有限公司");
-	o_hongrun = org_id(&S, a, "天津鸿润物业服务有限公司");
-	o_dongxin_wuye = org_id(&S, a, "天津东新宜居物业服务有限公司");
-	o_bank_hedong = org_id(&S, a, "中国银行天津河东支行");
-	o_leling = org_id(&S, a, "乐龄智慧养老服务大厅");
-	o_songshan_school = org_id(&S, a, "嵩山道小学");
-	o_jinshitu = org_id(&S, a, "天津金仕途信息科技有限公司");
-	if (!u_district || !u_dongxin || !u_lushan || !u_shaliu || !u_fengqi || !u_shaliu_beili ||
-	    !u_fengqi_xiaoqu || !u_qinglin || !o_haoan || !o_hongrun || !o_dongxin_wuye ||
-	    !o_bank_hedong || !o_leling || !o_songshan_school || !o_jinshitu) {
-		fprintf(stderr, "demo units or organisations not found\n");
-		return -1;
-	}
+	for (int i = 0; i < NUSERS; i++)
+		tok[i] = fx_token(&fx, usernames[i]);
+	u_district = fx.u_district;
+	u_dongxin = fx.u_dongxin;
+	u_lushan = fx.u_lushan;
+	u_shaliu = fx.u_shaliu;
+	u_fengqi = fx.u_fengqi;
+	u_shaliu_beili = fx.u_shaliu_beili;
+	u_fengqi_xiaoqu = fx.u_fengqi_xiaoqu;
+	u_qinglin = fx.u_qinglin;
+	o_haoan = fx.o_haoan;
+	o_hongrun = fx.o_hongrun;
+	o_dongxin_wuye = fx.o_dongxin_wuye;
+	o_bank_hedong = fx.o_bank_hedong;
+	o_leling = fx.o_leling;
+	o_songshan_school = fx.o_songshan_school;
+	o_jinshitu = fx.o_jinshitu;
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < NUSERS; i++)
-		free(tok[i]);
-	int rc = srv_stop(&S);
-	srv_cleanup(&S);
+	int rc = fixture_stop(&fx);
 	assert_int_equal(rc, 0);
 	return 0;
 }
@@ -932,13 +920,75 @@ static void orgs_idempotency(void **state)
 	assert_int_equal(org_total(tok[ADMIN], ""), before + 2);
 }
 
+/* DELETE withdraws an organisation: archived_at is set once (a second DELETE answers
+ * the row as it is), reads still show it, lists leave it out unless archived=true
+ * (only those) or any, changes are refused, and the writers' scope applies. */
+static void orgs_archive(void **state)
+{
+	(void)state;
+	const char *name = uniq("撤销商店");
+	int64_t id = post_id(
+	    &S, tok[ADMIN], "/api/v1/orgs",
+	    F("{\"kind\":\"shop\",\"name\":\"%s\",\"unit_id\":%lld}", name, (long long)u_fengqi));
+	const char *path = F("/api/v1/orgs/%lld", (long long)id);
+	struct resp *r = api(&S, "GET", path, tok[ADMIN], NULL, NULL);
+	assert_status(r, 200);
+	assert_true(json_is_null(jpath(r->json, "archived_at")));
+	resp_free(r);
+	/* no permission: 403; out of scope (a community worker of another community): 403 */
+	r = api(&S, "DELETE", path, tok[WUYE], NULL, NULL);
+	assert_error(r, 403, "forbidden", NULL);
+	resp_free(r);
+	r = api(&S, "DELETE", path, tok[SHEQU], NULL, NULL);
+	assert_error(r, 403, "forbidden", NULL);
+	resp_free(r);
+	r = api(&S, "DELETE", "/api/v1/orgs/99999999", tok[ADMIN], NULL, NULL);
+	assert_error(r, 404, "not_found", NULL);
+	resp_free(r);
+	r = api(&S, "DELETE", path, tok[ADMIN], NULL, NULL);
+	assert_status(r, 200);
+	assert_true(json_is_string(jpath(r->json, "archived_at")));
+	assert_int_equal(jint(r->json, "version"), 2);
+	char *at = strdup(jstr(r->json, "archived_at"));
+	resp_free(r);
+	r = api(&S, "DELETE", path, tok[ADMIN], NULL, NULL);
+	assert_status(r, 200);
+	assert_int_equal(jint(r->json, "version"), 2);
+	assert_string_equal(jstr(r->json, "archived_at"), at);
+	resp_free(r);
+	free(at);
+	r = api(&S, "GET", path, tok[WUYE], NULL, NULL);
+	assert_status(r, 200);
+	assert_true(json_is_string(jpath(r->json, "archived_at")));
+	resp_free(r);
+	const char *q = F("q=%s", Q(name));
+	assert_int_equal(org_total(tok[ADMIN], q), 0);
+	assert_int_equal(org_total(tok[ADMIN], F("%s&archived=true", q)), 1);
+	assert_int_equal(org_total(tok[ADMIN], F("%s&archived=any", q)), 1);
+	assert_int_equal(org_total(tok[ADMIN], F("%s&archived=false", q)), 0);
+	/* the archived list has archived rows only; the default one none */
+	r = api(&S, "GET", "/api/v1/orgs?archived=true&limit=500", tok[ADMIN], NULL, NULL);
+	assert_status(r, 200);
+	size_t i;
+	json_t *it;
+	json_array_foreach(jpath(r->json, "items"), i, it)
+	    assert_true(json_is_string(json_object_get(it, "archived_at")));
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/orgs?archived=maybe", tok[ADMIN], NULL, NULL);
+	assert_error(r, 400, "validation_failed", "archived");
+	resp_free(r);
+	r = api(&S, "PATCH", path, tok[ADMIN], "{\"description\":\"回来\"}", NULL);
+	assert_error(r, 409, "conflict", NULL);
+	resp_free(r);
+}
+
 static void orgs_method_not_allowed(void **state)
 {
 	(void)state;
 	struct {
 		const char *method, *path, *allow[2];
 	} cases[] = {
-	    {"DELETE", F("/api/v1/orgs/%lld", (long long)o_haoan), {"GET", "PATCH"}},
+	    /* DELETE of one organisation is its archive (orgs_archive) */
 	    {"PUT", F("/api/v1/orgs/%lld", (long long)o_haoan), {"GET", "PATCH"}},
 	    {"POST", F("/api/v1/orgs/%lld", (long long)o_haoan), {"GET", "PATCH"}},
 	    {"DELETE", "/api/v1/orgs", {"GET", "POST"}},
@@ -977,6 +1027,7 @@ int main(void)
 	    cmocka_unit_test(orgs_scope_writes),
 	    cmocka_unit_test(orgs_roles),
 	    cmocka_unit_test(orgs_idempotency),
+	    cmocka_unit_test(orgs_archive),
 	    cmocka_unit_test(orgs_method_not_allowed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -6,32 +6,27 @@
 #include <stdlib.h>
 
 static struct srv S;
+static struct fixture fx;
 
 enum { ADMIN, JIEDAO, LUSHAN, SHEQU, SHEQU2, WANGGE, HEHUOREN, WUYE, TIAOJIE, JUMIN, NUSERS };
 static const char *const usernames[NUSERS] = {"admin",  "jiedao",   "lushan", "shequ",   "shequ2",
                                               "wangge", "hehuoren", "wuye",   "tiaojie", "jumin"};
-static char *tok[NUSERS];
+static const char *tok[NUSERS];
 
 static int setup(void **state)
 {
 	(void)state;
-	if (srv_start(&S, NULL, true))
+	if (fixture_start(&fx, &S, NULL))
 		return -1;
-	for (int i = 0; i < NUSERS; i++) {
-		tok[i] = login(&S, usernames[i], i == ADMIN ? ADMIN_PW : DEMO_PW);
-		if (!tok[i])
-			return -1;
-	}
+	for (int i = 0; i < NUSERS; i++)
+		tok[i] = fx_token(&fx, usernames[i]);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < NUSERS; i++)
-		free(tok[i]);
-	int rc = srv_stop(&S);
-	srv_cleanup(&S);
+	int rc = fixture_stop(&fx);
 	assert_int_equal(rc, 0);
 	return 0;
 }

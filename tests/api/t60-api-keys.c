@@ -9,39 +9,32 @@
 #define PW "Test-Pass-2026"
 
 static struct srv S;
-static char *admin, *jiedao, *shequ, *jumin, *hehuoren;
+static struct fixture fx;
+static const char *admin, *jiedao, *shequ, *jumin, *hehuoren;
 static int64_t id_admin, u_sl, u_fq, id_shequ2, id_jumin;
 
 static int setup(void **state)
 {
 	(void)state;
-	if (srv_start(&S, NULL, true))
+	if (fixture_start(&fx, &S, NULL))
 		return -1;
-	admin = login(&S, "admin", ADMIN_PW);
-	jiedao = login(&S, "jiedao", DEMO_PW);
-	shequ = login(&S, "shequ", DEMO_PW);
-	jumin = login(&S, "jumin", DEMO_PW);
-	hehuoren = login(&S, "hehuoren", DEMO_PW);
-	if (!admin || !jiedao || !shequ || !jumin || !hehuoren)
-		return -1;
-	id_admin = user_id(&S, admin, "admin");
-	id_shequ2 = user_id(&S, admin, "shequ2");
-	id_jumin = user_id(&S, admin, "jumin");
-	u_sl = unit_id(&S, admin, "沙柳北路社区");
-	u_fq = unit_id(&S, admin, "凤岐里社区");
-	return (id_admin && id_shequ2 && id_jumin && u_sl && u_fq) ? 0 : -1;
+	admin = fx.tok[FX_ADMIN];
+	jiedao = fx.tok[FX_JIEDAO];
+	shequ = fx.tok[FX_SHEQU];
+	jumin = fx.tok[FX_JUMIN];
+	hehuoren = fx.tok[FX_HEHUOREN];
+	id_admin = fx.uid[FX_ADMIN];
+	id_shequ2 = fx.uid[FX_SHEQU2];
+	id_jumin = fx.uid[FX_JUMIN];
+	u_sl = fx.u_shaliu;
+	u_fq = fx.u_fengqi;
+	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	free(admin);
-	free(jiedao);
-	free(shequ);
-	free(jumin);
-	free(hehuoren);
-	int rc = srv_stop(&S);
-	srv_cleanup(&S);
+	int rc = fixture_stop(&fx);
 	assert_int_equal(rc, 0);
 	return 0;
 }

@@ -108,3 +108,24 @@ test('settings pages open for admin', async ({ browser }) => {
   expect(page.consoleErrors).toEqual([])
   await context.close()
 })
+
+// The search box of the settings lists asks the server (q=) instead of filtering the
+// 50 rows on the page: a row that is not on the first page is found too.
+test('settings list search asks the server', async ({ browser }) => {
+  const { page, context } = await asUser(browser, 'admin')
+  await page.goto('/settings/orgs')
+  await expect(page.getByTestId('crud-table')).toContainText('天津鸿润物业服务有限公司')
+  // the oldest organisation: with the newest first, it is not among the first rows
+  const all = await page.request.get('/api/v1/orgs?limit=500')
+  const items = (await all.json()).items
+  const oldest = items[items.length - 1].name
+  const [req] = await Promise.all([
+    page.waitForRequest((r) => r.url().includes('/api/v1/orgs?') && r.url().includes('q=' + encodeURIComponent(oldest))),
+    page.getByTestId('crud-q').fill(oldest),
+  ])
+  expect(req.url()).toContain('limit=50')
+  await expect(page.getByTestId('crud-table')).toContainText(oldest)
+  await expect(page.getByTestId('crud-table').locator('tbody tr')).toHaveCount(1)
+  expect(page.consoleErrors).toEqual([])
+  await context.close()
+})

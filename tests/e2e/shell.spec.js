@@ -98,3 +98,26 @@ test('a field error is shown at its field', async ({ browser }) => {
   await expect(item.locator('.el-form-item__error')).toContainText('填写有误')
   await context.close()
 })
+
+// The enumerated values are the server's (GET /api/v1/meta), not copies in the
+// console: every one of them must have a label in both locales, or a page would show
+// a raw code.
+test('every value the server declares has a label', async ({ browser }) => {
+  const { page, context } = await asUser(browser, 'admin')
+  const res = await page.request.get('/api/v1/meta')
+  expect(res.status()).toBe(200)
+  const meta = await res.json()
+  const zh = (await import('../../web/src/i18n/zh-CN.js')).default
+  const en = (await import('../../web/src/i18n/en.js')).default
+  const prefix = { 'work_order.status': 'status', 'work_order.channel': 'channel', 'work_order.priority': 'priority', 'sla_rule.priority': 'priority', 'org.kind': 'org_kind', 'unit.kind': 'unit_kind', 'user.roles': 'role' }
+  const missing = []
+  for (const [key, group] of Object.entries(prefix)) {
+    const [ent, field] = key.split('.')
+    const values = (meta.enums[ent] || {})[field] || []
+    expect(values.length, key).toBeGreaterThan(0)
+    for (const v of values) for (const [name, m] of [['zh-CN', zh], ['en', en]]) if (!(m[group] && m[group][v])) missing.push(`${name} ${group}.${v}`)
+  }
+  expect(missing).toEqual([])
+  expect(meta.roles.map((r) => r.name)).toEqual(meta.enums.user.roles)
+  await context.close()
+})

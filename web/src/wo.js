@@ -1,6 +1,4 @@
-export const STATUSES = ['new', 'dispatched', 'accepted', 'in_progress', 'resolved', 'verified', 'closed', 'returned', 'cancelled', 'merged']
-export const CHANNELS = ['hotline_12345', 'grid_patrol', 'walk_in', 'phone', 'web', 'open311', 'proactive']
-export const PRIORITIES = ['urgent', 'high', 'normal', 'low']
+// The status, channel and priority values come from the server (stores/meta.js).
 export const OPEN = new Set(['new', 'dispatched', 'accepted', 'in_progress', 'returned'])
 export const RETURN_REASONS = ['wrong_area', 'unclear_ownership', 'overlapping_duty', 'other']
 export const SATISFACTION = ['satisfied', 'basically_satisfied', 'dissatisfied']

@@ -1,0 +1,250 @@
+/* test_schema.c - every entity description against its table, on a fresh SQLite
+ * database with all migrations applied (as `gongzhi init` makes it): each stored
+ * field has a column of the type its field type is stored as, a required field's
+ * column is NOT NULL, a field that may be cleared is not, the implicit columns are
+ * there and NOT NULL, and a reference list's child table has its two columns.  So a
+ * migration cannot drift from the description, nor a description from the schema.
+ * It also checks the route table: every row served by the generic entity write
+ * handlers carries GZ_R_WRITE and GZ_R_AUDIT. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "app.h"
+#include "core/crypto.h"
+#include "model/entity.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[256];
+static struct gz_db *db;
+
+static int setup(void **state)
+{
+	(void)state;
+	if (gz_crypto_init())
+		return -1;
+	snprintf(dir, sizeof dir, "/tmp/gz-test-schema-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	char url[300];
+	snprintf(url, sizeof url, "sqlite:%s/s.db", dir);
+	struct gz_db_opts o;
+	gz_db_opts_default(&o);
+	o.create = true;
+	struct gz_err err;
+	int applied;
+	if (gz_db_open(url, &o, &db, &err) || gz_db_migrate(db, &applied, &err)) {
+		fprintf(stderr, "open/migrate: %s\n", err.message);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	gz_db_close(db);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+struct column {
+	char name[64], type[32];
+	bool notnull, has_default;
+};
+
+/* The columns of table (PRAGMA table_info); returns how many, 0 when no such table. */
+static int columns_of(struct gz_conn *c, const char *table, struct column *out, int max)
+{
+	char sql[200];
+	snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", table);
+	struct gz_err err;
+	struct gz_stmt *s = gz_stmt(c, sql, &err);
+	if (!s)
+		fail_msg("%s: %s", sql, err.message);
+	int n = 0;
+	while (n < max && gz_step(s, &err) == 1) {
+		snprintf(out[n].name, sizeof out[n].name, "%s", gz_col_text(s, 1));
+		snprintf(out[n].type, sizeof out[n].type, "%s", gz_col_text(s, 2));
+		out[n].notnull = gz_col_i64(s, 3) != 0;
+		out[n].has_default = !gz_col_null(s, 4);
+		n++;
+	}
+	gz_stmt_done(s);
+	return n;
+}
+
+static const struct column *find(const struct column *cols, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(cols[i].name, name) == 0)
+			return &cols[i];
+	return NULL;
+}
+
+/* The declared type a field type is stored as. */
+static const char *stored_type(enum gz_ftype t)
+{
+	switch (t) {
+	case GZ_T_INT:
+	case GZ_T_BOOL:
+	case GZ_T_TIME:
+		return "INTEGER";
+	case GZ_T_REAL:
+		return "REAL";
+	default:
+		return "TEXT";
+	}
+}
+
+/* Problems of one entity, appended to out; returns how many. */
+static int check_entity(struct gz_conn *c, const struct gz_entity *e, char *out, size_t n)
+{
+	struct column cols[96];
+	int nc = columns_of(c, e->table, cols, 96), bad = 0;
+	size_t len = strlen(out);
+#define PROBLEM(...)                                                                               \
+	do {                                                                                       \
+		len += (size_t)snprintf(out + len, len < n ? n - len : 0, __VA_ARGS__);            \
+		bad++;                                                                             \
+	} while (0)
+	if (nc == 0) {
+		PROBLEM("%s: no table %s\n", e->name, e->table);
+		return bad;
+	}
+	static const char *const implicit[] = {"id", "version", "created_at", "updated_at"};
+	for (size_t i = 0; i < 4; i++) {
+		const struct column *col = find(cols, nc, implicit[i]);
+		if (!col || strcmp(col->type, "INTEGER") != 0)
+			PROBLEM("%s: %s.%s missing or not INTEGER\n", e->name, e->table,
+			        implicit[i]);
+		else if (i && !col->notnull)
+			PROBLEM("%s: %s.%s may be NULL\n", e->name, e->table, implicit[i]);
+	}
+	for (const struct gz_field *f = e->fields; f->name; f++) {
+		if (f->type == GZ_T_REFS) {
+			struct column kids[16];
+			int nk = columns_of(c, f->refs_table, kids, 16);
+			if (!nk)
+				PROBLEM("%s.%s: no table %s\n", e->name, f->name, f->refs_table);
+			else if (!find(kids, nk, f->refs_owner) || !find(kids, nk, f->refs_col))
+				PROBLEM("%s.%s: %s lacks %s or %s\n", e->name, f->name,
+				        f->refs_table, f->refs_owner, f->refs_col);
+			continue;
+		}
+		if ((f->flags & GZ_F_INPUT_ONLY) || f->expr)
+			continue;
+		const struct column *col = find(cols, nc, f->name);
+		if (!col) {
+			PROBLEM("%s.%s: no column in %s\n", e->name, f->name, e->table);
+			continue;
+		}
+		if (strcmp(col->type, stored_type(f->type)) != 0)
+			PROBLEM("%s.%s: column is %s, the field is stored as %s\n", e->name,
+			        f->name, col->type, stored_type(f->type));
+		if ((f->flags & GZ_F_REQUIRED) && !col->notnull)
+			PROBLEM("%s.%s: required but the column may be NULL\n", e->name, f->name);
+		if ((f->flags & GZ_F_NULLABLE) && col->notnull)
+			PROBLEM("%s.%s: may be cleared but the column is NOT NULL\n", e->name,
+			        f->name);
+	}
+	if (e->archivable) {
+		const struct column *col = find(cols, nc, "archived_at");
+		if (!col || strcmp(col->type, "INTEGER") != 0 || col->notnull)
+			PROBLEM("%s: archivable but %s.archived_at is missing, not INTEGER or NOT "
+			        "NULL\n",
+			        e->name, e->table);
+	}
+#undef PROBLEM
+	return bad;
+}
+
+static void entities_match_tables(void **state)
+{
+	(void)state;
+	struct gz_conn *c = gz_db_reader(db);
+	char problems[4096] = "";
+	int bad = 0, checked = 0;
+	for (size_t m = 0; m < gz_nmodules; m++)
+		for (const struct gz_entity *const *e = gz_modules[m]->entities; e && *e; e++) {
+			bad += check_entity(c, *e, problems, sizeof problems);
+			checked++;
+		}
+	gz_db_reader_done(db, c);
+	if (bad)
+		fail_msg("%d mismatches:\n%s", bad, problems);
+	assert_true(checked >= 7); /* units, orgs, users, api keys, dicts, sla, work orders */
+}
+
+/* The checker itself finds drift: a description with a column the table lacks, a
+ * wrong type, and NOT NULL disagreements. */
+static const struct gz_field drift_fields[] = {
+    {"kind", GZ_T_INT, GZ_F_REQUIRED},  /* TEXT in the table */
+    {"code", GZ_T_TEXT, GZ_F_REQUIRED}, /* may be NULL in the table */
+    {"name", GZ_T_TEXT, GZ_F_NULLABLE}, /* NOT NULL in the table */
+    {"no_such_column", GZ_T_TEXT, 0},   /* absent */
+    {"tags", GZ_T_REFS, 0, .refs_table = "units", .refs_owner = "id", .refs_col = "nope"},
+    {NULL},
+};
+static const struct gz_entity drift = {.name = "drift", .table = "units", .fields = drift_fields};
+
+static void checker_finds_drift(void **state)
+{
+	(void)state;
+	struct gz_conn *c = gz_db_reader(db);
+	char problems[2048] = "";
+	int bad = check_entity(c, &drift, problems, sizeof problems);
+	gz_db_reader_done(db, c);
+	assert_int_equal(bad, 5);
+	assert_non_null(strstr(problems, "drift.kind: column is TEXT"));
+	assert_non_null(strstr(problems, "drift.code: required"));
+	assert_non_null(strstr(problems, "drift.name: may be cleared"));
+	assert_non_null(strstr(problems, "drift.no_such_column: no column"));
+	assert_non_null(strstr(problems, "drift.tags: units lacks"));
+}
+
+/* Rows written by hand in files being restructured on another branch (sla.c): they
+ * take GZ_ENTITY_ROUTES when that lands, and this list shrinks to nothing. */
+static const char *const not_converted[] = {"/api/v1/sla-rules", "/api/v1/sla-rules/{id}", NULL};
+
+static bool is_not_converted(const char *pattern)
+{
+	for (const char *const *p = not_converted; *p; p++)
+		if (strcmp(*p, pattern) == 0)
+			return true;
+	return false;
+}
+
+static void entity_write_routes_are_flagged(void **state)
+{
+	(void)state;
+	int seen = 0;
+	for (size_t m = 0; m < gz_nmodules; m++)
+		for (const struct gz_route *rt = gz_modules[m]->routes; rt && rt->pattern; rt++) {
+			if (rt->handler != gz_entity_create_handler &&
+			    rt->handler != gz_entity_patch_handler)
+				continue;
+			seen++;
+			if (is_not_converted(rt->pattern))
+				continue;
+			if ((rt->flags & (GZ_R_WRITE | GZ_R_AUDIT)) != (GZ_R_WRITE | GZ_R_AUDIT))
+				fail_msg("%s lacks GZ_R_WRITE|GZ_R_AUDIT", rt->pattern);
+		}
+	assert_true(seen >= 8);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(entities_match_tables),
+	    cmocka_unit_test(checker_finds_drift),
+	    cmocka_unit_test(entity_write_routes_are_flagged),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
