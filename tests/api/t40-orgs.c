@@ -72,7 +72,7 @@ static const char *new_code(void)
 	static char bufs[8][20];
 	static unsigned n;
 	char *b = bufs[n % 8];
-	snprintf(b, 18, "91120102MA%07u", (unsigned)((getpid() * 1000u + n) % 10000000u));
+	snprintf(b, 18, "91120102MA%07u", (unsigned)(((unsigned)getpid() * 1000u + n) % 10000000u));
 	n++;
 	b[17] = check_char(b);
 	b[18] = 0;
@@ -566,7 +566,7 @@ static void orgs_credit_codes(void **state)
 		assert_string_equal(jstr(r->json, "credit_code"), code);
 		resp_free(r);
 		/* every other check character is refused */
-		for (size_t k = i; k < sizeof CS - 1; k += 6) {
+		for (size_t k = (size_t)i; k < sizeof CS - 1; k += 6) {
 			if (CS[k] == code[17])
 				continue;
 			char bad[20];

@@ -111,6 +111,14 @@ static void check_output(json_t *out, bool create)
 			if (!json_is_string(v) && !json_is_array(v))
 				die("list neither text nor array", key);
 			break;
+		case GZ_T_REFS: /* an array of positive ids, each once */
+			if (!json_is_array(v))
+				die("reference list not an array", key);
+			for (size_t i = 0; i < json_array_size(v); i++)
+				if (!json_is_integer(json_array_get(v, i)) ||
+				    json_integer_value(json_array_get(v, i)) <= 0)
+					die("reference list holds a non-id", key);
+			break;
 		}
 	}
 	if (create)
