@@ -1090,9 +1090,10 @@ void gz_server_stop(struct gz_server *s, int grace_ms)
 	/* stop accepting, answer what arrives on open connections 503 (closing them),
 	 * let the requests in flight finish, then close.  grace_ms bounds the whole. */
 	atomic_store(&s->stopping, true);
-	MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-	MHD_socket mfd =
-	    s->metrics_daemon ? MHD_quiesce_daemon(s->metrics_daemon) : MHD_INVALID_SOCKET;
+	/* no MHD_quiesce_daemon(): with an epoll thread pool it races the workers'
+	 * own epoll changes and panics ("Failed to remove listen FD from epoll set",
+	 * seen under load); new connections are accepted and answered 503 instead, and
+	 * MHD_stop_daemon() closes the listening socket */
 	int64_t deadline = gz_monotonic_ns() + (int64_t)grace_ms * 1000000;
 	/* a suspended connection is a request in flight until MHD has resumed it and
 	 * the reply is sent (completed() counts it out): inflight reaching 0 means MHD
@@ -1111,12 +1112,8 @@ void gz_server_stop(struct gz_server *s, int grace_ms)
 		}
 	}
 	MHD_stop_daemon(s->daemon);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
 	if (s->metrics_daemon)
 		MHD_stop_daemon(s->metrics_daemon);
-	if (mfd != MHD_INVALID_SOCKET)
-		close(mfd);
 	limits_free(s->app);
 	server_free(s);
 	the_server = NULL;

@@ -664,7 +664,8 @@ int gz_lifecycle_todo_handler(struct gz_req *r, struct gz_err *err)
 	gz_db_reader_done(r->app->db, c);
 	json_t *arr = json_array();
 	if (!rc) {
-		qsort(items, (size_t)n, sizeof(*items), cmp_todo);
+		if (n)
+			qsort(items, (size_t)n, sizeof(*items), cmp_todo);
 		for (int i = 0; i < n; i++)
 			if (i < limit)
 				json_array_append(arr, items[i].o);
