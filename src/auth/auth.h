@@ -175,6 +175,7 @@ int gz_audit_export(struct gz_db *db, int64_t from, int64_t to, FILE *out, int64
 int gz_audit_check_export(FILE *in, struct gz_audit_report *rep, struct gz_err *err);
 
 /* ---- sessions and credentials ---- */
+#define GZ_TOKEN_LEN 64 /* session tokens and API keys, with their NUL */
 struct gz_auth_limits {
 	int64_t idle_ms, lockout_failures, lockout_window_ms, lockout_ms;
 	int64_t cache_ms; /* how long a cached session is trusted before it is re-read */
@@ -184,6 +185,11 @@ void gz_auth_configure(const struct gz_auth_limits *l);
  * r->acct when valid.  Returns -1 (401) when credentials were sent but are invalid or
  * expired, 0 otherwise (anonymous included). */
 int gz_auth_request(struct gz_req *r, struct gz_err *err);
+/* Deletes every session of a user except keep_hash (NULL: all), inside a write. */
+int gz_session_delete_user(struct gz_conn *c, int64_t user_id, const char *keep_hash,
+                           struct gz_err *err);
+/* Parses a JSON array of role names into a bit mask; -1 on an unknown role. */
+int gz_roles_from_json_text(const char *text, unsigned *mask);
 /* Drops cached sessions of a user (after its roles, unit or status change). */
 void gz_auth_forget_user(int64_t user_id);
 void gz_auth_shutdown(void);
@@ -211,9 +217,6 @@ int gz_totp_reset(struct gz_db *db, const struct gz_account *actor, int64_t user
 
 extern const struct gz_module gz_auth_module;
 extern const struct gz_module gz_totp_module;
-extern const struct gz_module gz_users_module;
-extern const struct gz_module gz_api_keys_module;
 extern const struct gz_module gz_audit_module;
-extern const struct gz_entity gz_user_entity;
 
 #endif

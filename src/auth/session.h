@@ -5,8 +5,6 @@
 #include "auth/auth.h"
 #include "core/crypto.h"
 
-#define GZ_TOKEN_LEN 64
-
 extern struct gz_auth_limits gz_auth_limits;
 
 /* Creates a session for user_id inside a write; fills token and csrf. */
@@ -14,13 +12,8 @@ int gz_session_create(struct gz_conn *c, int64_t user_id, const char *client,
                       char token[GZ_TOKEN_LEN], char csrf[GZ_TOKEN_LEN], struct gz_err *err);
 /* Deletes the session with this token hash (write) and forgets it. */
 int gz_session_delete(struct gz_conn *c, const char *token_hash, struct gz_err *err);
-/* Deletes every session of a user except keep_hash (NULL: all). */
-int gz_session_delete_user(struct gz_conn *c, int64_t user_id, const char *keep_hash,
-                           struct gz_err *err);
 /* The hash of the token the request authenticated with ("" for API keys). */
 const char *gz_session_hash_of(struct gz_req *r);
-/* Parses a JSON array of role names into a bit mask; -1 on an unknown role. */
-int gz_roles_from_json_text(const char *text, unsigned *mask);
 
 /* The second factor at login (auth/totp.c).  gz_totp_login_check runs before the
  * login's write, once the password is right: it reads the account's TOTP state and the

@@ -9,6 +9,7 @@
 #include "core/timefmt.h"
 #include "core/util.h"
 #include "demo.h"
+#include "modules/units.h"
 #include "model/entity.h"
 #include <stdio.h>
 #include <stdlib.h>

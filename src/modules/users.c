@@ -10,7 +10,6 @@
  * only to an organisation the actor reaches (GZ_F_SCOPED_REF: registered in its
  * subtree, or its own).  Admin reaches everything but itself.  The CLI (no actor) is
  * the operator's and may do anything. */
-#include "auth/session.h"
 #include "app.h"
 #include "core/crypto.h"
 #include "model/entity.h"

@@ -1,10 +1,10 @@
 /* api_keys.c - API keys for integrations (an Open311 client, a district platform).
  * A key acts as the account it belongs to; it is shown once at creation and stored
  * only as a hash.  Revoking (PATCH revoked=true) takes effect at once. */
-#include "auth/session.h"
 #include "app.h"
 #include "core/crypto.h"
 #include "model/entity.h"
+#include "modules/units.h"
 #include <string.h>
 
 static int key_prepare(struct gz_req *r, json_t *in, bool create, struct gz_err *err)
