@@ -310,14 +310,10 @@ long long gz_sla_escalations(void)
 }
 
 static const struct gz_route routes[] = {
-    {GZ_GET, "/api/v1/sla-rules", gz_entity_list_handler, "sla.read", GZ_R_LIST, &sla_entity,
-     "SLA rules (filters: category_code, priority)"},
-    {GZ_POST, "/api/v1/sla-rules", gz_entity_create_handler, "sla.write", GZ_R_JSON, &sla_entity,
-     "Add an SLA rule for a category prefix and priority"},
-    {GZ_GET, "/api/v1/sla-rules/{id}", gz_entity_get_handler, "sla.read", 0, &sla_entity,
-     "Get an SLA rule"},
-    {GZ_PATCH, "/api/v1/sla-rules/{id}", gz_entity_patch_handler, "sla.write", GZ_R_JSON,
-     &sla_entity, "Change an SLA rule's hours or working days"},
+    GZ_ENTITY_ROUTES("/api/v1/sla-rules", &sla_entity, "sla.read", "sla.write",
+                     "SLA rules (filters: category_code, priority)",
+                     "Add an SLA rule for a category prefix and priority", "Get an SLA rule",
+                     "Change an SLA rule's hours or working days"),
     {0, NULL},
 };
 
