@@ -118,6 +118,24 @@ static int64_t head_id_in_file(void)
 	return id;
 }
 
+/* Waits (at most 5 s) until the checkpoint thread has written the head at id: it
+ * writes at most once a second, after the commit, on a thread of its own. */
+static void wait_head(int64_t id)
+{
+	for (int i = 0; i < 500; i++) {
+		FILE *f = fopen(headp, "r");
+		json_t *o = f ? json_loadf(f, 0, NULL) : NULL;
+		if (f)
+			fclose(f);
+		int64_t at = o ? json_integer_value(json_object_get(o, "id")) : 0;
+		json_decref(o);
+		if (at == id)
+			return;
+		usleep(10000);
+	}
+	fail_msg("the head file never reached entry %lld", (long long)id);
+}
+
 static void verify_expect(struct gz_db *db, int rc, int64_t broken, const char *problem)
 {
 	struct gz_audit_report rep;
@@ -139,6 +157,7 @@ static void nulls_are_not_zero_nor_empty(void **state)
 	append(db, NULL, 0, false); /* 1: client NULL, object_id NULL */
 	append(db, "", 7, false);   /* 2: client "" */
 	append(db, "web", 0, false);
+	wait_head(3);
 	verify_expect(db, 0, 0, NULL);
 	tamper(db, "DROP TRIGGER audit_no_update; UPDATE audit_log SET client = '' WHERE id = 1");
 	verify_expect(db, 1, 1, "changed");
