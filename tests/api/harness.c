@@ -975,3 +975,19 @@ int fixture_stop(struct fixture *fx)
 	srv_cleanup(fx->srv);
 	return rc;
 }
+
+int sh(char *o, size_t olen, const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	size_t n = fread(o, 1, olen - 1, p);
+	o[n] = 0;
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

@@ -97,6 +97,20 @@ struct resp *login_resp(struct srv *s, const char *user, const char *password);
 int run_cli(struct srv *s, char *out, size_t outlen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Runs the formatted shell command, its standard output into o (NUL-terminated, at most
+ * olen - 1 bytes); returns its exit status, -1 when it could not run. */
+int sh(char *o, size_t olen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Asserts the exit status of run_cli() (output into out), printing the output on a
+ * mismatch. */
+#define assert_cli(s, out, outlen, expect, ...)                                                    \
+	do {                                                                                       \
+		int rc_ = run_cli((s), (out), (outlen), __VA_ARGS__);                              \
+		if (rc_ != (expect))                                                               \
+			print_error("%s:%d: exit %d, expected %d; output:\n%s\n", __FILE__,        \
+			            __LINE__, rc_, (expect), (out));                               \
+		assert_int_equal(rc_, (expect));                                                   \
+	} while (0)
+
 json_t *jpath(json_t *o, const char *path);    /* "items.0.id", "error.code"; borrowed or NULL */
 int64_t jint(json_t *o, const char *path);     /* 0 when absent */
 const char *jstr(json_t *o, const char *path); /* "" when absent */

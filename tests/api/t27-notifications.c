@@ -147,23 +147,6 @@ static const char *db_file(void)
 	return strncmp(S.db, "sqlite:", 7) == 0 ? S.db + 7 : S.db;
 }
 
-static int sh(char *o, size_t olen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int sh(char *o, size_t olen, const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	size_t n = fread(o, 1, olen - 1, p);
-	o[n] = 0;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int64_t sql_int(const char *q)
 {
 	char o[512];

@@ -72,15 +72,8 @@ static int64_t sqlite_count(const char *file, const char *table)
 	return strtoll(o, NULL, 10);
 }
 
-/* asserts the exit status of a command, printing its output on mismatch */
-#define cli(expect, ...)                                                                           \
-	do {                                                                                       \
-		int rc_ = run_cli(&S, out, sizeof out, __VA_ARGS__);                               \
-		if (rc_ != (expect))                                                               \
-			print_error("%s:%d: exit %d, expected %d; output:\n%s\n", __FILE__,        \
-			            __LINE__, rc_, (expect), out);                                 \
-		assert_int_equal(rc_, (expect));                                                   \
-	} while (0)
+/* asserts the exit status of a command (the buffer out), printing its output on mismatch */
+#define cli(expect, ...) assert_cli(&S, out, sizeof out, (expect), __VA_ARGS__)
 
 static int64_t orgs_total(void)
 {

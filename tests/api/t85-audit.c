@@ -146,22 +146,6 @@ static const char *key_file(void)
 }
 
 /* runs a shell command, output in o; returns the exit status */
-static int sh(char *o, size_t olen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int sh(char *o, size_t olen, const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	size_t n = fread(o, 1, olen - 1, p);
-	o[n] = 0;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* the sqlite3 shell on the server's database, the statements read from a file (so
  * that no shell quoting gets in the way); asserts success */
@@ -211,15 +195,8 @@ static int64_t sql_int(const char *q)
 	return strtoll(o, NULL, 10);
 }
 
-/* asserts the exit status of a command, printing its output on mismatch */
-#define cli(expect, ...)                                                                           \
-	do {                                                                                       \
-		int rc_ = run_cli(&S, out, sizeof out, __VA_ARGS__);                               \
-		if (rc_ != (expect))                                                               \
-			print_error("%s:%d: exit %d, expected %d; output:\n%s\n", __FILE__,        \
-			            __LINE__, rc_, (expect), out);                                 \
-		assert_int_equal(rc_, (expect));                                                   \
-	} while (0)
+/* asserts the exit status of a command (the buffer out), printing its output on mismatch */
+#define cli(expect, ...) assert_cli(&S, out, sizeof out, (expect), __VA_ARGS__)
 
 /* asserts that out names entry id as the broken one ("at entry 12:", not "entry 123") */
 static void names_entry(int64_t id)
