@@ -182,28 +182,31 @@ static int unit_condition(struct gz_req *r, struct gz_conn *c, int64_t unit_id,
 	return 1;
 }
 
-/* The account's scope over the aggregates: admin everything; staff and grid workers
- * their unit's subtree; partners and property companies what was dispatched to
- * their organisation. */
+/* The account's scope over the aggregates: the one rule (gz_scope_sql, as for the
+ * work orders' lists) over the columns a daily row has — the path of its unit (units
+ * su, joined) and its handler organisation.  The aggregates keep no requester,
+ * creator or co-handler: those relations reach orders in lists, not in statistics.
+ * For an account without an organisation the unit condition in front is implied by
+ * the scope; it only lets the community/subdistrict index narrow the rows. */
+static const char *const DAILY_UNIT_PATH = "su.path", *const DAILY_ORG = "d.handler_org_id";
+
 static int stats_scope(struct gz_req *r, struct gz_conn *c, struct gz_buf *where,
-                       struct gz_args *args, struct gz_err *err)
+                       struct gz_args *args, bool *join, struct gz_err *err)
 {
 	const struct gz_account *a = r->acct;
+	*join = false;
 	if (a->roles & GZ_RB(ADMIN))
 		return 0;
-	gz_buf_adds(where, " AND (1=0");
-	if ((a->roles & (GZ_ROLES_STAFF | GZ_RB(GRID))) && a->unit_id) {
-		gz_buf_adds(where, " OR (");
+	if ((a->roles & (GZ_ROLES_STAFF | GZ_RB(GRID))) && a->unit_id && !a->org_id) {
+		gz_buf_adds(where, " AND (");
 		int rc = unit_condition(r, c, a->unit_id, where, args, err);
 		if (rc < 0)
 			return -1;
 		gz_buf_adds(where, rc ? ")" : "1=0)");
 	}
-	if ((a->roles & (GZ_RB(PARTNER) | GZ_RB(PROPERTY))) && a->org_id) {
-		gz_buf_adds(where, " OR d.handler_org_id = ?");
-		gz_args_i64(args, a->org_id);
-	}
-	gz_buf_adds(where, ")");
+	gz_buf_adds(where, " AND ");
+	gz_scope_sql(a, DAILY_UNIT_PATH, NULL, DAILY_ORG, NULL, where, args);
+	*join = true;
 	return 0;
 }
 
@@ -354,22 +357,24 @@ static int stats_handler(struct gz_req *r, struct gz_err *err)
 	json_t *month = NULL; /* the month being summed up, for group_by=month */
 	struct gz_conn *c = gz_db_reader(r->app->db);
 	int rc = stats_filters(r, c, &where, &args, err);
+	bool join = false;
 	if (!rc)
-		rc = stats_scope(r, c, &where, &args, err);
+		rc = stats_scope(r, c, &where, &args, &join, err);
+	const char *from =
+	    join ? "work_order_daily d JOIN units su ON su.id = d.unit_id" : "work_order_daily d";
 	if (!rc) {
 		if (g)
-			gz_buf_addf(
-			    &sql,
-			    "SELECT g.*, %s FROM (SELECT %s AS k, " SUMS
-			    " FROM work_order_daily d WHERE 1=1%s GROUP BY %s) g ORDER BY %s",
-			    g->name_sql ? g->name_sql : "NULL", g->column, gz_buf_str(&where),
-			    g->column,
-			    g->kind == KEY_DAY || g->kind == KEY_MONTH ? "g.k"
-			                                               : "g.total DESC, g.k");
+			gz_buf_addf(&sql,
+			            "SELECT g.*, %s FROM (SELECT %s AS k, " SUMS
+			            " FROM %s WHERE 1=1%s GROUP BY %s) g ORDER BY %s",
+			            g->name_sql ? g->name_sql : "NULL", g->column, from,
+			            gz_buf_str(&where), g->column,
+			            g->kind == KEY_DAY || g->kind == KEY_MONTH
+			                ? "g.k"
+			                : "g.total DESC, g.k");
 		else
-			gz_buf_addf(
-			    &sql, "SELECT NULL, " SUMS ", NULL FROM work_order_daily d WHERE 1=1%s",
-			    gz_buf_str(&where));
+			gz_buf_addf(&sql, "SELECT NULL, " SUMS ", NULL FROM %s WHERE 1=1%s", from,
+			            gz_buf_str(&where));
 		struct gz_stmt *s = gz_stmt(c, sql.data, err);
 		rc = -1;
 		if (s) {

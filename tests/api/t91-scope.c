@@ -193,6 +193,40 @@ static void notices(void **state)
 	check_entity("/api/v1/notices", 1, NULL);
 }
 
+/* The statistics apply the same rule over the aggregates' columns (the unit, the
+ * handler organisation): their total is the list's count of the orders reached that
+ * way — by unit for staff and grid workers, by organisation for partners and property
+ * companies — and everything for admin. */
+static void stats_equal_list(void **state)
+{
+	(void)state;
+	for (int k = 0; k < NROLES; k++) {
+		struct resp *me = api(&S, "GET", "/api/v1/auth/me", tok[k], NULL, NULL);
+		int64_t unit = jint(me->json, "user.unit_id"), org = jint(me->json, "user.org_id");
+		if (!unit)
+			unit = jint(me->json, "unit_id");
+		if (!org)
+			org = jint(me->json, "org_id");
+		resp_free(me);
+		struct resp *r = api(&S, "GET", "/api/v1/stats/work-orders", tok[k], NULL, NULL);
+		if (r->status == 403) {
+			resp_free(r);
+			continue;
+		}
+		assert_status(r, 200);
+		int64_t stats = jint(r->json, "totals.total");
+		resp_free(r);
+		const char *q = k == 0 ? ""
+		                : org  ? F("handler_org_id=%lld", (long long)org)
+		                       : F("unit_id=%lld", (long long)unit);
+		int64_t listed = total_count(&S, tok[k], "/api/v1/work-orders", q);
+		if (stats != listed)
+			print_error("%s: statistics %lld, list (%s) %lld\n", logins[k],
+			            (long long)stats, q, (long long)listed);
+		assert_int_equal(stats, listed);
+	}
+}
+
 /* The CSV export holds exactly the list's rows, for every role. */
 static void export_equals_list(void **state)
 {
@@ -218,9 +252,13 @@ static void export_equals_list(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(work_orders), cmocka_unit_test(accounts),
-	    cmocka_unit_test(units),       cmocka_unit_test(api_keys),
-	    cmocka_unit_test(notices),     cmocka_unit_test(export_equals_list),
+	    cmocka_unit_test(work_orders),
+	    cmocka_unit_test(accounts),
+	    cmocka_unit_test(units),
+	    cmocka_unit_test(api_keys),
+	    cmocka_unit_test(notices),
+	    cmocka_unit_test(stats_equal_list),
+	    cmocka_unit_test(export_equals_list),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
