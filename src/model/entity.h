@@ -125,7 +125,7 @@ struct gz_entity {
 	 * where the row sits (accounts: roles, unit, organisation) is not its owner's to
 	 * change, so writes need the unit or organisation relation */
 	bool owner_reads_only;
-	bool order_asc;   /* keyset order by id ascending (default newest first) */
+	bool order_asc; /* keyset order by id ascending (default newest first) */
 	/* a record that may be withdrawn: DELETE /…/{id} sets the column archived_at
 	 * (gz_entity_archive_handler), lists leave archived rows out unless archived=true
 	 * (only those) or archived=any, a read still shows them with archived_at, and

@@ -329,8 +329,10 @@ static int one_order(struct gen *g, int64_t created, int64_t now, struct gz_err 
 	const char *satisfaction = NULL;
 	int solved = -1, escalated = 0, extension = 0;
 	bool late_accept = pick(12) == 0;
-	int64_t acc_at =
-	    t + (int64_t)((late_accept ? (double)hours * 1.5 : (double)hours * 0.6) * frand() * 3600000) + 60000;
+	int64_t acc_at = t +
+	                 (int64_t)((late_accept ? (double)hours * 1.5 : (double)hours * 0.6) *
+	                           frand() * 3600000) +
+	                 60000;
 	if (acc_at < now && stop > S_DISPATCHED) {
 		accepted = t = acc_at;
 		status = "accepted";
@@ -366,7 +368,8 @@ static int one_order(struct gen *g, int64_t created, int64_t now, struct gz_err 
 	/* resolution: most on time */
 	bool late = pick(9) == 0;
 	int64_t span = resolve_due - created;
-	int64_t res_at = created + (int64_t)((double)span * (late ? 1.1 + frand() : 0.15 + frand() * 0.8));
+	int64_t res_at =
+	    created + (int64_t)((double)span * (late ? 1.1 + frand() : 0.15 + frand() * 0.8));
 	if (res_at < t)
 		res_at = t + 3600000;
 	if (late && now > resolve_due && pick(2) == 0) {

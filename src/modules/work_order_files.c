@@ -432,11 +432,9 @@ static const struct gz_route routes[] = {
      "Attach a file (multipart part 'file': JPEG, PNG, GIF, WebP or PDF, checked by content)",
      .row = &gz_work_order_entity},
     {GZ_GET, "/api/v1/work-orders/{id}/attachments", list_handler, "work_orders.read", 0, NULL,
-     "A work order's attachments",
-     .row = &gz_work_order_entity},
+     "A work order's attachments", .row = &gz_work_order_entity},
     {GZ_GET, "/api/v1/work-orders/{id}/attachments/{aid}", download_handler, "work_orders.read", 0,
-     NULL, "An attachment's bytes",
-     .row = &gz_work_order_entity},
+     NULL, "An attachment's bytes", .row = &gz_work_order_entity},
     {0, NULL},
 };
 
