@@ -561,7 +561,7 @@ static int execute(struct pg_stmt *s, struct gz_err *err)
 		types[i] = type_oid(p->type);
 	}
 	PGresult *r;
-	if (s->cached && !sig_fits(s)) {
+	if (s->cached && (!s->name[0] || !sig_fits(s))) {
 		if (s->name[0])
 			dealloc_later(c, s->name);
 		snprintf(s->name, sizeof(s->name), "g%u", ++c->next_name);

@@ -469,7 +469,8 @@ static int wo_init(struct gz_app *app, struct gz_err *err)
 		gz_metrics_add_provider(wo_metrics, app);
 		registered = app;
 	}
-	gz_db_on_batch_end(app->db, gz_wo_fts_sync, NULL);
+	if (strcmp(gz_db_backend(app->db), "sqlite") == 0) /* FTS5: SQLite's alone */
+		gz_db_on_batch_end(app->db, gz_wo_fts_sync, NULL);
 	gz_lifecycle_register(&gz_work_order_machine);
 	return 0;
 }
