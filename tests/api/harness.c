@@ -539,6 +539,18 @@ const char *srv_db_url(struct srv *s, const char *name)
 	return b;
 }
 
+const char *sql_drop_trigger(const char *name, const char *table)
+{
+	static char bufs[4][256];
+	static unsigned n;
+	char *b = bufs[n++ % 4];
+	if (harness_pg())
+		snprintf(b, sizeof bufs[0], "DROP TRIGGER %s ON %s;", name, table);
+	else
+		snprintf(b, sizeof bufs[0], "DROP TRIGGER %s;", name);
+	return b;
+}
+
 int db_copy(const char *from_url, const char *to_url)
 {
 	char o[2048];

@@ -66,6 +66,9 @@ int db_sql(struct srv *s, char *o, size_t olen, const char *fmt, ...)
 int64_t db_int_(struct srv *s, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 #define db_int(s, ...) db_int_((s), __FILE__, __LINE__, __VA_ARGS__)
+/* The statement that drops trigger name of table on the backend under test:
+ * "DROP TRIGGER name;" or "DROP TRIGGER name ON table;" (one of 4 static buffers). */
+const char *sql_drop_trigger(const char *name, const char *table);
 /* Copies the database at from_url over the one at to_url (the same backend; no server
  * may use either): the file (its -wal/-shm removed) on SQLite, DROP DATABASE and
  * CREATE DATABASE … TEMPLATE on PostgreSQL.  0, or -1 with the reason on stderr. */
