@@ -33,6 +33,27 @@ int gz_wo_status_parse(const char *s)
 #define OPEN_STATES GZ_WO_OPEN_STATES
 #define RUNNING_SQL GZ_WO_RUNNING_SQL
 
+/* The human number of an order filed at `at`: GZ + Shanghai date + sequence of the day.
+ * One statement: the row lock it takes holds until the commit, so two nodes never
+ * draw the same number. */
+int gz_wo_number(struct gz_conn *c, int64_t at, char *out, size_t cap, struct gz_err *err)
+{
+	char day[16];
+	int y;
+	unsigned m, d;
+	gz_civil_from_days(gz_shanghai_day(at), &y, &m, &d);
+	snprintf(day, sizeof(day), "%04d%02u%02u", y, m, d);
+	int64_t seq = 0;
+	if (gz_query_i64(c, err, &seq,
+	                 "INSERT INTO work_order_numbers (day, last) VALUES (?, 1) "
+	                 "ON CONFLICT (day) DO UPDATE SET last = work_order_numbers.last + 1 "
+	                 "RETURNING last",
+	                 "t", day) != 1)
+		return -1;
+	snprintf(out, cap, "GZ%s%06lld", day, (long long)seq);
+	return 0;
+}
+
 static const char *const channels[] = {"hotline_12345", "grid_patrol", "walk_in",   "phone",
                                        "web",           "open311",     "proactive", NULL};
 static const char *const priorities[] = {"urgent", "high", "normal", "low", NULL};
@@ -44,25 +65,73 @@ static const char *const satisfactions[] = {"satisfied", "basically_satisfied", 
 int gz_wo_daily_apply(struct gz_conn *c, int64_t id, int sign, struct gz_err *err)
 {
 	static const char sql[] =
-	    "INSERT INTO work_order_daily (day, unit_id, community_id, subdistrict_id, "
+	    "INSERT INTO work_order_daily AS D (day, unit_id, community_id, subdistrict_id, "
 	    "category_code, channel, handler_org_id, total, dispatched, accepted_on_time, "
 	    "resolved, resolved_on_time, resolve_hours_sum, rated, solved, satisfied, reopened) "
 	    "SELECT (created_at + 28800000) / 86400000, unit_id, community_id, subdistrict_id, "
 	    "category_code, channel, coalesce(handler_org_id, 0), ?1, "
-	    "?1 * (dispatched_at IS NOT NULL), ?1 * coalesce(accepted_on_time, 0), "
-	    "?1 * (resolved_at IS NOT NULL), ?1 * coalesce(resolved_on_time, 0), "
-	    "?1 * CASE WHEN resolved_at IS NOT NULL THEN (resolved_at - created_at) / 3600000.0 "
-	    "ELSE 0 END, ?1 * (satisfaction IS NOT NULL), ?1 * coalesce(solved, 0), "
-	    "?1 * coalesce(satisfaction IN ('satisfied', 'basically_satisfied'), 0), "
-	    "?1 * (reopen_count > 0) FROM work_orders WHERE id = ?2 "
-	    "ON CONFLICT (day, unit_id, category_code, channel, handler_org_id) DO UPDATE SET "
-	    "total = total + excluded.total, dispatched = dispatched + excluded.dispatched, "
-	    "accepted_on_time = accepted_on_time + excluded.accepted_on_time, "
-	    "resolved = resolved + excluded.resolved, "
-	    "resolved_on_time = resolved_on_time + excluded.resolved_on_time, "
-	    "resolve_hours_sum = resolve_hours_sum + excluded.resolve_hours_sum, "
-	    "rated = rated + excluded.rated, solved = solved + excluded.solved, "
-	    "satisfied = satisfied + excluded.satisfied, reopened = reopened + excluded.reopened";
+	    "?1 * " GZ_B(
+	        "dispatched_at IS NOT NULL") ", ?1 * coalesce(accepted_on_time, 0), "
+	                                     "?1 * " GZ_B(
+	                                         "resolved_at IS NOT NULL") ", ?1 * "
+	                                                                    "coalesce(resolved_on_"
+	                                                                    "time, 0), "
+	                                                                    "?1 * CASE WHEN "
+	                                                                    "resolved_at IS NOT "
+	                                                                    "NULL THEN "
+	                                                                    "(resolved_at - "
+	                                                                    "created_at) / "
+	                                                                    "3600000.0 "
+	                                                                    "ELSE 0 END, ?1 "
+	                                                                    "* " GZ_B(
+	                                                                        "satisfaction IS "
+	                                                                        "NOT NULL") ", ?1 "
+	                                                                                    "* "
+	                                                                                    "coales"
+	                                                                                    "ce("
+	                                                                                    "solved"
+	                                                                                    ", 0), "
+	                                                                                    "?1 "
+	                                                                                    "*"
+	                                                                                    " " GZ_B(
+	                                                                                        "sa"
+	                                                                                        "ti"
+	                                                                                        "sf"
+	                                                                                        "ac"
+	                                                                                        "ti"
+	                                                                                        "on"
+	                                                                                        " I"
+	                                                                                        "N "
+	                                                                                        "('"
+	                                                                                        "sa"
+	                                                                                        "ti"
+	                                                                                        "sf"
+	                                                                                        "ie"
+	                                                                                        "d'"
+	                                                                                        ", "
+	                                                                                        "'b"
+	                                                                                        "as"
+	                                                                                        "ic"
+	                                                                                        "al"
+	                                                                                        "ly"
+	                                                                                        "_s"
+	                                                                                        "at"
+	                                                                                        "is"
+	                                                                                        "fi"
+	                                                                                        "ed"
+	                                                                                        "'"
+	                                                                                        ")") ", "
+	                                                                                             "?1 * " GZ_B(
+	                                                                                                 "reopen_count > 0") " FROM work_orders WHERE id = ?2 "
+	                                                                                                                     "ON CONFLICT (day, unit_id, category_code, channel, handler_org_id) DO UPDATE SET "
+	                                                                                                                     "total = D.total + excluded.total, dispatched = D.dispatched + excluded.dispatched, "
+	                                                                                                                     "accepted_on_time = D.accepted_on_time + excluded.accepted_on_time, "
+	                                                                                                                     "resolved = D.resolved + excluded.resolved, "
+	                                                                                                                     "resolved_on_time = D.resolved_on_time + excluded.resolved_on_time, "
+	                                                                                                                     "resolve_hours_sum = D.resolve_hours_sum + excluded.resolve_hours_sum, "
+	                                                                                                                     "rated = D.rated + excluded.rated, solved = D.solved + excluded.solved, "
+	                                                                                                                     "satisfied = D.satisfied + excluded.satisfied, "
+	                                                                                                                     "reopened = D.reopened + excluded.reopened";
 	return gz_exec_args(c, err, sql, "ii", (int64_t)sign, id);
 }
 
@@ -77,12 +146,59 @@ int gz_work_orders_rebuild_daily(struct gz_conn *c, struct gz_err *err)
 	    "resolved, resolved_on_time, resolve_hours_sum, rated, solved, satisfied, reopened) "
 	    "SELECT (created_at + 28800000) / 86400000, unit_id, community_id, subdistrict_id, "
 	    "category_code, channel, coalesce(handler_org_id, 0), count(*), "
-	    "sum(dispatched_at IS NOT NULL), sum(coalesce(accepted_on_time, 0)), "
-	    "sum(resolved_at IS NOT NULL), sum(coalesce(resolved_on_time, 0)), "
-	    "sum(CASE WHEN resolved_at IS NOT NULL THEN (resolved_at - created_at) / 3600000.0 "
-	    "ELSE 0 END), sum(satisfaction IS NOT NULL), sum(coalesce(solved, 0)), "
-	    "sum(coalesce(satisfaction IN ('satisfied', 'basically_satisfied'), 0)), "
-	    "sum(reopen_count > 0) FROM work_orders GROUP BY 1, 2, 5, 6, 7",
+	    "sum(" GZ_B(
+	        "dispatched_at IS NOT NULL") "), sum(coalesce(accepted_on_time, 0)), "
+	                                     "sum(" GZ_B(
+	                                         "resolved_at IS NOT NULL") "), "
+	                                                                    "sum(coalesce(resolved_"
+	                                                                    "on_time, 0)), "
+	                                                                    "sum(CASE WHEN "
+	                                                                    "resolved_at IS NOT "
+	                                                                    "NULL THEN "
+	                                                                    "(resolved_at - "
+	                                                                    "created_at) / "
+	                                                                    "3600000.0 "
+	                                                                    "ELSE 0 END), "
+	                                                                    "sum(" GZ_B(
+	                                                                        "satisfaction IS "
+	                                                                        "NOT NULL") "), "
+	                                                                                    "sum("
+	                                                                                    "coales"
+	                                                                                    "ce("
+	                                                                                    "solved"
+	                                                                                    ", "
+	                                                                                    "0)), "
+	                                                                                    "sum"
+	                                                                                    "(" GZ_B(
+	                                                                                        "sa"
+	                                                                                        "ti"
+	                                                                                        "sf"
+	                                                                                        "ac"
+	                                                                                        "ti"
+	                                                                                        "on"
+	                                                                                        " I"
+	                                                                                        "N "
+	                                                                                        "('"
+	                                                                                        "sa"
+	                                                                                        "ti"
+	                                                                                        "sf"
+	                                                                                        "ie"
+	                                                                                        "d'"
+	                                                                                        ", "
+	                                                                                        "'b"
+	                                                                                        "as"
+	                                                                                        "ic"
+	                                                                                        "al"
+	                                                                                        "ly"
+	                                                                                        "_s"
+	                                                                                        "at"
+	                                                                                        "is"
+	                                                                                        "fi"
+	                                                                                        "ed"
+	                                                                                        "'"
+	                                                                                        ")") "), "
+	                                                                                             "sum(" GZ_B(
+	                                                                                                 "reopen_count > 0") ") FROM work_orders GROUP BY 1, 2, 3, 4, 5, 6, 7",
 	    "");
 }
 
@@ -153,22 +269,9 @@ static int wo_before_create(struct gz_write *w, struct gz_err *err)
 	                     json_string_value(json_object_get(w->in, "priority")), now,
 	                     &accept_due, &resolve_due, err))
 		return -1;
-	/* the human number: GZ + Shanghai date + sequence of the day */
-	char day[16], number[32];
-	int64_t d = gz_shanghai_day(now);
-	int y;
-	unsigned m, dd;
-	gz_civil_from_days(d, &y, &m, &dd);
-	snprintf(day, sizeof(day), "%04d%02u%02u", y, m, dd);
-	int64_t seq = 0;
-	if (gz_exec_args(w->conn, err,
-	                 "INSERT INTO work_order_numbers (day, last) VALUES (?, 1) "
-	                 "ON CONFLICT (day) DO UPDATE SET last = last + 1",
-	                 "t", day) ||
-	    gz_query_i64(w->conn, err, &seq, "SELECT last FROM work_order_numbers WHERE day = ?",
-	                 "t", day) < 0)
+	char number[32];
+	if (gz_wo_number(w->conn, now, number, sizeof(number), err))
 		return -1;
-	snprintf(number, sizeof(number), "GZ%s%06lld", day, (long long)seq);
 	json_object_set_new(w->in, "number", json_string(number));
 	json_object_set_new(w->in, "status", json_string("new"));
 	json_object_set_new(w->in, "unit_path", json_string(path));

@@ -14,6 +14,7 @@
 #include "core/util.h"
 #include "modules/sla.h"
 #include "modules/units.h"
+#include "modules/work_order_internal.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,21 +177,9 @@ static int one_order(struct gen *g, int64_t created, int64_t now, struct gz_err 
 	int64_t accept_due, resolve_due;
 	if (gz_sla_deadlines(g->c, k->code, priority, created, &accept_due, &resolve_due, err))
 		return -1;
-	/* the number of the creation day */
-	char day[16], number[32];
-	int y;
-	unsigned m, d;
-	gz_civil_from_days(gz_shanghai_day(created), &y, &m, &d);
-	snprintf(day, sizeof(day), "%04d%02u%02u", y, m, d);
-	int64_t seq = 0;
-	if (gz_exec_args(g->c, err,
-	                 "INSERT INTO work_order_numbers (day, last) VALUES (?, 1) "
-	                 "ON CONFLICT (day) DO UPDATE SET last = last + 1",
-	                 "t", day) ||
-	    gz_query_i64(g->c, err, &seq, "SELECT last FROM work_order_numbers WHERE day = ?", "t",
-	                 day) < 0)
+	char number[32];
+	if (gz_wo_number(g->c, created, number, sizeof(number), err))
 		return -1;
-	snprintf(number, sizeof(number), "GZ%s%06lld", day, (long long)seq);
 	char name[16];
 	int si = pick(20) * 3; /* each surname is 3 bytes of UTF-8 */
 	snprintf(name, sizeof(name), "%.3s%s", surnames + si, pick(2) ? "先生" : "女士");
@@ -241,7 +230,7 @@ static int one_order(struct gen *g, int64_t created, int64_t now, struct gz_err 
 	gz_bind_i64(s, i++, created);
 	char ext[32];
 	if (strcmp(channels[ci].channel, "hotline_12345") == 0) {
-		snprintf(ext, sizeof(ext), "12345-%s-%04lld", day, (long long)seq);
+		snprintf(ext, sizeof(ext), "12345-%.8s-%04d", number + 2, atoi(number + 10));
 		gz_bind_text(s, i++, ext);
 	} else {
 		gz_bind_null(s, i++);
@@ -414,12 +403,17 @@ static int one_order(struct gen *g, int64_t created, int64_t now, struct gz_err 
 	    g->c, err,
 	    "UPDATE work_orders SET status = ?, handler_org_id = ?, dispatched_at = ?, "
 	    "accept_due_at = ?, accepted_at = nullif(?, 0), accepted_on_time = CASE WHEN ? > 0 "
-	    "THEN ? <= ? END, resolved_at = nullif(?, 0), resolved_on_time = CASE WHEN ? > 0 THEN "
-	    "? <= ? END, verified_at = nullif(?, 0), closed_at = nullif(?, 0), satisfaction = ?, "
-	    "solved = nullif(?, -1), return_count = ?, return_reason = CASE WHEN ? > 0 THEN "
-	    "'wrong_area' END, escalated = ?, overdue = ?, auto_escalated_due = CASE WHEN ? THEN "
-	    "resolve_due_at END, extension_workdays = ?, resolve_due_at = ?, updated_at = ? "
-	    "WHERE id = ?",
+	    "THEN " GZ_B("? <= ?") " END, resolved_at = nullif(?, 0), resolved_on_time = CASE WHEN "
+	                           "? > 0 THEN " GZ_B(
+	                               "? <= ?") " END, verified_at = nullif(?, 0), closed_at = "
+	                                         "nullif(?, 0), satisfaction = ?, "
+	                                         "solved = nullif(?, -1), return_count = ?, "
+	                                         "return_reason = CASE WHEN ? > 0 THEN "
+	                                         "'wrong_area' END, escalated = ?, overdue = ?, "
+	                                         "auto_escalated_due = CASE WHEN ? <> 0 THEN "
+	                                         "resolve_due_at END, extension_workdays = ?, "
+	                                         "resolve_due_at = ?, updated_at = ? "
+	                                         "WHERE id = ?",
 	    "tiiiiiiiiiiiiitiiiiiiiiii", status, handler, dispatched, accept_due, accepted,
 	    accepted, accepted, accept_due, resolved, resolved, resolved, resolve_due, verified,
 	    closed, satisfaction, (int64_t)solved, (int64_t)returns, (int64_t)returns,

@@ -65,4 +65,7 @@ int gz_wo_fts_sync(struct gz_conn *c, void *ctx, struct gz_err *err);
 int gz_wo_similar_handler(struct gz_req *r, struct gz_err *err);
 int gz_wo_similar_draft_handler(struct gz_req *r, struct gz_err *err);
 
+/* The next human number for an order filed at `at` (GZ + Shanghai day + sequence). */
+int gz_wo_number(struct gz_conn *c, int64_t at, char *out, size_t cap, struct gz_err *err);
+
 #endif
