@@ -409,7 +409,6 @@ void gz_db_on_commit(struct gz_db *db, void (*fn)(struct gz_conn *c, void *ctx),
 void gz_db_opts_default(struct gz_db_opts *o)
 {
 	o->read_connections = 4;
-	o->write_connections = 4;
 	o->batch_max = 256;
 	o->synchronous = "FULL";
 	o->create = false;
@@ -461,8 +460,10 @@ int gz_db_open(const char *url, const struct gz_db_opts *o, struct gz_db **out, 
 	pthread_mutex_init(&db->q_lock, NULL);
 	pthread_cond_init(&db->q_cond, NULL);
 	if (o->writer) {
-		int n = strcmp(db->ops->name, "sqlite") == 0 ? 1 : o->write_connections;
-		if (start_writers(db, n < 1 ? 1 : n, err)) {
+		/* one writer on either backend: SQLite's file takes one; on PostgreSQL the
+		 * nodes' writers serialize on one lock (db_pgsql.c says why), and a second
+		 * writer of the same node would only wait for it */
+		if (start_writers(db, 1, err)) {
 			gz_db_close(db);
 			return -1;
 		}

@@ -26,7 +26,6 @@ struct gz_stmt;
 
 struct gz_db_opts {
 	int read_connections;    /* pool size, >= 1 */
-	int write_connections;   /* writer threads on PostgreSQL (SQLite has one) */
 	int batch_max;           /* requests per group commit */
 	const char *synchronous; /* "FULL" or "NORMAL" */
 	bool create;             /* create the database file when missing */
