@@ -17,7 +17,7 @@
 #define GZ_WO_OPEN_SQL                                                                             \
 	"('new','dispatched','accepted','in_progress','resolved','verified','returned')"
 /* the resolve deadline runs in these */
-#define GZ_WO_RUNNING_SQL "('new','dispatched','accepted','in_progress','returned')"
+#define GZ_WO_RUNNING_SQL GZ_WO_RUNNING_STATES
 
 /* The order as the lifecycle rules see it (work_order_lifecycle.c). */
 struct gz_wo_order {
