@@ -6,6 +6,7 @@
  * (work_order_similar.c), full-text search (work_order_search.c) and the SLA scanner
  * (sla.c). */
 #include "app.h"
+#include "auth/reveal.h"
 #include "core/metrics.h"
 #include "core/timefmt.h"
 #include "core/util.h"
@@ -553,6 +554,20 @@ static int wo_init(struct gz_app *app, struct gz_err *err)
 	return 0;
 }
 
+/* POST /work-orders/{id}/reveal: the requester's phone, for the staff who call back
+ * (work_orders.reveal: admin, subdistrict and community staff, grid workers — the
+ * government side that dispatches, verifies on site and calls back).  Partners,
+ * property companies and mediators are not on the list: they reach the requester
+ * through the order's comments, and the masked number is all they see.  The route's
+ * row check answers 404 outside the account's scope; every reveal is audited. */
+static const char *const revealable[] = {"requester_phone", NULL};
+static const struct gz_reveal_spec reveal_spec = {&gz_work_order_entity, revealable, NULL};
+
+static int reveal_handler(struct gz_req *r, struct gz_err *err)
+{
+	return gz_reveal_handle(r, &reveal_spec, err);
+}
+
 static const char *const similar_params[] = {"category_code", "unit_id", "lat", "lng", NULL};
 
 static const char *const timeline_params[] = {"timeline_limit", NULL};
@@ -584,6 +599,11 @@ static const struct gz_route routes[] = {
      GZ_R_JSON, NULL,
      "Take an action of the lifecycle (the order in the reply as the detail, timeline_limit)",
      timeline_params, .row = &gz_work_order_entity},
+    {GZ_POST, "/api/v1/work-orders/{id}/reveal", reveal_handler, "work_orders.reveal",
+     GZ_R_JSON | GZ_R_WRITE | GZ_R_AUDIT, NULL,
+     "Reveal the requester's phone to call back: {field: requester_phone, purpose} -> "
+     "{field, value}; audited (who, order, field, purpose), at most reveal_per_hour an hour",
+     .row = &gz_work_order_entity},
     {GZ_GET, "/api/v1/work-orders/{id}/timeline", gz_lifecycle_timeline_handler, "work_orders.read",
      0, NULL,
      "Older timeline events of a work order, oldest first (cursor from timeline_next_cursor, "
@@ -607,6 +627,8 @@ static const struct gz_perm perms[] = {
      "verify resolutions on site"},
     {"work_orders.callback", GZ_RB(ADMIN) | GZ_RB(COMMUNITY),
      "call requesters back and close orders"},
+    {"work_orders.reveal", GZ_RB(ADMIN) | GZ_RB(SUBDISTRICT) | GZ_RB(COMMUNITY) | GZ_RB(GRID),
+     "reveal a requester's phone in scope, with a purpose (audited)"},
     {NULL},
 };
 

@@ -28,6 +28,7 @@ struct gz_wo_order {
 	char unit_path[256];
 	int64_t accept_due_at, resolve_due_at, extension_workdays, extension_requested;
 	int64_t requester_user_id, created_by, community_id;
+	int64_t resident_rated_at; /* the requester's rating since the last closing, 0 none */
 	char category[40], priority[16];
 	char number[32], title[160];
 	int64_t co_orgs[GZ_WO_MAX_CO];

@@ -261,6 +261,8 @@ static const struct kase cases[] = {
     {"GET", "/api/v1/work-orders/similar", PERM, NULL, 200, b_none, false, NULL,
      "?category_code=010101&unit_id={unit}"},
     {"GET", "/api/v1/work-orders/export.csv", PERM, NULL, 200, b_none},
+    {"GET", "/api/v1/work-orders/export.xlsx", PERM, NULL, 200, b_none},
+    {"GET", "/api/v1/work-orders/counts", PERM, NULL, 200, b_none},
     {"GET", "/api/v1/stats/work-orders", PERM, NULL, 200, b_none},
     {"GET", "/api/v1/work-orders/{id}", ROW, &P_WO, 200, b_none},
     {"PATCH", "/api/v1/work-orders/{id}", ROW, &P_WO, 200, b_wo_patch},
