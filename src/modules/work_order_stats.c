@@ -440,16 +440,16 @@ static int stats_handler(struct gz_req *r, struct gz_err *err)
 			    "group_by must be one of: category, unit, handler_org, "
 			    "channel, day, month");
 	}
-	struct gz_buf sql = GZ_BUF_INIT, where = GZ_BUF_INIT;
-	struct gz_args args = {0};
-	json_t *rows = json_array();
-	struct counts totals = {0}, cur = {0};
-	json_t *month = NULL; /* the month being summed up, for group_by=month */
 	int64_t min_orders = r->app->cfg.stats_min_orders;
 	const char *mo = gz_req_query(r, "min_orders");
 	if (mo && (!gz_parse_i64(mo, &min_orders) || min_orders < 0 || min_orders > 1000000))
 		return gz_fail_field(err, GZ_E_VALIDATION, "min_orders",
 		                     "min_orders must be a whole number from 0 to 1000000");
+	struct gz_buf sql = GZ_BUF_INIT, where = GZ_BUF_INIT;
+	struct gz_args args = {0};
+	json_t *rows = json_array();
+	struct counts totals = {0}, cur = {0};
+	json_t *month = NULL; /* the month being summed up, for group_by=month */
 	json_t *overdue = json_object();
 	int64_t overdue_total = 0;
 	struct gz_conn *c = gz_db_reader(r->app->db);
