@@ -217,6 +217,66 @@ static void counts_match_the_lists(void **state)
 	resp_free(r);
 }
 
+/* ---- the demo looks real ---- */
+
+/* Leaks go to the property company of their compound, never to a hospital; numbers
+ * and ids follow the creation time; every field role has orders in its scope. */
+static void demo_looks_real(void **state)
+{
+	(void)state;
+	/* 沙柳北里 is served by 东新宜居 */
+	json_t *l = get_json(T(ADMIN), F("/api/v1/work-orders?category_code=0105&unit_id=%lld&"
+	                                 "limit=500",
+	                                 (long long)fx.u_shaliu_beili));
+	size_t i, dispatched = 0;
+	json_t *it;
+	json_array_foreach(jpath(l, "items"), i, it)
+	{
+		if (json_is_null(jpath(it, "handler_org_id")))
+			continue;
+		dispatched++;
+		if (jint(it, "handler_org_id") != fx.o_dongxin_wuye)
+			print_error("leak %s went to %s\n", jstr(it, "number"),
+			            jstr(it, "handler_org_name"));
+		assert_int_equal(jint(it, "handler_org_id"), fx.o_dongxin_wuye);
+	}
+	assert_true(dispatched > 0);
+	json_decref(l);
+	/* no leak anywhere goes to a hospital, a school or a bank */
+	const int64_t wrong[] = {fx.o_hospital, fx.o_songshan_school, fx.o_bank_hedong};
+	for (size_t k = 0; k < sizeof wrong / sizeof wrong[0]; k++)
+		assert_int_equal(
+		    total_count(&S, T(ADMIN), "/api/v1/work-orders",
+		                F("category_code=01&handler_org_id=%lld", (long long)wrong[k])),
+		    0);
+	/* the newest 500: ids, numbers and creation times in one order */
+	l = get_json(T(ADMIN), "/api/v1/work-orders?limit=500");
+	const char *prev_number = NULL, *prev_created = NULL;
+	json_array_foreach(jpath(l, "items"), i, it)
+	{
+		const char *n = jstr(it, "number"), *c = jstr(it, "created_at");
+		if (prev_number) {
+			if (strcmp(n, prev_number) >= 0)
+				print_error("%s (%s) listed after %s (%s)\n", n, c, prev_number,
+				            prev_created);
+			assert_true(strcmp(n, prev_number) < 0);
+			assert_true(strncmp(c, prev_created, 19) <= 0); /* to the second */
+		}
+		prev_number = n;
+		prev_created = c;
+	}
+	assert_true(json_array_size(jpath(l, "items")) == 500);
+	json_decref(l);
+	/* every field role has work */
+	const enum fx_account field[] = {FX_WANGGE, FX_HEHUOREN, FX_WUYE, FX_TIAOJIE, FX_JUMIN};
+	for (size_t k = 0; k < sizeof field / sizeof field[0]; k++) {
+		int64_t n = total_count(&S, fx.tok[field[k]], "/api/v1/work-orders", "");
+		if (n == 0)
+			print_error("%s sees no work order\n", fx_usernames[field[k]]);
+		assert_true(n > 0);
+	}
+}
+
 /* ---- overdue: one definition everywhere ---- */
 
 static void expect_overdue(int64_t b, int64_t id, bool overdue, const char *deadline)
@@ -676,6 +736,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(counts_match_the_lists),
+	    cmocka_unit_test(demo_looks_real), /* before the others add orders */
 	    cmocka_unit_test(overdue_counts_the_accept_deadline),
 	    cmocka_unit_test(due_soon_is_the_warning_window),
 	    cmocka_unit_test(date_range_includes_the_end_date),
