@@ -401,8 +401,8 @@ static int overdue_counts(struct gz_req *r, struct gz_conn *c, const struct grou
 	if (!rc) {
 		gz_wo_deadline_where(false, true, gz_now_ms(), &where, &args);
 		const char *col = g ? g->order_column : "NULL";
-		gz_buf_addf(&sql, "SELECT %s, count(*) FROM work_orders t WHERE 1=1%s GROUP BY %s",
-		            col, gz_buf_str(&where), g ? col : "1");
+		gz_buf_addf(&sql, "SELECT %s, count(*) FROM work_orders t WHERE 1=1%s%s%s", col,
+		            gz_buf_str(&where), g ? " GROUP BY " : "", g ? col : "");
 		struct gz_stmt *s = gz_stmt(c, sql.data, err);
 		rc = -1;
 		if (s) {
