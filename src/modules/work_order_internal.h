@@ -17,7 +17,7 @@
 #define GZ_WO_OPEN_SQL                                                                             \
 	"('new','dispatched','accepted','in_progress','resolved','verified','returned')"
 /* the resolve deadline runs in these */
-#define GZ_WO_RUNNING_SQL "('new','dispatched','accepted','in_progress','returned')"
+#define GZ_WO_RUNNING_SQL GZ_WO_RUNNING_STATES
 
 /* The order as the lifecycle rules see it (work_order_lifecycle.c). */
 struct gz_wo_order {
@@ -28,6 +28,7 @@ struct gz_wo_order {
 	char unit_path[256];
 	int64_t accept_due_at, resolve_due_at, extension_workdays, extension_requested;
 	int64_t requester_user_id, created_by, community_id;
+	int64_t resident_rated_at; /* the requester's rating since the last closing, 0 none */
 	char category[40], priority[16];
 	char number[32], title[160];
 	int64_t co_orgs[GZ_WO_MAX_CO];
