@@ -569,8 +569,7 @@ static int wo_init(struct gz_app *app, struct gz_err *err)
 		gz_metrics_add_provider(wo_metrics, app);
 		registered = app;
 	}
-	if (strcmp(gz_db_backend(app->db), "sqlite") == 0) /* FTS5: SQLite's alone */
-		gz_db_on_batch_end(app->db, gz_wo_fts_sync, NULL);
+	gz_db_on_batch_end(app->db, gz_wo_search_sync, app->db);
 	gz_lifecycle_register(&gz_work_order_machine);
 	return 0;
 }
@@ -655,4 +654,6 @@ static const struct gz_perm perms[] = {
 
 static const struct gz_entity *const entities[] = {&gz_work_order_entity, NULL};
 
-const struct gz_module gz_work_orders_module = {"work_orders", routes, perms, entities, wo_init};
+const struct gz_module gz_work_orders_module = {
+    "work_orders", routes, perms, entities, wo_init, gz_wo_search_start, gz_wo_search_stop,
+};
