@@ -138,6 +138,40 @@ void gz_db_reader_done(struct gz_db *db, struct gz_conn *c)
 		db->ops->reader_done(db, c);
 }
 
+/* ---- several nodes ---- */
+
+/* on a backend of one machine: a lease that is always held */
+static struct gz_lease always_held;
+
+struct gz_lease *gz_db_lease(struct gz_db *db, const char *name)
+{
+	return db->ops->lease ? db->ops->lease(db, name) : &always_held;
+}
+
+bool gz_db_lease_hold(struct gz_lease *l)
+{
+	if (!l)
+		return false;
+	return l == &always_held || l->ops->lease_hold(l);
+}
+
+void gz_db_lease_free(struct gz_lease *l)
+{
+	if (l && l != &always_held)
+		l->ops->lease_free(l);
+}
+
+int gz_db_listen(struct gz_db *db, const char *channel, void (*fn)(void *ctx), void *ctx,
+                 struct gz_err *err)
+{
+	return db->ops->listen ? db->ops->listen(db, channel, fn, ctx, err) : 0;
+}
+
+int gz_db_signal(struct gz_conn *c, const char *channel, struct gz_err *err)
+{
+	return c->ops->signal ? c->ops->signal(c, channel, err) : 0;
+}
+
 /* ---- conveniences ---- */
 
 static void bind_va(struct gz_stmt *s, const char *types, va_list ap)

@@ -74,6 +74,26 @@ void gz_db_on_batch_end(struct gz_db *db, gz_write_fn fn, void *ctx);
  * (a module's init); at most 4. */
 void gz_db_on_commit(struct gz_db *db, void (*fn)(struct gz_conn *c, void *ctx), void *ctx);
 
+/* Several nodes on one database.
+ *
+ * A lease names a background job that must run on one node at a time (the SLA
+ * scanner, the webhook deliverer).  gz_db_lease_hold() is true while this process
+ * holds it, taking it when free.  On PostgreSQL it is a session advisory lock on a
+ * connection of the lease's own: released when the holder dies (its connection
+ * closes), then taken by the next node that asks.  On SQLite (one machine) always true. */
+struct gz_lease;
+struct gz_lease *gz_db_lease(struct gz_db *db, const char *name);
+bool gz_db_lease_hold(struct gz_lease *l);
+void gz_db_lease_free(struct gz_lease *l);
+/* fn(ctx) runs on a thread of the database's after any node commits a transaction
+ * that signalled channel (PostgreSQL: LISTEN/NOTIFY, the NOTIFY sent by a trigger or
+ * gz_db_signal).  On SQLite nothing: one process writes, and its commit hooks see
+ * every write.  Register before writes start; at most 4. */
+int gz_db_listen(struct gz_db *db, const char *channel, void (*fn)(void *ctx), void *ctx,
+                 struct gz_err *err);
+/* Inside a write: every node's listeners of channel run once this commits. */
+int gz_db_signal(struct gz_conn *c, const char *channel, struct gz_err *err) GZ_MUST_USE;
+
 /* Statements.  gz_stmt() returns a prepared statement from the connection's cache
  * (prepared on first use), with no bindings; finish with gz_stmt_done(), which
  * resets it.  Parameters are numbered from 1, columns from 0. */

@@ -44,6 +44,10 @@ struct gz_stmt {
 	const struct gz_db_ops *ops;
 };
 
+struct gz_lease {
+	const struct gz_db_ops *ops; /* NULL: always held */
+};
+
 struct gz_job {
 	gz_write_fn fn;
 	void *ctx;
@@ -91,6 +95,14 @@ struct gz_db_ops {
 	const void *(*col_blob)(struct gz_stmt *s, int i, size_t *n);
 	int64_t (*changes)(struct gz_conn *c);
 	int (*exec_script)(struct gz_conn *c, const char *sql, struct gz_err *err);
+
+	/* several nodes (NULL on a backend of one machine) */
+	struct gz_lease *(*lease)(struct gz_db *db, const char *name);
+	bool (*lease_hold)(struct gz_lease *l);
+	void (*lease_free)(struct gz_lease *l);
+	int (*listen)(struct gz_db *db, const char *channel, void (*fn)(void *ctx), void *ctx,
+	              struct gz_err *err);
+	int (*signal)(struct gz_conn *c, const char *channel, struct gz_err *err);
 };
 
 /* The backends' constructors: fill *out (which begins with struct gz_db) with its ops

@@ -24,9 +24,13 @@
 #include "core/metrics.h"
 #include "core/util.h"
 #include <libpq-fe.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* the advisory lock every node's writer takes for its batch (a 64-bit key: "gongzhi") */
 #define WRITE_LOCK_KEY "7451216920337574249"
@@ -89,6 +93,17 @@ struct pg_db {
 	struct ukey *ukeys;
 	int nukeys;
 	bool ukeys_loaded;
+	/* LISTEN: a thread with a connection of its own */
+	struct {
+		char channel[64];
+		void (*fn)(void *ctx);
+		void *ctx;
+	} listeners[4];
+	int nlisteners;
+	pthread_mutex_t listen_lock;
+	pthread_t listen_thread;
+	bool listening;
+	atomic_bool listen_stop;
 };
 
 #define ST(s) ((struct pg_stmt *)(s))
@@ -855,6 +870,13 @@ static void pg_close(struct gz_db *gdb);
 static struct gz_conn *pg_reader(struct gz_db *gdb);
 static void pg_reader_done(struct gz_db *gdb, struct gz_conn *c);
 
+static struct gz_lease *pg_lease(struct gz_db *db, const char *name);
+static bool pg_lease_hold(struct gz_lease *l);
+static void pg_lease_free(struct gz_lease *l);
+static int pg_listen(struct gz_db *db, const char *channel, void (*fn)(void *ctx), void *ctx,
+                     struct gz_err *err);
+static int pg_signal(struct gz_conn *c, const char *channel, struct gz_err *err);
+
 static struct gz_db_ops pgsql_ops = {
     .name = "postgresql",
     .has_migrations_sql = "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL "
@@ -883,6 +905,11 @@ static struct gz_db_ops pgsql_ops = {
     .col_blob = pg_col_blob,
     .changes = pg_changes,
     .exec_script = pg_exec_script,
+    .lease = pg_lease,
+    .lease_hold = pg_lease_hold,
+    .lease_free = pg_lease_free,
+    .listen = pg_listen,
+    .signal = pg_signal,
 };
 
 static pthread_once_t ops_once = PTHREAD_ONCE_INIT;
@@ -977,6 +1004,7 @@ int gz_pgsql_open(const char *url, const struct gz_db_opts *o, struct gz_db **ou
 	pthread_mutex_init(&db->pool_lock, NULL);
 	pthread_cond_init(&db->pool_cond, NULL);
 	pthread_mutex_init(&db->ukey_lock, NULL);
+	pthread_mutex_init(&db->listen_lock, NULL);
 	if (o->writer && conn_open(db, false, &db->writer, err)) {
 		pg_close(&db->base);
 		return -1;
@@ -999,6 +1027,11 @@ int gz_pgsql_open(const char *url, const struct gz_db_opts *o, struct gz_db **ou
 static void pg_close(struct gz_db *gdb)
 {
 	struct pg_db *db = (struct pg_db *)gdb;
+	if (db->listening) {
+		atomic_store(&db->listen_stop, true);
+		pthread_join(db->listen_thread, NULL);
+		db->listening = false;
+	}
 	while (db->free_readers) {
 		struct pg_conn *c = db->free_readers;
 		db->free_readers = c->next_free;
@@ -1009,6 +1042,7 @@ static void pg_close(struct gz_db *gdb)
 	pthread_mutex_destroy(&db->pool_lock);
 	pthread_cond_destroy(&db->pool_cond);
 	pthread_mutex_destroy(&db->ukey_lock);
+	pthread_mutex_destroy(&db->listen_lock);
 	free(db->url);
 	free(db);
 }
@@ -1038,4 +1072,158 @@ static void pg_reader_done(struct gz_db *gdb, struct gz_conn *gc)
 	db->free_readers = c;
 	pthread_cond_signal(&db->pool_cond);
 	pthread_mutex_unlock(&db->pool_lock);
+}
+
+/* ---- several nodes ---- */
+
+struct pg_lease {
+	struct gz_lease base;
+	struct pg_db *db;
+	char name[64];
+	PGconn *h; /* holds the session lock while held */
+	bool held;
+	int64_t next_try_ms; /* after a failed connection: not before */
+};
+
+static struct gz_lease *pg_lease(struct gz_db *gdb, const char *name)
+{
+	struct pg_lease *l = gz_xcalloc(1, sizeof(*l));
+	l->base.ops = gdb->ops;
+	l->db = (struct pg_db *)gdb;
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	return &l->base;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One round trip when held (the connection is still there, so the lock is); a try
+ * of the lock when not. */
+static bool pg_lease_hold(struct gz_lease *gl)
+{
+	struct pg_lease *l = (struct pg_lease *)gl;
+	if (l->h && PQstatus(l->h) == CONNECTION_OK && l->held) {
+		PGresult *r = PQexec(l->h, "SELECT 1");
+		bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+		PQclear(r);
+		if (ok)
+			return true;
+		gz_warn("lease %s: lost its connection", l->name);
+	}
+	if (l->held)
+		gz_info("lease %s released", l->name);
+	l->held = false;
+	if (l->h && PQstatus(l->h) != CONNECTION_OK) {
+		PQfinish(l->h);
+		l->h = NULL;
+	}
+	if (!l->h) {
+		if (mono_ms() < l->next_try_ms)
+			return false;
+		l->h = PQconnectdb(l->db->url);
+		if (PQstatus(l->h) != CONNECTION_OK) {
+			gz_warn("lease %s: %s", l->name, PQerrorMessage(l->h));
+			PQfinish(l->h);
+			l->h = NULL;
+			l->next_try_ms = mono_ms() + 5000;
+			return false;
+		}
+	}
+	const char *vals[] = {l->name};
+	PGresult *r =
+	    PQexecParams(l->h, "SELECT pg_try_advisory_lock(hashtext('gongzhi lease ' || $1))", 1,
+	                 NULL, vals, NULL, NULL, 0);
+	l->held = PQresultStatus(r) == PGRES_TUPLES_OK && PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	if (l->held)
+		gz_info("lease %s taken: this node runs it", l->name);
+	return l->held;
+}
+
+static void pg_lease_free(struct gz_lease *gl)
+{
+	struct pg_lease *l = (struct pg_lease *)gl;
+	PQfinish(l->h); /* the session lock goes with the connection */
+	free(l);
+}
+
+/* Every signal goes over one channel, "gongzhi", its name in the payload: one LISTEN
+ * per node whatever registers later. */
+static void dispatch(struct pg_db *db, const char *channel)
+{
+	pthread_mutex_lock(&db->listen_lock);
+	int n = db->nlisteners;
+	pthread_mutex_unlock(&db->listen_lock);
+	for (int i = 0; i < n; i++)
+		if (!channel || strcmp(channel, db->listeners[i].channel) == 0)
+			db->listeners[i].fn(db->listeners[i].ctx);
+}
+
+static void *listen_main(void *arg)
+{
+	struct pg_db *db = arg;
+	PGconn *h = NULL;
+	while (!atomic_load(&db->listen_stop)) {
+		if (!h || PQstatus(h) != CONNECTION_OK) {
+			PQfinish(h);
+			h = PQconnectdb(db->url);
+			PGresult *r =
+			    PQstatus(h) == CONNECTION_OK ? PQexec(h, "LISTEN gongzhi") : NULL;
+			bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+			PQclear(r);
+			if (!ok) {
+				gz_warn("postgresql LISTEN: %s", PQerrorMessage(h));
+				PQfinish(h);
+				h = NULL;
+				for (int k = 0; k < 20 && !atomic_load(&db->listen_stop); k++)
+					usleep(100000);
+				continue;
+			}
+			/* what was signalled while no one listened: tell everyone once */
+			dispatch(db, NULL);
+		}
+		struct pollfd p = {.fd = PQsocket(h), .events = POLLIN};
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		if (!PQconsumeInput(h))
+			continue; /* reconnects above */
+		PGnotify *nt;
+		while ((nt = PQnotifies(h))) {
+			dispatch(db, nt->extra);
+			PQfreemem(nt);
+		}
+	}
+	PQfinish(h);
+	return NULL;
+}
+
+static int pg_listen(struct gz_db *gdb, const char *channel, void (*fn)(void *ctx), void *ctx,
+                     struct gz_err *err)
+{
+	struct pg_db *db = (struct pg_db *)gdb;
+	pthread_mutex_lock(&db->listen_lock);
+	if (db->nlisteners == (int)(sizeof(db->listeners) / sizeof(db->listeners[0])))
+		GZ_BUG("too many listeners");
+	snprintf(db->listeners[db->nlisteners].channel, sizeof(db->listeners[0].channel), "%s",
+	         channel);
+	db->listeners[db->nlisteners].fn = fn;
+	db->listeners[db->nlisteners].ctx = ctx;
+	db->nlisteners++;
+	bool start = !db->listening;
+	db->listening = true;
+	pthread_mutex_unlock(&db->listen_lock);
+	if (start && pthread_create(&db->listen_thread, NULL, listen_main, db)) {
+		db->listening = false;
+		return gz_fail(err, GZ_E_INTERNAL, "cannot start the LISTEN thread");
+	}
+	return 0;
+}
+
+static int pg_signal(struct gz_conn *c, const char *channel, struct gz_err *err)
+{
+	return gz_exec_args(c, err, "SELECT pg_notify('gongzhi', ?)", "t", channel);
 }

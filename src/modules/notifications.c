@@ -44,7 +44,10 @@ static int insert_one(struct gz_conn *c, int64_t user, const struct gz_notice_ms
 	gz_bind_i64(s, 7, user);
 	int rc = gz_step(s, err);
 	gz_stmt_done(s);
-	return rc < 0 ? -1 : 0;
+	if (rc < 0)
+		return -1;
+	/* the other nodes' event streams and webhook deliverer learn of it at the commit */
+	return gz_changes(c) ? gz_db_signal(c, "notifications", err) : 0;
 }
 
 int gz_notify_users(struct gz_conn *c, const int64_t *users, int n, int64_t except,

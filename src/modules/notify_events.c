@@ -430,8 +430,25 @@ static void *watcher(void *arg)
 	return NULL;
 }
 
+/* Another node committed notifications (PostgreSQL LISTEN): the watcher looks. */
+static void on_signal(void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_lock(&hub.lock);
+	hub.signalled = true;
+	pthread_cond_signal(&hub.cond);
+	pthread_mutex_unlock(&hub.lock);
+	gz_webhook_wake();
+}
+
 int gz_events_start(struct gz_app *app, struct gz_err *err)
 {
+	static struct gz_db *listening; /* once per database (the tests open several) */
+	if (listening != app->db) {
+		if (gz_db_listen(app->db, "notifications", on_signal, NULL, err))
+			return -1;
+		listening = app->db;
+	}
 	struct gz_conn *c = gz_db_reader(app->db);
 	int64_t max = 0;
 	int rc = gz_query_i64(c, err, &max, "SELECT coalesce(max(id), 0) FROM notifications", "");

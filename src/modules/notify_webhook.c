@@ -295,8 +295,10 @@ static int round_once(struct gz_app *app)
 static void *deliverer(void *arg)
 {
 	struct gz_app *app = arg;
+	/* one node delivers at a time: two would post every notification twice */
+	struct gz_lease *lease = gz_db_lease(app->db, "webhook");
 	while (!atomic_load(&wh.stop)) {
-		int n = round_once(app);
+		int n = gz_db_lease_hold(lease) ? round_once(app) : 0;
 		pthread_mutex_lock(&wh.lock);
 		if (!wh.signalled && !atomic_load(&wh.stop) && n < DUE_MAX) {
 			struct timespec ts;
@@ -307,6 +309,7 @@ static void *deliverer(void *arg)
 		wh.signalled = false;
 		pthread_mutex_unlock(&wh.lock);
 	}
+	gz_db_lease_free(lease);
 	return NULL;
 }
 

@@ -138,6 +138,7 @@ static struct {
 	pthread_cond_t cond;
 	bool running, stop;
 	struct gz_app *app;
+	struct gz_lease *lease; /* one node scans at a time */
 	_Atomic long long escalated;
 } scanner = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
@@ -262,7 +263,10 @@ static void *scanner_main(void *arg)
 		pthread_mutex_unlock(&scanner.lock);
 		struct scan_counts count;
 		struct gz_err err;
+		bool mine = gz_db_lease_hold(scanner.lease);
 		do {
+			if (!mine)
+				break;
 			count = (struct scan_counts){0, 0};
 			if (gz_db_write(scanner.app->db, scan_fn, &count, &err)) {
 				gz_warn("SLA scan failed: %s", err.message);
@@ -288,8 +292,11 @@ static int sla_start(struct gz_app *app, struct gz_err *err)
 {
 	scanner.app = app;
 	scanner.stop = false;
-	if (pthread_create(&scanner.thread, NULL, scanner_main, NULL))
+	scanner.lease = gz_db_lease(app->db, "sla-scanner");
+	if (pthread_create(&scanner.thread, NULL, scanner_main, NULL)) {
+		gz_db_lease_free(scanner.lease);
 		return gz_fail(err, GZ_E_INTERNAL, "cannot start the SLA scanner");
+	}
 	scanner.running = true;
 	return 0;
 }
@@ -304,6 +311,8 @@ static void sla_stop(struct gz_app *app)
 	pthread_cond_signal(&scanner.cond);
 	pthread_mutex_unlock(&scanner.lock);
 	pthread_join(scanner.thread, NULL);
+	gz_db_lease_free(scanner.lease);
+	scanner.lease = NULL;
 	scanner.running = false;
 }
 
