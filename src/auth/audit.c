@@ -744,6 +744,11 @@ int gz_audit_verify(struct gz_db *db, struct gz_audit_report *rep, struct gz_err
 	return verify(db, true, rep, err);
 }
 
+int gz_audit_verify_chain(struct gz_db *db, struct gz_audit_report *rep, struct gz_err *err)
+{
+	return verify(db, false, rep, err);
+}
+
 json_t *gz_audit_report_json(const struct gz_audit_report *rep)
 {
 	json_t *head = json_null();

@@ -89,6 +89,7 @@ struct gz_db_ops {
 	int (*col_count)(struct gz_stmt *s);
 	const char *(*col_name)(struct gz_stmt *s, int i);
 	bool (*col_null)(struct gz_stmt *s, int i);
+	char (*col_type)(struct gz_stmt *s, int i);
 	int64_t (*col_i64)(struct gz_stmt *s, int i);
 	double (*col_double)(struct gz_stmt *s, int i);
 	const char *(*col_text)(struct gz_stmt *s, int i);
