@@ -295,7 +295,9 @@ int gz_cli_update(struct gz_app *app, struct gz_write *w, struct gz_err *err)
 static int cmd_migrate_to(struct cli *c)
 {
 	struct gz_err err;
-	if (gz_migrate_to(c->app.db, c->args[0], &err))
+	char head[4096];
+	gz_app_audit_head_path(&c->app.cfg, c->args[0], head, sizeof(head));
+	if (gz_migrate_to(c->app.db, c->args[0], head, &err))
 		return fail(&err);
 	printf("serve it with --db '%s' (the same data directory: its keys seal the personal "
 	       "data and the audit chain)\n",

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { MAX_TABLES = 128, MAX_COLS = 96, PARAMS_PER_INSERT = 4000, ROWS_MAX = 500 };
 
@@ -30,8 +31,8 @@ struct table {
 	char cols[MAX_COLS][64];
 	int ncols;
 	int64_t rows, copied;
-	bool copy;   /* the target has it */
-	bool rowid;  /* not WITHOUT ROWID: copied in rowid order */
+	bool copy;  /* the target has it */
+	bool rowid; /* not WITHOUT ROWID: copied in rowid order */
 	bool done;
 };
 
@@ -94,10 +95,11 @@ static int read_tables(struct gz_db *src, struct gz_db *dst, struct table *t, in
 		     count_rows(c, t[k].name, &t[k].rows, err);
 		int64_t without = 0;
 		if (!rc)
-			rc = gz_query_i64(c, err, &without,
-			                  "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE "
-			                  "name = ?",
-			                  "t", t[k].name) < 0;
+			rc = gz_query_i64(
+			         c, err, &without,
+			         "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE "
+			         "name = ?",
+			         "t", t[k].name) < 0;
 		t[k].rowid = !without;
 	}
 	gz_db_reader_done(src, c);
@@ -108,10 +110,11 @@ static int read_tables(struct gz_db *src, struct gz_db *dst, struct table *t, in
 	static char tcols[MAX_COLS][64];
 	for (int k = 0; !rc && k < *n; k++) {
 		int nt = 0;
-		rc = names(d,
-		           "SELECT column_name FROM information_schema.columns WHERE table_schema = "
-		           "current_schema() AND table_name = ? ORDER BY ordinal_position",
-		           t[k].name, tcols, MAX_COLS, &nt, err);
+		rc =
+		    names(d,
+		          "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+		          "current_schema() AND table_name = ? ORDER BY ordinal_position",
+		          t[k].name, tcols, MAX_COLS, &nt, err);
 		t[k].copy = nt > 0;
 		int keep = 0;
 		for (int i = 0; i < t[k].ncols; i++) {
@@ -170,7 +173,8 @@ static int order_tables(struct gz_db *dst, struct table *t, int n, int *order, s
 			}
 		}
 		if (!progress)
-			return gz_fail(err, GZ_E_INTERNAL, "the foreign keys of the target form a cycle");
+			return gz_fail(err, GZ_E_INTERNAL,
+			               "the foreign keys of the target form a cycle");
 	}
 	return 0;
 }
@@ -223,8 +227,11 @@ static char *insert_sql(const struct table *t, int rows)
 	return sql;
 }
 
+/* On a terminal one line, rewritten as rows arrive; in a log one line per table. */
 static void progress(const struct table *t, int64_t total_done, int64_t total)
 {
+	if (!isatty(2) && t->copied < t->rows)
+		return;
 	fprintf(stderr, "\r  %-28s %9lld / %-9lld  (%3d%% of %lld rows)", t->name,
 	        (long long)t->copied, (long long)t->rows,
 	        total ? (int)(total_done * 100 / total) : 100, (long long)total);
@@ -361,7 +368,7 @@ static int empty_tables(struct gz_db *dst, const struct table *t, int n, struct 
 	return rc;
 }
 
-int gz_migrate_to(struct gz_db *src, const char *url, struct gz_err *err)
+int gz_migrate_to(struct gz_db *src, const char *url, const char *head_path, struct gz_err *err)
 {
 	if (strcmp(gz_db_backend(src), "sqlite"))
 		return gz_fail(err, GZ_E_BAD_REQUEST,
@@ -382,16 +389,17 @@ int gz_migrate_to(struct gz_db *src, const char *url, struct gz_err *err)
 	int rc = -1;
 	int64_t ntables = 0;
 	struct gz_conn *d = gz_db_reader(dst);
-	int q = gz_query_i64(d, err, &ntables,
-	                     "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
-	                     "");
+	int q =
+	    gz_query_i64(d, err, &ntables,
+	                 "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()", "");
 	gz_db_reader_done(dst, d);
 	if (q < 0)
 		goto out;
 	if (ntables) {
-		gz_fail(err, GZ_E_CONFLICT,
-		        "the target database is not empty (%lld tables): migrate-to fills a new one",
-		        (long long)ntables);
+		gz_fail(
+		    err, GZ_E_CONFLICT,
+		    "the target database is not empty (%lld tables): migrate-to fills a new one",
+		    (long long)ntables);
 		goto out;
 	}
 	int applied = 0;
@@ -415,11 +423,10 @@ int gz_migrate_to(struct gz_db *src, const char *url, struct gz_err *err)
 			        (long long)x->rows);
 			continue;
 		}
-		if (copy_table(src, dst, x, &done, total, err)) {
-			fprintf(stderr, "\n");
-			goto out;
-		}
+		int cr = copy_table(src, dst, x, &done, total, err);
 		fprintf(stderr, "\n");
+		if (cr)
+			goto out;
 	}
 	if (set_triggers(dst, t, n, "ENABLE", err) || reset_sequences(dst, err))
 		goto out;
@@ -440,15 +447,17 @@ int gz_migrate_to(struct gz_db *src, const char *url, struct gz_err *err)
 	if (bad)
 		goto out;
 	struct gz_audit_report rep;
-	if (gz_audit_verify_chain(dst, &rep, err))
+	int anchored = gz_audit_anchor_copy(dst, head_path, &rep, err);
+	if (anchored < 0)
 		goto out;
-	if (rep.problem) {
+	if (anchored) {
 		gz_fail(err, GZ_E_INTERNAL, "the copied audit chain does not verify: %s",
 		        rep.message);
 		goto out;
 	}
-	printf("copied %lld rows of %d tables to %s; the audit chain verifies (%lld entries)\n",
-	       (long long)done, n, url, (long long)rep.checked);
+	printf("copied %lld rows of %d tables to %s; the audit chain verifies (%lld entries), its "
+	       "head checkpoint is in %s\n",
+	       (long long)done, n, url, (long long)rep.checked, head_path);
 	rc = 0;
 out:
 	gz_db_close(dst);

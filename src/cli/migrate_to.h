@@ -5,7 +5,8 @@
 
 /* Copies every table of src (SQLite, at the latest schema) into the database at url
  * (PostgreSQL; created when missing, must be empty), with a progress line on stderr,
- * and checks the row counts and the audit chain on the target. */
-int gz_migrate_to(struct gz_db *src, const char *url, struct gz_err *err);
+ * checks the row counts and the audit chain on the target, and writes the target's audit
+ * head checkpoint to head_path. */
+int gz_migrate_to(struct gz_db *src, const char *url, const char *head_path, struct gz_err *err);
 
 #endif

@@ -55,7 +55,7 @@ struct pg_stmt {
 	char *pgsql; /* with $N */
 	int nparams;
 	char name[24]; /* the server-side prepared statement, "" when none */
-	char *sig; /* the bound types it was prepared with, nparams letters */
+	char *sig;     /* the bound types it was prepared with, nparams letters */
 	struct pg_param *p;
 	PGresult *res;
 	int row, nrows;
@@ -722,8 +722,8 @@ static char pg_col_type(struct gz_stmt *s, int i)
 	case 21: /* int2 */
 	case 23: /* int4 */
 		return 'i';
-	case 700: /* float4 */
-	case 701: /* float8 */
+	case 700:  /* float4 */
+	case 701:  /* float8 */
 	case 1700: /* numeric */
 		return 'd';
 	case OID_BYTEA:
