@@ -74,10 +74,6 @@ void gz_db_on_batch_end(struct gz_db *db, gz_write_fn fn, void *ctx);
  * (a module's init); at most 4. */
 void gz_db_on_commit(struct gz_db *db, void (*fn)(struct gz_conn *c, void *ctx), void *ctx);
 
-/* Portable SQL: a condition as the integer 0 or 1 (PostgreSQL has no arithmetic on
- * booleans and stores them in integer columns only through CASE). */
-#define GZ_B(cond) "(CASE WHEN " cond " THEN 1 ELSE 0 END)"
-
 /* Statements.  gz_stmt() returns a prepared statement from the connection's cache
  * (prepared on first use), with no bindings; finish with gz_stmt_done(), which
  * resets it.  Parameters are numbered from 1, columns from 0. */

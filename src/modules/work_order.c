@@ -71,68 +71,26 @@ int gz_wo_daily_apply(struct gz_conn *c, int64_t id, int sign, struct gz_err *er
 	    "resolved, resolved_on_time, resolve_hours_sum, rated, solved, satisfied, reopened) "
 	    "SELECT (created_at + 28800000) / 86400000, unit_id, community_id, subdistrict_id, "
 	    "category_code, channel, coalesce(handler_org_id, 0), ?1, "
-	    "?1 * " GZ_B(
-	        "dispatched_at IS NOT NULL") ", ?1 * coalesce(accepted_on_time, 0), "
-	                                     "?1 * " GZ_B(
-	                                         "resolved_at IS NOT NULL") ", ?1 * "
-	                                                                    "coalesce(resolved_on_"
-	                                                                    "time, 0), "
-	                                                                    "?1 * CASE WHEN "
-	                                                                    "resolved_at IS NOT "
-	                                                                    "NULL THEN "
-	                                                                    "(resolved_at - "
-	                                                                    "created_at) / "
-	                                                                    "3600000.0 "
-	                                                                    "ELSE 0 END, ?1 "
-	                                                                    "* " GZ_B(
-	                                                                        "satisfaction IS "
-	                                                                        "NOT NULL") ", ?1 "
-	                                                                                    "* "
-	                                                                                    "coales"
-	                                                                                    "ce("
-	                                                                                    "solved"
-	                                                                                    ", 0), "
-	                                                                                    "?1 "
-	                                                                                    "*"
-	                                                                                    " " GZ_B(
-	                                                                                        "sa"
-	                                                                                        "ti"
-	                                                                                        "sf"
-	                                                                                        "ac"
-	                                                                                        "ti"
-	                                                                                        "on"
-	                                                                                        " I"
-	                                                                                        "N "
-	                                                                                        "('"
-	                                                                                        "sa"
-	                                                                                        "ti"
-	                                                                                        "sf"
-	                                                                                        "ie"
-	                                                                                        "d'"
-	                                                                                        ", "
-	                                                                                        "'b"
-	                                                                                        "as"
-	                                                                                        "ic"
-	                                                                                        "al"
-	                                                                                        "ly"
-	                                                                                        "_s"
-	                                                                                        "at"
-	                                                                                        "is"
-	                                                                                        "fi"
-	                                                                                        "ed"
-	                                                                                        "'"
-	                                                                                        ")") ", "
-	                                                                                             "?1 * " GZ_B(
-	                                                                                                 "reopen_count > 0") " FROM work_orders WHERE id = ?2 "
-	                                                                                                                     "ON CONFLICT (day, unit_id, category_code, channel, handler_org_id) DO UPDATE SET "
-	                                                                                                                     "total = D.total + excluded.total, dispatched = D.dispatched + excluded.dispatched, "
-	                                                                                                                     "accepted_on_time = D.accepted_on_time + excluded.accepted_on_time, "
-	                                                                                                                     "resolved = D.resolved + excluded.resolved, "
-	                                                                                                                     "resolved_on_time = D.resolved_on_time + excluded.resolved_on_time, "
-	                                                                                                                     "resolve_hours_sum = D.resolve_hours_sum + excluded.resolve_hours_sum, "
-	                                                                                                                     "rated = D.rated + excluded.rated, solved = D.solved + excluded.solved, "
-	                                                                                                                     "satisfied = D.satisfied + excluded.satisfied, "
-	                                                                                                                     "reopened = D.reopened + excluded.reopened";
+	    "?1 * CASE WHEN dispatched_at IS NOT NULL THEN 1 ELSE 0 END, "
+	    "?1 * coalesce(accepted_on_time, 0), "
+	    "?1 * CASE WHEN resolved_at IS NOT NULL THEN 1 ELSE 0 END, "
+	    "?1 * coalesce(resolved_on_time, 0), "
+	    "?1 * CASE WHEN resolved_at IS NOT NULL THEN (resolved_at - created_at) / 3600000.0 "
+	    "ELSE 0 END, "
+	    "?1 * CASE WHEN satisfaction IS NOT NULL THEN 1 ELSE 0 END, "
+	    "?1 * coalesce(solved, 0), "
+	    "?1 * CASE WHEN satisfaction IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 "
+	    "END, "
+	    "?1 * CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END FROM work_orders WHERE id = ?2 "
+	    "ON CONFLICT (day, unit_id, category_code, channel, handler_org_id) DO UPDATE SET "
+	    "total = D.total + excluded.total, dispatched = D.dispatched + excluded.dispatched, "
+	    "accepted_on_time = D.accepted_on_time + excluded.accepted_on_time, "
+	    "resolved = D.resolved + excluded.resolved, "
+	    "resolved_on_time = D.resolved_on_time + excluded.resolved_on_time, "
+	    "resolve_hours_sum = D.resolve_hours_sum + excluded.resolve_hours_sum, "
+	    "rated = D.rated + excluded.rated, solved = D.solved + excluded.solved, "
+	    "satisfied = D.satisfied + excluded.satisfied, "
+	    "reopened = D.reopened + excluded.reopened";
 	return gz_exec_args(c, err, sql, "ii", (int64_t)sign, id);
 }
 
@@ -147,59 +105,18 @@ int gz_work_orders_rebuild_daily(struct gz_conn *c, struct gz_err *err)
 	    "resolved, resolved_on_time, resolve_hours_sum, rated, solved, satisfied, reopened) "
 	    "SELECT (created_at + 28800000) / 86400000, unit_id, community_id, subdistrict_id, "
 	    "category_code, channel, coalesce(handler_org_id, 0), count(*), "
-	    "sum(" GZ_B(
-	        "dispatched_at IS NOT NULL") "), sum(coalesce(accepted_on_time, 0)), "
-	                                     "sum(" GZ_B(
-	                                         "resolved_at IS NOT NULL") "), "
-	                                                                    "sum(coalesce(resolved_"
-	                                                                    "on_time, 0)), "
-	                                                                    "sum(CASE WHEN "
-	                                                                    "resolved_at IS NOT "
-	                                                                    "NULL THEN "
-	                                                                    "(resolved_at - "
-	                                                                    "created_at) / "
-	                                                                    "3600000.0 "
-	                                                                    "ELSE 0 END), "
-	                                                                    "sum(" GZ_B(
-	                                                                        "satisfaction IS "
-	                                                                        "NOT NULL") "), "
-	                                                                                    "sum("
-	                                                                                    "coales"
-	                                                                                    "ce("
-	                                                                                    "solved"
-	                                                                                    ", "
-	                                                                                    "0)), "
-	                                                                                    "sum"
-	                                                                                    "(" GZ_B(
-	                                                                                        "sa"
-	                                                                                        "ti"
-	                                                                                        "sf"
-	                                                                                        "ac"
-	                                                                                        "ti"
-	                                                                                        "on"
-	                                                                                        " I"
-	                                                                                        "N "
-	                                                                                        "('"
-	                                                                                        "sa"
-	                                                                                        "ti"
-	                                                                                        "sf"
-	                                                                                        "ie"
-	                                                                                        "d'"
-	                                                                                        ", "
-	                                                                                        "'b"
-	                                                                                        "as"
-	                                                                                        "ic"
-	                                                                                        "al"
-	                                                                                        "ly"
-	                                                                                        "_s"
-	                                                                                        "at"
-	                                                                                        "is"
-	                                                                                        "fi"
-	                                                                                        "ed"
-	                                                                                        "'"
-	                                                                                        ")") "), "
-	                                                                                             "sum(" GZ_B(
-	                                                                                                 "reopen_count > 0") ") FROM work_orders GROUP BY 1, 2, 3, 4, 5, 6, 7",
+	    "sum(CASE WHEN dispatched_at IS NOT NULL THEN 1 ELSE 0 END), "
+	    "sum(coalesce(accepted_on_time, 0)), "
+	    "sum(CASE WHEN resolved_at IS NOT NULL THEN 1 ELSE 0 END), "
+	    "sum(coalesce(resolved_on_time, 0)), "
+	    "sum(CASE WHEN resolved_at IS NOT NULL THEN (resolved_at - created_at) / 3600000.0 "
+	    "ELSE 0 END), "
+	    "sum(CASE WHEN satisfaction IS NOT NULL THEN 1 ELSE 0 END), "
+	    "sum(coalesce(solved, 0)), "
+	    "sum(CASE WHEN satisfaction IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 "
+	    "END), "
+	    "sum(CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END) FROM work_orders "
+	    "GROUP BY 1, 2, 3, 4, 5, 6, 7",
 	    "");
 }
 
@@ -652,8 +569,7 @@ static int wo_init(struct gz_app *app, struct gz_err *err)
 		gz_metrics_add_provider(wo_metrics, app);
 		registered = app;
 	}
-	if (strcmp(gz_db_backend(app->db), "sqlite") == 0) /* FTS5: SQLite's alone */
-		gz_db_on_batch_end(app->db, gz_wo_fts_sync, NULL);
+	gz_db_on_batch_end(app->db, gz_wo_search_sync, app->db);
 	gz_lifecycle_register(&gz_work_order_machine);
 	return 0;
 }
@@ -738,4 +654,6 @@ static const struct gz_perm perms[] = {
 
 static const struct gz_entity *const entities[] = {&gz_work_order_entity, NULL};
 
-const struct gz_module gz_work_orders_module = {"work_orders", routes, perms, entities, wo_init};
+const struct gz_module gz_work_orders_module = {
+    "work_orders", routes, perms, entities, wo_init, gz_wo_search_start, gz_wo_search_stop,
+};

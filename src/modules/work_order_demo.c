@@ -533,11 +533,12 @@ static int one_order(struct gen *g, int64_t created, int64_t now, struct gz_err 
 	    "nullif(?, 0), handler_unit_path = (SELECT path FROM units WHERE id = ?), "
 	    "dispatched_at = ?, "
 	    "accept_due_at = ?, accepted_at = nullif(?, 0), accepted_on_time = CASE WHEN ? > 0 "
-	    "THEN " GZ_B("? <= ?") " END, resolved_at = nullif(?, 0), resolved_on_time = CASE "
-	    "WHEN ? > 0 THEN " GZ_B("? <= ?") " END, verified_at = nullif(?, 0), closed_at = nullif(?, 0), satisfaction = ?, "
+	    "THEN CASE WHEN ? <= ? THEN 1 ELSE 0 END END, resolved_at = nullif(?, 0), "
+	    "resolved_on_time = CASE WHEN ? > 0 THEN CASE WHEN ? <= ? THEN 1 ELSE 0 END END, "
+	    "verified_at = nullif(?, 0), closed_at = nullif(?, 0), satisfaction = ?, "
 	    "solved = nullif(?, -1), return_count = ?, return_reason = CASE WHEN ? > 0 THEN "
-	    "'wrong_area' END, escalated = ?, overdue = ?, auto_escalated_due = CASE WHEN ? <> 0 THEN "
-	    "resolve_due_at END, extension_workdays = ?, resolve_due_at = ?, updated_at = ? "
+	    "'wrong_area' END, escalated = ?, overdue = ?, auto_escalated_due = CASE WHEN ? <> 0 "
+	    "THEN resolve_due_at END, extension_workdays = ?, resolve_due_at = ?, updated_at = ? "
 	    "WHERE id = ?",
 	    "tiiiiiiiiiiiiiiitiiiiiiiiii", status, handler, handler_unit, handler_unit, dispatched,
 	    accept_due, accepted, accepted, accepted, accept_due, resolved, resolved, resolved,

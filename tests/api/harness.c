@@ -532,6 +532,14 @@ void srv_cleanup(struct srv *s)
 		if (system(cmd) != 0) {
 		}
 	}
+	/* GONGZHI_TEST_SERVER_LOGS=FILE: every server's log is appended there (debugging) */
+	const char *keep = getenv("GONGZHI_TEST_SERVER_LOGS");
+	if (keep && *keep && s->dir[0]) {
+		char cmd[1024];
+		snprintf(cmd, sizeof cmd, "cat '%s' >> '%s' 2>/dev/null", s->log, keep);
+		if (system(cmd) != 0)
+			fprintf(stderr, "harness: cannot append the server log to %s\n", keep);
+	}
 	rm_dir(s->dir);
 	s->dir[0] = '\0';
 	pg_drop_named(s->dbname);

@@ -6,7 +6,7 @@
  *
  * One demo server.  Each test files its orders in a building of its own (created
  * here under 沙柳北里), so that ?unit_id=<building> selects exactly them; deadlines
- * and creation times are moved with the database's shell (sqlite3 or psql, beside the
+ * and creation times are moved with db_sql() (sqlite3 or psql) beside the
  * running server), and the daily aggregates of a moved building are recomputed there
  * the way the server computes them. */
 #include "harness.h"
@@ -27,13 +27,12 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* SQL on the server's database with its shell (sqlite3 or psql: db_sql()) */
 static void sql(const char *q)
 {
 	char o[1024];
 	int st = db_sql(&S, o, sizeof o, "%s", q);
 	if (st != 0)
-		print_error("%s: %s\n", q, o);
+		print_error("sql: %s\n", o);
 	assert_int_equal(st, 0);
 }
 
