@@ -113,6 +113,11 @@ int gz_sqlite_open(const char *path, const struct gz_db_opts *o, struct gz_db **
 int gz_pgsql_open(const char *url, const struct gz_db_opts *o, struct gz_db **out,
                   struct gz_err *err);
 
+/* PostgreSQL: '?' and '?N' outside quotes and comments as $N (SQLite's numbering: a
+ * bare '?' is one more than the largest before it); *nparams gets the largest.  The
+ * caller frees. */
+char *gz_pgsql_placeholders(const char *sql, int *nparams);
+
 /* For run_batch: the hooks db.c keeps. */
 int gz_db_run_batch_end(struct gz_db *db, struct gz_conn *c, struct gz_err *err);
 void gz_db_run_on_commit(struct gz_db *db, struct gz_conn *c);

@@ -239,7 +239,7 @@ static int pg_simple(struct pg_conn *c, const char *sql, struct gz_err *err)
 /* ---- placeholders ---- */
 
 /* '?' and '?N' outside quotes and comments become $N; *nparams gets the largest N. */
-static char *rewrite_params(const char *sql, int *nparams)
+char *gz_pgsql_placeholders(const char *sql, int *nparams)
 {
 	struct gz_buf b = GZ_BUF_INIT;
 	int maxn = 0;
@@ -405,7 +405,7 @@ static void stmt_init(struct pg_stmt *s, struct pg_conn *c, const char *sql)
 	s->base.ops = c->base.ops;
 	s->conn = c;
 	s->sql = gz_xstrdup(sql);
-	s->pgsql = rewrite_params(sql, &s->nparams);
+	s->pgsql = gz_pgsql_placeholders(sql, &s->nparams);
 	if (s->nparams > MAXP)
 		GZ_BUG("%d parameters in: %s", s->nparams, sql);
 	s->p = gz_xcalloc((size_t)s->nparams + 1, sizeof(*s->p));
