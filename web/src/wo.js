@@ -3,8 +3,6 @@ export const OPEN = new Set(['new', 'dispatched', 'accepted', 'in_progress', 're
 export const RETURN_REASONS = ['wrong_area', 'unclear_ownership', 'overlapping_duty', 'other']
 export const SATISFACTION = ['satisfied', 'basically_satisfied', 'dissatisfied']
 
-const TAG = { new: 'info', dispatched: 'primary', accepted: 'primary', in_progress: 'warning', resolved: 'success', verified: 'success', closed: 'info', returned: 'danger', cancelled: 'info', merged: 'info' }
-export const statusTag = (s) => TAG[s] || 'info'
 
 // The deadline that matters now: accept before acceptance, resolve after.
 export function dueOf(o) {
