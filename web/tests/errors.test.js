@@ -63,3 +63,13 @@ test('a code the console does not know still reads as a sentence with the status
   assert.equal(codeText('not_found', 'zh-CN'), '数据不存在或无权查看')
   assert.equal(codeText('brand_new_code', 'zh-CN', 418), '请求失败（HTTP 418）')
 })
+
+test('the password rule matches the server', async () => {
+  const { passwordProblem } = await import('../src/lib/password.js')
+  assert.equal(passwordProblem('short1A').key, 'fielderr.pw_short')
+  assert.equal(passwordProblem('alllowercaseletters').key, 'fielderr.pw_mix')
+  assert.equal(passwordProblem('lowerUPPERonly').key, 'fielderr.pw_mix')
+  assert.equal(passwordProblem('lowerUPPER123'), null)
+  assert.equal(passwordProblem('中文密码中文密码中文1a'), null) // 中 counts as "other", as in C
+  assert.equal(passwordProblem('x'.repeat(300)).key, 'fielderr.pw_long')
+})

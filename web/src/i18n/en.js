@@ -146,4 +146,7 @@ export default {
   dictpage: {
     types: 'Dictionary types', entries: 'Entries', tree_hint: 'Categories are hierarchical and shown as a tree', add_child: 'Add child',
   },
+  profile: {
+    confirm: 'Confirm new password', mismatch: 'The two new passwords differ',
+  },
 }

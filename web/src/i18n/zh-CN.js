@@ -140,4 +140,7 @@ export default {
   dictpage: {
     types: '字典类型', entries: '字典项', tree_hint: '分类为多级字典，以树形展示', add_child: '新增下级',
   },
+  profile: {
+    confirm: '确认新密码', mismatch: '两次输入的新密码不一致',
+  },
 }
