@@ -25,10 +25,13 @@ export function periodRange(period, now = Date.now()) {
   return { created_from: start.toISOString().slice(0, 10) }
 }
 
-// The ranking: rows with a score, best first, the top ten; `few` marks a small sample.
+// The ranking: rows with a score, best first, the top ten; `few` marks a small sample
+// (the server's too_few when it says so: it then sends no score, and the row is left
+// out; otherwise fewer than `min` orders).
+export const sampleOf = (r) => r.sample_size ?? r.total ?? 0
 export function rankRows(rows, min = MIN_SAMPLE) {
   return [...rows].filter((r) => r.score !== null && r.score !== undefined)
-    .map((r) => ({ ...r, few: (r.total || 0) < min }))
+    .map((r) => ({ ...r, few: r.too_few ?? sampleOf(r) < min }))
     .sort((a, b) => (a.few - b.few) || (b.score - a.score))
     .slice(0, 10)
 }
