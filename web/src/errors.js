@@ -66,8 +66,10 @@ export function useFormErrors(model, aliases = {}) {
 }
 
 // Element Plus rules: a required field, with the field's name in the message.
+// A text field ('blur') is checked again as it is typed in, so the message goes as
+// soon as the field is filled.
 export function required(field, trigger = 'change') {
-  return { required: true, trigger, message: () => t('fielderr.required', { field: fieldLabel(field, locale()) }) }
+  return { required: true, trigger: trigger === 'blur' ? ['blur', 'change'] : trigger, message: () => t('fielderr.required', { field: fieldLabel(field, locale()) }) }
 }
 // Runs el-form validation; resolves true when every rule holds.
 export async function valid(formRef) {
