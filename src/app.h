@@ -16,8 +16,9 @@ struct gz_app {
 	/* the dispatcher's check of a route's {id} row (gz_entity_route_reach) */
 	int (*route_reach)(struct gz_req *r, struct gz_err *err);
 	/* the abuse limits (http/ratelimit.h) while serving, NULL when off: requests
-	 * per account and per address, failed logins per address */
-	struct gz_ratelimit *limit_account, *limit_address, *limit_login;
+	 * per account and per address, failed logins per address, reveals of personal
+	 * data per account (auth/reveal.h) */
+	struct gz_ratelimit *limit_account, *limit_address, *limit_login, *limit_reveal;
 };
 
 extern const struct gz_module *const gz_modules[];

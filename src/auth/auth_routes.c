@@ -123,9 +123,10 @@ static int login_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	if (gz_exec_args(c, err,
 	                 "INSERT INTO login_attempts (username, failures, window_start, "
 	                 "locked_until) VALUES (?, 1, ?, 0) ON CONFLICT (username) DO UPDATE SET "
-	                 "failures = CASE WHEN window_start < ? THEN 1 ELSE failures + 1 END, "
-	                 "window_start = CASE WHEN window_start < ? THEN excluded.window_start "
-	                 "ELSE window_start END",
+	                 "failures = CASE WHEN login_attempts.window_start < ? THEN 1 ELSE "
+	                 "login_attempts.failures + 1 END, window_start = CASE WHEN "
+	                 "login_attempts.window_start < ? THEN excluded.window_start ELSE "
+	                 "login_attempts.window_start END",
 	                 "tiii", l->username, now, now - gz_auth_limits.lockout_window_ms,
 	                 now - gz_auth_limits.lockout_window_ms))
 		return -1;

@@ -419,7 +419,7 @@ static int disable_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	/* with a TOTP code: only a step later than the last one used */
 	if (gz_exec_args(c, err,
 	                 "UPDATE users SET totp_secret = NULL, totp_enabled = 0, "
-	                 "totp_last_step = 0 WHERE id = ? AND (? OR (totp_enabled = 1 AND "
+	                 "totp_last_step = 0 WHERE id = ? AND (? <> 0 OR (totp_enabled = 1 AND "
 	                 "totp_last_step < ?))",
 	                 "iii", d->user_id, (int64_t)(d->by != BY_CODE), d->step))
 		return -1;

@@ -73,6 +73,11 @@ static const struct setting settings[] = {
       "weight in percent of the resolution rate in the work-order score"),
     I(score_weight_satisfaction, "35", 0, 100,
       "weight in percent of the satisfaction rate in the work-order score"),
+    I(stats_min_orders, "5", 0, 1000000,
+      "statistics rows with fewer orders are marked too_few, their rates null (rankings)"),
+    I(reveal_per_hour, "60", 0, 100000,
+      "reveals of personal data (a requester's phone) an account may make per hour (0: no "
+      "limit)"),
     I(sse_max_streams, "256", 0, 100000,
       "open event streams (GET /api/v1/events) at most; more are answered 503"),
     I(sse_heartbeat_seconds, "15", 1, 3600, "comment line sent on an idle event stream"),

@@ -50,6 +50,10 @@ struct gz_config {
 	int64_t sla_scan_seconds; /* how often overdue work orders are looked for */
 	/* weights (percent) of the three rates in the work-order score */
 	int64_t score_weight_response, score_weight_resolution, score_weight_satisfaction;
+	/* statistics rows of fewer orders are marked too_few, without rates */
+	int64_t stats_min_orders;
+	/* reveals of personal data an account may make per hour (0: no limit) */
+	int64_t reveal_per_hour;
 	char *password_hash; /* interactive | moderate | min (tests) */
 	char *synchronous;   /* FULL (default) | NORMAL */
 	/* role names that must use a second factor (comma list, "" for none) */

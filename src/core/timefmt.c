@@ -229,3 +229,13 @@ int64_t gz_shanghai_day(int64_t ms)
 		days--;
 	return days;
 }
+
+int gz_range_bound(const char *value, bool to, int64_t *ms)
+{
+	int64_t day;
+	if (gz_date_parse(value, &day)) {
+		*ms = (day + (to ? 1 : 0)) * 86400000 - (int64_t)GZ_SHANGHAI_OFFSET_MIN * 60000;
+		return 0;
+	}
+	return gz_time_parse(value, ms) ? 0 : -1;
+}

@@ -32,5 +32,11 @@ bool gz_date_parse(const char *s, int64_t *days);
 void gz_date_format(int64_t days, char *buf, size_t n); /* "YYYY-MM-DD", 11 bytes */
 /* The Shanghai calendar day of an instant. */
 int64_t gz_shanghai_day(int64_t ms);
+/* A bound of a date range (created_from, created_to): *ms gets the instant from
+ * which (from) or before which (to: an exclusive bound) the range holds.  A date
+ * alone ("YYYY-MM-DD") is a whole Shanghai day: from its midnight, to the midnight
+ * after it (the end date is included); a time is the instant itself.  0, or -1 when
+ * value is neither. */
+int gz_range_bound(const char *value, bool to, int64_t *ms);
 
 #endif

@@ -39,6 +39,10 @@ int gz_db_open(const char *url, const struct gz_db_opts *o, struct gz_db **out, 
 /* Finishes queued writes, stops the writer, closes every connection.  NULL is a no-op. */
 void gz_db_close(struct gz_db *db);
 const char *gz_db_backend(const struct gz_db *db);
+const char *gz_conn_backend(const struct gz_conn *c);
+bool gz_conn_is_pg(const struct gz_conn *c);
+/* true when url names a PostgreSQL database (postgresql://… or postgres://…) */
+bool gz_db_url_is_pg(const char *url);
 
 /* Borrows a read connection (blocks while all are in use); give it back with
  * gz_db_reader_done().  Each borrow sees the latest committed state. */
@@ -75,6 +79,10 @@ void gz_db_on_commit(struct gz_db *db, void (*fn)(struct gz_conn *c, void *ctx),
  * resets it.  Parameters are numbered from 1, columns from 0. */
 struct gz_stmt *gz_stmt(struct gz_conn *c, const char *sql, struct gz_err *err);
 void gz_stmt_done(struct gz_stmt *s);
+/* A hint before the first step: the rows are many and read once, in order, with no
+ * other statement on the connection meanwhile (an export); PostgreSQL then fetches
+ * them one at a time instead of holding the whole result.  SQLite always streams. */
+void gz_stmt_stream(struct gz_stmt *s);
 void gz_bind_i64(struct gz_stmt *s, int i, int64_t v);
 void gz_bind_double(struct gz_stmt *s, int i, double v);
 void gz_bind_text(struct gz_stmt *s, int i, const char *v); /* NULL binds NULL */

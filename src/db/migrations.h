@@ -12,5 +12,7 @@ struct gz_migration {
 
 extern const struct gz_migration gz_migrations_sqlite[];
 extern const size_t gz_migrations_sqlite_count;
+extern const struct gz_migration gz_migrations_pgsql[];
+extern const size_t gz_migrations_pgsql_count;
 
 #endif

@@ -929,6 +929,9 @@ static void limits_make(struct gz_app *app)
 	app->limit_login = gz_ratelimit_new((double)cfg->login_address_failures /
 	                                        (double)cfg->login_address_window_seconds,
 	                                    (double)cfg->login_address_failures, entries);
+	/* reveal_per_hour spread over the hour, all of them at once */
+	app->limit_reveal = gz_ratelimit_new((double)cfg->reveal_per_hour / 3600.0,
+	                                     (double)cfg->reveal_per_hour, entries);
 }
 
 static void limits_free(struct gz_app *app)
@@ -936,7 +939,8 @@ static void limits_free(struct gz_app *app)
 	gz_ratelimit_free(app->limit_account);
 	gz_ratelimit_free(app->limit_address);
 	gz_ratelimit_free(app->limit_login);
-	app->limit_account = app->limit_address = app->limit_login = NULL;
+	gz_ratelimit_free(app->limit_reveal);
+	app->limit_account = app->limit_address = app->limit_login = app->limit_reveal = NULL;
 }
 
 static void server_free(struct gz_server *s)

@@ -287,16 +287,20 @@ bool gz_entity_has_refs(const struct gz_entity *e)
 
 /* The select list (implicit columns, the stored and computed fields, then the scope
  * columns unless for a list) and the FROM clause with the units join the scope needs. */
-void gz_entity_select(const struct gz_entity *e, struct gz_buf *sql, bool list)
+int gz_entity_select(const struct gz_entity *e, struct gz_buf *sql, bool list)
 {
+	int now_params = 0;
 	gz_buf_adds(sql, "t.id, t.version, t.created_at, t.updated_at");
 	for (const struct gz_field *f = e->fields; f->name; f++) {
 		if (!selected(f, list))
 			continue;
-		if (f->expr)
+		if (f->expr) {
 			gz_buf_addf(sql, ", %s", f->expr);
-		else
+			for (const char *p = f->expr; *p; p++)
+				now_params += *p == '?';
+		} else {
 			gz_buf_addf(sql, ", t.%s", f->name);
+		}
 	}
 	if (e->archivable)
 		gz_buf_adds(sql, ", t.archived_at");
@@ -313,6 +317,13 @@ void gz_entity_select(const struct gz_entity *e, struct gz_buf *sql, bool list)
 	gz_buf_addf(sql, " FROM %s t", e->table);
 	if (e->unit_col && !e->unit_path_col)
 		gz_buf_addf(sql, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
+	return now_params;
+}
+
+void gz_entity_bind_now(struct gz_stmt *s, int n, int64_t now)
+{
+	for (int i = 1; i <= n; i++)
+		gz_bind_i64(s, i, now);
 }
 
 /* A text column as shown: personal data unsealed and, unless unmasked, masked
@@ -471,13 +482,14 @@ json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_a
 	gz_arena_init(&arena);
 	struct gz_buf sql = GZ_BUF_INIT;
 	gz_buf_adds(&sql, "SELECT ");
-	gz_entity_select(e, &sql, false);
+	int now_params = gz_entity_select(e, &sql, false);
 	gz_buf_adds(&sql, " WHERE t.id = ?");
 	struct gz_stmt *s = gz_stmt(c, sql.data, err);
 	gz_buf_release(&sql);
 	json_t *o = NULL;
 	if (s) {
-		gz_bind_i64(s, 1, id);
+		gz_entity_bind_now(s, now_params, gz_now_ms());
+		gz_bind_i64(s, now_params + 1, id);
 		int rc = gz_step(s, err);
 		if (rc == 1)
 			o = gz_entity_row_json(e, s, app, unmasked, NULL, &arena);

@@ -61,8 +61,11 @@ struct gz_field {
 	const struct gz_entity *ref; /* int: must be the id of a row of this entity */
 	/* extra check for text values */
 	int (*check)(const char *value, const char *field, struct gz_err *err);
-	/* a computed field: this SQL expression over the row "t" is read instead of a
-	 * column, and the field is never written (READONLY) */
+	/* a computed field: this SQL expression over the row "t" (or
+	 * a scalar subquery over it) is read instead of a column, and the field is never
+	 * written (READONLY).  Each '?' in it stands for the current time in ms, which the
+	 * callers of gz_entity_select() bind first (gz_entity_bind_now()): portable SQL
+	 * has no clock in milliseconds, and a bound time is the same in every clause. */
 	const char *expr;
 	/* GZ_T_REFS: the child table and its two columns (owner row id, referenced id) */
 	const char *refs_table, *refs_owner, *refs_col;
@@ -202,10 +205,14 @@ int gz_entity_create_json(struct gz_app *app, const struct gz_entity *e,
                           const struct gz_account *actor, json_t *in, int64_t *id,
                           struct gz_err *err);
 
-/* Appends "<columns> FROM <table> t [JOIN units su]": the row layout that
- * gz_entity_row_json() reads, or with list the shorter layout of list rows (no
- * GZ_F_DETAIL fields, no scope columns) that gz_entity_row_write() reads. */
-void gz_entity_select(const struct gz_entity *e, struct gz_buf *sql, bool list);
+/* Appends "<columns> FROM <table> t [JOIN units su]": the row layout
+ * that gz_entity_row_json() reads, or with list the shorter layout of list rows (no
+ * GZ_F_DETAIL fields, no scope columns) that gz_entity_row_write() reads.  Returns
+ * the number of '?' the computed fields put in the select list: parameters 1..n are
+ * the current time (gz_entity_bind_now()), the caller's own come after them. */
+int gz_entity_select(const struct gz_entity *e, struct gz_buf *sql, bool list);
+/* Binds now to parameters 1..n of s (n from gz_entity_select()). */
+void gz_entity_bind_now(struct gz_stmt *s, int n, int64_t now);
 /* The current row of a statement made with gz_entity_select() as output JSON
  * (personal data masked unless unmasked); fills scope when given.  New reference. */
 json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
@@ -239,6 +246,9 @@ struct gz_list_opts {
 	/* set by a filter hook: a join driving the query (" JOIN … f ON f.rowid = t.id")
 	 * and the column in whose descending order it yields rows (default t.id) */
 	const char *join, *order_col;
+	/* the time of the request (ms): the filters and the computed fields of one list
+	 * compare with the same instant */
+	int64_t now;
 };
 int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *where,
                     struct gz_args *args, struct gz_list_opts *o, struct gz_err *err);

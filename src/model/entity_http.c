@@ -151,6 +151,7 @@ int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *
 	const char *archived = "false";
 	o->join = NULL;
 	o->order_col = "t.id";
+	o->now = gz_now_ms();
 	gz_buf_adds(wb, " WHERE 1=1");
 
 	/* path parameters other than {id} are filters on the field of that name */
@@ -224,9 +225,12 @@ int gz_entity_where(struct gz_req *r, const struct gz_entity *e, struct gz_buf *
 			gz_args_text(args_out, end);
 		} else if ((strcmp(k, "created_from") == 0 || strcmp(k, "created_to") == 0)) {
 			int64_t ms;
-			if (!gz_time_parse(v, &ms))
-				return gz_fail_field(err, GZ_E_VALIDATION, k,
-				                     "%s must be an ISO-8601 time", k);
+			if (gz_range_bound(v, k[8] == 't', &ms))
+				return gz_fail_field(
+				    err, GZ_E_VALIDATION, k,
+				    "%s must be a date (YYYY-MM-DD) or an ISO-8601 "
+				    "time",
+				    k);
 			gz_buf_addf(wb, " AND t.created_at %s ?", k[8] == 'f' ? ">=" : "<");
 			gz_args_i64(args_out, ms);
 		} else if ((f = gz_entity_field(e, k)) && (f->flags & GZ_F_FILTER)) {
@@ -265,7 +269,7 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 	int64_t limit = lo.limit, cursor = lo.cursor;
 	bool count = lo.count;
 	gz_buf_adds(sb, "SELECT ");
-	gz_entity_select(e, sb, true);
+	int now_params = gz_entity_select(e, sb, true);
 	if (lo.join)
 		gz_buf_adds(sb, lo.join);
 	gz_buf_add(sb, wb->data, wb->len);
@@ -288,8 +292,9 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 	size_t rows_from = out->len;
 	struct gz_stmt *s = gz_stmt(c, sb->data, err);
 	if (s) {
-		gz_args_bind(s, &args, 1);
-		int i = args.n + 1;
+		gz_entity_bind_now(s, now_params, lo.now);
+		gz_args_bind(s, &args, now_params + 1);
+		int i = now_params + args.n + 1;
 		if (cursor)
 			gz_bind_i64(s, i++, cursor);
 		gz_bind_i64(s, i, limit + 1);

@@ -204,7 +204,7 @@ json_t *gz_lifecycle_timeline(struct gz_conn *c, const struct gz_machine *m, int
 	snprintf(sql, sizeof(sql),
 	         "SELECT id, at, coalesce(actor_id, 0), actor_name, action, from_status, "
 	         "to_status, note, data, internal FROM %s WHERE %s = ? AND id < ? "
-	         "AND (? OR internal = 0) ORDER BY id DESC LIMIT ?",
+	         "AND (? <> 0 OR internal = 0) ORDER BY id DESC LIMIT ?",
 	         m->events_table, m->events_fk);
 	struct gz_stmt *s = gz_stmt(c, sql, err);
 	if (!s) {

@@ -72,15 +72,15 @@ static int enqueue_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	if (gz_query_i64(
 	        c, err, &top,
 	        "SELECT coalesce(max(id), 0) FROM (SELECT id FROM notifications WHERE id > ? "
-	        "ORDER BY id LIMIT 500)",
+	        "ORDER BY id LIMIT 500) batch",
 	        "i", mark) < 0)
 		return -1;
 	if (top <= mark)
 		return 0;
 	if (gz_exec_args(c, err,
-	                 "INSERT OR IGNORE INTO notification_outbox (notification_id, "
+	                 "INSERT INTO notification_outbox (notification_id, "
 	                 "next_attempt_at, created_at) SELECT id, ?, ? FROM notifications "
-	                 "WHERE id > ? AND id <= ?",
+	                 "WHERE id > ? AND id <= ? ON CONFLICT (notification_id) DO NOTHING",
 	                 "iiii", now, now, mark, top))
 		return -1;
 	return gz_exec_args(c, err, "UPDATE notification_outbox_mark SET last_notification_id = ?",

@@ -396,7 +396,9 @@ const struct gz_seed_user gz_demo_users[] = {
      "Gongzhi-Demo-2026"},
     {"wuye", "鸿润物业 陈经理", "property", "lushandao", "天津鸿润物业服务有限公司",
      "Gongzhi-Demo-2026"},
-    {"tiaojie", "睦邻和事堂 蒋姨", "mediator", "yuancui_zhongli", NULL, "Gongzhi-Demo-2026"},
+    /* of the mediation team 睦邻和事堂: the disputes sent to the team reach her */
+    {"tiaojie", "睦邻和事堂 蒋姨", "mediator", "yuancui_zhongli", "睦邻和事堂",
+     "Gongzhi-Demo-2026"},
     {"jumin", "沙柳北路社区居民 孙大爷", "resident", "shaliu_beilu", NULL, "Gongzhi-Demo-2026"},
 };
 const size_t gz_demo_users_count = COUNT(gz_demo_users);

@@ -142,13 +142,14 @@ static struct {
 } scanner = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 /* The orders of a scan: running, with a deadline, not yet told about it. */
-static int scan_ids(struct gz_conn *c, const char *sql, int64_t now, int64_t *ids, int64_t *dues,
-                    char (*statuses)[16], int *n, struct gz_err *err)
+static int scan_ids(struct gz_conn *c, const char *sql, int nnow, int64_t now, int64_t *ids,
+                    int64_t *dues, char (*statuses)[16], int *n, struct gz_err *err)
 {
 	struct gz_stmt *s = gz_stmt(c, sql, err);
 	if (!s)
 		return -1;
-	gz_bind_i64(s, 1, now);
+	for (int i = 1; i <= nnow; i++) /* every parameter is the time */
+		gz_bind_i64(s, i, now);
 	int rc = 0;
 	*n = 0;
 	while (*n < SCAN_BATCH && (rc = gz_step(s, err)) == 1) {
@@ -183,11 +184,13 @@ static int warn_fn(struct gz_conn *c, int *count, struct gz_err *err)
 	int n;
 	if (scan_ids(c,
 	             "SELECT id, status, resolve_due_at FROM work_orders WHERE status IN "
-	             "('dispatched','accepted','in_progress') AND resolve_due_at >= ?1 AND "
-	             "?1 >= created_at + (resolve_due_at - created_at) * 4 / 5 AND "
-	             "(sla_warned_due IS NULL OR sla_warned_due <> resolve_due_at) "
-	             "ORDER BY resolve_due_at LIMIT 500",
-	             now, ids, dues, statuses, &n, err))
+	             "('dispatched','accepted','in_progress') AND resolve_due_at >= ? "
+	             "AND " GZ_SLA_WARN_SQL("created_at",
+	                                    "resolve_due_at") " AND "
+	                                                      "(sla_warned_due IS NULL OR "
+	                                                      "sla_warned_due <> resolve_due_at) "
+	                                                      "ORDER BY resolve_due_at LIMIT 500",
+	             2, now, ids, dues, statuses, &n, err))
 		return -1;
 	for (int i = 0; i < n; i++)
 		if (gz_exec_args(c, err, "UPDATE work_orders SET sla_warned_due = ? WHERE id = ?",
@@ -216,7 +219,7 @@ static int scan_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	             "status IN " GZ_WO_RUNNING_SQL " AND resolve_due_at < ? AND "
 	             "(auto_escalated_due IS NULL OR auto_escalated_due <> "
 	             "resolve_due_at) ORDER BY resolve_due_at LIMIT 500",
-	             now, ids, dues, statuses, &n, err))
+	             1, now, ids, dues, statuses, &n, err))
 		return -1;
 	for (int i = 0; i < n; i++) {
 		char due[GZ_TIME_BUF];

@@ -6,6 +6,7 @@
  * (work_order_similar.c), full-text search (work_order_search.c) and the SLA scanner
  * (sla.c). */
 #include "app.h"
+#include "auth/reveal.h"
 #include "core/metrics.h"
 #include "core/timefmt.h"
 #include "core/util.h"
@@ -33,6 +34,27 @@ int gz_wo_status_parse(const char *s)
 #define OPEN_STATES GZ_WO_OPEN_STATES
 #define RUNNING_SQL GZ_WO_RUNNING_SQL
 
+/* The human number of an order filed at `at`: GZ + Shanghai date + sequence of the day.
+ * One statement: the row lock it takes holds until the commit, so two nodes never
+ * draw the same number. */
+int gz_wo_number(struct gz_conn *c, int64_t at, char *out, size_t cap, struct gz_err *err)
+{
+	char day[16];
+	int y;
+	unsigned m, d;
+	gz_civil_from_days(gz_shanghai_day(at), &y, &m, &d);
+	snprintf(day, sizeof(day), "%04d%02u%02u", y, m, d);
+	int64_t seq = 0;
+	if (gz_query_i64(c, err, &seq,
+	                 "INSERT INTO work_order_numbers (day, last) VALUES (?, 1) "
+	                 "ON CONFLICT (day) DO UPDATE SET last = work_order_numbers.last + 1 "
+	                 "RETURNING last",
+	                 "t", day) != 1)
+		return -1;
+	snprintf(out, cap, "GZ%s%06lld", day, (long long)seq);
+	return 0;
+}
+
 static const char *const channels[] = {"hotline_12345", "grid_patrol", "walk_in",   "phone",
                                        "web",           "open311",     "proactive", NULL};
 static const char *const priorities[] = {"urgent", "high", "normal", "low", NULL};
@@ -44,25 +66,31 @@ static const char *const satisfactions[] = {"satisfied", "basically_satisfied", 
 int gz_wo_daily_apply(struct gz_conn *c, int64_t id, int sign, struct gz_err *err)
 {
 	static const char sql[] =
-	    "INSERT INTO work_order_daily (day, unit_id, community_id, subdistrict_id, "
+	    "INSERT INTO work_order_daily AS D (day, unit_id, community_id, subdistrict_id, "
 	    "category_code, channel, handler_org_id, total, dispatched, accepted_on_time, "
 	    "resolved, resolved_on_time, resolve_hours_sum, rated, solved, satisfied, reopened) "
 	    "SELECT (created_at + 28800000) / 86400000, unit_id, community_id, subdistrict_id, "
 	    "category_code, channel, coalesce(handler_org_id, 0), ?1, "
-	    "?1 * (dispatched_at IS NOT NULL), ?1 * coalesce(accepted_on_time, 0), "
-	    "?1 * (resolved_at IS NOT NULL), ?1 * coalesce(resolved_on_time, 0), "
+	    "?1 * CASE WHEN dispatched_at IS NOT NULL THEN 1 ELSE 0 END, "
+	    "?1 * coalesce(accepted_on_time, 0), "
+	    "?1 * CASE WHEN resolved_at IS NOT NULL THEN 1 ELSE 0 END, "
+	    "?1 * coalesce(resolved_on_time, 0), "
 	    "?1 * CASE WHEN resolved_at IS NOT NULL THEN (resolved_at - created_at) / 3600000.0 "
-	    "ELSE 0 END, ?1 * (satisfaction IS NOT NULL), ?1 * coalesce(solved, 0), "
-	    "?1 * coalesce(satisfaction IN ('satisfied', 'basically_satisfied'), 0), "
-	    "?1 * (reopen_count > 0) FROM work_orders WHERE id = ?2 "
+	    "ELSE 0 END, "
+	    "?1 * CASE WHEN satisfaction IS NOT NULL THEN 1 ELSE 0 END, "
+	    "?1 * coalesce(solved, 0), "
+	    "?1 * CASE WHEN satisfaction IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 "
+	    "END, "
+	    "?1 * CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END FROM work_orders WHERE id = ?2 "
 	    "ON CONFLICT (day, unit_id, category_code, channel, handler_org_id) DO UPDATE SET "
-	    "total = total + excluded.total, dispatched = dispatched + excluded.dispatched, "
-	    "accepted_on_time = accepted_on_time + excluded.accepted_on_time, "
-	    "resolved = resolved + excluded.resolved, "
-	    "resolved_on_time = resolved_on_time + excluded.resolved_on_time, "
-	    "resolve_hours_sum = resolve_hours_sum + excluded.resolve_hours_sum, "
-	    "rated = rated + excluded.rated, solved = solved + excluded.solved, "
-	    "satisfied = satisfied + excluded.satisfied, reopened = reopened + excluded.reopened";
+	    "total = D.total + excluded.total, dispatched = D.dispatched + excluded.dispatched, "
+	    "accepted_on_time = D.accepted_on_time + excluded.accepted_on_time, "
+	    "resolved = D.resolved + excluded.resolved, "
+	    "resolved_on_time = D.resolved_on_time + excluded.resolved_on_time, "
+	    "resolve_hours_sum = D.resolve_hours_sum + excluded.resolve_hours_sum, "
+	    "rated = D.rated + excluded.rated, solved = D.solved + excluded.solved, "
+	    "satisfied = D.satisfied + excluded.satisfied, "
+	    "reopened = D.reopened + excluded.reopened";
 	return gz_exec_args(c, err, sql, "ii", (int64_t)sign, id);
 }
 
@@ -77,12 +105,18 @@ int gz_work_orders_rebuild_daily(struct gz_conn *c, struct gz_err *err)
 	    "resolved, resolved_on_time, resolve_hours_sum, rated, solved, satisfied, reopened) "
 	    "SELECT (created_at + 28800000) / 86400000, unit_id, community_id, subdistrict_id, "
 	    "category_code, channel, coalesce(handler_org_id, 0), count(*), "
-	    "sum(dispatched_at IS NOT NULL), sum(coalesce(accepted_on_time, 0)), "
-	    "sum(resolved_at IS NOT NULL), sum(coalesce(resolved_on_time, 0)), "
+	    "sum(CASE WHEN dispatched_at IS NOT NULL THEN 1 ELSE 0 END), "
+	    "sum(coalesce(accepted_on_time, 0)), "
+	    "sum(CASE WHEN resolved_at IS NOT NULL THEN 1 ELSE 0 END), "
+	    "sum(coalesce(resolved_on_time, 0)), "
 	    "sum(CASE WHEN resolved_at IS NOT NULL THEN (resolved_at - created_at) / 3600000.0 "
-	    "ELSE 0 END), sum(satisfaction IS NOT NULL), sum(coalesce(solved, 0)), "
-	    "sum(coalesce(satisfaction IN ('satisfied', 'basically_satisfied'), 0)), "
-	    "sum(reopen_count > 0) FROM work_orders GROUP BY 1, 2, 5, 6, 7",
+	    "ELSE 0 END), "
+	    "sum(CASE WHEN satisfaction IS NOT NULL THEN 1 ELSE 0 END), "
+	    "sum(coalesce(solved, 0)), "
+	    "sum(CASE WHEN satisfaction IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 "
+	    "END), "
+	    "sum(CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END) FROM work_orders "
+	    "GROUP BY 1, 2, 3, 4, 5, 6, 7",
 	    "");
 }
 
@@ -153,22 +187,9 @@ static int wo_before_create(struct gz_write *w, struct gz_err *err)
 	                     json_string_value(json_object_get(w->in, "priority")), now,
 	                     &accept_due, &resolve_due, err))
 		return -1;
-	/* the human number: GZ + Shanghai date + sequence of the day */
-	char day[16], number[32];
-	int64_t d = gz_shanghai_day(now);
-	int y;
-	unsigned m, dd;
-	gz_civil_from_days(d, &y, &m, &dd);
-	snprintf(day, sizeof(day), "%04d%02u%02u", y, m, dd);
-	int64_t seq = 0;
-	if (gz_exec_args(w->conn, err,
-	                 "INSERT INTO work_order_numbers (day, last) VALUES (?, 1) "
-	                 "ON CONFLICT (day) DO UPDATE SET last = last + 1",
-	                 "t", day) ||
-	    gz_query_i64(w->conn, err, &seq, "SELECT last FROM work_order_numbers WHERE day = ?",
-	                 "t", day) < 0)
+	char number[32];
+	if (gz_wo_number(w->conn, now, number, sizeof(number), err))
 		return -1;
-	snprintf(number, sizeof(number), "GZ%s%06lld", day, (long long)seq);
 	json_object_set_new(w->in, "number", json_string(number));
 	json_object_set_new(w->in, "status", json_string("new"));
 	json_object_set_new(w->in, "unit_path", json_string(path));
@@ -254,6 +275,20 @@ void gz_wo_decorate(struct gz_conn *c, json_t *o)
 
 /* ---- list filters ---- */
 
+void gz_wo_deadline_where(bool due_soon, bool yes, int64_t now, struct gz_buf *where,
+                          struct gz_args *args)
+{
+	/* true: the condition itself (its leading status test can use an index) */
+	if (yes)
+		gz_buf_adds(where,
+		            due_soon ? " AND " GZ_WO_DUE_SOON_COND : " AND " GZ_WO_OVERDUE_COND);
+	else
+		gz_buf_adds(where, due_soon ? " AND " GZ_WO_DUE_SOON_EXPR " = 0"
+		                            : " AND " GZ_WO_OVERDUE_EXPR " = 0");
+	for (int i = 0; i < (due_soon ? GZ_WO_DUE_SOON_PARAMS : GZ_WO_OVERDUE_PARAMS); i++)
+		gz_args_i64(args, now);
+}
+
 static int wo_filter(struct gz_req *r, const char *key, const char *value, struct gz_buf *where,
                      struct gz_args *args, struct gz_list_opts *o, struct gz_err *err)
 {
@@ -307,15 +342,12 @@ static int wo_filter(struct gz_req *r, const char *key, const char *value, struc
 		}
 		return 1;
 	}
-	if (strcmp(key, "overdue") == 0) {
+	if (strcmp(key, "overdue") == 0 || strcmp(key, "due_soon") == 0) {
 		if (strcmp(value, "true") && strcmp(value, "false"))
-			return gz_fail_field(err, GZ_E_VALIDATION, key,
-			                     "overdue must be true or false");
-		gz_buf_addf(where, strcmp(value, "true") == 0 ? " AND t.status IN " RUNNING_SQL
-		                                                " AND t.resolve_due_at < ?"
-		                                              : " AND NOT (t.status IN " RUNNING_SQL
-		                                                " AND t.resolve_due_at < ?)");
-		gz_args_i64(args, gz_now_ms());
+			return gz_fail_field(err, GZ_E_VALIDATION, key, "%s must be true or false",
+			                     key);
+		gz_wo_deadline_where(key[0] == 'd', strcmp(value, "true") == 0, o->now, where,
+		                     args);
 		return 1;
 	}
 	if (strcmp(key, "q") == 0)
@@ -361,10 +393,25 @@ static const struct gz_field wo_fields[] = {
     {"return_reason", GZ_T_TEXT, GZ_F_READONLY | GZ_F_DETAIL},
     {"reopen_count", GZ_T_INT, GZ_F_READONLY | GZ_F_DETAIL},
     {"escalated", GZ_T_BOOL, GZ_F_READONLY | GZ_F_FILTER},
-    /* live: the scanner's stored flag may lag behind the clock */
-    {"overdue", GZ_T_BOOL, GZ_F_READONLY,
-     .expr = "(t.status IN " RUNNING_SQL " AND t.resolve_due_at < CAST((julianday('now') "
-             "- 2440587.5) * 86400000 AS INTEGER))"},
+    /* live, by the one definition (work_order.h): the scanner's stored flag may lag
+     * behind the clock, and it knows only the resolve deadline */
+    {"overdue", GZ_T_BOOL, GZ_F_READONLY, .expr = GZ_WO_OVERDUE_EXPR},
+    {"overdue_deadline", GZ_T_TEXT, GZ_F_READONLY | GZ_F_DETAIL,
+     .expr = GZ_WO_OVERDUE_DEADLINE_EXPR},
+    {"due_soon", GZ_T_BOOL, GZ_F_READONLY, .expr = GZ_WO_DUE_SOON_EXPR},
+    /* names for accounts that cannot read the rows named (partners, property
+     * companies, mediators): one statement, an index lookup per row */
+    {"unit_name", GZ_T_TEXT, GZ_F_READONLY,
+     .expr = "(SELECT name FROM units WHERE id = t.unit_id)"},
+    {"category_name", GZ_T_TEXT, GZ_F_READONLY,
+     .expr = "(SELECT name FROM dict_entries WHERE type = 'category' AND code = "
+             "t.category_code)"},
+    {"handler_org_name", GZ_T_TEXT, GZ_F_READONLY,
+     .expr = "(SELECT name FROM orgs WHERE id = t.handler_org_id)"},
+    {"handler_unit_name", GZ_T_TEXT, GZ_F_READONLY,
+     .expr = "(SELECT name FROM units WHERE id = t.handler_unit_id)"},
+    {"creator_name", GZ_T_TEXT, GZ_F_READONLY,
+     .expr = "(SELECT display_name FROM users WHERE id = t.created_by)"},
     {"merged_into_id", GZ_T_INT, GZ_F_READONLY},
     {"satisfaction", GZ_T_ENUM, GZ_F_READONLY | GZ_F_FILTER, 0, 0, satisfactions},
     {"solved", GZ_T_BOOL, GZ_F_READONLY | GZ_F_DETAIL},
@@ -437,6 +484,59 @@ static int patch_handler(struct gz_req *r, struct gz_err *err)
 	return 0;
 }
 
+/* GET /work-orders/counts: the dashboard's five numbers over the account's scope (and
+ * the list's filters, when given), each the total the list gives with its filter:
+ * to_dispatch status=new,returned; to_accept status=dispatched; in_progress
+ * status=accepted,in_progress; due_soon due_soon=true; overdue overdue=true.  One
+ * statement over the running orders (the status index), whatever the number of
+ * closed ones. */
+static int counts_handler(struct gz_req *r, struct gz_err *err)
+{
+	struct gz_buf where = GZ_BUF_INIT, sql = GZ_BUF_INIT;
+	struct gz_args args = {0};
+	struct gz_list_opts lo;
+	if (gz_entity_where(r, &gz_work_order_entity, &where, &args, &lo, err)) {
+		gz_buf_release(&where);
+		return -1;
+	}
+	gz_buf_adds(&sql,
+	            "SELECT "
+	            "coalesce(sum(CASE WHEN t.status IN ('new','returned') THEN 1 ELSE 0 END), 0), "
+	            "coalesce(sum(CASE WHEN t.status = 'dispatched' THEN 1 ELSE 0 END), 0), "
+	            "coalesce(sum(CASE WHEN t.status IN ('accepted','in_progress') THEN 1 ELSE 0 "
+	            "END), 0), "
+	            "coalesce(sum(" GZ_WO_DUE_SOON_EXPR "), 0), "
+	            "coalesce(sum(" GZ_WO_OVERDUE_EXPR "), 0) FROM work_orders t");
+	if (lo.join)
+		gz_buf_adds(&sql, lo.join);
+	gz_buf_add(&sql, where.data, where.len);
+	gz_buf_adds(&sql, " AND t.status IN " RUNNING_SQL);
+	gz_buf_release(&where);
+	struct gz_conn *c = gz_db_reader(r->app->db);
+	struct gz_stmt *s = gz_stmt(c, sql.data, err);
+	gz_buf_release(&sql);
+	int64_t n[5] = {0};
+	int rc = -1;
+	if (s) {
+		int k = GZ_WO_DUE_SOON_PARAMS + GZ_WO_OVERDUE_PARAMS;
+		for (int i = 1; i <= k; i++)
+			gz_bind_i64(s, i, lo.now);
+		gz_args_bind(s, &args, k + 1);
+		if ((rc = gz_step(s, err)) == 1)
+			for (int i = 0; i < 5; i++)
+				n[i] = gz_col_i64(s, i);
+		gz_stmt_done(s);
+	}
+	gz_db_reader_done(r->app->db, c);
+	if (rc < 0)
+		return -1;
+	return gz_reply_json(r, 200,
+	                     json_pack("{s:I,s:I,s:I,s:I,s:I}", "to_dispatch", (json_int_t)n[0],
+	                               "to_accept", (json_int_t)n[1], "in_progress",
+	                               (json_int_t)n[2], "due_soon", (json_int_t)n[3], "overdue",
+	                               (json_int_t)n[4]));
+}
+
 /* gongzhi_work_orders{status} for /metrics */
 static void wo_metrics(struct gz_buf *out, void *ctx)
 {
@@ -469,9 +569,23 @@ static int wo_init(struct gz_app *app, struct gz_err *err)
 		gz_metrics_add_provider(wo_metrics, app);
 		registered = app;
 	}
-	gz_db_on_batch_end(app->db, gz_wo_fts_sync, NULL);
+	gz_db_on_batch_end(app->db, gz_wo_search_sync, app->db);
 	gz_lifecycle_register(&gz_work_order_machine);
 	return 0;
+}
+
+/* POST /work-orders/{id}/reveal: the requester's phone, for the staff who call back
+ * (work_orders.reveal: admin, subdistrict and community staff, grid workers — the
+ * government side that dispatches, verifies on site and calls back).  Partners,
+ * property companies and mediators are not on the list: they reach the requester
+ * through the order's comments, and the masked number is all they see.  The route's
+ * row check answers 404 outside the account's scope; every reveal is audited. */
+static const char *const revealable[] = {"requester_phone", NULL};
+static const struct gz_reveal_spec reveal_spec = {&gz_work_order_entity, revealable, NULL};
+
+static int reveal_handler(struct gz_req *r, struct gz_err *err)
+{
+	return gz_reveal_handle(r, &reveal_spec, err);
 }
 
 static const char *const similar_params[] = {"category_code", "unit_id", "lat", "lng", NULL};
@@ -483,9 +597,14 @@ static const struct gz_route routes[] = {
     {GZ_GET, "/api/v1/work-orders", gz_entity_list_handler, "work_orders.read", GZ_R_LIST,
      &gz_work_order_entity,
      "List work orders (filters: status list, category_code subtree, unit_id subtree, channel, "
-     "handler_org_id, overdue, created_from, created_to, q full text)"},
+     "handler_org_id, overdue, due_soon, created_from, created_to (dates: whole Shanghai days, "
+     "the end date included), q full text)"},
     {GZ_POST, "/api/v1/work-orders", create_handler, "work_orders.create", GZ_R_JSON,
      &gz_work_order_entity, "File a work order"},
+    {GZ_GET, "/api/v1/work-orders/counts", counts_handler, "work_orders.read", GZ_R_LIST, NULL,
+     "The dashboard's counts in the account's scope: to_dispatch (new, returned), to_accept "
+     "(dispatched), in_progress (accepted, in progress), due_soon, overdue; each equals the "
+     "list's total with that filter (the list's filters apply here too)"},
     {GZ_GET, "/api/v1/work-orders/similar", gz_wo_similar_draft_handler, "work_orders.read", 0,
      NULL, "Open orders like a draft (category_code, unit_id, lat, lng): duplicate hints",
      similar_params},
@@ -500,6 +619,11 @@ static const struct gz_route routes[] = {
      GZ_R_JSON, NULL,
      "Take an action of the lifecycle (the order in the reply as the detail, timeline_limit)",
      timeline_params, .row = &gz_work_order_entity},
+    {GZ_POST, "/api/v1/work-orders/{id}/reveal", reveal_handler, "work_orders.reveal",
+     GZ_R_JSON | GZ_R_WRITE | GZ_R_AUDIT, NULL,
+     "Reveal the requester's phone to call back: {field: requester_phone, purpose} -> "
+     "{field, value}; audited (who, order, field, purpose), at most reveal_per_hour an hour",
+     .row = &gz_work_order_entity},
     {GZ_GET, "/api/v1/work-orders/{id}/timeline", gz_lifecycle_timeline_handler, "work_orders.read",
      0, NULL,
      "Older timeline events of a work order, oldest first (cursor from timeline_next_cursor, "
@@ -523,9 +647,13 @@ static const struct gz_perm perms[] = {
      "verify resolutions on site"},
     {"work_orders.callback", GZ_RB(ADMIN) | GZ_RB(COMMUNITY),
      "call requesters back and close orders"},
+    {"work_orders.reveal", GZ_RB(ADMIN) | GZ_RB(SUBDISTRICT) | GZ_RB(COMMUNITY) | GZ_RB(GRID),
+     "reveal a requester's phone in scope, with a purpose (audited)"},
     {NULL},
 };
 
 static const struct gz_entity *const entities[] = {&gz_work_order_entity, NULL};
 
-const struct gz_module gz_work_orders_module = {"work_orders", routes, perms, entities, wo_init};
+const struct gz_module gz_work_orders_module = {
+    "work_orders", routes, perms, entities, wo_init, gz_wo_search_start, gz_wo_search_stop,
+};

@@ -17,7 +17,7 @@
 #define GZ_WO_OPEN_SQL                                                                             \
 	"('new','dispatched','accepted','in_progress','resolved','verified','returned')"
 /* the resolve deadline runs in these */
-#define GZ_WO_RUNNING_SQL "('new','dispatched','accepted','in_progress','returned')"
+#define GZ_WO_RUNNING_SQL GZ_WO_RUNNING_STATES
 
 /* The order as the lifecycle rules see it (work_order_lifecycle.c). */
 struct gz_wo_order {
@@ -28,6 +28,7 @@ struct gz_wo_order {
 	char unit_path[256];
 	int64_t accept_due_at, resolve_due_at, extension_workdays, extension_requested;
 	int64_t requester_user_id, created_by, community_id;
+	int64_t resident_rated_at; /* the requester's rating since the last closing, 0 none */
 	char category[40], priority[16];
 	char number[32], title[160];
 	int64_t co_orgs[GZ_WO_MAX_CO];
@@ -54,15 +55,24 @@ json_t *gz_wo_detail(struct gz_req *r, struct gz_conn *c, int64_t id, bool scope
                      int64_t timeline_limit, struct gz_err *err);
 int gz_wo_get_handler(struct gz_req *r, struct gz_err *err);
 
-/* q= of the list: the FTS5 trigram index, or a substring match under 3 characters
- * (work_order_search.c, the one backend-specific file). */
+/* q= of the list (work_order_search.c, the one backend-specific file; what q finds is
+ * defined at its head): appends the condition and its arguments to where/args, and may
+ * set o's driving join.  0, or -1 with err (a 400 naming q for bad text). */
 int gz_wo_search_filter(struct gz_req *r, const char *value, struct gz_buf *where,
                         struct gz_args *args, struct gz_list_opts *o, struct gz_err *err);
-/* Brings the full-text index up to date before a batch commits (gz_db_on_batch_end). */
-int gz_wo_fts_sync(struct gz_conn *c, void *ctx, struct gz_err *err);
+/* Brings the search indexes (bigrams; FTS5 on SQLite) up to date before a batch
+ * commits (gz_db_on_batch_end; ctx is the struct gz_db). */
+int gz_wo_search_sync(struct gz_conn *c, void *ctx, struct gz_err *err);
+/* While serving: indexes the orders older than the bigram index in a background
+ * thread (small write jobs), stopped by gz_wo_search_stop(). */
+int gz_wo_search_start(struct gz_app *app, struct gz_err *err);
+void gz_wo_search_stop(struct gz_app *app);
 
 /* Duplicate hints (work_order_similar.c). */
 int gz_wo_similar_handler(struct gz_req *r, struct gz_err *err);
 int gz_wo_similar_draft_handler(struct gz_req *r, struct gz_err *err);
+
+/* The next human number for an order filed at `at` (GZ + Shanghai day + sequence). */
+int gz_wo_number(struct gz_conn *c, int64_t at, char *out, size_t cap, struct gz_err *err);
 
 #endif

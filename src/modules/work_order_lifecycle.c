@@ -31,7 +31,7 @@ int gz_wo_order_load(struct gz_conn *c, int64_t id, void *row, struct gz_err *er
 	    "coalesce(w.resolve_due_at, 0), w.extension_workdays, "
 	    "coalesce(w.extension_requested, 0), coalesce(w.requester_user_id, 0), "
 	    "coalesce(w.created_by, 0), w.category_code, w.priority, w.number, w.title, "
-	    "w.community_id FROM work_orders w "
+	    "w.community_id, coalesce(w.resident_rated_at, 0) FROM work_orders w "
 	    "LEFT JOIN units hu ON hu.id = w.handler_unit_id WHERE w.id = ?",
 	    err);
 	if (!s)
@@ -57,6 +57,7 @@ int gz_wo_order_load(struct gz_conn *c, int64_t id, void *row, struct gz_err *er
 		snprintf(o->number, sizeof(o->number), "%s", gz_col_text(s, 13));
 		snprintf(o->title, sizeof(o->title), "%s", gz_col_text(s, 14));
 		o->community_id = gz_col_i64(s, 15);
+		o->resident_rated_at = gz_col_i64(s, 16);
 	}
 	gz_stmt_done(s);
 	if (rc <= 0)
@@ -126,6 +127,9 @@ static bool relation(unsigned rel, const struct gz_account *a, const void *row)
 		return handles(a, o);
 	case GZ_LC_CO_HANDLER:
 		return pending_co_handler(a, o);
+	case GZ_LC_OWNER:
+		/* the requester's own account: a resident who filed the order for themself */
+		return a->id && o->requester_user_id == a->id;
 	default:
 		return false;
 	}
@@ -148,6 +152,11 @@ static bool has_handler(const void *row)
 {
 	const struct gz_wo_order *o = row;
 	return o->handler_org_id || o->handler_unit_id;
+}
+
+static bool not_rated(const void *row)
+{
+	return !((const struct gz_wo_order *)row)->resident_rated_at;
 }
 
 /* ---- the rules ---- */
@@ -362,12 +371,44 @@ static int apply_reopen(struct gz_lc_ctx *x, struct gz_err *err)
 		return -1;
 	gz_buf_adds(&x->set, ", reopen_count = reopen_count + 1");
 	static const char *const cleared[] = {
-	    "accepted_at", "accepted_on_time", "resolved_at",  "resolved_on_time",
-	    "verified_at", "closed_at",        "satisfaction", "solved"};
+	    "accepted_at", "accepted_on_time", "resolved_at", "resolved_on_time", "verified_at",
+	    "closed_at",   "satisfaction",     "solved",      "resident_rated_at"};
 	for (size_t i = 0; i < GZ_ARRAY_LEN(cleared); i++)
 		gz_lc_set(x, cleared[i], 'n', 0, NULL);
 	gz_lc_set(x, "dispatched_at", 'i', x->now, NULL);
 	gz_lc_set(x, "accept_due_at", 'i', x->now + hours * 3600000, NULL);
+	return 0;
+}
+
+/* The requester's own word on a closed order: it takes the place of the callback's
+ * answer (satisfaction, solved: the statistics count it), once per closing.  "Not
+ * solved" follows the callback's rules for an unsolved order: the order goes back to
+ * its handler as a reopen would (reopen_count, fresh accept deadline), and the
+ * handler is told; a dissatisfied but solved answer is told to the handler too. */
+static int apply_rate(struct gz_lc_ctx *x, struct gz_err *err)
+{
+	const char *sat = json_string_value(body(x, "satisfaction"));
+	bool solved = json_integer_value(body(x, "solved"));
+	json_object_set_new(x->data, "satisfaction", json_string(sat));
+	json_object_set_new(x->data, "solved", json_boolean(solved));
+	if (!solved) {
+		if (!has_handler(x->row)) {
+			x->to = GZ_WO_RETURNED; /* nobody to send it back to: to the dispatcher */
+			gz_lc_set(x, "closed_at", 'n', 0, NULL);
+			gz_lc_set(x, "satisfaction", 'n', 0, NULL);
+			gz_lc_set(x, "solved", 'n', 0, NULL);
+			x->notify = GZ_LC_N_DISPATCHER;
+			return 0;
+		}
+		x->to = GZ_WO_DISPATCHED;
+		json_object_set_new(x->data, "reopened", json_true());
+		return apply_reopen(x, err);
+	}
+	gz_lc_set(x, "satisfaction", 't', 0, sat);
+	gz_lc_set(x, "solved", 'i', 1, NULL);
+	gz_lc_set(x, "resident_rated_at", 'i', x->now, NULL);
+	if (strcmp(sat, "dissatisfied") != 0)
+		x->notify = 0;
 	return 0;
 }
 
@@ -430,6 +471,10 @@ static const struct gz_field f_callback[] = {
     {"satisfaction", GZ_T_ENUM, GZ_F_REQUIRED, 0, 0, satisfactions},
     {"solved", GZ_T_BOOL, GZ_F_REQUIRED},
     {NULL}};
+static const struct gz_field f_rate[] = {
+    {"satisfaction", GZ_T_ENUM, GZ_F_REQUIRED, 0, 0, satisfactions},
+    {"solved", GZ_T_BOOL, GZ_F_REQUIRED},
+    {NULL}};
 static const struct gz_field f_merge[] = {{"into_id", GZ_T_INT, GZ_F_REQUIRED, 1, INT64_MAX},
                                           {NULL}};
 static const struct gz_field f_cancel[] = {{"reason", GZ_T_TEXT, GZ_F_REQUIRED, 1, 500}, {NULL}};
@@ -465,6 +510,9 @@ static const struct gz_lc_action actions[] = {
      apply_callback, GZ_LC_N_HANDLER, "回访不满意", true},
     {"reopen", ST(CLOSED) | ST(VERIFIED), GZ_WO_DISPATCHED, MANAGE, S, has_handler, NULL,
      apply_reopen, GZ_LC_N_HANDLER, "工单重新派发给你们"},
+    /* the requester rates a closed order: "not solved" sends it back (apply_rate) */
+    {"rate", ST(CLOSED), GZ_WO_CLOSED, NULL, GZ_LC_OWNER, not_rated, f_rate, apply_rate,
+     GZ_LC_N_HANDLER, "居民评价：问题未解决或不满意"},
     {"merge", GZ_WO_OPEN_STATES, GZ_WO_MERGED, MANAGE, S, NULL, f_merge, apply_merge, 0, NULL},
     {"cancel", ST(NEW) | ST(DISPATCHED), GZ_WO_CANCELLED, MANAGE, S, NULL, f_cancel, apply_cancel,
      GZ_LC_N_HANDLER, "工单已撤销"},

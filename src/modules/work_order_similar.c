@@ -65,7 +65,7 @@ static int similar(struct gz_req *r, struct gz_conn *c, int64_t self, const char
 	struct gz_args *args = gz_alloc(&r->arena, sizeof(*args));
 	memset(args, 0, sizeof(*args));
 	gz_buf_adds(&sql, "SELECT ");
-	gz_entity_select(e, &sql, false);
+	int now_params = gz_entity_select(e, &sql, false);
 	gz_buf_adds(&sql, " WHERE t.category_code = ? AND t.status IN " GZ_WO_OPEN_SQL
 	                  " AND t.created_at >= ? AND t.id <> ? AND ((t.unit_path >= ? "
 	                  "AND t.unit_path < ?)");
@@ -91,7 +91,8 @@ static int similar(struct gz_req *r, struct gz_conn *c, int64_t self, const char
 	gz_buf_release(&sql);
 	if (!s)
 		return -1;
-	gz_args_bind(s, args, 1);
+	gz_entity_bind_now(s, now_params, gz_now_ms());
+	gz_args_bind(s, args, now_params + 1);
 	struct candidate *cands = gz_alloc(&r->arena, sizeof(*cands) * 200);
 	int m = 0, rc = 0;
 	while (m < 200 && (rc = gz_step(s, err)) == 1) {

@@ -1,10 +1,11 @@
 /* work_order_stats.c - what the work orders add up to: the statistics endpoint (the
  * three rates of the 12345 model and a composite score, grouped by category, unit,
- * handler, channel, day or month) and the CSV export of the list.
+ * handler, channel, day or month) and the exports of the list (CSV and Excel).
  *
  * Statistics read only work_order_daily, the per-day aggregates work_order.c keeps
  * in the same transaction as every change, so their cost depends on the number of
- * days, units and categories, never on the number of orders.  The export streams:
+ * days, units and categories, never on the number of orders (the live overdue counts
+ * read the running orders alone).  The CSV export streams:
  * it walks the ids in windows of EXPORT_WINDOW (a read connection borrowed per
  * window and given back before any byte is sent), so a million rows cost the memory
  * of one window and hold no connection while a slow client reads.  Each window
@@ -24,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <xlsxwriter.h>
 
 /* ---- statistics ---- */
 
@@ -32,6 +35,7 @@ struct counts {
 	int64_t total, dispatched, accepted_on_time, resolved, resolved_on_time, rated, solved,
 	    satisfied, reopened;
 	double resolve_hours_sum;
+	int64_t overdue; /* live, from the orders (not the aggregates): set after the sums */
 };
 
 static void counts_add(struct counts *to, const struct counts *c)
@@ -46,6 +50,7 @@ static void counts_add(struct counts *to, const struct counts *c)
 	to->satisfied += c->satisfied;
 	to->reopened += c->reopened;
 	to->resolve_hours_sum += c->resolve_hours_sum;
+	to->overdue += c->overdue;
 }
 
 /* The sums every query selects, in the order counts_read() reads them. */
@@ -70,6 +75,7 @@ static void counts_read(struct gz_stmt *s, int first, struct counts *c)
 	c->satisfied = gz_col_i64(s, first + 7);
 	c->reopened = gz_col_i64(s, first + 8);
 	c->resolve_hours_sum = gz_col_double(s, first + 9);
+	c->overdue = 0;
 }
 
 /* n / d rounded to 4 decimals, or null when nothing was counted. */
@@ -79,9 +85,10 @@ static json_t *rate(int64_t n, int64_t d)
 }
 
 /* The composite score: the weighted mean of the three rates (weights in percent,
- * normalised by their sum so that the score stays in 0..1); null unless all three
- * rates are known, as a missing rate would otherwise count as a perfect or a zero
- * one. */
+ * normalised by their sum) as a score from 0 to 100 with 2 decimals — the one unit
+ * of the score everywhere (the rates stay fractions from 0 to 1); null unless all
+ * three rates are known, as a missing rate would otherwise count as a perfect or a
+ * zero one. */
 static json_t *score(const struct gz_config *cfg, const struct counts *c)
 {
 	double w1 = (double)cfg->score_weight_response, w2 = (double)cfg->score_weight_resolution,
@@ -92,13 +99,15 @@ static json_t *score(const struct gz_config *cfg, const struct counts *c)
 	            w2 * (double)c->solved / (double)c->rated +
 	            w3 * (double)c->satisfied / (double)c->rated) /
 	           sum;
-	return json_real(round(s * 10000) / 10000);
+	return json_real(round(s * 10000) / 100);
 }
 
 /* A row of the answer: key and name first (both stolen; NULL leaves them out, as
- * in the totals), then the counts, the rates and the score. */
+ * in the totals), then the counts, the rates and the score.  A row of fewer than
+ * min_orders orders is marked too_few and has no rates nor score (null): a unit with
+ * two orders would otherwise top or end a ranking by chance. */
 static json_t *counts_json(const struct gz_config *cfg, json_t *key, json_t *name,
-                           const struct counts *c)
+                           const struct counts *c, int64_t min_orders)
 {
 	json_t *o = json_object();
 	if (key)
@@ -114,6 +123,18 @@ static json_t *counts_json(const struct gz_config *cfg, json_t *key, json_t *nam
 	json_object_set_new(o, "solved", json_integer(c->solved));
 	json_object_set_new(o, "satisfied", json_integer(c->satisfied));
 	json_object_set_new(o, "reopened", json_integer(c->reopened));
+	json_object_set_new(o, "overdue", json_integer(c->overdue));
+	json_object_set_new(o, "sample_size", json_integer(c->total));
+	bool too_few = c->total < min_orders;
+	json_object_set_new(o, "too_few", json_boolean(too_few));
+	if (too_few) {
+		static const char *const nulls[] = {"response_rate",        "resolution_rate",
+		                                    "satisfaction_rate",    "on_time_rate",
+		                                    "avg_hours_to_resolve", "score"};
+		for (size_t i = 0; i < GZ_ARRAY_LEN(nulls); i++)
+			json_object_set_new(o, nulls[i], json_null());
+		return o;
+	}
 	json_object_set_new(o, "response_rate", rate(c->accepted_on_time, c->dispatched));
 	json_object_set_new(o, "resolution_rate", rate(c->solved, c->rated));
 	json_object_set_new(o, "satisfaction_rate", rate(c->satisfied, c->rated));
@@ -132,22 +153,25 @@ enum key_kind { KEY_TEXT, KEY_ID, KEY_DAY, KEY_MONTH };
 static const struct group {
 	const char *name, *column, *name_sql;
 	enum key_kind kind;
+	const char *order_column; /* the same key over the orders t */
 } groups[] = {
     {"category", "d.category_code",
-     "(SELECT name FROM dict_entries WHERE type = 'category' AND code = g.k)", KEY_TEXT},
-    {"unit", "d.community_id", "(SELECT name FROM units WHERE id = g.k)", KEY_ID},
-    {"handler_org", "d.handler_org_id", "(SELECT name FROM orgs WHERE id = g.k)", KEY_ID},
-    {"channel", "d.channel", NULL, KEY_TEXT},
-    {"day", "d.day", NULL, KEY_DAY},
+     "(SELECT name FROM dict_entries WHERE type = 'category' AND code = g.k)", KEY_TEXT,
+     "t.category_code"},
+    {"unit", "d.community_id", "(SELECT name FROM units WHERE id = g.k)", KEY_ID, "t.community_id"},
+    {"handler_org", "d.handler_org_id", "(SELECT name FROM orgs WHERE id = g.k)", KEY_ID,
+     "coalesce(t.handler_org_id, 0)"},
+    {"channel", "d.channel", NULL, KEY_TEXT, "t.channel"},
+    {"day", "d.day", NULL, KEY_DAY, "(t.created_at + 28800000) / 86400000"},
     /* months are merged from days in C: portable SQL has no month of a day number */
-    {"month", "d.day", NULL, KEY_MONTH},
+    {"month", "d.day", NULL, KEY_MONTH, "(t.created_at + 28800000) / 86400000"},
 };
 
 /* A condition (no leading AND) selecting the daily rows of a unit's subtree:
  * communities and subdistricts have their own columns, the district is everything,
  * anything below a community is found through the units under it.  1 on success, 0
  * when there is no such unit, -1 on error. */
-static int unit_condition(struct gz_req *r, struct gz_conn *c, int64_t unit_id,
+static int unit_condition(struct gz_req *r, struct gz_conn *c, int64_t unit_id, const char *a,
                           struct gz_buf *where, struct gz_args *args, struct gz_err *err)
 {
 	struct gz_stmt *s = gz_stmt(c, "SELECT path, kind FROM units WHERE id = ?", err);
@@ -164,18 +188,18 @@ static int unit_condition(struct gz_req *r, struct gz_conn *c, int64_t unit_id,
 	if (rc <= 0)
 		return rc;
 	if (strcmp(kind, "community") == 0) {
-		gz_buf_adds(where, "d.community_id = ?");
+		gz_buf_addf(where, "%s.community_id = ?", a);
 		gz_args_i64(args, unit_id);
 	} else if (strcmp(kind, "subdistrict") == 0) {
-		gz_buf_adds(where, "d.subdistrict_id = ?");
+		gz_buf_addf(where, "%s.subdistrict_id = ?", a);
 		gz_args_i64(args, unit_id);
 	} else if (strcmp(kind, "district") == 0) {
 		gz_buf_adds(where, "1=1");
 	} else {
 		char *end = gz_alloc(&r->arena, strlen(path) + 1);
 		gz_path_upper(path, end, strlen(path) + 1);
-		gz_buf_adds(where,
-		            "d.unit_id IN (SELECT id FROM units WHERE path >= ? AND path < ?)");
+		gz_buf_addf(where,
+		            "%s.unit_id IN (SELECT id FROM units WHERE path >= ? AND path < ?)", a);
 		gz_args_text(args, path);
 		gz_args_text(args, end);
 	}
@@ -190,7 +214,7 @@ static int unit_condition(struct gz_req *r, struct gz_conn *c, int64_t unit_id,
  * the scope; it only lets the community/subdistrict index narrow the rows. */
 static const char *const DAILY_UNIT_PATH = "su.path", *const DAILY_ORG = "d.handler_org_id";
 
-static int stats_scope(struct gz_req *r, struct gz_conn *c, struct gz_buf *where,
+static int stats_scope(struct gz_req *r, struct gz_conn *c, bool orders, struct gz_buf *where,
                        struct gz_args *args, bool *join, struct gz_err *err)
 {
 	const struct gz_account *a = r->acct;
@@ -199,14 +223,17 @@ static int stats_scope(struct gz_req *r, struct gz_conn *c, struct gz_buf *where
 		return 0;
 	if ((a->roles & (GZ_ROLES_STAFF | GZ_RB(GRID))) && a->unit_id && !a->org_id) {
 		gz_buf_adds(where, " AND (");
-		int rc = unit_condition(r, c, a->unit_id, where, args, err);
+		int rc = unit_condition(r, c, a->unit_id, orders ? "t" : "d", where, args, err);
 		if (rc < 0)
 			return -1;
 		gz_buf_adds(where, rc ? ")" : "1=0)");
 	}
 	gz_buf_adds(where, " AND ");
-	gz_scope_sql(a, DAILY_UNIT_PATH, NULL, DAILY_ORG, NULL, where, args);
-	*join = true;
+	/* over the orders (the live overdue counts): the same two relations, on the
+	 * order's own columns */
+	gz_scope_sql(a, orders ? "t.unit_path" : DAILY_UNIT_PATH, NULL,
+	             orders ? "t.handler_org_id" : DAILY_ORG, NULL, where, args);
+	*join = !orders;
 	return 0;
 }
 
@@ -219,18 +246,20 @@ static bool code_chars(const char *v)
 	return *v != 0;
 }
 
-/* The filters of the query string as conditions on work_order_daily d. */
-static int stats_filters(struct gz_req *r, struct gz_conn *c, struct gz_buf *where,
+/* The filters of the query string as conditions on work_order_daily d, or (orders)
+ * on the orders t themselves: their columns have the same names, and the days of
+ * the aggregates are the Shanghai days of created_at. */
+static int stats_filters(struct gz_req *r, struct gz_conn *c, bool orders, struct gz_buf *where,
                          struct gz_args *args, struct gz_err *err)
 {
-	const char *v;
+	const char *v, *a = orders ? "t" : "d";
 	if ((v = gz_req_query(r, "unit_id"))) {
 		int64_t id;
 		if (!gz_parse_i64(v, &id) || id <= 0)
 			return gz_fail_field(err, GZ_E_VALIDATION, "unit_id",
 			                     "unit_id must be a unit id");
 		gz_buf_adds(where, " AND ");
-		int rc = unit_condition(r, c, id, where, args, err);
+		int rc = unit_condition(r, c, id, a, where, args, err);
 		if (rc <= 0)
 			return rc < 0
 			           ? -1
@@ -242,7 +271,8 @@ static int stats_filters(struct gz_req *r, struct gz_conn *c, struct gz_buf *whe
 			return gz_fail_field(err, GZ_E_VALIDATION, "category_code",
 			                     "category_code is a dictionary code");
 		/* the category and everything below it */
-		gz_buf_adds(where, " AND d.category_code >= ? AND d.category_code < ? || '~'");
+		gz_buf_addf(where, " AND %s.category_code >= ? AND %s.category_code < ? || '~'", a,
+		            a);
 		gz_args_text(args, v);
 		gz_args_text(args, v);
 	}
@@ -250,7 +280,7 @@ static int stats_filters(struct gz_req *r, struct gz_conn *c, struct gz_buf *whe
 		const struct gz_field *f = gz_entity_field(&gz_work_order_entity, "channel");
 		char *copy = gz_strdup(&r->arena, v), *save = NULL;
 		int k = 0;
-		gz_buf_adds(where, " AND d.channel IN (");
+		gz_buf_addf(where, " AND %s.channel IN (", a);
 		for (char *tok = strtok_r(copy, ",", &save); tok;
 		     tok = strtok_r(NULL, ",", &save)) {
 			bool ok = false;
@@ -276,7 +306,7 @@ static int stats_filters(struct gz_req *r, struct gz_conn *c, struct gz_buf *whe
 		if (!gz_parse_i64(v, &id) || id <= 0)
 			return gz_fail_field(err, GZ_E_VALIDATION, "handler_org_id",
 			                     "handler_org_id must be an organisation id");
-		gz_buf_adds(where, " AND d.handler_org_id = ?");
+		gz_buf_addf(where, " AND %s.handler_org_id = ?", a);
 		gz_args_i64(args, id);
 	}
 	static const char *const times[] = {"created_from", "created_to"};
@@ -284,12 +314,22 @@ static int stats_filters(struct gz_req *r, struct gz_conn *c, struct gz_buf *whe
 		int64_t ms;
 		if (!(v = gz_req_query(r, times[i])))
 			continue;
-		if (!gz_time_parse(v, &ms))
+		if (gz_range_bound(v, i == 1, &ms))
 			return gz_fail_field(err, GZ_E_VALIDATION, times[i],
-			                     "%s must be an ISO-8601 time", times[i]);
-		/* whole Shanghai days: the aggregates know the day of creation only */
-		gz_buf_adds(where, i ? " AND d.day <= ?" : " AND d.day >= ?");
-		gz_args_i64(args, gz_shanghai_day(ms));
+			                     "%s must be a date (YYYY-MM-DD) or an ISO-8601 time",
+			                     times[i]);
+		/* whole Shanghai days, the end date included (created_to's bound is the
+		 * instant after its day): the aggregates know the day of creation only, and
+		 * the orders are counted over the same days */
+		int64_t day = gz_shanghai_day(i ? ms - 1 : ms);
+		if (orders) {
+			gz_buf_adds(where, i ? " AND t.created_at < ?" : " AND t.created_at >= ?");
+			gz_args_i64(args, (day + (i ? 1 : 0)) * 86400000 -
+			                      (int64_t)GZ_SHANGHAI_OFFSET_MIN * 60000);
+		} else {
+			gz_buf_adds(where, i ? " AND d.day <= ?" : " AND d.day >= ?");
+			gz_args_i64(args, day);
+		}
 	}
 	return 0;
 }
@@ -320,20 +360,70 @@ static json_t *definitions(const struct gz_config *cfg)
 {
 	char text[256];
 	snprintf(text, sizeof(text),
-	         "(%lld × response_rate + %lld × resolution_rate + %lld × satisfaction_rate) / "
-	         "%lld; null unless all three rates are known",
+	         "100 × (%lld × response_rate + %lld × resolution_rate + %lld × "
+	         "satisfaction_rate) / %lld: a score from 0 to 100 (2 decimals); null unless all "
+	         "three rates are known",
 	         (long long)cfg->score_weight_response, (long long)cfg->score_weight_resolution,
 	         (long long)cfg->score_weight_satisfaction,
 	         (long long)(cfg->score_weight_response + cfg->score_weight_resolution +
 	                     cfg->score_weight_satisfaction));
 	return json_pack(
-	    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "response_rate",
+	    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "response_rate",
 	    "accepted within the accept deadline / dispatched", "resolution_rate",
 	    "called back and solved / called back (rated)", "satisfaction_rate",
 	    "satisfied or basically satisfied / called back (rated)", "on_time_rate",
 	    "resolved within the resolve deadline / resolved", "avg_hours_to_resolve",
 	    "hours from creation to resolution, averaged over the resolved orders", "score", text,
-	    "rates", "numbers from 0 to 1 rounded to 4 decimals; null when the denominator is 0");
+	    "rates", "numbers from 0 to 1 rounded to 4 decimals; null when the denominator is 0",
+	    "overdue",
+	    "open orders now past their resolve deadline, or past their accept deadline and "
+	    "never accepted (new, dispatched, returned); counted live from the orders",
+	    "sample_size", "the orders of the row (total), from which its rates are drawn",
+	    "too_few",
+	    "true when the row has fewer than min_orders orders (min_orders parameter, default "
+	    "the stats_min_orders setting): its rates, average and score are then null");
+}
+
+/* The live overdue orders (work_order.h's definition) under the same filters and
+ * scope as the aggregates, counted by the group's key: map gets the key's JSON text
+ * -> count, *total the sum.  The orders are read, not the aggregates (overdue is a
+ * matter of the clock), but only the running ones: the status index bounds it. */
+static int overdue_counts(struct gz_req *r, struct gz_conn *c, const struct group *g, json_t *map,
+                          int64_t *total, struct gz_err *err)
+{
+	struct gz_buf sql = GZ_BUF_INIT, where = GZ_BUF_INIT;
+	struct gz_args args = {0};
+	bool join;
+	*total = 0;
+	int rc = stats_filters(r, c, true, &where, &args, err);
+	if (!rc)
+		rc = stats_scope(r, c, true, &where, &args, &join, err);
+	if (!rc) {
+		gz_wo_deadline_where(false, true, gz_now_ms(), &where, &args);
+		const char *col = g ? g->order_column : "NULL";
+		gz_buf_addf(&sql, "SELECT %s, count(*) FROM work_orders t WHERE 1=1%s%s%s", col,
+		            gz_buf_str(&where), g ? " GROUP BY " : "", g ? col : "");
+		struct gz_stmt *s = gz_stmt(c, sql.data, err);
+		rc = -1;
+		if (s) {
+			gz_args_bind(s, &args, 1);
+			while ((rc = gz_step(s, err)) == 1) {
+				json_t *key = key_json(g, s);
+				char *k = json_dumps(key, JSON_ENCODE_ANY | JSON_COMPACT);
+				int64_t n = gz_col_i64(s, 1);
+				json_object_set_new(
+				    map, k,
+				    json_integer(json_integer_value(json_object_get(map, k)) + n));
+				*total += n;
+				free(k);
+				json_decref(key);
+			}
+			gz_stmt_done(s);
+		}
+	}
+	gz_buf_release(&sql);
+	gz_buf_release(&where);
+	return rc < 0 ? -1 : 0;
 }
 
 static int stats_handler(struct gz_req *r, struct gz_err *err)
@@ -350,16 +440,25 @@ static int stats_handler(struct gz_req *r, struct gz_err *err)
 			    "group_by must be one of: category, unit, handler_org, "
 			    "channel, day, month");
 	}
+	int64_t min_orders = r->app->cfg.stats_min_orders;
+	const char *mo = gz_req_query(r, "min_orders");
+	if (mo && (!gz_parse_i64(mo, &min_orders) || min_orders < 0 || min_orders > 1000000))
+		return gz_fail_field(err, GZ_E_VALIDATION, "min_orders",
+		                     "min_orders must be a whole number from 0 to 1000000");
 	struct gz_buf sql = GZ_BUF_INIT, where = GZ_BUF_INIT;
 	struct gz_args args = {0};
 	json_t *rows = json_array();
 	struct counts totals = {0}, cur = {0};
 	json_t *month = NULL; /* the month being summed up, for group_by=month */
+	json_t *overdue = json_object();
+	int64_t overdue_total = 0;
 	struct gz_conn *c = gz_db_reader(r->app->db);
-	int rc = stats_filters(r, c, &where, &args, err);
+	int rc = stats_filters(r, c, false, &where, &args, err);
 	bool join = false;
 	if (!rc)
-		rc = stats_scope(r, c, &where, &args, &join, err);
+		rc = stats_scope(r, c, false, &where, &args, &join, err);
+	if (!rc)
+		rc = overdue_counts(r, c, g, overdue, &overdue_total, err);
 	const char *from =
 	    join ? "work_order_daily d JOIN units su ON su.id = d.unit_id" : "work_order_daily d";
 	if (!rc) {
@@ -392,38 +491,55 @@ static int stats_handler(struct gz_req *r, struct gz_err *err)
 					}
 					if (month)
 						json_array_append_new(
-						    rows, counts_json(&r->app->cfg, month,
-						                      json_null(), &cur));
+						    rows,
+						    counts_json(&r->app->cfg, month, json_null(),
+						                &cur, min_orders));
 					month = key;
 					cur = n;
 					continue;
 				}
 				json_t *name = gz_col_null(s, 11) ? json_null()
 				                                  : json_string(gz_col_text(s, 11));
-				json_array_append_new(rows,
-				                      counts_json(&r->app->cfg, key, name, &n));
+				json_array_append_new(
+				    rows, counts_json(&r->app->cfg, key, name, &n, min_orders));
 			}
 			gz_stmt_done(s);
 		}
 	}
 	gz_db_reader_done(r->app->db, c);
 	if (month)
-		json_array_append_new(rows, counts_json(&r->app->cfg, month, json_null(), &cur));
+		json_array_append_new(
+		    rows, counts_json(&r->app->cfg, month, json_null(), &cur, min_orders));
 	gz_buf_release(&sql);
 	gz_buf_release(&where);
 	if (rc < 0) {
 		json_decref(rows);
+		json_decref(overdue);
 		return -1;
 	}
+	/* each row's live overdue orders, by its key (a month's once, not per day) */
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row)
+	{
+		char *k = json_dumps(json_object_get(row, "key"), JSON_ENCODE_ANY | JSON_COMPACT);
+		json_object_set_new(row, "overdue",
+		                    json_integer(json_integer_value(json_object_get(overdue, k))));
+		free(k);
+	}
+	json_decref(overdue);
+	totals.overdue = overdue_total;
 	json_t *res = json_object();
 	json_object_set_new(res, "group_by", g ? json_string(g->name) : json_null());
 	json_object_set_new(res, "rows", rows);
-	json_object_set_new(res, "totals", counts_json(&r->app->cfg, NULL, NULL, &totals));
+	json_object_set_new(res, "min_orders", json_integer(min_orders));
+	json_object_set_new(res, "totals",
+	                    counts_json(&r->app->cfg, NULL, NULL, &totals, min_orders));
 	json_object_set_new(res, "definitions", definitions(&r->app->cfg));
 	return gz_reply_json(r, 200, res);
 }
 
-/* ---- the CSV export ---- */
+/* ---- the exports: CSV and Excel ---- */
 
 #define EXPORT_WINDOW 2000 /* ids per batch */
 #define STR_(x) #x
@@ -467,14 +583,20 @@ static const char *label(const struct label *t, const char *code)
 	return code;
 }
 
-static const char export_header[] =
-    "\xEF\xBB\xBF" /* the BOM: Excel then reads the file as UTF-8 */
-    "工单编号,标题,分类,渠道,优先级,状态,所属单位,地址,诉求人,联系电话,承办单位,创建时间,"
-    "签收时限,办结时限,签收时间,办结时间,满意度,是否解决,是否超期\r\n";
+/* The columns of both exports, in order; the times are columns FIRST_TIME..LAST_TIME. */
+static const char *const export_columns[] = {
+    "工单编号", "标题",     "分类",     "渠道",     "优先级",   "状态",     "所属单位",
+    "地址",     "诉求人",   "联系电话", "承办单位", "创建时间", "签收时限", "办结时限",
+    "签收时间", "办结时间", "满意度",   "是否解决", "是否超期"};
+#define NCOLUMNS ((int)GZ_ARRAY_LEN(export_columns))
+#define FIRST_TIME 11
+#define LAST_TIME 15
 
-/* The columns the rows are formatted from, in this order.  The window of ids drives
- * the query: CROSS JOIN fixes the order of the loops, and the LIMIT (which changes
- * nothing) keeps the subquery from being merged into the outer query. */
+/* The rows are formatted from these columns, in this order (column i of the result
+ * is export column i - 1).  The window of ids drives the query: CROSS JOIN fixes the
+ * order of the loops, and the LIMIT (which changes nothing) keeps the subquery from
+ * being merged into the outer query.  Parameters: the time (the overdue definition's
+ * GZ_WO_OVERDUE_PARAMS), the window, then the list's filters and scope. */
 /* (clang-format cannot indent the strings that follow STR()) */
 /* clang-format off */
 static const char export_select[] =
@@ -482,8 +604,7 @@ static const char export_select[] =
     "t.priority, t.status, coalesce(u.name, ''), coalesce(t.address, ''), "
     "coalesce(t.requester_name, ''), t.requester_phone, coalesce(o.name, hu.name, ''), "
     "t.created_at, t.accept_due_at, t.resolve_due_at, t.accepted_at, t.resolved_at, "
-    "coalesce(t.satisfaction, ''), t.solved, t.overdue, t.resolve_due_at < ? AND t.status IN "
-    "('new','dispatched','accepted','in_progress','returned') "
+    "coalesce(t.satisfaction, ''), t.solved, " GZ_WO_OVERDUE_EXPR " "
     "FROM (SELECT id FROM work_orders WHERE id > ? AND id <= ? ORDER BY id "
     "LIMIT " STR(EXPORT_WINDOW) ") w CROSS JOIN work_orders t "
     "LEFT JOIN dict_entries dc ON dc.type = 'category' AND dc.code = t.category_code "
@@ -491,8 +612,20 @@ static const char export_select[] =
     "LEFT JOIN units hu ON hu.id = t.handler_unit_id";
 /* clang-format on */
 
-/* The stream's state.  It owns everything it uses: it outlives the request. */
-struct csv_export {
+/* One exported row as text cells (times apart): what both formats write, so that
+ * they agree cell by cell — the labels, the masking, the overdue flag. */
+struct export_cells {
+	const char *text[NCOLUMNS]; /* NULL for the time columns */
+	bool guard[NCOLUMNS];       /* the text comes from the public (CSV formula guard) */
+	bool has_time[NCOLUMNS];
+	int64_t time[NCOLUMNS]; /* ms */
+};
+
+struct wo_export;
+typedef void (*export_row_fn)(struct wo_export *x, const struct export_cells *cells);
+
+/* The export's state.  It owns everything it uses: it outlives the request. */
+struct wo_export {
 	struct gz_app *app;
 	char request_id[24];
 	char *sql;                /* export_select, the list's WHERE, AND t.id = w.id */
@@ -502,20 +635,69 @@ struct csv_export {
 	int64_t last_id;          /* the end of the last window read */
 	int64_t end_id;           /* the last order when the export began; -1 unknown */
 	bool done;                /* the last window reached end_id */
-	struct gz_buf out;        /* formatted bytes of the current batch */
-	size_t sent;              /* bytes of out already handed to the server */
 	struct gz_arena arena;    /* per batch (masking) */
+	export_row_fn row;        /* writes one row in the export's format */
+	int64_t rows;             /* rows written */
+	/* CSV: formatted bytes of the current batch, and how many were handed on */
+	struct gz_buf out;
+	size_t sent;
+	/* Excel: the workbook while it is written, then the finished file being sent */
+	lxw_workbook *book;
+	lxw_worksheet *sheet;
+	lxw_format *bold, *date;
+	lxw_row_t sheet_row; /* the next row of the current sheet */
+	int sheets;
+	char path[4096]; /* the temporary file, "" once unlinked */
+	FILE *file;
+	bool failed; /* a cell could not be written */
 };
 
 static void export_free(void *ctx)
 {
-	struct csv_export *x = ctx;
+	struct wo_export *x = ctx;
 	free(x->sql);
 	for (int i = 0; i < GZ_ARGS_MAX; i++)
 		free(x->owned[i]);
 	gz_buf_release(&x->out);
 	gz_arena_release(&x->arena);
+	if (x->book)
+		workbook_close(x->book); /* an error path: the file is removed below */
+	if (x->file)
+		fclose(x->file);
+	if (x->path[0])
+		unlink(x->path);
 	free(x);
+}
+
+/* The cells of the current row of export_select. */
+static void export_cells(struct wo_export *x, struct gz_stmt *s, struct export_cells *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < NCOLUMNS; i++) {
+		int col = i + 1;
+		if (i >= FIRST_TIME && i <= LAST_TIME) {
+			c->has_time[i] = !gz_col_null(s, col);
+			c->time[i] = c->has_time[i] ? gz_col_i64(s, col) : 0;
+			continue;
+		}
+		c->text[i] = gz_col_text(s, col);
+	}
+	c->guard[1] = c->guard[7] = c->guard[8] = true; /* title, address, requester */
+	c->text[3] = label(channel_labels, c->text[3]);
+	c->text[4] = label(priority_labels, c->text[4]);
+	c->text[5] = label(status_labels, c->text[5]);
+	const char *phone = "";
+	if (!gz_col_null(s, 10) && *gz_col_text(s, 10)) {
+		/* masked as in the API; a value this key did not seal shows as stars */
+		char *plain = gz_unseal(x->app->key, gz_col_text(s, 10));
+		phone = plain ? gz_mask(&x->arena, plain) : "***";
+		free(plain);
+	}
+	c->text[9] = phone;
+	c->text[16] = label(satisfaction_labels, c->text[16]);
+	c->text[17] = gz_col_null(s, 18) ? "" : gz_col_i64(s, 18) ? "是" : "否";
+	/* overdue by the one definition (work_order.h) */
+	c->text[18] = gz_col_i64(s, 19) ? "是" : "否";
 }
 
 /* Appends one RFC 4180 field: quoted when it holds a comma, quote, CR or LF, with
@@ -540,50 +722,81 @@ static void csv_field(struct gz_buf *b, const char *s, bool guard, bool last)
 	gz_buf_adds(b, last ? "\r\n" : ",");
 }
 
-static void csv_time(struct gz_buf *b, struct gz_stmt *s, int col)
+static void csv_row(struct wo_export *x, const struct export_cells *c)
 {
-	if (!gz_col_null(s, col)) {
-		/* whole seconds: milliseconds only clutter a spreadsheet */
-		int64_t ms = gz_col_i64(s, col);
-		char t[GZ_TIME_BUF];
-		gz_time_format(ms - ms % 1000, t, sizeof(t));
-		gz_buf_adds(b, t);
+	for (int i = 0; i < NCOLUMNS; i++) {
+		bool last = i == NCOLUMNS - 1;
+		if (c->text[i]) {
+			csv_field(&x->out, c->text[i], c->guard[i], last);
+			continue;
+		}
+		if (c->has_time[i]) {
+			/* whole seconds: milliseconds only clutter a spreadsheet */
+			char t[GZ_TIME_BUF];
+			gz_time_format(c->time[i] - c->time[i] % 1000, t, sizeof(t));
+			gz_buf_adds(&x->out, t);
+		}
+		gz_buf_adds(&x->out, last ? "\r\n" : ",");
 	}
-	gz_buf_addc(b, ',');
 }
 
-static void export_row(struct csv_export *x, struct gz_stmt *s)
+/* A new sheet with the header row (a sheet holds at most 1 048 576 rows: a longer
+ * export goes on in 工单2, 工单3 …). */
+static void xlsx_sheet(struct wo_export *x)
 {
-	struct gz_buf *b = &x->out;
-	csv_field(b, gz_col_text(s, 1), false, false);
-	csv_field(b, gz_col_text(s, 2), true, false);
-	csv_field(b, gz_col_text(s, 3), false, false);
-	csv_field(b, label(channel_labels, gz_col_text(s, 4)), false, false);
-	csv_field(b, label(priority_labels, gz_col_text(s, 5)), false, false);
-	csv_field(b, label(status_labels, gz_col_text(s, 6)), false, false);
-	csv_field(b, gz_col_text(s, 7), false, false);
-	csv_field(b, gz_col_text(s, 8), true, false);
-	csv_field(b, gz_col_text(s, 9), true, false);
-	const char *phone = "";
-	if (!gz_col_null(s, 10) && *gz_col_text(s, 10)) {
-		/* masked as in the API; a value this key did not seal shows as stars */
-		char *plain = gz_unseal(x->app->key, gz_col_text(s, 10));
-		phone = plain ? gz_mask(&x->arena, plain) : "***";
-		free(plain);
+	char name[32];
+	x->sheets++;
+	if (x->sheets == 1)
+		snprintf(name, sizeof(name), "工单");
+	else
+		snprintf(name, sizeof(name), "工单%d", x->sheets);
+	x->sheet = workbook_add_worksheet(x->book, name);
+	if (!x->sheet) {
+		x->failed = true;
+		return;
 	}
-	csv_field(b, phone, false, false);
-	csv_field(b, gz_col_text(s, 11), false, false);
-	for (int col = 12; col <= 16; col++)
-		csv_time(b, s, col);
-	csv_field(b, label(satisfaction_labels, gz_col_text(s, 17)), false, false);
-	csv_field(b, gz_col_null(s, 18) ? "" : gz_col_i64(s, 18) ? "是" : "否", false, false);
-	/* overdue as the API shows it: the scanner's flag, or a running deadline passed */
-	csv_field(b, gz_col_i64(s, 19) || gz_col_i64(s, 20) ? "是" : "否", false, true);
+	static const double widths[NCOLUMNS] = {20, 30, 16, 10, 8,  8,  20, 24, 10, 14,
+	                                        24, 20, 20, 20, 20, 20, 10, 8,  8};
+	for (int i = 0; i < NCOLUMNS; i++)
+		worksheet_set_column(x->sheet, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL);
+	for (int i = 0; i < NCOLUMNS; i++)
+		if (worksheet_write_string(x->sheet, 0, (lxw_col_t)i, export_columns[i], x->bold))
+			x->failed = true;
+	worksheet_freeze_panes(x->sheet, 1, 0);
+	x->sheet_row = 1;
 }
 
-/* Formats the rows of the next window of ids after out.  The read connection is
- * borrowed for this window only. */
-static int export_batch(struct csv_export *x, struct gz_err *err)
+static void xlsx_row(struct wo_export *x, const struct export_cells *c)
+{
+	if (x->failed)
+		return;
+	if (!x->sheet || x->sheet_row >= LXW_ROW_MAX)
+		xlsx_sheet(x);
+	if (x->failed)
+		return;
+	for (int i = 0; i < NCOLUMNS; i++) {
+		lxw_error e = LXW_NO_ERROR;
+		lxw_col_t col = (lxw_col_t)i;
+		if (c->text[i]) {
+			/* a string cell is never a formula: no guard needed */
+			if (*c->text[i])
+				e = worksheet_write_string(x->sheet, x->sheet_row, col, c->text[i],
+				                           NULL);
+		} else if (c->has_time[i]) {
+			/* an Excel date: the Shanghai wall-clock time (Excel has no zones) */
+			int64_t local_s =
+			    (c->time[i] + (int64_t)GZ_SHANGHAI_OFFSET_MIN * 60000) / 1000;
+			e = worksheet_write_unixtime(x->sheet, x->sheet_row, col, local_s, x->date);
+		}
+		if (e != LXW_NO_ERROR)
+			x->failed = true;
+	}
+	x->sheet_row++;
+}
+
+/* Formats the rows of the next window of ids.  The read connection is borrowed for
+ * this window only. */
+static int export_batch(struct wo_export *x, struct gz_err *err)
 {
 	struct gz_conn *c = gz_db_reader(x->app->db);
 	int rc = 0;
@@ -595,12 +808,18 @@ static int export_batch(struct csv_export *x, struct gz_err *err)
 		hi = x->end_id;
 	struct gz_stmt *s = rc ? NULL : gz_stmt(c, x->sql, err);
 	if (s) {
-		gz_bind_i64(s, 1, x->now);
-		gz_bind_i64(s, 2, x->last_id);
-		gz_bind_i64(s, 3, hi);
-		gz_args_bind(s, &x->args, 4);
-		while ((rc = gz_step(s, err)) == 1)
-			export_row(x, s);
+		int p = 1;
+		for (; p <= GZ_WO_OVERDUE_PARAMS; p++)
+			gz_bind_i64(s, p, x->now);
+		gz_bind_i64(s, p++, x->last_id);
+		gz_bind_i64(s, p++, hi);
+		gz_args_bind(s, &x->args, p);
+		struct export_cells cells;
+		while ((rc = gz_step(s, err)) == 1) {
+			export_cells(x, s, &cells);
+			x->row(x, &cells);
+			x->rows++;
+		}
 		gz_stmt_done(s);
 	}
 	gz_db_reader_done(x->app->db, c);
@@ -612,9 +831,9 @@ static int export_batch(struct csv_export *x, struct gz_err *err)
 	return 0;
 }
 
-static ssize_t export_read(void *ctx, uint64_t pos, char *buf, size_t max)
+static ssize_t csv_read(void *ctx, uint64_t pos, char *buf, size_t max)
 {
-	struct csv_export *x = ctx;
+	struct wo_export *x = ctx;
 	(void)pos;
 	while (x->sent == x->out.len) {
 		if (x->done)
@@ -639,20 +858,36 @@ static ssize_t export_read(void *ctx, uint64_t pos, char *buf, size_t max)
 	return (ssize_t)n;
 }
 
-static int export_handler(struct gz_req *r, struct gz_err *err)
+static ssize_t file_read(void *ctx, uint64_t pos, char *buf, size_t max)
+{
+	struct wo_export *x = ctx;
+	(void)pos;
+	size_t n = fread(buf, 1, max, x->file);
+	if (n)
+		return (ssize_t)n;
+	if (ferror(x->file)) {
+		gz_log(GZ_LOG_ERROR, x->request_id, "work-order export: reading the file failed");
+		return GZ_STREAM_ERROR;
+	}
+	return GZ_STREAM_END;
+}
+
+/* The export of the list's filters and scope (gz_entity_where), or NULL with err. */
+static struct wo_export *export_new(struct gz_req *r, export_row_fn row, struct gz_err *err)
 {
 	struct gz_buf where = GZ_BUF_INIT;
 	struct gz_args args = {0};
 	struct gz_list_opts lo; /* limit and cursor do not apply: the export is everything */
 	if (gz_entity_where(r, &gz_work_order_entity, &where, &args, &lo, err)) {
 		gz_buf_release(&where);
-		return -1;
+		return NULL;
 	}
-	struct csv_export *x = gz_xcalloc(1, sizeof(*x));
+	struct wo_export *x = gz_xcalloc(1, sizeof(*x));
 	x->app = r->app;
 	snprintf(x->request_id, sizeof(x->request_id), "%s", r->request_id);
-	x->now = gz_now_ms();
+	x->now = lo.now;
 	x->end_id = -1;
+	x->row = row;
 	gz_arena_init(&x->arena);
 	struct gz_buf sql = GZ_BUF_INIT;
 	gz_buf_adds(&sql, export_select);
@@ -666,37 +901,119 @@ static int export_handler(struct gz_req *r, struct gz_err *err)
 	for (int i = 0; i < args.n; i++)
 		if (args.v[i].type == 't' && args.v[i].t)
 			x->args.v[i].t = x->owned[i] = gz_xstrdup(args.v[i].t);
+	return x;
+}
+
+static int export_handler(struct gz_req *r, struct gz_err *err)
+{
+	struct wo_export *x = export_new(r, csv_row, err);
+	if (!x)
+		return -1;
 	/* the first batch now: an error still gets a proper status */
-	gz_buf_adds(&x->out, export_header);
+	gz_buf_adds(&x->out, "\xEF\xBB\xBF"); /* the BOM: Excel then reads the file as UTF-8 */
+	for (int i = 0; i < NCOLUMNS; i++) {
+		gz_buf_adds(&x->out, export_columns[i]);
+		gz_buf_adds(&x->out, i == NCOLUMNS - 1 ? "\r\n" : ",");
+	}
 	if (export_batch(x, err)) {
 		export_free(x);
 		return -1;
 	}
 	r->status = 200;
 	r->out_type = "text/csv; charset=utf-8";
-	r->out_stream = export_read;
+	r->out_stream = csv_read;
 	r->out_stream_free = export_free;
 	r->out_stream_ctx = x;
 	gz_reply_header(r, "Content-Disposition", "attachment; filename=\"work-orders.csv\"");
 	return 0;
 }
 
+/* The Excel export: the rows as the CSV has them, with the times as Excel dates.
+ * libxlsxwriter's constant_memory mode writes each row out as it comes (its memory
+ * does not grow with the rows), into a temporary file in TMPDIR (default /tmp) that
+ * is created with mkstemp, written window by window of ids like the CSV, closed,
+ * opened again for reading and unlinked at once: the open descriptor is what is
+ * sent, and nothing is left on disk whatever becomes of the response.  A zip's
+ * directory comes at its end, so the file is complete before its first byte goes. */
+static int export_xlsx_handler(struct gz_req *r, struct gz_err *err)
+{
+	struct wo_export *x = export_new(r, xlsx_row, err);
+	if (!x)
+		return -1;
+	const char *tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	snprintf(x->path, sizeof(x->path), "%s/gongzhi-export-XXXXXX", tmp);
+	int fd = mkstemp(x->path);
+	if (fd < 0) {
+		x->path[0] = 0;
+		export_free(x);
+		return gz_fail(err, GZ_E_INTERNAL, "cannot create the export file");
+	}
+	close(fd);
+	lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = (char *)tmp};
+	x->book = workbook_new_opt(x->path, &opt);
+	if (!x->book) {
+		export_free(x);
+		return gz_fail(err, GZ_E_INTERNAL, "cannot start the workbook");
+	}
+	x->bold = workbook_add_format(x->book);
+	format_set_bold(x->bold);
+	x->date = workbook_add_format(x->book);
+	format_set_num_format(x->date, "yyyy-mm-dd hh:mm:ss");
+	xlsx_sheet(x); /* the header even when no order matches */
+	while (!x->done && !x->failed)
+		if (export_batch(x, err)) {
+			export_free(x);
+			return -1;
+		}
+	lxw_error e = workbook_close(x->book);
+	x->book = NULL;
+	if (x->failed || e != LXW_NO_ERROR) {
+		gz_log(GZ_LOG_ERROR, r->request_id, "work-order xlsx export: %s",
+		       e != LXW_NO_ERROR ? lxw_strerror(e) : "a cell could not be written");
+		export_free(x);
+		return gz_fail(err, GZ_E_INTERNAL, "the workbook could not be written");
+	}
+	x->file = fopen(x->path, "rb");
+	unlink(x->path);
+	x->path[0] = 0;
+	if (!x->file) {
+		export_free(x);
+		return gz_fail(err, GZ_E_INTERNAL, "cannot read the export file");
+	}
+	r->status = 200;
+	r->out_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+	r->out_stream = file_read;
+	r->out_stream_free = export_free;
+	r->out_stream_ctx = x;
+	gz_reply_header(r, "Content-Disposition", "attachment; filename=\"work-orders.xlsx\"");
+	return 0;
+}
+
 /* ---- the module ---- */
 
-static const char *const stats_params[] = {
-    "group_by",       "unit_id",      "category_code", "channel",
-    "handler_org_id", "created_from", "created_to",    NULL};
+static const char *const stats_params[] = {"group_by",   "unit_id",        "category_code",
+                                           "channel",    "handler_org_id", "created_from",
+                                           "created_to", "min_orders",     NULL};
 
 static const struct gz_route routes[] = {
     {GZ_GET, "/api/v1/stats/work-orders", stats_handler, "stats.read", 0, NULL,
      "Work-order statistics: counts, the three rates and the score (group_by category, unit, "
      "handler_org, channel, day or month; filters unit_id, category_code, channel, "
-     "handler_org_id, created_from, created_to)",
+     "handler_org_id, created_from, created_to as dates of whole Shanghai days, the end date "
+     "included); each row has its sample_size, its live overdue count, and too_few (rates "
+     "null) under min_orders orders; the score is out of 100",
      stats_params},
     /* before /work-orders/{id} (this module is listed before work orders); no entity:
      * the reply is not the entity's JSON, and the handler names the entity itself */
     {GZ_GET, "/api/v1/work-orders/export.csv", export_handler, "work_orders.read", GZ_R_LIST, NULL,
      "The work orders of the list's filters as CSV for Excel (UTF-8 with BOM), streamed"},
+    {GZ_GET, "/api/v1/work-orders/export.xlsx", export_xlsx_handler, "work_orders.read", GZ_R_LIST,
+     NULL,
+     "The work orders of the list's filters as an Excel workbook (Chinese headers, times as "
+     "Excel dates in Shanghai time, personal data masked as in the CSV), written in constant "
+     "memory"},
     {0, NULL},
 };
 

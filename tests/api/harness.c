@@ -64,6 +64,149 @@ static void rm_dir(const char *dir)
 	}
 }
 
+/* ---- the database backend (see harness.h) ---- */
+
+static const char *pg_base(void)
+{
+	const char *b = getenv("GONGZHI_TEST_PG");
+	return (b && *b) ? b : NULL;
+}
+
+bool harness_pg(void)
+{
+	return pg_base() != NULL;
+}
+
+static bool is_pg_url(const char *url)
+{
+	return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
+}
+
+/* the base URL (a '/' added when it has none) followed by a database name */
+static void pg_url(char *out, size_t n, const char *dbname)
+{
+	const char *b = pg_base();
+	size_t l = strlen(b);
+	snprintf(out, n, "%s%s%s", b, (l > 0 && b[l - 1] == '/') ? "" : "/", dbname);
+}
+
+static const char *psql_bin(void)
+{
+	static const char deb[] = "/usr/lib/postgresql/15/bin/psql";
+	return access(deb, X_OK) == 0 ? deb : "psql";
+}
+
+static int db_sql_v(const char *url, char *o, size_t olen, const char *fmt, va_list ap)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[512];
+	snprintf(path, sizeof path, "%s/gongzhi-sql.XXXXXX", (tmp && *tmp) ? tmp : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		fprintf(stderr, "mkstemp %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
+	fclose(f);
+	char cmd[2048];
+	if (is_pg_url(url))
+		/* notices (IF EXISTS …) would mix with the rows */
+		snprintf(cmd, sizeof cmd,
+		         "PGOPTIONS='-c client_min_messages=warning' '%s' -X -q -A -t -v "
+		         "ON_ERROR_STOP=1 '%s' < '%s' 2>&1",
+		         psql_bin(), url, path);
+	else
+		snprintf(cmd, sizeof cmd,
+		         "sqlite3 -batch -bail -cmd '.timeout 5000' '%s' < '%s' 2>&1",
+		         strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url, path);
+	char scratch[1];
+	int st = sh(o ? o : scratch, o ? olen : sizeof scratch, "%s", cmd);
+	unlink(path);
+	return st;
+}
+
+int db_sql_url(const char *url, char *o, size_t olen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int st = db_sql_v(url, o, olen, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+int db_sql(struct srv *s, char *o, size_t olen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int st = db_sql_v(s->db, o, olen, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+int64_t db_int_(struct srv *s, const char *file, int line, const char *fmt, ...)
+{
+	char sql[8192], o[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof sql, fmt, ap);
+	va_end(ap);
+	int st = db_sql(s, o, sizeof o, "%s", sql);
+	if (st != 0) {
+		print_error("%s:%d: %s (exit %d):\n%s\n", file, line, sql, st, o);
+		_fail(file, line);
+	}
+	return strtoll(o, NULL, 10);
+}
+
+/* SQL on the cluster's maintenance database */
+static int pg_admin(char *o, size_t olen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int pg_admin(char *o, size_t olen, const char *fmt, ...)
+{
+	char url[512];
+	pg_url(url, sizeof url, "postgres");
+	va_list ap;
+	va_start(ap, fmt);
+	int st = db_sql_v(url, o, olen, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+/* Drops the databases the condition on datname selects (no error when none). */
+static void pg_drop_where(const char *cond)
+{
+	char o[2048];
+	if (pg_admin(o, sizeof o,
+	             "SELECT format('DROP DATABASE IF EXISTS %%I WITH (FORCE)', datname) FROM "
+	             "pg_database WHERE %s \\gexec",
+	             cond) != 0)
+		fprintf(stderr, "harness: dropping the test databases (%s) failed: %s\n", cond, o);
+}
+
+/* a server's database and those srv_db_url() named after it */
+static void pg_drop_named(const char *dbname)
+{
+	if (harness_pg() && dbname[0])
+		pg_drop_where(F("datname = '%s' OR left(datname, %zu) = '%s_'", dbname,
+		                strlen(dbname) + 1, dbname));
+}
+
+/* every database of this process (at exit: servers a failed assertion left) */
+static void pg_drop_all(void)
+{
+	if (harness_pg()) {
+		const char *p = F("gz_t_%ld_", (long)getpid());
+		pg_drop_where(F("left(datname, %zu) = '%s'", strlen(p), p));
+	}
+}
+
 static void live_reap(void)
 {
 	for (int i = 0; i < MAX_LIVE; i++)
@@ -75,6 +218,7 @@ static void live_reap(void)
 			rm_dir(live[i].dir);
 			live[i].pid = 0;
 		}
+	pg_drop_all();
 }
 
 const char *gongzhi_bin(void)
@@ -283,6 +427,7 @@ int srv_start(struct srv *s, const char *const *env, bool demo)
 	if (rc != 0 && s->dir[0]) {
 		/* the log tail has been printed; nothing else is worth keeping */
 		rm_dir(s->dir);
+		pg_drop_named(s->dbname);
 	}
 	return rc;
 }
@@ -304,7 +449,13 @@ static int srv_start_impl(struct srv *s, const char *const *env, bool demo)
 		s->dir[0] = '\0';
 		return -1;
 	}
-	snprintf(s->db, sizeof s->db, "sqlite:%s/t.db", s->dir);
+	if (harness_pg()) {
+		static unsigned dbs;
+		snprintf(s->dbname, sizeof s->dbname, "gz_t_%ld_%u", (long)getpid(), dbs++);
+		pg_url(s->db, sizeof s->db, s->dbname);
+	} else {
+		snprintf(s->db, sizeof s->db, "sqlite:%s/t.db", s->dir);
+	}
 	snprintf(s->data, sizeof s->data, "%s/data", s->dir);
 	snprintf(s->log, sizeof s->log, "%s/server.log", s->dir);
 	snprintf(s->admin_pw, sizeof s->admin_pw, "%s", ADMIN_PW);
@@ -368,10 +519,71 @@ void srv_cleanup(struct srv *s)
 		live_del(s->pid);
 		s->pid = -1;
 	}
+	/* GONGZHI_TEST_SERVER_LOGS=FILE: every server's log is appended there (debugging) */
+	const char *keep = getenv("GONGZHI_TEST_SERVER_LOGS");
+	if (keep && *keep && s->dir[0]) {
+		char cmd[1024];
+		snprintf(cmd, sizeof cmd, "cat '%s' >> '%s' 2>/dev/null", s->log, keep);
+		if (system(cmd) != 0)
+			fprintf(stderr, "harness: cannot append the server log to %s\n", keep);
+	}
 	rm_dir(s->dir);
 	s->dir[0] = '\0';
+	pg_drop_named(s->dbname);
+	s->dbname[0] = '\0';
 	if (curl_users > 0 && --curl_users == 0)
 		curl_global_cleanup();
+}
+
+const char *srv_db_url(struct srv *s, const char *name)
+{
+	static char bufs[8][400];
+	static unsigned n;
+	char *b = bufs[n++ % 8];
+	if (harness_pg() && s->dbname[0])
+		pg_url(b, sizeof bufs[0], F("%s_%s", s->dbname, name));
+	else
+		snprintf(b, sizeof bufs[0], "sqlite:%s/%s.db", s->dir, name);
+	return b;
+}
+
+const char *sql_drop_trigger(const char *name, const char *table)
+{
+	static char bufs[4][256];
+	static unsigned n;
+	char *b = bufs[n++ % 4];
+	if (harness_pg())
+		snprintf(b, sizeof bufs[0], "DROP TRIGGER %s ON %s;", name, table);
+	else
+		snprintf(b, sizeof bufs[0], "DROP TRIGGER %s;", name);
+	return b;
+}
+
+int db_copy(const char *from_url, const char *to_url)
+{
+	char o[2048];
+	int st;
+	if (is_pg_url(from_url) != is_pg_url(to_url)) {
+		fprintf(stderr, "db_copy: %s and %s are not of one backend\n", from_url, to_url);
+		return -1;
+	}
+	if (is_pg_url(from_url)) {
+		const char *from = strrchr(from_url, '/'), *to = strrchr(to_url, '/');
+		if (!from || !to || !from[1] || !to[1])
+			return -1;
+		st = pg_admin(o, sizeof o,
+		              "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE);\n"
+		              "CREATE DATABASE \"%s\" TEMPLATE \"%s\";",
+		              to + 1, to + 1, from + 1);
+	} else {
+		const char *from = from_url + (strncmp(from_url, "sqlite:", 7) == 0 ? 7 : 0);
+		const char *to = to_url + (strncmp(to_url, "sqlite:", 7) == 0 ? 7 : 0);
+		st = sh(o, sizeof o, "rm -f '%s-wal' '%s-shm' && cp -p '%s' '%s' 2>&1", to, to,
+		        from, to);
+	}
+	if (st != 0)
+		fprintf(stderr, "db_copy %s -> %s: exit %d: %s\n", from_url, to_url, st, o);
+	return st == 0 ? 0 : -1;
 }
 
 /* ---- HTTP ---- */

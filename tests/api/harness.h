@@ -24,19 +24,60 @@ char *repeat(const char *ch, int n);
 #define ADMIN_PW "Admin-Pass-2026"
 
 struct srv {
-	char base[64];  /* "http://127.0.0.1:PORT" */
-	char dir[256];  /* temp dir */
-	char db[300];   /* "sqlite:DIR/t.db" */
-	char data[300]; /* DIR/data */
+	char base[64];   /* "http://127.0.0.1:PORT" */
+	char dir[256];   /* temp dir */
+	char db[300];    /* "sqlite:DIR/t.db", or $GONGZHI_TEST_PG + dbname (harness_pg()) */
+	char dbname[64]; /* PostgreSQL: "gz_t_<pid>_<counter>", dropped by srv_cleanup */
+	char data[300];  /* DIR/data */
 	int port;
 	pid_t pid;
 	char admin_pw[64];
 	char log[300]; /* DIR/server.log */
 };
 
+/* ---- the database backend under test ----
+ *
+ * Without GONGZHI_TEST_PG every server uses sqlite:DIR/t.db.  With GONGZHI_TEST_PG set
+ * to a PostgreSQL base URL ("postgresql://postgres@127.0.0.1:55432/", as
+ * scripts/pg-cluster prints it), every server gets a database of its own on that
+ * cluster, BASE + "gz_t_<pid>_<counter>" (`gongzhi init` creates it), dropped again
+ * when the server is cleaned up or the test program exits. */
+
+/* true on the PostgreSQL pass: suites skip() the few cases that only make sense on
+ * SQLite (the .db file, its backup/restore, the SQLite fault hooks) */
+bool harness_pg(void);
+/* The URL of a further database of the backend under test, named after s and name
+ * (lower case letters, digits, '_'): "sqlite:DIR/<name>.db" or
+ * BASE + s->dbname + "_<name>" (not created; dropped with s).  One of 8 rotating
+ * static buffers. */
+const char *srv_db_url(struct srv *s, const char *name);
+/* Runs the formatted SQL on the database at url with the backend's shell (sqlite3
+ * -batch -bail with a 5 s busy timeout, or psql -X -q -A -t -v ON_ERROR_STOP=1): the
+ * rows as "a|b" lines, error messages too, into o (NUL-terminated; o may be NULL).
+ * The SQL goes through a file, so it may hold any quotes.  Returns the exit status
+ * (0 when every statement succeeded), -1 when it could not run. */
+int db_sql_url(const char *url, char *o, size_t olen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* db_sql_url() on the server's own database s->db. */
+int db_sql(struct srv *s, char *o, size_t olen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The integer the formatted SQL answers on s's database (its first line); asserts the
+ * statement succeeded, printing the output otherwise. */
+int64_t db_int_(struct srv *s, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#define db_int(s, ...) db_int_((s), __FILE__, __LINE__, __VA_ARGS__)
+/* The statement that drops trigger name of table on the backend under test:
+ * "DROP TRIGGER name;" or "DROP TRIGGER name ON table;" (one of 4 static buffers). */
+const char *sql_drop_trigger(const char *name, const char *table);
+/* Copies the database at from_url over the one at to_url (the same backend; no server
+ * may use either): the file (its -wal/-shm removed) on SQLite, DROP DATABASE and
+ * CREATE DATABASE … TEMPLATE on PostgreSQL.  0, or -1 with the reason on stderr. */
+int db_copy(const char *from_url, const char *to_url);
+
 /* Creates a temp dir, runs `$GONGZHI_BIN init --admin-password Admin-Pass-2026` (and
  * `demo` when demo), starts `serve` on a free 127.0.0.1 port with env
- * GONGZHI_DB=sqlite:DIR/t.db GONGZHI_DATA_DIR=DIR/data GONGZHI_PASSWORD_HASH=min
+ * GONGZHI_DB=sqlite:DIR/t.db (or the PostgreSQL database, see harness_pg())
+ * GONGZHI_DATA_DIR=DIR/data GONGZHI_PASSWORD_HASH=min
  * GONGZHI_THREADS=4, the abuse limits off (GONGZHI_RATE_LIMIT_ACCOUNT=0,
  * GONGZHI_RATE_LIMIT_ADDRESS=0, GONGZHI_LOGIN_ADDRESS_FAILURES=0),
  * GONGZHI_REQUIRE_TOTP_FOR= (no second factor required) plus the extra "KEY=VALUE"
@@ -50,7 +91,7 @@ int srv_stop(struct srv *s);
  * it first), on the same port when free, with the same base environment plus env;
  * waits for /healthz (max 10 s). 0 on success. */
 int srv_restart(struct srv *s, const char *const *env);
-/* rm -rf the temp dir */
+/* rm -rf the temp dir; on PostgreSQL drops s's database and those srv_db_url() named */
 void srv_cleanup(struct srv *s);
 /* Prints the last lines of the server log to stderr. */
 void srv_log_tail(struct srv *s, int lines);

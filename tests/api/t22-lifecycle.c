@@ -7,7 +7,8 @@
  * dispatched to 天津鸿润物业 (the org of wuye, from /auth/me).  hehuoren (partner,
  * 金仕途) is not involved and sees nothing.
  *
- * The expected rights come from API.md's table (model below); admin is taken to hold
+ * The expected rights come from API.md's table (model below) and the requester's rate
+ * action of docs/work-orders.md; admin is taken to hold
  * every role's rights, the handler's included (API.md names no role for admin).
  *   matrix_<state>_<role>: the detail's allowed_actions equals the model; every action
  *     outside it answers 409 invalid_transition whose "allowed" is the same list (404
@@ -47,12 +48,13 @@ enum {
 	A_MERGE,
 	A_CANCEL,
 	A_COMMENT,
+	A_RATE,
 	NACT
 };
 static const char *const act_name[NACT] = {
-    "dispatch",         "accept",   "return", "start",   "request_extension",
-    "decide_extension", "escalate", "report", "resolve", "verify",
-    "callback",         "reopen",   "merge",  "cancel",  "comment"};
+    "dispatch", "accept", "return",  "start",  "request_extension", "decide_extension",
+    "escalate", "report", "resolve", "verify", "callback",          "reopen",
+    "merge",    "cancel", "comment", "rate"};
 #define AB(a) (1u << (a))
 
 /* a valid body for each action */
@@ -91,6 +93,9 @@ static const char *act_body(int a)
 		return F("{\"action\":\"merge\",\"into_id\":%lld}", (long long)target);
 	case A_CANCEL:
 		return "{\"action\":\"cancel\",\"reason\":\"重复工单\"}";
+	case A_RATE:
+		return "{\"action\":\"rate\",\"satisfaction\":\"satisfied\",\"solved\":true,"
+		       "\"note\":\"满意\"}";
 	default:
 		return "{\"action\":\"comment\",\"note\":\"备注一条\"}";
 	}
@@ -298,6 +303,9 @@ static unsigned expected(int role, int kind)
 		m |= AB(A_REOPEN);
 	if ((IS("new") || IS("dispatched")) && staff)
 		m |= AB(A_CANCEL);
+	/* the requester's own rating of a closed order (issue 11; docs/work-orders.md) */
+	if (IS("closed") && role == JUMIN)
+		m |= AB(A_RATE);
 #undef IS
 	return m;
 }

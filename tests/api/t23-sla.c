@@ -7,7 +7,8 @@
  * current and the next year: resolve_due_at = 24:00 (+08:00) of the N-th working day
  * after the day of creation, accept_due_at = created_at + accept hours.
  * Overdue orders are made by stopping the server and moving resolve_due_at into the
- * past with the sqlite3 command-line tool (a test fixture), then restarting. */
+ * past with the database's shell (sqlite3 or psql: db_sql(), a test fixture), then
+ * restarting. */
 #include "harness.h"
 #include "wo_common.h"
 #include <unistd.h>
@@ -401,22 +402,19 @@ static void sla_extension(void **state)
 
 static void db_set_due(const int64_t *ids, int n, int64_t due)
 {
-	const char *path = S.db + strlen("sqlite:");
 	char list[512] = "";
 	size_t used = 0;
 	for (int i = 0; i < n; i++)
 		used += (size_t)snprintf(list + used, sizeof list - used, "%s%lld", i ? "," : "",
 		                         (long long)ids[i]);
-	char cmd[1024];
-	/* the length is checked: a truncated command would update the wrong rows */
-	int len = snprintf(
-	    cmd, sizeof cmd,
-	    "sqlite3 '%s' 'UPDATE work_orders SET resolve_due_at = %lld WHERE id IN (%s);' 2>&1",
-	    path, (long long)due, list);
-	assert_true(len > 0 && (size_t)len < sizeof cmd);
-	int rc = system(cmd);
+	/* the length is checked: a truncated list would update the wrong rows */
+	assert_true(used < sizeof list);
+	char o[1024];
+	int rc = db_sql(&S, o, sizeof o,
+	                "UPDATE work_orders SET resolve_due_at = %lld WHERE id IN (%s);",
+	                (long long)due, list);
 	if (rc != 0)
-		print_error("%s: %d\n", cmd, rc);
+		print_error("UPDATE work_orders: %d: %s\n", rc, o);
 	assert_int_equal(rc, 0);
 }
 

@@ -1,8 +1,8 @@
 /* t26-notify: the notifications the lifecycle actions and the SLA scanner write.
  * For each action of a work order's life, the accounts its row declares (README.md,
- * Notifications) get a row in the notifications table, read here with the sqlite3
- * command-line tool on the server's database, and the actor never does.  The SLA
- * scanner (GONGZHI_SLA_SCAN_SECONDS=1) warns the handler once before the deadline and
+ * Notifications) get a row in the notifications table, read here with the database's
+ * shell (sqlite3 or psql: db_sql()), and the actor never does.  The SLA scanner
+ * (GONGZHI_SLA_SCAN_SECONDS=1) warns the handler once before the deadline and
  * once at the breach, and a restart repeats neither.  Also GET /api/v1/todo: the rows
  * on which an account has a task, with those tasks. */
 #include "wo_common.h"
@@ -25,28 +25,14 @@ static void login_all(void)
 }
 
 /* one integer from the server's database */
-static int64_t sql_int(const char *q)
-{
-	char cmd[2048], out[128] = "";
-	snprintf(cmd, sizeof cmd, "sqlite3 -batch '%s' \"%s\" 2>&1", S.db + strlen("sqlite:"), q);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	if (!fgets(out, sizeof out, p))
-		out[0] = 0;
-	int st = pclose(p);
-	if (st != 0)
-		print_error("%s: %s\n", cmd, out);
-	assert_int_equal(st, 0);
-	return strtoll(out, NULL, 10);
-}
+#define sql_int(q) db_int(&S, "%s", (q))
 
 static void sql_exec(const char *q)
 {
-	char cmd[2048];
-	snprintf(cmd, sizeof cmd, "sqlite3 -batch '%s' \"%s\" 2>&1", S.db + strlen("sqlite:"), q);
-	int st = system(cmd);
+	char o[1024];
+	int st = db_sql(&S, o, sizeof o, "%s", q);
 	if (st != 0)
-		print_error("%s: %d\n", cmd, st);
+		print_error("%s: %d: %s\n", q, st, o);
 	assert_int_equal(st, 0);
 }
 
@@ -352,21 +338,17 @@ static void status_is_last_event(void **state)
 {
 	(void)state;
 	assert_true(sql_int("SELECT count(*) FROM work_orders") > 5);
-	assert_int_equal(sql_int("SELECT count(*) FROM work_orders w WHERE w.status IS NOT "
-	                         "(SELECT e.to_status FROM work_order_events e WHERE "
-	                         "e.work_order_id = w.id AND e.to_status IS NOT NULL ORDER BY "
-	                         "e.id DESC LIMIT 1)"),
-	                 0);
-	char cmd[1024], out[256] = "";
-	snprintf(cmd, sizeof cmd,
-	         "sqlite3 -batch '%s' \"UPDATE work_order_events SET note = 'x' WHERE id = "
-	         "(SELECT max(id) FROM work_order_events)\" 2>&1",
-	         S.db + strlen("sqlite:"));
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	if (!fgets(out, sizeof out, p))
-		out[0] = 0;
-	assert_int_not_equal(pclose(p), 0);
+	assert_int_equal(
+	    sql_int("SELECT count(*) FROM work_orders w WHERE w.status IS DISTINCT FROM "
+	            "(SELECT e.to_status FROM work_order_events e WHERE "
+	            "e.work_order_id = w.id AND e.to_status IS NOT NULL ORDER BY "
+	            "e.id DESC LIMIT 1)"),
+	    0);
+	char out[1024] = "";
+	assert_int_not_equal(db_sql(&S, out, sizeof out,
+	                            "UPDATE work_order_events SET note = 'x' WHERE id = "
+	                            "(SELECT max(id) FROM work_order_events)"),
+	                     0);
 	assert_true(contains(out, "append-only"));
 }
 

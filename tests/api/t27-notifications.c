@@ -2,7 +2,7 @@
  * /api/v1/notifications/read), the event stream (GET /api/v1/events) and the webhook.
  *
  * Until the lifecycle engine writes notifications, the test writes them with the
- * sqlite3 shell into the running server's database (WAL lets it): the server then
+ * database's shell (sqlite3 or psql) into the running server's database: the server then
  * learns of them like of rows written by any other process, through the event
  * watcher's fallback poll and the webhook's outbox mark.  The webhook posts to a
  * small HTTP server in this process that fails every delivery twice (500) before
@@ -140,33 +140,21 @@ static int receiver_start(void)
 	return pthread_create(&rx.thread, NULL, receiver, NULL);
 }
 
-/* ---- the database, through the sqlite3 shell ---- */
+/* ---- the database, through its shell (sqlite3 or psql: db_sql()) ---- */
 
-static const char *db_file(void)
-{
-	return strncmp(S.db, "sqlite:", 7) == 0 ? S.db + 7 : S.db;
-}
-
-static int64_t sql_int(const char *q)
-{
-	char o[512];
-	int st =
-	    sh(o, sizeof o, "sqlite3 -batch -cmd '.timeout 5000' '%s' \"%s\" 2>&1", db_file(), q);
-	if (st != 0)
-		print_error("sqlite3: %s\n", o);
-	assert_int_equal(st, 0);
-	return strtoll(o, NULL, 10);
-}
+#define sql_int(q) db_int(&S, "%s", (q))
 
 /* Writes a notification for user (as the lifecycle engine will); returns its id. */
 static int64_t notify(int64_t user, const char *title)
 {
-	return sql_int(
-	    F("INSERT INTO notifications (user_id, kind, object_type, object_id, "
-	      "title, body, created_at) VALUES (%lld, 'work_order.dispatch', "
-	      "'work_order', 42, '%s', 'body of %s', "
-	      "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)) RETURNING id;",
-	      (long long)user, title, title));
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	long long ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	return db_int(&S,
+	              "INSERT INTO notifications (user_id, kind, object_type, object_id, "
+	              "title, body, created_at) VALUES (%lld, 'work_order.dispatch', "
+	              "'work_order', 42, '%s', 'body of %s', %lld) RETURNING id;",
+	              (long long)user, title, title, ms);
 }
 
 /* the server's settings (again at each restart) */
@@ -295,9 +283,11 @@ static void inbox_unread_count_and_mark_read(void **state)
 	assert_int_equal(jint(r->json, "unread"), 1);
 	assert_int_equal(jint(r->json, "items.0.id"), c);
 	resp_free(r);
-	assert_int_equal(sql_int(F("SELECT read_at IS NULL FROM notifications WHERE id = %lld",
-	                           (long long)theirs)),
-	                 1);
+	assert_int_equal(
+	    sql_int(F("SELECT CASE WHEN read_at IS NULL THEN 1 ELSE 0 END FROM notifications "
+	              "WHERE id = %lld",
+	              (long long)theirs)),
+	    1);
 	r = api(&S, "GET", "/api/v1/notifications?limit=500", wuye_tok, NULL, NULL);
 	assert_status(r, 200);
 	assert_true(has_id(jpath(r->json, "items"), theirs));
@@ -607,7 +597,8 @@ static void webhook_retries_and_signs(void **state)
 	forged.body = "{\"msgtype\":\"text\"}";
 	assert_false(verify_sig(&forged));
 	assert_int_equal(
-	    sql_int(F("SELECT attempts * 10 + (delivered_at IS NOT NULL) FROM notification_outbox "
+	    sql_int(F("SELECT attempts * 10 + CASE WHEN delivered_at IS NULL THEN 0 ELSE 1 END "
+	              "FROM notification_outbox "
 	              "WHERE notification_id = %lld",
 	              (long long)id)),
 	    31);

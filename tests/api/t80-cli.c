@@ -41,33 +41,20 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-/* the database file of the server */
-static const char *db_file(void)
+/* runs sql on the database at url (or an SQLite file) with the backend's shell;
+ * returns the exit status, output in o */
+static int sql_at(const char *url, const char *sql, char *o, size_t olen)
 {
-	return strncmp(S.db, "sqlite:", 7) == 0 ? S.db + 7 : S.db;
+	return db_sql_url(url, o, olen, "%s", sql);
 }
 
-/* runs the sqlite3 shell on a database file with sql; returns the exit status, output in o */
-static int sqlite(const char *file, const char *sql, char *o, size_t olen)
-{
-	char cmd[2048];
-	snprintf(cmd, sizeof cmd, "sqlite3 -batch '%s' \"%s\" 2>&1", file, sql);
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	size_t n = fread(o, 1, olen - 1, p);
-	o[n] = 0;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int64_t sqlite_count(const char *file, const char *table)
+static int64_t count_at(const char *url, const char *table)
 {
 	char sql[128], o[256];
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s;", table);
-	int rc = sqlite(file, sql, o, sizeof o);
+	int rc = sql_at(url, sql, o, sizeof o);
 	if (rc != 0)
-		print_error("sqlite3 %s: %s\n", file, o);
+		print_error("%s on %s: %s\n", sql, url, o);
 	assert_int_equal(rc, 0);
 	return strtoll(o, NULL, 10);
 }
@@ -143,13 +130,13 @@ static void cli_init_twice(void **state)
 	free(t);
 	/* a fresh database: init works once */
 	char db[400];
-	snprintf(db, sizeof db, "sqlite:%s/fresh.db", S.dir);
+	snprintf(db, sizeof db, "%s", srv_db_url(&S, "fresh"));
 	cli(0, "init --db '%s' --admin-password 'Fresh-Passw0rd-1'", db);
 	cli(1, "init --db '%s' --admin-password 'Fresh-Passw0rd-1'", db);
 	cli(0, "audit verify --db '%s'", db);
 	cli(0, "migrate --db '%s'", db);
 	/* a weak admin password */
-	snprintf(db, sizeof db, "sqlite:%s/fresh2.db", S.dir);
+	snprintf(db, sizeof db, "%s", srv_db_url(&S, "fresh2"));
 	cli(1, "init --db '%s' --admin-password 'weak'", db);
 	assert_non_null(strstr(out, "password"));
 }
@@ -359,6 +346,9 @@ static void *writer_main(void *arg)
 static void cli_backup_during_writes(void **state)
 {
 	(void)state;
+	if (harness_pg())
+		skip(); /* backup/restore copy SQLite files; PostgreSQL has pg_dump and base backups
+		         */
 	enum { ROUNDS = 4 };
 	struct writer w;
 	memset(&w, 0, sizeof w);
@@ -400,7 +390,7 @@ static void cli_backup_during_writes(void **state)
 		cli(0, "audit verify --db '%s'", db);
 		cli(0, "migrate --db '%s'", db);
 		assert_non_null(strstr(out, "0 migration(s) applied"));
-		int64_t n = sqlite_count(db + 7, "orgs");
+		int64_t n = count_at(db, "orgs");
 		printf("# backup %d: %lld orgs before, %lld in the copy, %lld after\n", k,
 		       (long long)before[k], (long long)n, (long long)after[k]);
 		if (n < before[k] || n > after[k])
@@ -411,7 +401,7 @@ static void cli_backup_during_writes(void **state)
 		/* every org in the copy has its audit entry */
 		char o[256];
 		assert_int_equal(
-		    sqlite(db + 7,
+		    sql_at(db,
 		           "SELECT count(*) FROM orgs WHERE id NOT IN (SELECT object_id FROM "
 		           "audit_log WHERE object_type='org' AND action='create');",
 		           o, sizeof o),
@@ -428,6 +418,8 @@ static void cli_backup_during_writes(void **state)
 static void cli_restore_refused(void **state)
 {
 	(void)state;
+	if (harness_pg())
+		skip(); /* restore reads SQLite backup files */
 	char db[500], src[500];
 	snprintf(db, sizeof db, "sqlite:%s/restore-none.db", S.dir);
 	cli(1, "restore --db '%s' '%s/no-such-backup.db'", db, S.dir);
@@ -443,7 +435,7 @@ static void cli_restore_refused(void **state)
 	/* an SQLite database that is not a gongzhi backup */
 	snprintf(src, sizeof src, "%s/other.db", S.dir);
 	char o[256];
-	assert_int_equal(sqlite(src, "CREATE TABLE x(a); INSERT INTO x VALUES (1);", o, sizeof o),
+	assert_int_equal(sql_at(src, "CREATE TABLE x(a); INSERT INTO x VALUES (1);", o, sizeof o),
 	                 0);
 	snprintf(db, sizeof db, "sqlite:%s/restore-other.db", S.dir);
 	cli(1, "restore --db '%s' '%s'", db, src);
@@ -457,18 +449,19 @@ static void cli_audit_tamper(void **state)
 	stopped = true;
 	assert_int_equal(rc, 0);
 	cli(0, "audit verify");
-	assert_true(sqlite_count(db_file(), "audit_log") > 3);
+	assert_true(count_at(S.db, "audit_log") > 3);
 	/* the database refuses changes to the log ... */
 	char o[1024];
-	int st = sqlite(db_file(), "UPDATE audit_log SET summary='{}' WHERE id=3;", o, sizeof o);
+	int st = sql_at(S.db, "UPDATE audit_log SET summary='{}' WHERE id=3;", o, sizeof o);
 	assert_int_not_equal(st, 0);
 	cli(0, "audit verify");
 	/* ... unless the trigger is dropped */
-	st = sqlite(db_file(),
-	            "DROP TRIGGER audit_no_update; UPDATE audit_log SET summary='{}' WHERE id=3;",
+	st = sql_at(S.db,
+	            F("%s UPDATE audit_log SET summary='{}' WHERE id=3;",
+	              sql_drop_trigger("audit_no_update", "audit_log")),
 	            o, sizeof o);
 	if (st != 0)
-		print_error("sqlite3: %s\n", o);
+		print_error("%s: %s\n", S.db, o);
 	assert_int_equal(st, 0);
 	cli(1, "audit verify");
 	const char *p = strstr(out, "entry 3");

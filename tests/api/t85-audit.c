@@ -1,11 +1,13 @@
 /* t85-audit.c - the audit log endpoints: GET /api/v1/audit (admin only, filters,
  * keyset paging, newest first) and GET /api/v1/audit/verify; then the anchored chain:
- * the head checkpoint follows committed writes, and with the server stopped the sqlite3
- * shell does what an attacker with the database file can do (drop the append-only
+ * the head checkpoint follows committed writes, and with the server stopped the
+ * database's shell (sqlite3 or psql: db_sql()) does what an attacker with the database
+ * can do (drop the append-only
  * triggers, delete the last entries, rewrite a suffix recomputing plain SHA-256 hashes,
  * turn a NULL actor_id into 0) and `gongzhi audit verify` must exit 1 naming the entry;
  * the head file and the key are lost, forged and replaced; exports verify with the key.
- * Each tampering test starts from a copy of the untouched database and head. */
+ * Each tampering test starts from a copy of the untouched database and head (a file
+ * copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL: db_copy()). */
 #include "harness.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,14 +132,16 @@ static void verify_holds(void **state)
 
 /* ---- the anchored chain ---- */
 
-static const char *db_file(void)
-{
-	return strncmp(S.db, "sqlite:", 7) == 0 ? S.db + 7 : S.db;
-}
-
+/* The head checkpoint: named after the database file on SQLite; on PostgreSQL the one
+ * .audit-head file the server wrote into its data directory. */
 static const char *head_file(void)
 {
-	return F("%s/t.db.audit-head", S.data);
+	if (!harness_pg())
+		return F("%s/t.db.audit-head", S.data);
+	char o[1024] = "";
+	sh(o, sizeof o, "ls -1 '%s'/*.audit-head 2>/dev/null | head -1", S.data);
+	o[strcspn(o, "\n")] = 0;
+	return o[0] ? F("%s", o) : F("%s/audit.audit-head", S.data);
 }
 
 static const char *key_file(void)
@@ -145,29 +149,26 @@ static const char *key_file(void)
 	return F("%s/audit.key", S.data);
 }
 
-/* runs a shell command, output in o; returns the exit status */
-
-/* the sqlite3 shell on the server's database, the statements read from a file (so
+/* the database's shell on the server's database, the statements read from a file (so
  * that no shell quoting gets in the way); asserts success */
 static void sql_(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void sql_(const char *file, int line, const char *fmt, ...)
 {
-	const char *path = F("%s/tamper.sql", S.dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
+	char q[16384];
 	va_list ap;
 	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
+	vsnprintf(q, sizeof q, fmt, ap);
 	va_end(ap);
-	fclose(f);
 	char o[4096];
-	int st = sh(o, sizeof o, "sqlite3 -batch '%s' < '%s' 2>&1", db_file(), path);
+	int st = db_sql(&S, o, sizeof o, "%s", q);
 	if (st != 0)
-		print_error("%s:%d: sqlite3: %s\n", file, line, o);
+		print_error("%s:%d: %s: %s\n", file, line, q, o);
 	assert_int_equal(st, 0);
 }
 #define sql(...) sql_(__FILE__, __LINE__, __VA_ARGS__)
+#define DROP_NO_UPDATE sql_drop_trigger("audit_no_update", "audit_log")
+#define DROP_NO_DELETE sql_drop_trigger("audit_no_delete", "audit_log")
 
 /* s as an SQL string literal's content ('' for '); one of 4 rotating buffers */
 static const char *sql_quote(const char *s)
@@ -185,15 +186,7 @@ static const char *sql_quote(const char *s)
 	return o;
 }
 
-static int64_t sql_int(const char *q)
-{
-	char o[256];
-	int st = sh(o, sizeof o, "sqlite3 -batch '%s' \"%s\" 2>&1", db_file(), q);
-	if (st != 0)
-		print_error("sqlite3: %s\n", o);
-	assert_int_equal(st, 0);
-	return strtoll(o, NULL, 10);
-}
+#define sql_int(q) db_int(&S, "%s", (q))
 
 /* asserts the exit status of a command (the buffer out), printing its output on mismatch */
 #define cli(expect, ...) assert_cli(&S, out, sizeof out, (expect), __VA_ARGS__)
@@ -225,15 +218,15 @@ static void stopped_untouched(void)
 		assert_int_equal(srv_stop(&S), 0);
 		running = false;
 	}
+	static char orig[400];
 	if (!saved) {
-		cp(db_file(), F("%s/orig.db", S.dir));
+		snprintf(orig, sizeof orig, "%s", srv_db_url(&S, "orig"));
+		assert_int_equal(db_copy(S.db, orig), 0);
 		cp(head_file(), F("%s/orig.head", S.dir));
 		cp(key_file(), F("%s/orig.key", S.dir));
 		saved = true;
 	}
-	char o[256];
-	sh(o, sizeof o, "rm -f '%s-wal' '%s-shm'", db_file(), db_file());
-	cp(F("%s/orig.db", S.dir), db_file());
+	assert_int_equal(db_copy(orig, S.db), 0);
 	cp(F("%s/orig.head", S.dir), head_file());
 	cp(F("%s/orig.key", S.dir), key_file());
 }
@@ -335,13 +328,11 @@ static void truncated_tail(void **state)
 	assert_true(last > 10);
 	/* the triggers stop a plain DELETE */
 	char o[1024];
-	assert_int_not_equal(sh(o, sizeof o,
-	                        "sqlite3 -batch '%s' 'DELETE FROM audit_log WHERE id = "
-	                        "(SELECT max(id) FROM audit_log);' 2>&1",
-	                        db_file()),
-	                     0);
-	sql("DROP TRIGGER audit_no_delete; DELETE FROM audit_log WHERE id > %lld;",
-	    (long long)last - 3);
+	assert_int_not_equal(
+	    db_sql(&S, o, sizeof o,
+	           "DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log);"),
+	    0);
+	sql("%s DELETE FROM audit_log WHERE id > %lld;", DROP_NO_DELETE, (long long)last - 3);
 	cli(1, "audit verify");
 	names_entry(last - 2);
 	assert_non_null(strstr(out, "removed"));
@@ -377,15 +368,28 @@ static int64_t rewrite_suffix(int n, int new_scheme)
 	int64_t last = sql_int("SELECT max(id) FROM audit_log;");
 	int64_t first = last - n + 1;
 	char o[65536];
-	int st = sh(o, sizeof o,
-	            "sqlite3 -json '%s' \"SELECT id, at, actor_id, actor, action, object_type, "
-	            "object_id, summary, client, prev_hash FROM audit_log WHERE id >= %lld ORDER "
-	            "BY id\"",
-	            db_file(), (long long)first);
+	int st;
+	if (harness_pg())
+		st = db_sql(
+		    &S, o, sizeof o,
+		    "SELECT json_agg(json_build_object('id', id, 'at', at, 'actor_id', "
+		    "actor_id, 'actor', actor, 'action', action, 'object_type', object_type, "
+		    "'object_id', object_id, 'summary', summary, 'client', client, "
+		    "'prev_hash', prev_hash) ORDER BY id) FROM audit_log WHERE id >= %lld",
+		    (long long)first);
+	else
+		st = sh(
+		    o, sizeof o,
+		    "sqlite3 -json '%s' \"SELECT id, at, actor_id, actor, action, object_type, "
+		    "object_id, summary, client, prev_hash FROM audit_log WHERE id >= %lld ORDER "
+		    "BY id\"",
+		    S.db + strlen("sqlite:"), (long long)first);
+	if (st != 0)
+		print_error("the audit rows: %s\n", o);
 	assert_int_equal(st, 0);
 	json_t *rows = json_loads(o, 0, NULL);
 	assert_int_equal(json_array_size(rows), n);
-	sql("DROP TRIGGER audit_no_update;");
+	sql("%s", DROP_NO_UPDATE);
 	char prev[65];
 	snprintf(prev, sizeof prev, "%s", jstr(json_array_get(rows, 0), "prev_hash"));
 	for (int i = 0; i < n; i++) {
@@ -434,15 +438,14 @@ static void null_to_zero(void **state)
 	stopped_untouched();
 	int64_t id = sql_int("SELECT max(id) FROM audit_log WHERE actor_id IS NULL;");
 	assert_true(id > 0);
-	sql("DROP TRIGGER audit_no_update; UPDATE audit_log SET actor_id = 0 WHERE id = %lld;",
-	    (long long)id);
+	sql("%s UPDATE audit_log SET actor_id = 0 WHERE id = %lld;", DROP_NO_UPDATE, (long long)id);
 	cli(1, "audit verify");
 	names_entry(id);
 	/* the same for object_id (a NULL client against '' is in tests/unit/test_audit.c) */
 	stopped_untouched();
 	id = sql_int("SELECT max(id) FROM audit_log WHERE object_id IS NULL;");
 	assert_true(id > 0);
-	sql("DROP TRIGGER audit_no_update; UPDATE audit_log SET object_id = 0 WHERE id = %lld;",
+	sql("%s UPDATE audit_log SET object_id = 0 WHERE id = %lld;", DROP_NO_UPDATE,
 	    (long long)id);
 	cli(1, "audit verify");
 	names_entry(id);
@@ -452,7 +455,7 @@ static void gap_in_the_middle(void **state)
 {
 	(void)state;
 	stopped_untouched();
-	sql("DROP TRIGGER audit_no_delete; DELETE FROM audit_log WHERE id = 5;");
+	sql("%s DELETE FROM audit_log WHERE id = 5;", DROP_NO_DELETE);
 	cli(1, "audit verify");
 	names_entry(6);
 	assert_non_null(strstr(out, "missing"));
@@ -515,8 +518,7 @@ static void anchor_after_investigation(void **state)
 	(void)state;
 	stopped_untouched();
 	int64_t last = sql_int("SELECT max(id) FROM audit_log;");
-	sql("DROP TRIGGER audit_no_delete; DELETE FROM audit_log WHERE id > %lld;",
-	    (long long)last - 2);
+	sql("%s DELETE FROM audit_log WHERE id > %lld;", DROP_NO_DELETE, (long long)last - 2);
 	cli(1, "audit verify");
 	/* the operator re-anchors: logged with the old head */
 	cli(0, "audit anchor");
@@ -525,7 +527,7 @@ static void anchor_after_investigation(void **state)
 	cli(0, "audit verify");
 	/* a broken chain is not anchored */
 	stopped_untouched();
-	sql("DROP TRIGGER audit_no_update; UPDATE audit_log SET summary = '{}' WHERE id = 4;");
+	sql("%s UPDATE audit_log SET summary = '{}' WHERE id = 4;", DROP_NO_UPDATE);
 	cli(1, "audit anchor");
 	names_entry(4);
 }
@@ -596,8 +598,7 @@ static void export_period(void **state)
 	cli(2, "audit frob");
 	cli(1, "audit verify --export '%s/no-such-file'", S.dir);
 	/* an export of a broken chain says so and exits 1 */
-	sql("DROP TRIGGER audit_no_delete; DELETE FROM audit_log WHERE id = %lld;",
-	    (long long)last);
+	sql("%s DELETE FROM audit_log WHERE id = %lld;", DROP_NO_DELETE, (long long)last);
 	cli(1, "audit export --from 2000-01-01 --to 2100-01-01 --out '%s/broken.jsonl'", S.dir);
 	assert_non_null(strstr(out, "broken at entry"));
 }

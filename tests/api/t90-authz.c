@@ -114,6 +114,11 @@ static const char *b_comment(int k, int i, bool in)
 	(void)k, (void)i, (void)in;
 	return "{\"action\":\"comment\",\"note\":\"矩阵\"}";
 }
+static const char *b_reveal(int k, int i, bool in)
+{
+	(void)k, (void)i, (void)in;
+	return "{\"field\":\"requester_phone\",\"purpose\":\"矩阵回访\"}";
+}
 static const char *b_user_create(int k, int i, bool in)
 {
 	(void)i;
@@ -261,10 +266,13 @@ static const struct kase cases[] = {
     {"GET", "/api/v1/work-orders/similar", PERM, NULL, 200, b_none, false, NULL,
      "?category_code=010101&unit_id={unit}"},
     {"GET", "/api/v1/work-orders/export.csv", PERM, NULL, 200, b_none},
+    {"GET", "/api/v1/work-orders/export.xlsx", PERM, NULL, 200, b_none},
+    {"GET", "/api/v1/work-orders/counts", PERM, NULL, 200, b_none},
     {"GET", "/api/v1/stats/work-orders", PERM, NULL, 200, b_none},
     {"GET", "/api/v1/work-orders/{id}", ROW, &P_WO, 200, b_none},
     {"PATCH", "/api/v1/work-orders/{id}", ROW, &P_WO, 200, b_wo_patch},
     {"POST", "/api/v1/work-orders/{id}/actions", ROW, &P_WO, 200, b_comment},
+    {"POST", "/api/v1/work-orders/{id}/reveal", ROW, &P_WO, 200, b_reveal},
     {"GET", "/api/v1/work-orders/{id}/similar", ROW, &P_WO, 200, b_none},
     {"GET", "/api/v1/work-orders/{id}/timeline", ROW, &P_WO, 200, b_none},
     {"POST", "/api/v1/work-orders/{id}/attachments", ROW, &P_WO, 201, b_none, true},
