@@ -3,7 +3,7 @@
 // Tests marked "server:" need the work-order API of the same issue (names in rows,
 // due_soon, counts, export.xlsx, reveal, rate, q by number); they run when the
 // server's OpenAPI document lists the route that came with it.
-const { test } = require('@playwright/test')
+const { test, request } = require('@playwright/test')
 const zlib = require('zlib')
 const { asUser, shot, expect, field, pickOption, serverHas, DEMO_PASSWORD } = require('./helpers')
 
@@ -14,10 +14,20 @@ async function total(page) {
   const txt = await page.getByTestId('total').textContent()
   return Number(/(\d+)/.exec(txt)[1])
 }
+// a bearer token for the account, from a request context of its own (a login through
+// page.request would replace the page's session cookie)
 async function apiLogin(page, username) {
-  const r = await page.request.post('/api/v1/auth/login', { data: { username, password: DEMO_PASSWORD } })
+  const ctx = await request.newContext({ baseURL: new URL(page.url()).origin })
+  const r = await ctx.post('/api/v1/auth/login', { data: { username, password: DEMO_PASSWORD } })
   expect(r.status()).toBe(200)
-  return { Authorization: 'Bearer ' + (await r.json()).token }
+  const token = (await r.json()).token
+  await ctx.dispose()
+  return { Authorization: 'Bearer ' + token }
+}
+// a request context acting as the account (its token, no cookies of the page)
+async function apiAs(page, username) {
+  const headers = await apiLogin(page, username)
+  return request.newContext({ baseURL: new URL(page.url()).origin, extraHTTPHeaders: headers })
 }
 async function listTotal(page, headers, query) {
   const r = await page.request.get('/api/v1/work-orders?limit=1&count=true&' + query, { headers })
@@ -310,12 +320,12 @@ test('users: the unit tree on the left, password reset checked in the browser', 
   await expect(page.getByTestId('crud-table')).toContainText('shequ2')
   await expect(page.getByTestId('crud-table')).not.toContainText('jiedao')
   await expect(page.getByTestId('crud-table').locator('.el-table__header')).toContainText('最后登录')
+  await shot(page, 'users')
   // (Element Plus keeps a hidden copy of each column's template: the body's button)
   await page.getByTestId('crud-table').locator('.el-table__body').getByTestId('user-reset').first().click()
   await page.getByTestId('reset-password').fill('short')
   await page.getByTestId('reset-submit').click()
   await expect(page.getByTestId('reset-dialog').locator('.el-form-item__error')).toContainText('密码至少 10 位')
-  await shot(page, 'users')
   expect(page.consoleErrors).toEqual([])
   await context.close()
 })
@@ -446,15 +456,17 @@ test('server: the resident rates a closed order on the phone; not solved reopens
   const me = await (await page.request.get('/api/v1/auth/me')).json()
   const mine = await (await page.request.post('/api/v1/work-orders', { headers: { 'X-CSRF-Token': me.csrf_token }, data: { title: 'E2E 评价', description: '楼道堆物', category_code: '010601', channel: 'web', unit_id: me.unit_id } })).json()
   // through the lifecycle by the staff and the handler (the API), to closed
-  const staff = await apiLogin(page, 'shequ')
-  const wuye = await apiLogin(page, 'wuye')
-  const org = (await (await page.request.get('/api/v1/orgs?q=' + encodeURIComponent('天津鸿润物业服务有限公司'), { headers: staff })).json()).items[0]
-  const act = async (h, body) => { const r = await page.request.post(`/api/v1/work-orders/${mine.id}/actions`, { headers: h, data: body }); expect(r.status(), JSON.stringify(body)).toBe(200) }
+  const staff = await apiAs(page, 'shequ')
+  const wuye = await apiAs(page, 'wuye')
+  const org = (await (await staff.get('/api/v1/orgs?q=' + encodeURIComponent('天津鸿润物业服务有限公司'))).json()).items[0]
+  const act = async (who, body) => { const r = await who.post(`/api/v1/work-orders/${mine.id}/actions`, { data: body }); expect(r.status(), JSON.stringify(body)).toBe(200) }
   await act(staff, { action: 'dispatch', handler_org_id: org.id })
   await act(wuye, { action: 'accept' })
   await act(wuye, { action: 'resolve', result: '已清理' })
   await act(staff, { action: 'verify', passed: true })
   await act(staff, { action: 'callback', satisfaction: 'satisfied', solved: true })
+  await staff.dispose()
+  await wuye.dispose()
   await page.goto('/m/orders/' + mine.id)
   await expect(page.getByTestId('wo-status')).toHaveText('已关闭')
   await expect(page.getByTestId('rate-card')).toBeVisible()
