@@ -142,6 +142,7 @@ export default {
     login: 'Sign-in', logout: 'Sign-out', login_failed: 'Failed sign-in (password)', login_locked: 'Failed sign-in (locked)', login_totp_failed: 'Failed sign-in (code)', password: 'Password change', create: 'Create', update: 'Update', archive: 'Archive', attach: 'Attachment', escalate: 'Escalate', seed: 'Seed data', unlock: 'Unlock account', audit_rekey: 'Audit key rotation', totp_enabled: 'Two-step on', totp_disabled: 'Two-step off', totp_enrol: 'Two-step set-up', totp_recovery_used: 'Recovery code used', totp_reset: 'Two-step reset', reveal: 'Reveal personal data', export: 'Export',
   },
   object_type: {
+    dict_entry: 'Dictionary entry',
     work_order: 'Work order', user: 'Account', session: 'Session', unit: 'Unit', org: 'Organisation', dict: 'Dictionary', dictionaries: 'Dictionaries', calendar: 'Calendar', sla_rule: 'Time-limit rule', notice: 'Notice', api_key: 'API key', audit_log: 'Audit log',
   },
   dictpage: {

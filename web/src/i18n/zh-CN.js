@@ -136,6 +136,7 @@ export default {
     login: '登录', logout: '退出登录', login_failed: '登录失败（密码错误）', login_locked: '登录失败（账号锁定）', login_totp_failed: '登录失败（动态码错误）', password: '修改密码', create: '新增', update: '修改', archive: '归档', attach: '上传附件', escalate: '督办', seed: '初始化数据', unlock: '解锁账号', audit_rekey: '轮换审计密钥', totp_enabled: '开启两步验证', totp_disabled: '关闭两步验证', totp_enrol: '设置两步验证', totp_recovery_used: '使用恢复码', totp_reset: '重置两步验证', reveal: '查看敏感信息', export: '导出',
   },
   object_type: {
+    dict_entry: '字典项',
     work_order: '工单', user: '账号', session: '会话', unit: '单位', org: '组织', dict: '字典', dictionaries: '字典', calendar: '节假日日历', sla_rule: '时限规则', notice: '通知公告', api_key: '接口密钥', audit_log: '审计日志',
   },
   dictpage: {
