@@ -69,7 +69,7 @@ static int names(struct gz_conn *c, const char *sql, const char *arg, char (*out
 static int count_rows(struct gz_conn *c, const char *table, int64_t *n, struct gz_err *err)
 {
 	char sql[128];
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"%s\"", table);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"%.63s\"", table);
 	return gz_query_i64(c, err, n, sql, "") < 0 ? -1 : 0;
 }
 
@@ -89,7 +89,7 @@ static int read_tables(struct gz_db *src, struct gz_db *dst, struct table *t, in
 	               NULL, list, MAX_TABLES, n, err);
 	for (int k = 0; !rc && k < *n; k++) {
 		memset(&t[k], 0, sizeof(t[k]));
-		snprintf(t[k].name, sizeof(t[k].name), "%s", list[k]);
+		snprintf(t[k].name, sizeof(t[k].name), "%.63s", list[k]);
 		rc = names(c, "SELECT name FROM pragma_table_info(?) ORDER BY cid", t[k].name,
 		           t[k].cols, MAX_COLS, &t[k].ncols, err) ||
 		     count_rows(c, t[k].name, &t[k].rows, err);

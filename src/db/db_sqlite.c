@@ -609,7 +609,7 @@ int gz_sqlite_open(const char *path, const struct gz_db_opts *o, struct gz_db **
 	}
 	int n = o->read_connections > 0 ? o->read_connections : 1;
 	for (int i = 0; i < n; i++) {
-		struct sq_conn *c;
+		struct sq_conn *c = NULL;
 		if (conn_new(db, SQLITE_OPEN_READWRITE, true, &c, err)) {
 			sq_close(&db->base);
 			return -1;
