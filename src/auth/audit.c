@@ -747,6 +747,31 @@ static int verify(struct gz_db *db, bool with_head, struct gz_audit_report *rep,
 	return 0;
 }
 
+/* The head a checkpoint of entry id holds (the genesis hash for an empty log). */
+static int head_at(struct gz_db *db, int64_t id, struct gz_audit_head *h, struct gz_err *err)
+{
+	memset(h, 0, sizeof(*h));
+	h->id = id;
+	snprintf(h->hash, sizeof(h->hash), "%s", GENESIS);
+	if (!id)
+		return 0;
+	struct gz_conn *c = gz_db_reader(db);
+	struct gz_stmt *s = gz_stmt(c, "SELECT hash FROM audit_log WHERE id = ?", err);
+	int rc = -1;
+	if (s) {
+		gz_bind_i64(s, 1, id);
+		rc = gz_step(s, err);
+		if (rc == 1)
+			snprintf(h->hash, sizeof(h->hash), "%s", gz_col_text(s, 0));
+		gz_stmt_done(s);
+	}
+	gz_db_reader_done(db, c);
+	if (rc != 1)
+		return rc < 0 ? -1
+		              : gz_fail(err, GZ_E_CONFLICT, "entry %lld vanished", (long long)id);
+	return 0;
+}
+
 int gz_audit_verify(struct gz_db *db, struct gz_audit_report *rep, struct gz_err *err)
 {
 	return verify(db, true, rep, err);
@@ -764,25 +789,9 @@ int gz_audit_anchor_copy(struct gz_db *db, const char *head_path, struct gz_audi
 		return -1;
 	if (rep->problem)
 		return 1;
-	struct gz_audit_head h = {.id = rep->last_id};
-	snprintf(h.hash, sizeof(h.hash), "%s", GENESIS);
-	if (h.id) {
-		struct gz_conn *c = gz_db_reader(db);
-		struct gz_stmt *s = gz_stmt(c, "SELECT hash FROM audit_log WHERE id = ?", err);
-		int rc = -1;
-		if (s) {
-			gz_bind_i64(s, 1, h.id);
-			rc = gz_step(s, err);
-			if (rc == 1)
-				snprintf(h.hash, sizeof(h.hash), "%s", gz_col_text(s, 0));
-			gz_stmt_done(s);
-		}
-		gz_db_reader_done(db, c);
-		if (rc != 1)
-			return rc < 0 ? -1
-			              : gz_fail(err, GZ_E_CONFLICT, "entry %lld vanished",
-			                        (long long)h.id);
-	}
+	struct gz_audit_head h;
+	if (head_at(db, rep->last_id, &h, err))
+		return -1;
 	if (head_store_at(head_path, &h, "audit_checkpoint", err))
 		return -1;
 	rep->has_head = true;
@@ -826,25 +835,9 @@ int gz_audit_anchor(struct gz_db *db, const char *reason, struct gz_audit_report
 	int had = head_load(A.key, A.head_path, &old, old_msg, sizeof(old_msg));
 	/* the last entry verified (a server may append meanwhile: those wait for the next
 	 * checkpoint) */
-	struct gz_audit_head h = {.id = rep->last_id};
-	snprintf(h.hash, sizeof(h.hash), "%s", GENESIS);
-	if (h.id) {
-		struct gz_conn *c = gz_db_reader(db);
-		struct gz_stmt *s = gz_stmt(c, "SELECT hash FROM audit_log WHERE id = ?", err);
-		rc = s ? 0 : -1;
-		if (s) {
-			gz_bind_i64(s, 1, h.id);
-			rc = gz_step(s, err);
-			if (rc == 1)
-				snprintf(h.hash, sizeof(h.hash), "%s", gz_col_text(s, 0));
-			gz_stmt_done(s);
-		}
-		gz_db_reader_done(db, c);
-		if (rc != 1)
-			return rc < 0 ? -1
-			              : gz_fail(err, GZ_E_CONFLICT, "entry %lld vanished",
-			                        (long long)h.id);
-	}
+	struct gz_audit_head h;
+	if (head_at(db, rep->last_id, &h, err))
+		return -1;
 	char fields[600];
 	snprintf(fields, sizeof(fields),
 	         "\"level\":\"warn\",\"msg\":\"audit head re-anchored\",\"event\":"
