@@ -283,13 +283,14 @@ static void notify_across_nodes(void **state)
 		char body[128], needle[64];
 		snprintf(body, sizeof body, "{\"action\":\"dispatch\",\"handler_org_id\":%lld}",
 		         (long long)o_hongrun);
-		/* the handler's accounts (wuye) are told of the dispatch */
+		/* the handler's accounts (wuye) are told of the dispatch: the time from the
+		 * request on A to the event on B */
+		double t0 = now_s();
 		struct resp *r =
 		    apif(&A, "POST", tok[SHEQU], body,
 		         "/api/v1/work-orders/%lld/actions?timeline_limit=1", (long long)id);
 		assert_status(r, 200);
 		resp_free(r);
-		double t0 = now_s();
 		snprintf(needle, sizeof needle, "\"object_id\":%lld", (long long)id);
 		bool got = sse_wait(e, needle, 3000);
 		lat[i] = now_s() - t0;
@@ -301,8 +302,8 @@ static void notify_across_nodes(void **state)
 	}
 	sse_close(e);
 	qsort(lat, ROUNDS, sizeof lat[0], cmp_double);
-	print_message("# a dispatch on A reached the event stream on B after %.3f s (median), "
-	              "%.3f s (max) over %d rounds\n",
+	print_message("# a dispatch sent to A reached the event stream on B %.3f s after the "
+	              "request (median), %.3f s (max) over %d rounds\n",
 	              lat[ROUNDS / 2], lat[ROUNDS - 1], ROUNDS);
 	assert_true(lat[ROUNDS - 1] < 1.0);
 	/* B's watcher also polls once a second: a median this low is the NOTIFY's */
