@@ -58,6 +58,18 @@ static int mkdir_p(const char *dir)
  * secret key, the head in the data directory, named after the database file so that
  * databases sharing a data directory (a restored copy, a test's second database) keep
  * their heads apart. */
+void gz_app_audit_head_path(const struct gz_config *cfg, const char *db, char *out, size_t cap)
+{
+	if (*cfg->audit_head_file) {
+		snprintf(out, cap, "%s", cfg->audit_head_file);
+	} else {
+		const char *path = gz_config_sqlite_path(db);
+		const char *base = path ? strrchr(path, '/') : NULL;
+		snprintf(out, cap, "%s/%s.audit-head", cfg->data_dir,
+		         path ? (base ? base + 1 : path) : "audit");
+	}
+}
+
 static int open_audit(struct gz_app *app, struct gz_err *err)
 {
 	char keyfile[4096], head[4096];
@@ -65,14 +77,7 @@ static int open_audit(struct gz_app *app, struct gz_err *err)
 		snprintf(keyfile, sizeof(keyfile), "%s", app->cfg.audit_key_file);
 	else
 		snprintf(keyfile, sizeof(keyfile), "%s/audit.key", app->cfg.data_dir);
-	if (*app->cfg.audit_head_file) {
-		snprintf(head, sizeof(head), "%s", app->cfg.audit_head_file);
-	} else {
-		const char *path = gz_config_sqlite_path(app->cfg.db);
-		const char *base = path ? strrchr(path, '/') : NULL;
-		snprintf(head, sizeof(head), "%s/%s.audit-head", app->cfg.data_dir,
-		         path ? (base ? base + 1 : path) : "audit");
-	}
+	gz_app_audit_head_path(&app->cfg, app->cfg.db, head, sizeof(head));
 	return gz_audit_open(app->db, keyfile, head, err);
 }
 

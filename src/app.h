@@ -26,6 +26,9 @@ extern const size_t gz_nmodules;
 
 /* Opens the database (creating it when create), loads the key, registers the
  * modules' permissions.  Release with gz_app_close(). */
+/* The audit head checkpoint's file for the database db under cfg (audit_head_file, or
+ * DATA_DIR/<db file name>.audit-head; "audit.audit-head" for PostgreSQL). */
+void gz_app_audit_head_path(const struct gz_config *cfg, const char *db, char *out, size_t cap);
 int gz_app_open(struct gz_app *app, bool create, struct gz_err *err);
 void gz_app_close(struct gz_app *app);
 /* Serves until SIGTERM/SIGINT; returns the exit status. */

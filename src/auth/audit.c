@@ -220,7 +220,16 @@ static int head_load(const uint8_t key[GZ_KEY_BYTES], const char *path, struct g
 }
 
 /* Writes h (mac computed here) atomically and durably, then logs the checkpoint. */
+static int head_store_at(const char *path, struct gz_audit_head *h, const char *event,
+                         struct gz_err *err);
+
 static int head_store(struct gz_audit_head *h, const char *event, struct gz_err *err)
+{
+	return head_store_at(A.head_path, h, event, err);
+}
+
+static int head_store_at(const char *path, struct gz_audit_head *h, const char *event,
+                         struct gz_err *err)
 {
 	h->at = gz_now_ms();
 	head_mac(A.key, h, h->mac);
@@ -233,17 +242,17 @@ static int head_store(struct gz_audit_head *h, const char *event, struct gz_err 
 	                   (long long)h->id, h->hash, at, (long long)h->at, h->mac);
 	char tmp[4200];
 	/* per process: a command line tool may checkpoint while the server does */
-	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", A.head_path, (long)getpid());
+	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
 	pthread_mutex_lock(&A.io);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	bool ok = fd >= 0 && write(fd, text, (size_t)len) == len && fsync(fd) == 0;
 	if (fd >= 0 && close(fd))
 		ok = false;
-	ok = ok && rename(tmp, A.head_path) == 0;
+	ok = ok && rename(tmp, path) == 0;
 	if (ok) {
 		/* the rename itself must reach the disk */
 		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s", A.head_path);
+		snprintf(dir, sizeof(dir), "%s", path);
 		int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		ok = dfd >= 0 && fsync(dfd) == 0;
 		if (dfd >= 0)
@@ -251,9 +260,8 @@ static int head_store(struct gz_audit_head *h, const char *event, struct gz_err 
 	}
 	pthread_mutex_unlock(&A.io);
 	if (!ok) {
-		gz_error("audit: cannot write the head file %s: %s", A.head_path, strerror(errno));
-		return gz_fail(err, GZ_E_INTERNAL, "cannot write the audit head file %s",
-		               A.head_path);
+		gz_error("audit: cannot write the head file %s: %s", path, strerror(errno));
+		return gz_fail(err, GZ_E_INTERNAL, "cannot write the audit head file %s", path);
 	}
 	char fields[400];
 	snprintf(fields, sizeof(fields),
@@ -739,9 +747,57 @@ static int verify(struct gz_db *db, bool with_head, struct gz_audit_report *rep,
 	return 0;
 }
 
+/* The head a checkpoint of entry id holds (the genesis hash for an empty log). */
+static int head_at(struct gz_db *db, int64_t id, struct gz_audit_head *h, struct gz_err *err)
+{
+	memset(h, 0, sizeof(*h));
+	h->id = id;
+	snprintf(h->hash, sizeof(h->hash), "%s", GENESIS);
+	if (!id)
+		return 0;
+	struct gz_conn *c = gz_db_reader(db);
+	struct gz_stmt *s = gz_stmt(c, "SELECT hash FROM audit_log WHERE id = ?", err);
+	int rc = -1;
+	if (s) {
+		gz_bind_i64(s, 1, id);
+		rc = gz_step(s, err);
+		if (rc == 1)
+			snprintf(h->hash, sizeof(h->hash), "%s", gz_col_text(s, 0));
+		gz_stmt_done(s);
+	}
+	gz_db_reader_done(db, c);
+	if (rc != 1)
+		return rc < 0 ? -1
+		              : gz_fail(err, GZ_E_CONFLICT, "entry %lld vanished", (long long)id);
+	return 0;
+}
+
 int gz_audit_verify(struct gz_db *db, struct gz_audit_report *rep, struct gz_err *err)
 {
 	return verify(db, true, rep, err);
+}
+
+int gz_audit_verify_chain(struct gz_db *db, struct gz_audit_report *rep, struct gz_err *err)
+{
+	return verify(db, false, rep, err);
+}
+
+int gz_audit_anchor_copy(struct gz_db *db, const char *head_path, struct gz_audit_report *rep,
+                         struct gz_err *err)
+{
+	if (verify(db, false, rep, err))
+		return -1;
+	if (rep->problem)
+		return 1;
+	struct gz_audit_head h;
+	if (head_at(db, rep->last_id, &h, err))
+		return -1;
+	if (head_store_at(head_path, &h, "audit_checkpoint", err))
+		return -1;
+	rep->has_head = true;
+	rep->head = h;
+	rep->unanchored = 0;
+	return 0;
 }
 
 json_t *gz_audit_report_json(const struct gz_audit_report *rep)
@@ -779,25 +835,9 @@ int gz_audit_anchor(struct gz_db *db, const char *reason, struct gz_audit_report
 	int had = head_load(A.key, A.head_path, &old, old_msg, sizeof(old_msg));
 	/* the last entry verified (a server may append meanwhile: those wait for the next
 	 * checkpoint) */
-	struct gz_audit_head h = {.id = rep->last_id};
-	snprintf(h.hash, sizeof(h.hash), "%s", GENESIS);
-	if (h.id) {
-		struct gz_conn *c = gz_db_reader(db);
-		struct gz_stmt *s = gz_stmt(c, "SELECT hash FROM audit_log WHERE id = ?", err);
-		rc = s ? 0 : -1;
-		if (s) {
-			gz_bind_i64(s, 1, h.id);
-			rc = gz_step(s, err);
-			if (rc == 1)
-				snprintf(h.hash, sizeof(h.hash), "%s", gz_col_text(s, 0));
-			gz_stmt_done(s);
-		}
-		gz_db_reader_done(db, c);
-		if (rc != 1)
-			return rc < 0 ? -1
-			              : gz_fail(err, GZ_E_CONFLICT, "entry %lld vanished",
-			                        (long long)h.id);
-	}
+	struct gz_audit_head h;
+	if (head_at(db, rep->last_id, &h, err))
+		return -1;
 	char fields[600];
 	snprintf(fields, sizeof(fields),
 	         "\"level\":\"warn\",\"msg\":\"audit head re-anchored\",\"event\":"

@@ -155,6 +155,12 @@ int gz_audit_seal(struct gz_db *db, struct gz_err *err);
 /* Walks the chain and compares it with the head file.  Returns 0 when it holds; 1
  * when it does not (rep says where and why); -1 on error. */
 int gz_audit_verify(struct gz_db *db, struct gz_audit_report *rep, struct gz_err *err);
+/* The chain alone, without the head checkpoint (a copy of the database elsewhere). */
+int gz_audit_verify_chain(struct gz_db *db, struct gz_audit_report *rep, struct gz_err *err);
+/* Verifies the chain of a copy of the database (migrate-to) and writes its head
+ * checkpoint to head_path; 1 (nothing written) when the chain does not hold. */
+int gz_audit_anchor_copy(struct gz_db *db, const char *head_path, struct gz_audit_report *rep,
+                         struct gz_err *err);
 /* The report as JSON: holds, checked, broken_id, problem, message, last_id, legacy,
  * head {id, hash, at} or null, unanchored (new reference). */
 json_t *gz_audit_report_json(const struct gz_audit_report *rep);

@@ -2,6 +2,7 @@
  * restore, audit verify/export/anchor), declared in one table like git's builtins.  Errors go to
  * stderr in one line; exit status 0 success, 1 runtime failure, 2 usage error. */
 #include "cli/commands.h"
+#include "cli/migrate_to.h"
 #include "app.h"
 #include "auth/auth.h"
 #include "core/crypto.h"
@@ -291,6 +292,19 @@ int gz_cli_update(struct gz_app *app, struct gz_write *w, struct gz_err *err)
 	return gz_db_write(app->db, update_fn, w, err);
 }
 
+static int cmd_migrate_to(struct cli *c)
+{
+	struct gz_err err;
+	char head[4096];
+	gz_app_audit_head_path(&c->app.cfg, c->args[0], head, sizeof(head));
+	if (gz_migrate_to(c->app.db, c->args[0], head, &err))
+		return fail(&err);
+	printf("serve it with --db '%s' (the same data directory: its keys seal the personal "
+	       "data and the audit chain)\n",
+	       c->args[0]);
+	return 0;
+}
+
 static int cmd_backup(struct cli *c)
 {
 	struct gz_err err;
@@ -477,6 +491,14 @@ static const struct command commands[] = {
      0,
      true},
     {"migrate", cmd_migrate, "migrate", "apply pending schema migrations", {NULL}, 0, false},
+    {"migrate-to",
+     cmd_migrate_to,
+     "migrate-to postgresql://…",
+     "copy this SQLite database into an empty PostgreSQL one (a pilot grows into several "
+     "nodes)",
+     {NULL},
+     1,
+     true},
     {"user",
      cmd_user,
      "user add --username U --role R [--unit-id N] [--org-id N] [--display-name N] "

@@ -82,6 +82,11 @@ bool gz_col_null(struct gz_stmt *s, int i)
 	return s->ops->col_null(s, i);
 }
 
+char gz_col_type(struct gz_stmt *s, int i)
+{
+	return s->ops->col_type(s, i);
+}
+
 int64_t gz_col_i64(struct gz_stmt *s, int i)
 {
 	return s->ops->col_i64(s, i);

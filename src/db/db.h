@@ -113,6 +113,9 @@ int gz_step(struct gz_stmt *s, struct gz_err *err) GZ_MUST_USE;
 int gz_col_count(struct gz_stmt *s);
 const char *gz_col_name(struct gz_stmt *s, int i);
 bool gz_col_null(struct gz_stmt *s, int i);
+/* The value's type: 'i' integer, 'd' real, 't' text, 'b' blob, 'n' NULL (SQLite: the
+ * stored value's; PostgreSQL: the column's). */
+char gz_col_type(struct gz_stmt *s, int i);
 int64_t gz_col_i64(struct gz_stmt *s, int i);
 double gz_col_double(struct gz_stmt *s, int i);
 /* Valid until the next step or done; never NULL ("" for NULL). */

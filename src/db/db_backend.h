@@ -89,6 +89,7 @@ struct gz_db_ops {
 	int (*col_count)(struct gz_stmt *s);
 	const char *(*col_name)(struct gz_stmt *s, int i);
 	bool (*col_null)(struct gz_stmt *s, int i);
+	char (*col_type)(struct gz_stmt *s, int i);
 	int64_t (*col_i64)(struct gz_stmt *s, int i);
 	double (*col_double)(struct gz_stmt *s, int i);
 	const char *(*col_text)(struct gz_stmt *s, int i);
@@ -111,6 +112,11 @@ int gz_sqlite_open(const char *path, const struct gz_db_opts *o, struct gz_db **
                    struct gz_err *err);
 int gz_pgsql_open(const char *url, const struct gz_db_opts *o, struct gz_db **out,
                   struct gz_err *err);
+
+/* PostgreSQL: '?' and '?N' outside quotes and comments as $N (SQLite's numbering: a
+ * bare '?' is one more than the largest before it); *nparams gets the largest.  The
+ * caller frees. */
+char *gz_pgsql_placeholders(const char *sql, int *nparams);
 
 /* For run_batch: the hooks db.c keeps. */
 int gz_db_run_batch_end(struct gz_db *db, struct gz_conn *c, struct gz_err *err);

@@ -35,7 +35,8 @@
 /* the advisory lock every node's writer takes for its batch (a 64-bit key: "gongzhi") */
 #define WRITE_LOCK_KEY "7451216920337574249"
 
-enum { CACHE_SLOTS = 256, PROBE = 4, MAXP = 160 };
+/* MAXP: parameters of one statement (PostgreSQL's own limit is 65535) */
+enum { CACHE_SLOTS = 256, PROBE = 4, MAXP = 32766, STACKP = 64 };
 enum { OID_UNKNOWN = 0, OID_BYTEA = 17, OID_INT8 = 20, OID_TEXT = 25, OID_FLOAT8 = 701 };
 
 struct pg_param {
@@ -54,7 +55,7 @@ struct pg_stmt {
 	char *pgsql; /* with $N */
 	int nparams;
 	char name[24]; /* the server-side prepared statement, "" when none */
-	char sig[MAXP + 1];
+	char *sig;     /* the bound types it was prepared with, nparams letters */
 	struct pg_param *p;
 	PGresult *res;
 	int row, nrows;
@@ -238,7 +239,7 @@ static int pg_simple(struct pg_conn *c, const char *sql, struct gz_err *err)
 /* ---- placeholders ---- */
 
 /* '?' and '?N' outside quotes and comments become $N; *nparams gets the largest N. */
-static char *rewrite_params(const char *sql, int *nparams)
+char *gz_pgsql_placeholders(const char *sql, int *nparams)
 {
 	struct gz_buf b = GZ_BUF_INIT;
 	int maxn = 0;
@@ -317,6 +318,8 @@ static void param_free(struct pg_stmt *s)
 		free(s->p[i].buf);
 	free(s->p);
 	s->p = NULL;
+	free(s->sig);
+	s->sig = NULL;
 }
 
 static void stmt_clear(struct pg_stmt *s)
@@ -402,12 +405,12 @@ static void stmt_init(struct pg_stmt *s, struct pg_conn *c, const char *sql)
 	s->base.ops = c->base.ops;
 	s->conn = c;
 	s->sql = gz_xstrdup(sql);
-	s->pgsql = rewrite_params(sql, &s->nparams);
+	s->pgsql = gz_pgsql_placeholders(sql, &s->nparams);
 	if (s->nparams > MAXP)
-		s->nparams = MAXP; /* caught when bound: GZ_ARGS_MAX is below */
+		GZ_BUG("%d parameters in: %s", s->nparams, sql);
 	s->p = gz_xcalloc((size_t)s->nparams + 1, sizeof(*s->p));
+	s->sig = gz_xcalloc((size_t)s->nparams + 1, 1);
 	s->name[0] = 0;
-	s->sig[0] = 0;
 }
 
 static struct gz_stmt *pg_stmt_get(struct gz_conn *gc, const char *sql, struct gz_err *err)
@@ -561,12 +564,38 @@ static bool sig_fits(const struct pg_stmt *s)
 	return true;
 }
 
+static int execute_with(struct pg_stmt *s, const char **vals, int *lens, int *fmts, Oid *types,
+                        struct gz_err *err);
+
 static int execute(struct pg_stmt *s, struct gz_err *err)
 {
+	const char *vals_s[STACKP];
+	int lens_s[STACKP], fmts_s[STACKP];
+	Oid types_s[STACKP];
+	const char **vals = vals_s;
+	int *lens = lens_s, *fmts = fmts_s;
+	Oid *types = types_s;
+	size_t np = (size_t)s->nparams;
+	if (np > STACKP) { /* a bulk insert (migrate-to) */
+		vals = gz_xcalloc(np, sizeof(*vals));
+		lens = gz_xcalloc(np, sizeof(*lens));
+		fmts = gz_xcalloc(np, sizeof(*fmts));
+		types = gz_xcalloc(np, sizeof(*types));
+	}
+	int rc = execute_with(s, vals, lens, fmts, types, err);
+	if (np > STACKP) {
+		free(vals);
+		free(lens);
+		free(fmts);
+		free(types);
+	}
+	return rc;
+}
+
+static int execute_with(struct pg_stmt *s, const char **vals, int *lens, int *fmts, Oid *types,
+                        struct gz_err *err)
+{
 	struct pg_conn *c = s->conn;
-	const char *vals[MAXP];
-	int lens[MAXP], fmts[MAXP];
-	Oid types[MAXP];
 	for (int i = 0; i < s->nparams; i++) {
 		const struct pg_param *p = &s->p[i];
 		bool null = !p->type || p->type == 'n';
@@ -681,6 +710,27 @@ static const char *pg_col_name(struct gz_stmt *s, int i)
 static bool pg_col_null(struct gz_stmt *s, int i)
 {
 	return !ST(s)->res || PQgetisnull(ST(s)->res, cur(ST(s)), i);
+}
+
+static char pg_col_type(struct gz_stmt *s, int i)
+{
+	if (pg_col_null(s, i))
+		return 'n';
+	switch (PQftype(ST(s)->res, i)) {
+	case 16: /* bool */
+	case 20: /* int8 */
+	case 21: /* int2 */
+	case 23: /* int4 */
+		return 'i';
+	case 700:  /* float4 */
+	case 701:  /* float8 */
+	case 1700: /* numeric */
+		return 'd';
+	case OID_BYTEA:
+		return 'b';
+	default:
+		return 't';
+	}
 }
 
 static int64_t pg_col_i64(struct gz_stmt *s, int i)
@@ -899,6 +949,7 @@ static struct gz_db_ops pgsql_ops = {
     .col_count = pg_col_count,
     .col_name = pg_col_name,
     .col_null = pg_col_null,
+    .col_type = pg_col_type,
     .col_i64 = pg_col_i64,
     .col_double = pg_col_double,
     .col_text = pg_col_text,
@@ -1011,7 +1062,7 @@ int gz_pgsql_open(const char *url, const struct gz_db_opts *o, struct gz_db **ou
 	}
 	int n = o->read_connections > 0 ? o->read_connections : 1;
 	for (int i = 0; i < n; i++) {
-		struct pg_conn *c;
+		struct pg_conn *c = NULL;
 		if (conn_open(db, true, &c, err)) {
 			pg_close(&db->base);
 			return -1;

@@ -315,6 +315,22 @@ static bool sq_col_null(struct gz_stmt *s, int i)
 	return sqlite3_column_type(ST(s)->st, i) == SQLITE_NULL;
 }
 
+static char sq_col_type(struct gz_stmt *s, int i)
+{
+	switch (sqlite3_column_type(ST(s)->st, i)) {
+	case SQLITE_INTEGER:
+		return 'i';
+	case SQLITE_FLOAT:
+		return 'd';
+	case SQLITE_TEXT:
+		return 't';
+	case SQLITE_BLOB:
+		return 'b';
+	default:
+		return 'n';
+	}
+}
+
 static int64_t sq_col_i64(struct gz_stmt *s, int i)
 {
 	return sqlite3_column_int64(ST(s)->st, i);
@@ -537,6 +553,7 @@ static const struct gz_db_ops sqlite_ops = {
     .col_count = sq_col_count,
     .col_name = sq_col_name,
     .col_null = sq_col_null,
+    .col_type = sq_col_type,
     .col_i64 = sq_col_i64,
     .col_double = sq_col_double,
     .col_text = sq_col_text,
@@ -592,7 +609,7 @@ int gz_sqlite_open(const char *path, const struct gz_db_opts *o, struct gz_db **
 	}
 	int n = o->read_connections > 0 ? o->read_connections : 1;
 	for (int i = 0; i < n; i++) {
-		struct sq_conn *c;
+		struct sq_conn *c = NULL;
 		if (conn_new(db, SQLITE_OPEN_READWRITE, true, &c, err)) {
 			sq_close(&db->base);
 			return -1;

@@ -597,33 +597,27 @@ int gz_entity_page_refs(const struct gz_entity *e, struct gz_conn *c, const int6
 	if (n <= 0)
 		return 0;
 	struct gz_buf *bufs = gz_zalloc(a, sizeof(*bufs) * (size_t)n);
-	/* the page's ids as one JSON array: one statement whatever the page size */
+	/* the page's ids as parameters: one statement per field whatever the page size
+	 * (a page is at most a few hundred rows) */
 	struct gz_buf idl = GZ_BUF_INIT;
-	gz_buf_addc(&idl, '[');
-	for (int i = 0; i < n; i++) {
-		if (i)
-			gz_buf_addc(&idl, ',');
-		gz_buf_add_i64(&idl, ids[i]);
-	}
-	gz_buf_addc(&idl, ']');
+	for (int i = 0; i < n; i++)
+		gz_buf_adds(&idl, i ? ", ?" : "?");
 	int rc = 0;
 	for (const struct gz_field *f = e->fields; f->name && rc >= 0; f++) {
 		if (!listed_refs(f))
 			continue;
 		for (int i = 0; i < n; i++)
 			gz_buf_addf(&bufs[i], ",\"%s\":[", f->name);
-		char sql[512];
-		snprintf(sql, sizeof sql,
-		         "SELECT %s, %s FROM %s WHERE %s IN (SELECT value FROM json_each(?)) "
-		         "ORDER BY %s, %s",
-		         f->refs_owner, f->refs_col, f->refs_table, f->refs_owner, f->refs_owner,
-		         f->refs_col);
+		char *sql = gz_sprintf(a, "SELECT %s, %s FROM %s WHERE %s IN (%s) ORDER BY %s, %s",
+		                       f->refs_owner, f->refs_col, f->refs_table, f->refs_owner,
+		                       gz_buf_str(&idl), f->refs_owner, f->refs_col);
 		struct gz_stmt *s = gz_stmt(c, sql, err);
 		if (!s) {
 			rc = -1;
 			break;
 		}
-		gz_bind_text(s, 1, gz_buf_str(&idl));
+		for (int i = 0; i < n; i++)
+			gz_bind_i64(s, i + 1, ids[i]);
 		bool *first = gz_zalloc(a, sizeof(bool) * (size_t)n);
 		while ((rc = gz_step(s, err)) == 1) {
 			int64_t owner = gz_col_i64(s, 0);

@@ -587,6 +587,19 @@ void srv_cleanup(struct srv *s)
 		live_del(s->pid);
 		s->pid = -1;
 	}
+	/* the server's own errors (a 500's cause) are lost with its directory: keep the
+	 * first few in the test's output */
+	if (s->log[0] && s->dir[0]) {
+		char cmd[1024];
+		snprintf(
+		    cmd, sizeof cmd,
+		    "n=$(grep -c '\"level\":\"error\"' '%s' 2>/dev/null); [ \"${n:-0}\" -gt 0 ] "
+		    "&& { echo \"harness: the server logged $n error(s), the first:\"; grep "
+		    "'\"level\":\"error\"' '%s' | head -8; } 1>&2",
+		    s->log, s->log);
+		if (system(cmd) != 0) {
+		}
+	}
 	/* GONGZHI_TEST_SERVER_LOGS=FILE: every server's log is appended there (debugging) */
 	const char *keep = getenv("GONGZHI_TEST_SERVER_LOGS");
 	if (keep && *keep && s->dir[0]) {

@@ -56,6 +56,22 @@ async function pickTree(page, item, text) {
   await page.locator('.el-popper:visible .el-tree-node__content').getByText(text, { exact: true }).first().click()
 }
 
+// the phone's full-screen category picker: search by name, take the first match
+async function pickCategory(page, text) {
+  await page.getByTestId('m-category').click()
+  const picker = page.getByTestId('category-picker')
+  await picker.getByTestId('cat-search').fill(text)
+  await picker.getByTestId('cat-option').filter({ hasText: text }).first().click()
+  await expect(page.getByTestId('m-category')).toContainText(text)
+}
+
+// the server's OpenAPI document lists the path (a route newer than some servers)
+async function serverHas(page, path, method = 'get') {
+  const res = await page.request.get('/api/v1/openapi.json')
+  const doc = await res.json()
+  return !!(doc.paths[path] && doc.paths[path][method])
+}
+
 // a small solid PNG (a stand-in for a camera photo)
 function makePng(w = 240, h = 160, rgb = [64, 140, 90]) {
   const zlib = require('zlib')
@@ -68,4 +84,4 @@ function makePng(w = 240, h = 160, rgb = [64, 140, 90]) {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))])
 }
 
-module.exports = { makePng, field, login, asUser, shot, pickOption, pickCascader, pickTree, DEMO_PASSWORD, SHOTS, expect }
+module.exports = { makePng, field, login, asUser, shot, pickOption, pickCascader, pickTree, pickCategory, serverHas, DEMO_PASSWORD, SHOTS, expect }

@@ -94,7 +94,11 @@ test('work order from filing to closing, across three accounts', async ({ browse
   await expectStatus(page, '已核查')
   await expect(page.getByTestId('timeline')).toContainText('核查')
   await act(page, 'callback')
+  // nothing is pre-selected: submitting at once is refused in the browser
+  await page.getByTestId('a-submit').click()
+  await expect(page.getByTestId('action-form').locator('.el-form-item__error').first()).toContainText('请填写')
   await field(page.getByTestId('action-form'), '满意度').getByText('基本满意').click()
+  await field(page.getByTestId('action-form'), '问题已解决').getByText('是', { exact: true }).click()
   await page.getByTestId('action-form').getByLabel('备注').fill('电话回访，居民认可')
   await submitAction(page)
   await expectStatus(page, '已关闭')

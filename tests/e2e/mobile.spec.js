@@ -1,5 +1,5 @@
 const { test } = require('@playwright/test')
-const { makePng, asUser, shot, expect, field, pickCascader } = require('./helpers')
+const { makePng, asUser, shot, expect, field, pickCategory } = require('./helpers')
 
 const PHONE = { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
 const PNG = makePng()
@@ -9,7 +9,7 @@ test('grid worker reports an issue with a photo on the phone', async ({ browser 
   await page.goto('/m/report')
   const form = page.getByTestId('m-report')
   await expect(form).toBeVisible()
-  await pickCascader(page, field(form, '问题分类'), '垃圾清运不及时')
+  await pickCategory(page, '垃圾清运不及时')
   await form.getByLabel('地址').fill('沙柳北里5号楼东侧')
   await page.getByTestId('m-photo').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: PNG })
   await form.getByLabel('问题描述').fill('楼旁垃圾堆放两天未清运，E2E。')
@@ -17,8 +17,12 @@ test('grid worker reports an issue with a photo on the phone', async ({ browser 
   // no horizontal scrolling at 375 px
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
   await page.getByTestId('m-submit').click()
-  await expect(page.getByTestId('m-done')).toContainText('已上报')
-  await page.getByTestId('m-done').getByRole('button').click()
+  // the confirmation: the order's number and the way to follow it
+  await expect(page).toHaveURL(/\/m\/done\/\d+/)
+  await expect(page.getByTestId('m-done')).toContainText('提交成功')
+  await expect(page.getByTestId('m-done-number')).toHaveText(/^GZ\d{14}$/)
+  await shot(page, 'phone-done')
+  await page.getByTestId('m-follow').click()
   await expect(page).toHaveURL(/\/m\/orders\/\d+/)
   await expect(page.getByTestId('wo-status')).toHaveText('新建')
   await expect(page.getByTestId('timeline')).toContainText('创建')
@@ -36,10 +40,10 @@ test('resident sees own requests and their timeline on the phone', async ({ brow
   await page.locator('.m-nav').getByText('我要反映').click()
   const form = page.getByTestId('m-report')
   await expect(field(form, '地点（小区/楼栋/网格）').locator('input')).toHaveValue('沙柳北路社区')
-  await pickCascader(page, field(form, '问题分类'), '施工噪音')
+  await pickCategory(page, '施工噪音')
   await form.getByLabel('问题描述').fill('夜间施工噪声扰民，E2E。')
   await page.getByTestId('m-submit').click()
-  await expect(page.getByTestId('m-done')).toContainText('已上报')
+  await expect(page.getByTestId('m-done')).toContainText('提交成功')
   await page.locator('.m-nav').getByText('我的诉求').click()
   const first = page.locator('[data-testid^="m-order-"]').first()
   await expect(first).toBeVisible()

@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory } from 'vue-router'
-import { useAuth } from './stores/auth.js'
+import { useAuth, isPhone } from './stores/auth.js'
 import Layout from './layout/Layout.vue'
 
 // meta.perm: the permission a page needs; meta.title: i18n key; meta.group: breadcrumb parent
@@ -22,7 +22,11 @@ export const routes = [
       { path: 'settings/dicts', component: () => import('./views/settings/Dicts.vue'), meta: { perm: 'dicts.write', title: 'menu.dicts', group: 'menu.settings' } },
       { path: 'settings/sla', component: () => import('./views/settings/Sla.vue'), meta: { perm: 'sla.write', title: 'menu.sla', group: 'menu.settings' } },
       { path: 'settings/calendar', component: () => import('./views/settings/Calendar.vue'), meta: { perm: 'calendar.write', title: 'menu.calendar', group: 'menu.settings' } },
-      { path: 'settings/audit', component: () => import('./views/settings/Audit.vue'), meta: { perm: 'audit.read', title: 'menu.audit', group: 'menu.settings' } },
+      { path: 'settings/roles', component: () => import('./views/settings/Roles.vue'), meta: { perm: 'users.write', title: 'menu.roles', group: 'menu.settings' } },
+      { path: 'logs/operations', component: () => import('./views/settings/OpLog.vue'), meta: { perm: 'audit.read', title: 'menu.oplog', group: 'menu.logs' } },
+      { path: 'logs/logins', component: () => import('./views/settings/LoginLog.vue'), meta: { perm: 'audit.read', title: 'menu.loginlog', group: 'menu.logs' } },
+      { path: 'settings/audit', component: () => import('./views/settings/Audit.vue'), meta: { perm: 'audit.read', title: 'menu.audit', group: 'menu.logs' } },
+      { path: 'profile', component: () => import('./views/Profile.vue'), meta: { title: 'menu.profile', hidden: true } },
       { path: 'settings/api-keys', component: () => import('./views/settings/ApiKeys.vue'), meta: { perm: 'api_keys.manage', title: 'menu.api_keys', group: 'menu.settings' } },
     ],
   },
@@ -30,7 +34,9 @@ export const routes = [
     path: '/m',
     component: () => import('./views/mobile/MLayout.vue'),
     children: [
-      { path: '', redirect: () => (useAuth().hasRole('resident') ? '/m/requests' : '/m/tasks') },
+      { path: '', redirect: () => (useAuth().residentOnly() ? '/m/requests' : '/m/tasks') },
+      { path: 'done/:id', component: () => import('./views/mobile/MDone.vue'), meta: { perm: 'work_orders.create', title: 'mobile.done_title', mobile: true } },
+      { path: 'profile', component: () => import('./views/Profile.vue'), meta: { title: 'menu.profile', mobile: true } },
       { path: 'report', component: () => import('./views/mobile/MReport.vue'), meta: { perm: 'work_orders.create', title: 'mobile.report', mobile: true } },
       { path: 'tasks', component: () => import('./views/mobile/MTasks.vue'), meta: { perm: 'work_orders.read', title: 'mobile.tasks', mobile: true } },
       { path: 'requests', component: () => import('./views/mobile/MRequests.vue'), meta: { perm: 'work_orders.read', title: 'mobile.requests', mobile: true } },
@@ -51,6 +57,16 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return true
   if (!auth.user) return { path: '/login', query: { redirect: to.fullPath } }
   if (auth.needsTotp() && !to.meta.totp) return '/totp'
+  // residents never see the desktop console; field roles on a phone get the phone pages
+  if (!to.meta.mobile && !to.meta.totp && (auth.residentOnly() || (auth.fieldWorker() && isPhone()))) return mobileOf(to, auth)
   if (to.meta.perm && !auth.can(to.meta.perm)) return auth.home() === to.path ? '/work-orders' : auth.home()
   return true
 })
+
+// the phone page for a desktop one
+export function mobileOf(to, auth) {
+  const m = /^\/work-orders\/(\d+)$/.exec(to.path)
+  if (m) return '/m/orders/' + m[1]
+  if (to.path === '/profile') return '/m/profile'
+  return auth.residentOnly() ? '/m/requests' : '/m/tasks'
+}

@@ -3,13 +3,16 @@ export const OPEN = new Set(['new', 'dispatched', 'accepted', 'in_progress', 're
 export const RETURN_REASONS = ['wrong_area', 'unclear_ownership', 'overlapping_duty', 'other']
 export const SATISFACTION = ['satisfied', 'basically_satisfied', 'dissatisfied']
 
-const TAG = { new: 'info', dispatched: 'primary', accepted: 'primary', in_progress: 'warning', resolved: 'success', verified: 'success', closed: 'info', returned: 'danger', cancelled: 'info', merged: 'info' }
-export const statusTag = (s) => TAG[s] || 'info'
 
-// The deadline that matters now: accept before acceptance, resolve after.
+// The deadline that matters now, as the server counts overdue: an order not yet
+// accepted (new, dispatched, returned) has its accept deadline, an accepted one its
+// resolve deadline; a deadline the server says was missed (overdue_deadline) wins.
+const UNACCEPTED = new Set(['new', 'dispatched', 'returned'])
 export function dueOf(o) {
   if (!OPEN.has(o.status)) return null
-  if (o.status === 'dispatched' && o.accept_due_at) return { kind: 'accept', at: o.accept_due_at }
+  if (o.overdue_deadline === 'resolve' && o.resolve_due_at) return { kind: 'resolve', at: o.resolve_due_at }
+  if (o.overdue_deadline === 'accept' && o.accept_due_at) return { kind: 'accept', at: o.accept_due_at }
+  if (UNACCEPTED.has(o.status) && o.accept_due_at) return { kind: 'accept', at: o.accept_due_at }
   return o.resolve_due_at ? { kind: 'resolve', at: o.resolve_due_at } : null
 }
 export function dueClass(o, now = Date.now()) {

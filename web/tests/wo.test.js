@@ -26,3 +26,12 @@ test('an older timeline page goes in front, nothing twice', () => {
   assert.deepEqual(withEarlier([ev(4), ev(5)], [ev(3), ev(4)]).map((e) => e.id), [3, 4, 5])
   assert.deepEqual(withEarlier([ev(1)], []).map((e) => e.id), [1])
 })
+
+test('the deadline shown is the one the server counts overdue by', () => {
+  const base = { accept_due_at: '2026-12-01T10:00:00+08:00', resolve_due_at: '2026-12-09T00:00:00+08:00' }
+  assert.equal(dueOf({ ...base, status: 'new' }).kind, 'accept')
+  assert.equal(dueOf({ ...base, status: 'returned' }).kind, 'accept')
+  assert.equal(dueOf({ ...base, status: 'in_progress' }).kind, 'resolve')
+  assert.equal(dueOf({ ...base, status: 'dispatched', overdue_deadline: 'resolve' }).kind, 'resolve')
+  assert.equal(dueOf({ ...base, status: 'closed' }), null)
+})

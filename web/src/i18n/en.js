@@ -1,6 +1,7 @@
 export default {
   app: { name: 'Gongzhi', subtitle: 'Community co-governance · subdistrict & community console', home: 'Home' },
   common: {
+    columns: 'Columns', expand: 'More filters', collapse: 'Fewer filters', goto: 'Go to', export_csv: 'Export CSV', export_xlsx: 'Export Excel', selected: '{n} selected', detail: 'Details', enable: 'Enable', disable: 'Disable', enabled: 'Active', close: 'Close', back_list: 'Back to the list', refresh: 'Refresh', menu_toggle: 'Show or hide the menu', few: 'few',
     all: 'All', search: 'Search', reset: 'Reset', cancel: 'Cancel', confirm: 'Confirm', save: 'Save', submit: 'Submit', create: 'New', edit: 'Edit',
     view: 'View', more: 'More', prev: 'Previous', next: 'Next', page: 'Page {n}', per_page: '{n} / page', page_size: 'Page size', total: '{n} in total',
     from: 'From', to: 'To', yes: 'Yes', no: 'No', filter: 'Filter', operations: 'Actions', saved: 'Saved', empty: 'Nothing here',
@@ -14,10 +15,12 @@ export default {
     wrong_code: 'Wrong or already used code', need_code: 'Enter the code', back: 'Back',
   },
   menu: {
+    roles: 'Roles', oplog: 'Operation log', loginlog: 'Sign-in log', profile: 'My profile', logs: 'Logs',
     notices: 'Notices', main: 'Main menu', dashboard: 'Dashboard', work_orders: 'Work orders', work_order_detail: 'Work order', settings: 'Settings', units: 'Units',
     orgs: 'Organisations', users: 'Users', dicts: 'Dictionaries', sla: 'SLA rules', calendar: 'Holiday calendar', api_keys: 'API keys', audit: 'Audit log', mobile: 'Phone pages',
   },
   user: {
+    reset_password: 'Reset password', reset_for: 'New password for “{name}”', reset_done: 'Password reset: the account must sign in with the new one', last_login: 'Last sign-in', confirm_disable: 'The account is signed out at once and cannot sign in. Disable “{name}”?', confirm_enable: 'Enable “{name}”?', done_disable: 'Disabled', done_enable: 'Enabled', status: 'Status', all_units: 'All units', profile: 'Profile', my_roles: 'My roles', my_unit: 'Unit', my_perms: 'My permissions',
     change_password: 'Change password', logout: 'Sign out', password_changed: 'Password changed', totp: 'Two-step verification',
     password_policy: 'At least 10 characters with three of: lower case, upper case, digits, other characters',
   },
@@ -26,6 +29,7 @@ export default {
     property: 'Property company', mediator: 'Mediator', resident: 'Resident',
   },
   errors: {
+    uri_too_long: 'Request address too long, use fewer filters', headers_too_large: 'Request headers too large', unavailable: 'Service unavailable, try again later', insufficient_storage: 'The server\'s disk is full; nothing was saved', out_of_view: 'The order was {action} and is no longer yours to handle; back to the list',
     generic: 'Request failed (HTTP {status})', network: 'Network error, check your connection', bad_request: 'Bad request', invalid_json: 'Malformed request',
     validation_failed: 'Invalid input', unknown_field: 'Unknown field', unauthenticated: 'Not signed in or session expired', forbidden: 'You are not allowed to do this',
     csrf_failed: 'The page is stale, reload and try again', not_found: 'Not found or not visible to you', method_not_allowed: 'Operation not supported', conflict: 'Conflict',
@@ -37,6 +41,9 @@ export default {
     totp_required: 'Enter your two-step verification code', totp_enrolment_required: 'Set up two-step verification first',
   },
   field: {
+    overdue_deadline: 'Missed deadline', due_soon: 'Due soon', unit_name: 'Unit', category_name: 'Category', handler_org_name: 'Handling organisation', handler_unit_name: 'Handling unit', creator_name: 'Created by', field: 'Field', min_orders: 'Minimum orders',
+    group_by: 'Group by',
+    accept_due_at: 'Accept by', accepted_at: 'Accepted', accepted_on_time: 'Accepted on time', body: 'Text', closed_at: 'Closed', community_id: 'Community', created_by: 'Created by', dispatched_at: 'Dispatched', escalated: 'Escalated', extension_requested: 'Extension requested', extension_workdays: 'Extension (working days)', lat: 'Latitude', lng: 'Longitude', merged_into_id: 'Merged into', overdue: 'Overdue', path: 'Unit path', pinned: 'Pinned', prefix: 'Prefix', published_at: 'Published', reopen_count: 'Reopened', requester_org_id: 'Requesting organisation', requester_phone: 'Requester\'s phone', requester_user_id: 'Requester\'s account', resolve_due_at: 'Resolve by', resolved_at: 'Resolved', resolved_on_time: 'Resolved on time', return_count: 'Returns', return_reason: 'Return reason', revoked: 'Revoked', subdistrict_id: 'Subdistrict', type: 'Type', unit_path: 'Unit path', verified_at: 'Verified', internal: 'Internal note', action: 'Action', all: 'All', archived: 'Archived', count: 'Count', cursor: 'Page', file: 'File', ids: 'Ids', limit: 'Page size', notes: 'Notes', once: 'Once', password_hash: 'Password', recovery_code: 'Recovery code', requester: 'Requester', within: 'Within', purpose: 'Purpose', co_handler_org_ids: 'Co-handlers', totp_code: 'Verification code', holidays: 'Holidays', workdays_list: 'Make-up working days', into: 'Merge into', handler: 'Handler', creator: 'Created by', last_login_at: 'Last sign-in', created_at: 'Created', updated_at: 'Updated',
     username: 'Username', password: 'Password', old_password: 'Current password', new_password: 'New password', q: 'Keywords', status: 'Status', category: 'Category',
     unit: 'Unit', channel: 'Channel', created: 'Created', number: 'Number', title: 'Title', priority: 'Priority', description: 'Description', address: 'Address',
     requester_name: 'Requester', phone: 'Phone', external_id: 'External number', reason: 'Reason', workdays: 'Extra working days', approve: 'Approve',
@@ -56,12 +63,14 @@ export default {
   satisfaction: { satisfied: 'Satisfied', basically_satisfied: 'Basically satisfied', dissatisfied: 'Dissatisfied' },
   reason: { wrong_area: 'Wrong area', unclear_ownership: 'Unclear ownership', overlapping_duty: 'Overlapping duty', other: 'Other' },
   action: {
+    rate: 'Rate', reveal: 'Show number',
     create: 'Created', dispatch: 'Dispatch', accept: 'Accept', start: 'Start', resolve: 'Resolve', return: 'Return', request_extension: 'Request extension',
     decide_extension: 'Decide extension', escalate: 'Escalate', report: 'Co-handler report', verify: 'Verify', callback: 'Call back', reopen: 'Reopen',
-    merge: 'Merge', cancel: 'Cancel', comment: 'Comment', overdue: 'Overdue', attach: 'Attachment',
+    merge: 'Merge', cancel: 'Void', comment: 'Comment', overdue: 'Overdue', attach: 'Attachment',
   },
   wo: {
-    q_placeholder: 'Title, description, address', create: 'New work order', export: 'Export CSV', handler: 'Handler', deadline: 'Deadline',
+    export_xlsx: 'Export Excel', batch_dispatch: 'Dispatch selected', batch_done: 'Dispatched {ok}, failed {fail}', batch_fail: '{number}: {reason}', batch_none: 'Select the orders to dispatch first (only new or returned ones can be dispatched)', batch_title: 'Dispatch {n} orders', reveal: 'Show', reveal_title: 'Requester\'s phone', reveal_hint: 'Showing the full number is recorded in the audit log: say why.', reveal_purpose_default: 'Call back', pick_order: 'Search by number or title', due_soon: 'Due soon', creator: 'Created by',
+    q_placeholder: 'Number, 12345 number, title, description, address', create: 'New work order', export: 'Export CSV', handler: 'Handler', deadline: 'Deadline',
     due_accept: 'Accept by', due_resolve: 'Resolve by', short_accept: 'Accept', short_resolve: 'Resolve', overdue_short: 'late', overdue: 'Overdue', similar_found: '{n} open orders of this category nearby, possible duplicates:',
     similar: 'Possible duplicates', external_hint: 'e.g. the 12345 number', created: 'Work order {number} created', info: 'Details',
     handlers: 'Handler and co-handlers', no_handler: 'Not dispatched yet', role_handler: 'Handler', role_co_handler: 'Co-handler', attachments: 'Attachments',
@@ -70,12 +79,13 @@ export default {
     action_done: '{action}: done',
   },
   dash: {
+    to_dispatch: 'To dispatch', to_accept: 'To accept', handling: 'Being handled', due_soon: 'Due soon', todo: 'To do', todo_empty: 'Nothing to do', sample: 'n={n}', few_hint: 'Units with fewer than {n} orders are marked * (few orders, indicative only)', score_of: '{v} points', score_hint: 'Composite score out of 100', open_list: 'Open the list', this_period: 'Chosen period',
     scope: 'Scope', district: 'Whole district', period: 'Period', this_month: 'This month', this_year: 'This year', last_12: 'Last 12 months',
     today: 'New today', month: 'New this month', open: 'Open', overdue: 'Overdue', trend: 'Orders and the three rates', by_status: 'Orders by status',
     top_categories: 'Top categories', community_rank: 'Communities by score', property_rank: 'Property companies by score', overdue_list: 'Overdue orders',
     orders: 'Orders',
   },
-  rate: { response_rate: 'Response rate', resolution_rate: 'Resolution rate', satisfaction_rate: 'Satisfaction rate', on_time_rate: 'On-time rate', score: 'Score' },
+  rate: { response_rate: 'Response rate', resolution_rate: 'Resolution rate', satisfaction_rate: 'Satisfaction rate', on_time_rate: 'On-time rate', score: 'Composite score (of 100)' },
   org_kind: {
     partner: 'Partner', property_company: 'Property company', department: 'Government department', enterprise: 'Enterprise', school: 'School',
     hospital: 'Hospital', bank: 'Bank', shop: 'Shop', ngo: 'NGO', other: 'Other',
@@ -101,10 +111,11 @@ export default {
     required_note: 'Your role requires two-step verification: after turning it off you set it up again at the next sign-in.', already: 'Two-step verification is already on', code_6: '6-digit code', code_or_recovery: 'Code or recovery code',
   },
   mobile: {
+    pick_category: 'Choose a category', done_title: 'Submitted', done_number: 'Order number', follow: 'Follow its progress', again: 'Report another', rate_title: 'Rate the result', solved_q: 'Was the problem solved?', solved_yes: 'Solved', solved_no: 'Not solved (handle again)', rated: 'Thank you for your rating', add_update: 'Add an update', update_placeholder: 'Add details or a message to the handlers', sent: 'Sent', rating_soon: 'After closing, community staff call you to record your satisfaction.', category_back: 'Up', category_all: 'All categories', category_search: 'Search categories',
     report: 'Report', new_request: 'New request', tasks: 'My tasks', requests: 'My requests', detail: 'Work order', desktop: 'Desktop console', place: 'Place (compound / building / grid)',
     address_hint: 'e.g. east side of building 5', photo: 'Photo', take_photo: 'Take or choose a photo', issue: 'Issue', reported: 'Reported as {number}',
     to_verify: 'To verify', in_progress: 'Open', requests_hint: 'Your requests and their progress',
-    rating_note: 'After closing, community staff call you to record your satisfaction; online rating is not available yet.',
+    rating_note: 'Once resolved you can rate the result here; “not solved” has it handled again.',
     todo: 'To do', notices: 'Messages', todo_hint: 'Things waiting for you', todo_empty: 'Nothing to do', due: 'Due {at}',
   },
   inbox: {
@@ -118,4 +129,26 @@ export default {
   },
   notice_status: { draft: 'Draft', published: 'Published', withdrawn: 'Withdrawn' },
   notice_category: { notice: 'Notice', announcement: 'Announcement', activity: 'Activity', policy: 'Policy', safety: 'Safety' },
+  fielderr: {
+    required: '{field} is required', boolean: '{field} must be yes or no', type: '{field} has the wrong format', time: '{field} must be a valid date and time', dates: '{field} must be dates such as 2026-10-01', too_long: '{field} is too long', too_short: '{field} is too short', max_chars: '{field}: at most {a} characters', range_chars: '{field}: {a} to {b} characters', range_digits: '{field}: {a} to {b} digits', max_ids: '{field}: at most {a} items', range: '{field} must be from {a} to {b}', one_of: '{field}: not an allowed value', cannot_set: '{field} cannot be set', cannot_change: '{field} cannot be changed', chars: '{field} contains characters that are not allowed', twice: '{field} lists a value twice', no_such: 'The chosen {field} does not exist or is not yours to use', not_in_dict: '{field} is not in the dictionary', wrong_year: '{field}: a date is not in this year', exists: '{field} already exists', pw_short: 'The password needs at least {a} characters', pw_long: 'The password is too long', pw_mix: 'The password must mix three of: lower case, upper case, digits, other characters', pw_wrong: 'The password is wrong', code_wrong: 'Wrong or already used code', credit_code: 'Not a valid unified social credit code (18 characters with check character)', unknown: 'Unknown field “{field}”', scope: '{field} is outside your area', invalid: '{field} is not valid', phone: 'Enter a valid phone number',
+  },
+  rolepage: {
+    name: 'Role', code: 'Code', perms: 'Permissions', perm_count: '{n}', readonly: 'Roles and permissions are defined by the system and shown read-only.',
+  },
+  log: {
+    detail: 'Log entry', result: 'Result', success: 'Success', failure: 'Failure', object_id: 'Object id', type: 'Object type', ops_hint: 'Changes to accounts, work orders, dictionaries and other data', login_hint: 'Sign-ins, sign-outs and failed sign-ins', raw: 'Raw content', id: 'Entry',
+  },
+  audit_action: {
+    login: 'Sign-in', logout: 'Sign-out', login_failed: 'Failed sign-in (password)', login_locked: 'Failed sign-in (locked)', login_totp_failed: 'Failed sign-in (code)', password: 'Password change', create: 'Create', update: 'Update', archive: 'Archive', attach: 'Attachment', escalate: 'Escalate', seed: 'Seed data', unlock: 'Unlock account', audit_rekey: 'Audit key rotation', totp_enabled: 'Two-step on', totp_disabled: 'Two-step off', totp_enrol: 'Two-step set-up', totp_recovery_used: 'Recovery code used', totp_reset: 'Two-step reset', reveal: 'Reveal personal data', export: 'Export',
+  },
+  object_type: {
+    dict_entry: 'Dictionary entry',
+    work_order: 'Work order', user: 'Account', session: 'Session', unit: 'Unit', org: 'Organisation', dict: 'Dictionary', dictionaries: 'Dictionaries', calendar: 'Calendar', sla_rule: 'Time-limit rule', notice: 'Notice', api_key: 'API key', audit_log: 'Audit log',
+  },
+  dictpage: {
+    types: 'Dictionary types', entries: 'Entries', tree_hint: 'Categories are hierarchical and shown as a tree', add_child: 'Add child',
+  },
+  profile: {
+    confirm: 'Confirm new password', mismatch: 'The two new passwords differ',
+  },
 }

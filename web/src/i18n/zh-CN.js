@@ -1,6 +1,7 @@
 export default {
   app: { name: '共治', subtitle: '社区共治平台 · 街道社区工作台', home: '首页' },
   common: {
+    columns: '列设置', expand: '展开', collapse: '收起', goto: '前往', export_csv: '导出 CSV', export_xlsx: '导出 Excel', selected: '已选 {n} 项', detail: '详情', enable: '启用', disable: '停用', enabled: '正常', close: '关闭', back_list: '返回列表', refresh: '刷新', menu_toggle: '展开/收起菜单', few: '样本少',
     all: '全部', search: '查询', reset: '重置', cancel: '取消', confirm: '确定', save: '保存', submit: '提交', create: '新增', edit: '编辑',
     view: '查看', more: '更多', prev: '上一页', next: '下一页', page: '第 {n} 页', per_page: '{n} 条/页', page_size: '每页条数', total: '共 {n} 条',
     from: '开始日期', to: '结束日期', yes: '是', no: '否', filter: '筛选', operations: '操作', saved: '已保存', empty: '暂无数据',
@@ -13,10 +14,12 @@ export default {
     wrong_code: '验证码错误或已使用过', need_code: '请输入验证码', back: '返回',
   },
   menu: {
+    roles: '角色管理', oplog: '操作日志', loginlog: '登录日志', profile: '个人中心', logs: '日志管理',
     notices: '通知公告', main: '主菜单', dashboard: '首页', work_orders: '工单管理', work_order_detail: '工单详情', settings: '系统设置', units: '单位管理', orgs: '组织管理',
     users: '用户管理', dicts: '字典管理', sla: '时限规则', calendar: '节假日日历', api_keys: '接口密钥', audit: '审计日志', mobile: '手机端',
   },
   user: {
+    reset_password: '重置密码', reset_for: '为“{name}”设置新密码', reset_done: '密码已重置，该账号须用新密码重新登录', last_login: '最后登录', confirm_disable: '停用后该账号将立即退出且无法登录。确定停用“{name}”？', confirm_enable: '确定启用“{name}”？', done_disable: '已停用', done_enable: '已启用', status: '状态', all_units: '全部单位', profile: '个人资料', my_roles: '我的角色', my_unit: '所属单位', my_perms: '我的权限',
     change_password: '修改密码', logout: '退出登录', password_changed: '密码已修改', totp: '两步验证',
     password_policy: '至少 10 位，包含小写字母、大写字母、数字、其他字符中的三类',
   },
@@ -25,6 +28,7 @@ export default {
     property: '物业', mediator: '调解员', resident: '居民',
   },
   errors: {
+    uri_too_long: '请求地址过长，请减少筛选条件', headers_too_large: '请求头过大', unavailable: '服务暂不可用，请稍后再试', insufficient_storage: '服务器存储空间不足，本次操作未保存', out_of_view: '工单已{action}，已不在您的办理范围内，已返回列表',
     generic: '请求失败（HTTP {status}）', network: '网络连接失败，请检查网络', bad_request: '请求有误', invalid_json: '请求格式错误',
     validation_failed: '填写有误', unknown_field: '包含未知字段', unauthenticated: '未登录或登录已过期', forbidden: '没有权限执行此操作',
     csrf_failed: '页面已过期，请刷新后重试', not_found: '数据不存在或无权查看', method_not_allowed: '不支持的操作', conflict: '数据冲突',
@@ -34,6 +38,9 @@ export default {
     check_field: '请检查“{field}”', totp_required: '请输入两步验证码', totp_enrolment_required: '请先开启两步验证',
   },
   field: {
+    overdue_deadline: '超时的时限', due_soon: '即将超时', unit_name: '所属单位', category_name: '问题分类', handler_org_name: '承办组织', handler_unit_name: '承办单位', creator_name: '创建人', field: '字段', min_orders: '最少工单数',
+    group_by: '分组方式',
+    accept_due_at: '受理时限', accepted_at: '受理时间', accepted_on_time: '按时受理', body: '正文', closed_at: '关闭时间', community_id: '所属社区', created_by: '创建人', dispatched_at: '派单时间', escalated: '已督办', extension_requested: '已申请延期', extension_workdays: '延期工作日', lat: '纬度', lng: '经度', merged_into_id: '并入工单', overdue: '已超时', path: '单位路径', pinned: '置顶', prefix: '前缀', published_at: '发布时间', reopen_count: '重办次数', requester_org_id: '诉求单位', requester_phone: '诉求人电话', requester_user_id: '诉求人账号', resolve_due_at: '办结时限', resolved_at: '办结时间', resolved_on_time: '按时办结', return_count: '退回次数', return_reason: '退回原因', revoked: '已吊销', subdistrict_id: '所属街道', type: '类型', unit_path: '单位路径', verified_at: '核查时间', internal: '内部备注', action: '操作', all: '全部', archived: '已归档', count: '计数', cursor: '页码', file: '文件', ids: '编号', limit: '每页条数', notes: '说明', once: '仅一次', password_hash: '密码', recovery_code: '恢复码', requester: '诉求人', within: '范围', purpose: '查看用途', co_handler_org_ids: '协办单位', totp_code: '动态验证码', holidays: '节假日', workdays_list: '调休上班日', into: '并入工单', handler: '承办单位', creator: '创建人', last_login_at: '最后登录', created_at: '创建时间', updated_at: '更新时间',
     username: '用户名', password: '密码', old_password: '原密码', new_password: '新密码', q: '关键词', status: '状态', category: '问题分类', unit: '所属单位',
     channel: '来源渠道', created: '创建时间', number: '工单编号', title: '标题', priority: '紧急程度', description: '问题描述', address: '地址',
     requester_name: '诉求人', phone: '联系电话', external_id: '外部编号', reason: '原因', workdays: '延期工作日', approve: '同意延期', co_handlers: '协办单位',
@@ -52,12 +59,14 @@ export default {
   satisfaction: { satisfied: '满意', basically_satisfied: '基本满意', dissatisfied: '不满意' },
   reason: { wrong_area: '不属于本辖区', unclear_ownership: '权属不清', overlapping_duty: '职责交叉', other: '其他' },
   action: {
+    rate: '评价', reveal: '查看号码',
     create: '创建', dispatch: '派单', accept: '受理', start: '开始处理', resolve: '办结', return: '退回', request_extension: '申请延期',
     decide_extension: '审批延期', escalate: '督办', report: '协办反馈', verify: '核查', callback: '回访', reopen: '重新办理', merge: '合并',
-    cancel: '取消', comment: '备注', overdue: '超时', attach: '上传附件',
+    cancel: '作废', comment: '备注', overdue: '超时', attach: '上传附件',
   },
   wo: {
-    q_placeholder: '标题、描述、地址', create: '新建工单', export: '导出 CSV', handler: '承办单位', deadline: '办理时限', due_accept: '受理时限',
+    export_xlsx: '导出 Excel', batch_dispatch: '批量派单', batch_done: '批量派单完成：成功 {ok} 件，失败 {fail} 件', batch_fail: '{number}：{reason}', batch_none: '请先勾选要派单的工单（仅“新建”“已退回”的工单可派单）', batch_title: '批量派单（{n} 件）', reveal: '查看', reveal_title: '查看诉求人电话', reveal_hint: '查看完整号码将记入审计日志，请说明用途。', reveal_purpose_default: '电话回访', pick_order: '输入工单编号或标题搜索', due_soon: '即将超时', creator: '创建人',
+    q_placeholder: '编号、12345 单号、标题、描述、地址', create: '新建工单', export: '导出 CSV', handler: '承办单位', deadline: '办理时限', due_accept: '受理时限',
     due_resolve: '办结时限', short_accept: '受理', short_resolve: '办结', overdue_short: '超时', overdue: '已超时', similar_found: '附近有 {n} 件同类未办结工单，可能重复：', similar: '疑似重复工单',
     external_hint: '如 12345 工单号', created: '工单 {number} 已创建', info: '基本信息', handlers: '承办与协办', no_handler: '尚未派单',
     role_handler: '承办', role_co_handler: '协办', attachments: '附件', no_attachments: '暂无附件', upload: '上传附件',
@@ -65,11 +74,12 @@ export default {
     return_count: '退回次数', handler_kind: '派给', handler_org: '组织/物业', handler_unit: '单位', action_done: '已{action}',
   },
   dash: {
+    to_dispatch: '待派单', to_accept: '待受理', handling: '办理中', due_soon: '即将超时', todo: '待办事项', todo_empty: '暂无待办事项', sample: 'n={n}', few_hint: '工单少于 {n} 件的单位样本少，仅供参考（标 *）', score_of: '{v} 分', score_hint: '综合得分满分 100 分', open_list: '查看列表', this_period: '所选周期',
     scope: '统计范围', district: '全区', period: '统计周期', this_month: '本月', this_year: '本年', last_12: '近12个月', today: '今日新增',
-    month: '本月新增', open: '办理中', overdue: '超时工单', trend: '工单量与“三率”趋势', by_status: '工单状态分布', top_categories: '高频问题分类',
+    month: '本月新增', open: '办理中', overdue: '已超时', trend: '工单量与“三率”趋势', by_status: '工单状态分布', top_categories: '高频问题分类',
     community_rank: '社区综合得分排名', property_rank: '物业企业综合得分排名', overdue_list: '超时工单', orders: '工单量',
   },
-  rate: { response_rate: '响应率', resolution_rate: '解决率', satisfaction_rate: '满意率', on_time_rate: '按时办结率', score: '综合得分' },
+  rate: { response_rate: '响应率', resolution_rate: '解决率', satisfaction_rate: '满意率', on_time_rate: '按时办结率', score: '综合得分（满分100）' },
   org_kind: {
     partner: '合伙人', property_company: '物业公司', department: '职能部门', enterprise: '企业', school: '学校', hospital: '医院', bank: '银行',
     shop: '商户', ngo: '社会组织', other: '其他',
@@ -95,10 +105,11 @@ export default {
     required_note: '您的角色要求开启两步验证：关闭后下次登录须重新设置。', already: '两步验证已开启', code_6: '6 位动态码', code_or_recovery: '动态码或恢复码',
   },
   mobile: {
+    pick_category: '选择问题分类', done_title: '提交成功', done_number: '工单编号', follow: '查看办理进度', again: '继续上报', rate_title: '评价办理结果', solved_q: '问题解决了吗？', solved_yes: '已解决', solved_no: '未解决（重新办理）', rated: '感谢您的评价', add_update: '补充说明', update_placeholder: '补充情况或给办理人员留言', sent: '已提交', rating_soon: '办结后由社区工作人员电话回访并记录您的满意度。', category_back: '上一级', category_all: '全部分类', category_search: '搜索分类',
     report: '上报问题', new_request: '我要反映', tasks: '我的任务', requests: '我的诉求', detail: '工单详情', desktop: '电脑版', place: '地点（小区/楼栋/网格）',
     address_hint: '如 沙柳北里5号楼东侧', photo: '现场照片', take_photo: '拍照或选择图片', issue: '问题', reported: '已上报，工单号 {number}',
     to_verify: '待核查', in_progress: '办理中', requests_hint: '您提交的诉求及办理进度',
-    rating_note: '办结后由社区工作人员电话回访并记录您的满意度，暂不支持在线评价。',
+    rating_note: '办结后可在此评价办理结果；选择“未解决”将重新办理。',
     todo: '待办', notices: '消息', todo_hint: '需要您处理的事项', todo_empty: '暂无待办事项', due: '期限 {at}',
   },
   inbox: {
@@ -112,4 +123,26 @@ export default {
   },
   notice_status: { draft: '草稿', published: '已发布', withdrawn: '已撤回' },
   notice_category: { notice: '通知', announcement: '公告', activity: '活动', policy: '政策', safety: '安全提示' },
+  fielderr: {
+    required: '请填写{field}', boolean: '{field}须选择是或否', type: '{field}格式不正确', time: '{field}须为有效的日期时间', dates: '{field}须为日期（如 2026-10-01）', too_long: '{field}过长', too_short: '{field}过短', max_chars: '{field}最多 {a} 个字符', range_chars: '{field}须为 {a} 至 {b} 个字符', range_digits: '{field}须为 {a} 至 {b} 位数字', max_ids: '{field}最多选择 {a} 项', range: '{field}须在 {a} 至 {b} 之间', one_of: '{field}的取值无效', cannot_set: '{field}不能填写', cannot_change: '{field}不能修改', chars: '{field}包含不允许的字符', twice: '{field}有重复项', no_such: '所选{field}不存在或无权使用', not_in_dict: '{field}不在字典中', wrong_year: '{field}中的日期不属于该年份', exists: '{field}已存在', pw_short: '密码至少 {a} 位', pw_long: '密码过长', pw_mix: '密码须包含小写字母、大写字母、数字、其他字符中的三类', pw_wrong: '密码错误', code_wrong: '验证码错误或已使用过', credit_code: '统一社会信用代码不正确（18 位，含校验码）', unknown: '不支持的字段“{field}”', scope: '{field}不在您的管辖范围内', invalid: '{field}填写有误', phone: '请输入正确的手机号或电话号码',
+  },
+  rolepage: {
+    name: '角色', code: '角色编码', perms: '权限', perm_count: '{n} 项', readonly: '角色和权限由系统定义，此处只读。',
+  },
+  log: {
+    detail: '日志详情', result: '结果', success: '成功', failure: '失败', object_id: '对象编号', type: '对象类型', ops_hint: '账号、工单、字典等数据的操作记录', login_hint: '登录、退出和登录失败的记录', raw: '原始内容', id: '日志编号',
+  },
+  audit_action: {
+    login: '登录', logout: '退出登录', login_failed: '登录失败（密码错误）', login_locked: '登录失败（账号锁定）', login_totp_failed: '登录失败（动态码错误）', password: '修改密码', create: '新增', update: '修改', archive: '归档', attach: '上传附件', escalate: '督办', seed: '初始化数据', unlock: '解锁账号', audit_rekey: '轮换审计密钥', totp_enabled: '开启两步验证', totp_disabled: '关闭两步验证', totp_enrol: '设置两步验证', totp_recovery_used: '使用恢复码', totp_reset: '重置两步验证', reveal: '查看敏感信息', export: '导出',
+  },
+  object_type: {
+    dict_entry: '字典项',
+    work_order: '工单', user: '账号', session: '会话', unit: '单位', org: '组织', dict: '字典', dictionaries: '字典', calendar: '节假日日历', sla_rule: '时限规则', notice: '通知公告', api_key: '接口密钥', audit_log: '审计日志',
+  },
+  dictpage: {
+    types: '字典类型', entries: '字典项', tree_hint: '分类为多级字典，以树形展示', add_child: '新增下级',
+  },
+  profile: {
+    confirm: '确认新密码', mismatch: '两次输入的新密码不一致',
+  },
 }

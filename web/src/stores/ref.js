@@ -3,6 +3,21 @@ import { api } from '../api.js'
 import { i18n } from '../i18n/index.js'
 import { useAuth } from './auth.js'
 
+// The units as nested children (sorted as the server sorts: sort, then name).
+export function buildTree(list) {
+  const nodes = new Map(list.map((u) => [u.id, { ...u, children: [] }]))
+  const roots = []
+  for (const n of nodes.values()) {
+    const p = n.parent_id && nodes.get(n.parent_id)
+    if (p) p.children.push(n)
+    else roots.push(n)
+  }
+  const order = (a, b) => (a.sort || 0) - (b.sort || 0) || a.id - b.id
+  const sortAll = (ns) => { ns.sort(order); ns.forEach((n) => { if (n.children.length) sortAll(n.children); else delete n.children }) }
+  sortAll(roots)
+  return roots
+}
+
 // Reference data shared by pages: categories, organisations, the unit tree.
 export const useRef = defineStore('ref', {
   state: () => ({ categories: [], orgs: [], unitTree: [], loadedCats: null, loadedOrgs: null, loadedUnits: null }),
@@ -46,16 +61,10 @@ export const useRef = defineStore('ref', {
       const auth = useAuth()
       if (!auth.can('units.read')) return Promise.resolve()
       if (!this.loadedUnits) {
-        const u = auth.user
-        // staff see their unit's subtree; admin and organisation accounts the district.
-        // Some accounts hold units.read without reaching any unit (404): no tree then.
-        const roots = [...new Set([u.unit_id && !u.org_id ? u.unit_id : 1, u.unit_id].filter(Boolean))]
-        this.loadedUnits = (async () => {
-          for (const root of roots) {
-            try { this.unitTree = [await api.get(`/units/${root}/tree`)]; return } catch { /* try the next */ }
-          }
-          this.unitTree = []
-        })()
+        // GET /units answers the units the account may see: the tree is built from
+        // them, rooted wherever the account's reach begins (no 404 for any role)
+        this.loadedUnits = api.all('/units').then((list) => { this.unitTree = buildTree(list) })
+          .catch((e) => { this.loadedUnits = null; this.unitTree = []; throw e })
       }
       return this.loadedUnits
     },
