@@ -96,7 +96,8 @@ int gz_app_open(struct gz_app *app, bool create, struct gz_err *err)
 		                     "password_hash must be interactive, moderate or min");
 	struct gz_auth_limits lim = {
 	    app->cfg.session_idle_seconds * 1000, app->cfg.lockout_failures,
-	    app->cfg.lockout_window_seconds * 1000, app->cfg.lockout_seconds * 1000};
+	    app->cfg.lockout_window_seconds * 1000, app->cfg.lockout_seconds * 1000,
+	    app->cfg.session_cache_seconds * 1000};
 	gz_auth_configure(&lim);
 	if (gz_totp_configure(app->cfg.require_totp_for, err))
 		return -1;

@@ -272,17 +272,37 @@ void srv_log_tail(struct srv *s, int lines)
 	fprintf(stderr, "---- end of server log ----\n");
 }
 
+/* A further node's key files and audit head file: those of the data directory
+ * s->keys_dir, named as the server names them there (src/app.c: secret.key, audit.key,
+ * <database file name>.audit-head, "audit.audit-head" on PostgreSQL). */
+static void node_files(const struct srv *s, char *secret, char *akey, char *head, size_t n)
+{
+	const char *file = strncmp(s->db, "sqlite:", 7) == 0 ? strrchr(s->db, '/') : NULL;
+	snprintf(secret, n, "%s/secret.key", s->keys_dir);
+	snprintf(akey, n, "%s/audit.key", s->keys_dir);
+	snprintf(head, n, "%s/%s.audit-head", s->keys_dir, file ? file + 1 : "audit");
+}
+
 static int run_cli_v(struct srv *s, char *out, size_t outlen, const char *fmt, va_list ap)
 {
 	char args[8192];
 	vsnprintf(args, sizeof args, fmt, ap);
-	size_t cl = strlen(args) + 2048;
+	char keys[2048] = "";
+	if (s->keys_dir[0]) {
+		char secret[400], akey[400], head[400];
+		node_files(s, secret, akey, head, sizeof secret);
+		snprintf(keys, sizeof keys,
+		         "GONGZHI_SECRET_KEY_FILE='%s' GONGZHI_AUDIT_KEY_FILE='%s' "
+		         "GONGZHI_AUDIT_HEAD_FILE='%s' ",
+		         secret, akey, head);
+	}
+	size_t cl = strlen(args) + strlen(keys) + 2048;
 	char *cmd = malloc(cl);
 	if (!cmd)
 		return -1;
 	snprintf(cmd, cl,
-	         "GONGZHI_DB='%s' GONGZHI_DATA_DIR='%s' GONGZHI_PASSWORD_HASH=min '%s' %s 2>&1",
-	         s->db, s->data, gongzhi_bin(), args);
+	         "GONGZHI_DB='%s' GONGZHI_DATA_DIR='%s' GONGZHI_PASSWORD_HASH=min %s'%s' %s 2>&1",
+	         s->db, s->data, keys, gongzhi_bin(), args);
 	FILE *p = popen(cmd, "r");
 	free(cmd);
 	if (!p)
@@ -370,6 +390,13 @@ static int spawn(struct srv *s, const char *const *env, bool same_port)
 			setenv("GONGZHI_LOGIN_ADDRESS_FAILURES", "0", 1);
 			/* the suites log in as admin; only t15-totp tests the default "admin" */
 			setenv("GONGZHI_REQUIRE_TOTP_FOR", "", 1);
+			if (s->keys_dir[0]) { /* a further node: the first one's key files */
+				char secret[400], akey[400], head[400];
+				node_files(s, secret, akey, head, sizeof secret);
+				setenv("GONGZHI_SECRET_KEY_FILE", secret, 1);
+				setenv("GONGZHI_AUDIT_KEY_FILE", akey, 1);
+				setenv("GONGZHI_AUDIT_HEAD_FILE", head, 1);
+			}
 			for (const char *const *e = env; e && *e; e++) {
 				const char *eq = strchr(*e, '=');
 				if (!eq) {
@@ -475,6 +502,47 @@ static int srv_start_impl(struct srv *s, const char *const *env, bool demo)
 	}
 
 	return spawn(s, env, false);
+}
+
+int srv_start_node(struct srv *s, const struct srv *first, const char *const *env)
+{
+	memset(s, 0, sizeof *s);
+	s->pid = -1;
+	if (!atexit_set) {
+		atexit(live_reap);
+		atexit_set = true;
+	}
+	if (curl_users++ == 0)
+		curl_global_init(CURL_GLOBAL_ALL);
+	const char *tmp = getenv("TMPDIR");
+	snprintf(s->dir, sizeof s->dir, "%s/gongzhi-api.XXXXXX", (tmp && *tmp) ? tmp : "/tmp");
+	if (!mkdtemp(s->dir)) {
+		fprintf(stderr, "mkdtemp %s: %s\n", s->dir, strerror(errno));
+		s->dir[0] = '\0';
+		return -1;
+	}
+	snprintf(s->db, sizeof s->db, "%s", first->db);
+	s->dbname[0] = '\0'; /* first's: dropped with first */
+	snprintf(s->data, sizeof s->data, "%s/data", s->dir);
+	snprintf(s->log, sizeof s->log, "%s/server.log", s->dir);
+	snprintf(s->admin_pw, sizeof s->admin_pw, "%s", first->admin_pw);
+	snprintf(s->keys_dir, sizeof s->keys_dir, "%s",
+	         first->keys_dir[0] ? first->keys_dir : first->data);
+	int rc = spawn(s, env, false);
+	if (rc != 0)
+		rm_dir(s->dir);
+	return rc;
+}
+
+int srv_kill(struct srv *s)
+{
+	if (s->pid <= 0)
+		return -1;
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, NULL, 0);
+	live_del(s->pid);
+	s->pid = -1;
+	return 0;
 }
 
 int srv_stop(struct srv *s)

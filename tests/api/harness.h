@@ -33,6 +33,10 @@ struct srv {
 	pid_t pid;
 	char admin_pw[64];
 	char log[300]; /* DIR/server.log */
+	/* a further node of another server's database (srv_start_node): that server's data
+	 * directory, whose secret key, audit key and audit head file this one uses; "" for
+	 * a server of its own */
+	char keys_dir[300];
 };
 
 /* ---- the database backend under test ----
@@ -84,6 +88,18 @@ int db_copy(const char *from_url, const char *to_url);
  * entries (NULL-terminated array, may be NULL; a bare "KEY" unsets KEY, for the
  * server's default), waits until /healthz answers (max 10 s). 0 on success. */
 int srv_start(struct srv *s, const char *const *env, bool demo);
+/* Starts a further node of first's database (several gongzhi on one PostgreSQL): a temp
+ * dir of its own (log, DIR/data for attachments), no `init` (first did it), the same
+ * db URL, and the key files and audit head file of first's data directory
+ * (GONGZHI_SECRET_KEY_FILE, GONGZHI_AUDIT_KEY_FILE, GONGZHI_AUDIT_HEAD_FILE: every node
+ * seals personal data, chains the audit log and checkpoints its head alike), with the
+ * base environment of srv_start plus env; run_cli() on it passes the same files.  The
+ * database stays first's: srv_cleanup(s) drops nothing, so clean s up before first.
+ * 0 when /healthz answers within 10 s. */
+int srv_start_node(struct srv *s, const struct srv *first, const char *const *env);
+/* kill -9 and waitpid (the node dies mid-write, as in a crash); 0, or -1 when it was
+ * not running.  srv_restart() starts it again. */
+int srv_kill(struct srv *s);
 /* SIGTERM, waitpid (SIGKILL after 20 s); returns the exit status (128+signal when
  * killed by a signal, -1 when not running); removes nothing. */
 int srv_stop(struct srv *s);
