@@ -1011,7 +1011,7 @@ int gz_pgsql_open(const char *url, const struct gz_db_opts *o, struct gz_db **ou
 	}
 	int n = o->read_connections > 0 ? o->read_connections : 1;
 	for (int i = 0; i < n; i++) {
-		struct pg_conn *c;
+		struct pg_conn *c = NULL;
 		if (conn_open(db, true, &c, err)) {
 			pg_close(&db->base);
 			return -1;
