@@ -47,7 +47,7 @@ fuzz:
 bench: build
 	@scripts/install-deps bench
 	@bench/run $(BUILD)/gongzhi
-	@bench/run-work-orders $(BUILD)/gongzhi
+	@bench/run-backends $(BUILD)/gongzhi
 
 clean:
 	rm -rf $(BUILD) $(TESTBUILD) $(FUZZBUILD)
