@@ -483,7 +483,8 @@ static const struct gz_route routes[] = {
     {GZ_GET, "/api/v1/work-orders", gz_entity_list_handler, "work_orders.read", GZ_R_LIST,
      &gz_work_order_entity,
      "List work orders (filters: status list, category_code subtree, unit_id subtree, channel, "
-     "handler_org_id, overdue, created_from, created_to, q full text)"},
+     "handler_org_id, overdue, created_from, created_to, q: text, order number or 12345 "
+     "number)"},
     {GZ_POST, "/api/v1/work-orders", create_handler, "work_orders.create", GZ_R_JSON,
      &gz_work_order_entity, "File a work order"},
     {GZ_GET, "/api/v1/work-orders/similar", gz_wo_similar_draft_handler, "work_orders.read", 0,
