@@ -322,7 +322,8 @@ int gz_wo_search_sync(struct gz_conn *c, void *ctx, struct gz_err *err)
 	const char *pending = pg ? "work_order_grams_pending" : "work_orders_fts_pending";
 	int64_t any = 0;
 	char sql[128];
-	snprintf(sql, sizeof(sql), "SELECT EXISTS (SELECT 1 FROM %s)", pending);
+	snprintf(sql, sizeof(sql), "SELECT CASE WHEN EXISTS (SELECT 1 FROM %s) THEN 1 ELSE 0 END",
+	         pending);
 	if (gz_query_i64(c, err, &any, sql, "") < 0)
 		return -1;
 	if (!any)
@@ -476,8 +477,9 @@ static int grams_ready(struct gz_req *r, bool *ready, struct gz_err *err)
 	}
 	int64_t any = 0;
 	struct gz_conn *c = gz_db_reader(r->app->db);
-	int rc =
-	    gz_query_i64(c, err, &any, "SELECT EXISTS (SELECT 1 FROM work_order_grams_todo)", "");
+	int rc = gz_query_i64(
+	    c, err, &any,
+	    "SELECT CASE WHEN EXISTS (SELECT 1 FROM work_order_grams_todo) THEN 1 ELSE 0 END", "");
 	gz_db_reader_done(r->app->db, c);
 	if (rc < 0)
 		return -1;
@@ -574,9 +576,11 @@ int gz_wo_search_filter(struct gz_req *r, const char *value, struct gz_buf *wher
 	/* an exact external id turns the driving index into one alternative of two */
 	int64_t external = 0;
 	struct gz_conn *c = gz_db_reader(r->app->db);
-	int rc = gz_query_i64(c, err, &external,
-	                      "SELECT EXISTS (SELECT 1 FROM work_orders WHERE external_id = ?)",
-	                      "t", value);
+	int rc = gz_query_i64(
+	    c, err, &external,
+	    "SELECT CASE WHEN EXISTS (SELECT 1 FROM work_orders WHERE external_id = ?) "
+	    "THEN 1 ELSE 0 END",
+	    "t", value);
 	gz_db_reader_done(r->app->db, c);
 	if (rc < 0)
 		return -1;
