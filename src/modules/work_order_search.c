@@ -240,34 +240,98 @@ static const char insert_sql[] = "INSERT INTO work_order_grams (gram, order_id) 
                                  "ON CONFLICT (gram, order_id) DO NOTHING";
 static const char delete_sql[] = "DELETE FROM work_order_grams WHERE gram = ? AND order_id = ?";
 
+/* SQLite: an order's bigrams as one document of the FTS5 table work_orders_bigrams,
+ * one token per bigram: its two code points as 6 hex digits each ("004e0a00753a"),
+ * which the 'ascii' tokenizer keeps whole.  Malloc'd. */
+static char *grams_document(const struct grams *g)
+{
+	char *doc = gz_xmalloc(g->n * 13 + 1), *w = doc;
+	for (size_t i = 0; i < g->n; i++)
+		w += sprintf(w, "%s%06x%06x", i ? " " : "", (unsigned)(g->v[i] >> 21),
+		             (unsigned)(g->v[i] & 0x1fffff));
+	*w = 0;
+	return doc;
+}
+
+/* The FTS5 query of one bigram: the token as a phrase. */
+static char *gram_query(struct gz_arena *a, gram_t g)
+{
+	return gz_sprintf(a, "\"%06x%06x\"", (unsigned)(g >> 21), (unsigned)(g & 0x1fffff));
+}
+
+/* SQLite: writes (or, delete true, takes out) an order's document. */
+static int document_write(struct gz_conn *c, int64_t id, const char *doc, bool delete,
+                          struct gz_err *err)
+{
+	struct gz_stmt *s =
+	    gz_stmt(c,
+	            delete ? "INSERT INTO work_orders_bigrams (work_orders_bigrams, "
+	                     "rowid, grams) VALUES ('delete', ?, ?)"
+	                   : "INSERT INTO work_orders_bigrams (rowid, grams) "
+	                     "VALUES (?, ?)",
+	            err);
+	if (!s)
+		return -1;
+	gz_bind_i64(s, 1, id);
+	gz_bind_text(s, 2, doc);
+	int rc = gz_step(s, err);
+	gz_stmt_done(s);
+	return rc < 0 ? -1 : 0;
+}
+
+/* SQLite: the documents to write at the end of a batch. */
+struct doc_change {
+	int64_t id;
+	char *old, *now; /* old NULL: nothing to take out */
+};
+
 /* ---- the index upkeep ---- */
 
 /* The bigram part of the batch-end sync: from the pending table (the orders this
  * batch inserted, indexed 0, or changed the text of, indexed 1 with the text before
  * the batch), the postings that changed. */
-static int grams_sync(struct gz_conn *c, const char *pending, struct gz_err *err)
+static int grams_sync(struct gz_conn *c, bool pg, const char *pending, struct gz_err *err)
 {
-	char sql[512];
-	/* the pending rows drive the join (see gz_wo_search_sync) */
+	char sql[640];
+	/* the pending rows drive the join (see gz_wo_search_sync); an order still on the
+	 * backfill's list is not in the index yet: the backfill takes its text then */
 	snprintf(sql, sizeof(sql),
 	         "SELECT p.id, p.indexed, coalesce(p.title, ''), coalesce(p.description, ''), "
 	         "coalesce(p.address, ''), coalesce(w.title, ''), coalesce(w.description, ''), "
-	         "coalesce(w.address, '') FROM %s p LEFT JOIN work_orders w ON w.id = p.id "
-	         "ORDER BY p.id",
+	         "coalesce(w.address, ''), CASE WHEN EXISTS (SELECT 1 FROM "
+	         "work_order_grams_todo d WHERE d.id = p.id) THEN 1 ELSE 0 END FROM %s p "
+	         "LEFT JOIN work_orders w ON w.id = p.id ORDER BY p.id",
 	         pending);
 	struct gz_stmt *s = gz_stmt(c, sql, err);
 	if (!s)
 		return -1;
 	struct grams old = {0}, now = {0};
 	struct postings add = {0}, del = {0};
+	struct doc_change *docs = NULL;
+	size_t ndocs = 0, capdocs = 0;
 	int rc;
 	while ((rc = gz_step(s, err)) == 1) {
 		int64_t id = gz_col_i64(s, 0);
+		/* SQLite: the backfill writes the document (one only: FTS5 does not
+		 * check); PostgreSQL: the postings may be written twice (ON CONFLICT), and
+		 * another node's backfill may be reading the old text right now */
+		if (!pg && gz_col_i64(s, 8))
+			continue;
 		if (gz_col_i64(s, 1))
 			order_grams(&old, gz_col_text(s, 2), gz_col_text(s, 3), gz_col_text(s, 4));
 		else
 			old.n = 0;
 		order_grams(&now, gz_col_text(s, 5), gz_col_text(s, 6), gz_col_text(s, 7));
+		if (!pg) {
+			if (ndocs == capdocs) {
+				capdocs = capdocs ? capdocs * 2 : 64;
+				docs = gz_xrealloc(docs, capdocs * sizeof(*docs));
+			}
+			docs[ndocs].id = id;
+			docs[ndocs].old = gz_col_i64(s, 1) ? grams_document(&old) : NULL;
+			docs[ndocs++].now = grams_document(&now);
+			continue;
+		}
 		for (size_t i = 0; i < old.n; i++)
 			if (!grams_has(&now, old.v[i]))
 				postings_add(&del, old.v[i], id);
@@ -281,6 +345,15 @@ static int grams_sync(struct gz_conn *c, const char *pending, struct gz_err *err
 		             postings_write(c, &add, insert_sql, err)
 		         ? -1
 		         : 0;
+	for (size_t i = 0; i < ndocs; i++) {
+		if (rc == 0 && docs[i].old && document_write(c, docs[i].id, docs[i].old, true, err))
+			rc = -1;
+		if (rc == 0 && document_write(c, docs[i].id, docs[i].now, false, err))
+			rc = -1;
+		free(docs[i].old);
+		free(docs[i].now);
+	}
+	free(docs);
 	free(old.v);
 	free(now.v);
 	free(add.v);
@@ -328,7 +401,7 @@ int gz_wo_search_sync(struct gz_conn *c, void *ctx, struct gz_err *err)
 		return -1;
 	if (!any)
 		return 0;
-	if (grams_sync(c, pending, err) || (!pg && fts_sync(c, err)))
+	if (grams_sync(c, pg, pending, err) || (!pg && fts_sync(c, err)))
 		return -1;
 	snprintf(sql, sizeof(sql), "DELETE FROM %s", pending);
 	return gz_exec_args(c, err, sql, "");
@@ -337,7 +410,7 @@ int gz_wo_search_sync(struct gz_conn *c, void *ctx, struct gz_err *err)
 /* ---- the backfill of orders older than the bigram index ---- */
 
 /* orders per write job: about 50 bigrams each, a few ms of the writer's time */
-#define BACKFILL_CHUNK "500"
+#define BACKFILL_CHUNK 500
 
 /* Set once work_order_grams_todo was seen empty: nothing refills it while the
  * process runs (only migration 0013, or a tool writing the file before start). */
@@ -351,6 +424,7 @@ static struct {
 } backfill = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 struct chunk_job {
+	bool pg;
 	int64_t orders, grams; /* out: what this job indexed */
 };
 
@@ -363,30 +437,43 @@ static int backfill_chunk(struct gz_conn *c, void *ctx, struct gz_err *err)
 	    gz_stmt(c,
 	            "SELECT d.id, coalesce(w.title, ''), coalesce(w.description, ''), "
 	            "coalesce(w.address, '') FROM work_order_grams_todo d "
-	            "LEFT JOIN work_orders w ON w.id = d.id ORDER BY d.id LIMIT " BACKFILL_CHUNK,
+	            "LEFT JOIN work_orders w ON w.id = d.id ORDER BY d.id LIMIT 500",
 	            err);
 	if (!s)
 		return -1;
 	struct grams g = {0};
 	struct postings add = {0};
+	struct doc_change *docs = gz_xcalloc(BACKFILL_CHUNK, sizeof(*docs));
+	size_t ndocs = 0;
 	int64_t last = 0;
 	int rc;
 	while ((rc = gz_step(s, err)) == 1) {
 		last = gz_col_i64(s, 0);
 		order_grams(&g, gz_col_text(s, 1), gz_col_text(s, 2), gz_col_text(s, 3));
-		for (size_t i = 0; i < g.n; i++)
-			postings_add(&add, g.v[i], last);
+		j->grams += (int64_t)g.n;
+		if (j->pg) {
+			for (size_t i = 0; i < g.n; i++)
+				postings_add(&add, g.v[i], last);
+		} else if (ndocs < BACKFILL_CHUNK) {
+			docs[ndocs].id = last;
+			docs[ndocs++].now = grams_document(&g);
+		}
 		j->orders++;
 	}
 	gz_stmt_done(s);
-	j->grams = (int64_t)add.n;
-	/* ON CONFLICT: an order changed since 0013 was indexed by the batch sync already */
+	/* PostgreSQL, ON CONFLICT: an order changed since 0013 was indexed by the batch
+	 * sync already */
 	if (rc == 0 && j->orders)
-		rc = postings_write(c, &add, insert_sql, err) ||
-		             gz_exec_args(c, err, "DELETE FROM work_order_grams_todo WHERE id <= ?",
-		                          "i", last)
-		         ? -1
-		         : 0;
+		rc = postings_write(c, &add, insert_sql, err);
+	for (size_t i = 0; i < ndocs; i++) {
+		if (rc == 0 && document_write(c, docs[i].id, docs[i].now, false, err))
+			rc = -1;
+		free(docs[i].now);
+	}
+	if (rc == 0 && j->orders &&
+	    gz_exec_args(c, err, "DELETE FROM work_order_grams_todo WHERE id <= ?", "i", last))
+		rc = -1;
+	free(docs);
 	free(g.v);
 	free(add.v);
 	return rc;
@@ -406,7 +493,7 @@ static void *backfill_main(void *arg)
 	int64_t orders = 0, grams = 0, t0 = gz_now_ms(), next_log = 100000;
 	struct gz_err err;
 	while (!backfill_stopping()) {
-		struct chunk_job j;
+		struct chunk_job j = {.pg = is_pg(backfill.db)};
 		if (gz_db_write(backfill.db, backfill_chunk, &j, &err)) {
 			gz_warn("search index: backfill stopped after %lld orders: %s",
 			        (long long)orders, err.message);
@@ -416,7 +503,7 @@ static void *backfill_main(void *arg)
 			atomic_store(&grams_complete, true);
 			if (orders)
 				gz_info(
-				    "search index: bigrams of %lld orders written (%lld postings) "
+				    "search index: bigrams of %lld orders written (%lld bigrams) "
 				    "in %.1f s",
 				    (long long)orders, (long long)grams,
 				    (double)(gz_now_ms() - t0) / 1000.0);
@@ -594,7 +681,21 @@ int gz_wo_search_filter(struct gz_req *r, const char *value, struct gz_buf *wher
 	struct gz_buf cand = GZ_BUF_INIT;
 	const char *cand_args[3] = {NULL};
 	int ncand = 0;
-	if (n == 2 && ready) {
+	if (n == 2 && ready && !pg) {
+		/* SQLite: the FTS5 table of bigram documents, walked newest first */
+		struct grams g = {0};
+		grams_of(&g, folded);
+		cand_args[ncand++] = gram_query(&r->arena, g.v[0]);
+		free(g.v);
+		if (external) {
+			gz_buf_adds(&cand, "t.id IN (SELECT rowid FROM work_orders_bigrams WHERE "
+			                   "work_orders_bigrams MATCH ?)");
+		} else {
+			o->join = " JOIN work_orders_bigrams b ON b.rowid = t.id";
+			o->order_col = "b.rowid";
+			gz_buf_adds(&cand, "b.work_orders_bigrams MATCH ?");
+		}
+	} else if (n == 2 && ready) {
 		struct grams g = {0};
 		grams_of(&g, folded);
 		char *text = gz_alloc(&r->arena, 9);
@@ -609,8 +710,7 @@ int gz_wo_search_filter(struct gz_req *r, const char *value, struct gz_buf *wher
 			/* PostgreSQL: "+ 0" keeps the posting as the outer loop; on t.id
 			 * itself the planner merge-joined with every order, newest first,
 			 * verifying each (0.6 s for an absent pair at 125k orders) */
-			o->join = pg ? " JOIN work_order_grams g ON t.id = g.order_id + 0"
-			             : " JOIN work_order_grams g ON g.order_id = t.id";
+			o->join = " JOIN work_order_grams g ON t.id = g.order_id + 0";
 			o->order_col = "g.order_id";
 			gz_buf_adds(&cand, "g.gram = ?");
 		}
