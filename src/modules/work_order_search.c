@@ -598,6 +598,9 @@ static void args_prepend_text(struct gz_args *a, const char *const *v, int m)
 	a->n += m;
 }
 
+/* the newest orders a 2-character query reads to decide between scan and index */
+#define DENSE_PROBE 256
+
 /* "GZ" (any case) and digits only */
 static bool number_shaped(const char *q)
 {
@@ -678,6 +681,27 @@ int gz_wo_search_filter(struct gz_req *r, const char *value, struct gz_buf *wher
 	if (n == 2 || (n >= 3 && pg))
 		if (grams_ready(r, &ready, err))
 			return -1;
+	const char *test = pg ? folded : like_pattern(&r->arena, value);
+	/* A pair that many of the newest orders hold is found faster by the scan, which
+	 * stops after a page, than through its long posting (FTS5 reads a posting of
+	 * 100k orders whole to walk it backwards: "st" on the Boston data, 1,028 req/s
+	 * against the scan's 2,170).  Both give the same answer. */
+	if (n == 2 && ready && !external) {
+		int64_t dense = 0;
+		struct gz_conn *rc2 = gz_db_reader(r->app->db);
+		rc = gz_query_i64(rc2, err, &dense,
+		                  gz_sprintf(&r->arena,
+		                             "SELECT count(*) FROM (SELECT title, description, "
+		                             "address FROM work_orders ORDER BY id DESC LIMIT "
+		                             "%d) t WHERE %s",
+		                             DENSE_PROBE, pg ? verify_pg : verify_sqlite),
+		                  "ttt", test, test, test);
+		gz_db_reader_done(r->app->db, rc2);
+		if (rc < 0)
+			return -1;
+		if (dense >= DENSE_PROBE / 8)
+			ready = false;
+	}
 
 	/* the candidates: a driving join (yields the matches newest first, so a page
 	 * needs no list of every match: 60k ids for a common term) or a condition */
@@ -789,7 +813,6 @@ int gz_wo_search_filter(struct gz_req *r, const char *value, struct gz_buf *wher
 			gz_args_text(args, cand_args[k]);
 	}
 	gz_buf_adds(where, pg ? verify_pg : verify_sqlite);
-	const char *test = pg ? folded : like_pattern(&r->arena, value);
 	for (int k = 0; k < 3; k++)
 		gz_args_text(args, test);
 	if (ncand)
