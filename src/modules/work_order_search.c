@@ -25,7 +25,8 @@
  *   1 character:  a scan of the orders, newest first (both backends).  It stops after
  *                 a page when the character is common; a rare one reads every row.
  *   2 characters: the bigram index (migration 0013): one posting, walked newest
- *                 first, each candidate verified.
+ *                 first, each candidate verified; but the scan when at least 1/8 of
+ *                 the 256 newest orders match (it stops after a page sooner).
  *   3 and more:   SQLite: the FTS5 trigram table (migrations 0002/0003), walked newest
  *                 first; PostgreSQL: the intersection of the postings of the query's
  *                 first, middle and last bigrams, a derived table driving the join.
