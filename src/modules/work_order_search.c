@@ -26,7 +26,7 @@
  *                 a page when the character is common; a rare one reads every row.
  *   2 characters: the bigram index (migration 0013): one posting, walked newest
  *                 first, each candidate verified; but the scan when at least 1/8 of
- *                 the 256 newest orders match (it stops after a page sooner).
+ *                 the 64 newest orders match (it stops after a page sooner).
  *   3 and more:   SQLite: the FTS5 trigram table (migrations 0002/0003), walked newest
  *                 first; PostgreSQL: the intersection of the postings of the query's
  *                 first, middle and last bigrams, a derived table driving the join.
@@ -600,7 +600,7 @@ static void args_prepend_text(struct gz_args *a, const char *const *v, int m)
 }
 
 /* the newest orders a 2-character query reads to decide between scan and index */
-#define DENSE_PROBE 256
+#define DENSE_PROBE 64
 
 /* "GZ" (any case) and digits only */
 static bool number_shaped(const char *q)
