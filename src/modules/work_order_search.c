@@ -678,6 +678,7 @@ int gz_wo_search_filter(struct gz_req *r, const char *value, struct gz_buf *wher
 	gz_db_reader_done(r->app->db, c);
 	if (rc < 0)
 		return -1;
+	/* ready: the bigram index serves this query (complete, and not a dense pair) */
 	bool ready = true;
 	if (n == 2 || (n >= 3 && pg))
 		if (grams_ready(r, &ready, err))
@@ -689,15 +690,15 @@ int gz_wo_search_filter(struct gz_req *r, const char *value, struct gz_buf *wher
 	 * against the scan's 2,170).  Both give the same answer. */
 	if (n == 2 && ready && !external) {
 		int64_t dense = 0;
-		struct gz_conn *rc2 = gz_db_reader(r->app->db);
-		rc = gz_query_i64(rc2, err, &dense,
+		struct gz_conn *pc = gz_db_reader(r->app->db);
+		rc = gz_query_i64(pc, err, &dense,
 		                  gz_sprintf(&r->arena,
 		                             "SELECT count(*) FROM (SELECT title, description, "
 		                             "address FROM work_orders ORDER BY id DESC LIMIT "
 		                             "%d) t WHERE %s",
 		                             DENSE_PROBE, pg ? verify_pg : verify_sqlite),
 		                  "ttt", test, test, test);
-		gz_db_reader_done(r->app->db, rc2);
+		gz_db_reader_done(r->app->db, pc);
 		if (rc < 0)
 			return -1;
 		if (dense >= DENSE_PROBE / 8)
