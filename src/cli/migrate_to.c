@@ -9,8 +9,9 @@
  * copy and on again after it; foreign keys are checked throughout.  Identity
  * sequences then continue after the copied ids.  The audit chain is copied verbatim
  * (ids, hashes), so it verifies on the target with the same key; the target's head
- * checkpoint is written by the first server that writes to it.  Tables that only
- * SQLite has (its full-text index) are named and left: the target has its own.
+ * checkpoint is written by migrate-to to the copy's head file.  Tables that only
+ * SQLite has (its FTS5 indexes) are left: the target's bigram index is built by its
+ * first server from the to-do list migrate-to fills (searches exact meanwhile).
  *
  * Knows both backends by name (sqlite_master, pg_catalog): it is the one tool that
  * moves data between them. */
@@ -444,7 +445,13 @@ int gz_migrate_to(struct gz_db *src, const char *url, const char *head_path, str
 			              (long long)t[k].rows, (long long)have);
 	}
 	gz_db_reader_done(dst, d);
-	if (bad)
+	/* SQLite's bigrams are an FTS5 table, left; the target's own bigram index is
+	 * built by the first server from the to-do list (searches stay exact meanwhile:
+	 * work_order_search.c) */
+	if (bad || run_sql(dst,
+	                   "INSERT INTO work_order_grams_todo (id) SELECT id FROM work_orders ON "
+	                   "CONFLICT DO NOTHING",
+	                   err))
 		goto out;
 	struct gz_audit_report rep;
 	int anchored = gz_audit_anchor_copy(dst, head_path, &rep, err);

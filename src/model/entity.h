@@ -244,7 +244,9 @@ struct gz_list_opts {
 	int64_t limit, cursor;
 	bool count;
 	/* set by a filter hook: a join driving the query (" JOIN … f ON f.rowid = t.id")
-	 * and the column in whose descending order it yields rows (default t.id) */
+	 * and the column in whose descending order it yields rows (default t.id).  The
+	 * join comes right after the FROM table in every statement built with it, before
+	 * the WHERE: its parameters, if any, are the first of the args. */
 	const char *join, *order_col;
 	/* the time of the request (ms): the filters and the computed fields of one list
 	 * compare with the same instant */

@@ -598,7 +598,7 @@ static const struct gz_route routes[] = {
      &gz_work_order_entity,
      "List work orders (filters: status list, category_code subtree, unit_id subtree, channel, "
      "handler_org_id, overdue, due_soon, created_from, created_to (dates: whole Shanghai days, "
-     "the end date included), q full text)"},
+     "the end date included), q: text, order number or 12345 number)"},
     {GZ_POST, "/api/v1/work-orders", create_handler, "work_orders.create", GZ_R_JSON,
      &gz_work_order_entity, "File a work order"},
     {GZ_GET, "/api/v1/work-orders/counts", counts_handler, "work_orders.read", GZ_R_LIST, NULL,

@@ -5,7 +5,11 @@
  * against the real work-order entity, as POST /api/v1/work-orders does after the
  * dispatcher parsed it; odd, the rest is a query string parsed by the router and fed
  * to the work-order list filters that need no database (category_code, overdue,
- * status, channel …), which must either add a condition or fail with a 400.  A filter
+ * status, channel …), which must either add a condition or fail with a 400.  q and
+ * unit_id read the database (q: whether an order has q as its external id, whether
+ * the bigram index is complete, how many of the newest orders hold a pair) and are
+ * left to the API tests (t21, t29: quotes, FTS5 operators and LIKE wildcards taken
+ * literally).  A filter
  * may never write SQL text from the input: every value goes through the args list. */
 #include "core/arena.h"
 #include "core/buf.h"
@@ -63,8 +67,7 @@ static void query(const uint8_t *data, size_t size)
 	if (gz_query_parse(&r.arena, qs, &kv, &n, &err) == 0) {
 		for (int i = 0; i < n; i++) {
 			if (strcmp(kv[i].key, "unit_id") == 0 || strcmp(kv[i].key, "q") == 0)
-				continue; /* look the unit, the external id and the bigram index
-				           * up in the database (t29-search covers q) */
+				continue; /* look the database up */
 			struct gz_buf where = GZ_BUF_INIT;
 			struct gz_args args = {0};
 			struct gz_list_opts lo = {0};

@@ -41,6 +41,18 @@ CREATE TRIGGER work_order_grams_insert AFTER INSERT ON work_orders
 CREATE TRIGGER work_order_grams_update AFTER UPDATE OF title, description, address ON work_orders
 	FOR EACH ROW EXECUTE FUNCTION work_order_grams_note();
 
+-- The exact test of a match: needle (ASCII letters already in lower case) is a
+-- substring of hay with hay's ASCII letters folded -- lower() under the "C" collation
+-- folds A-Z only, like SQLite's LIKE; lower() and ILIKE otherwise fold every script.
+-- A PL/pgSQL function, not inlined, declared costly: the planner then tests only the
+-- candidates the bigram index yields instead of every order.
+CREATE FUNCTION gz_contains_ascii_ci(hay TEXT, needle TEXT) RETURNS BOOLEAN
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 1000 AS $$
+BEGIN
+	RETURN strpos(lower(hay COLLATE "C"), needle) > 0;
+END
+$$;
+
 -- The orders that exist before this migration: the server indexes them after it
 -- starts and takes each off this list; the bigram paths scan until it is empty.
 CREATE TABLE work_order_grams_todo (
