@@ -179,27 +179,32 @@ int gz_db_signal(struct gz_conn *c, const char *channel, struct gz_err *err)
 
 /* ---- conveniences ---- */
 
+/* The type letters of gz_query_i64/gz_exec_args as an argument list, bound as one. */
 static void bind_va(struct gz_stmt *s, const char *types, va_list ap)
 {
+	struct gz_args a = {0};
 	for (int i = 0; types[i]; i++) {
 		switch (types[i]) {
 		case 'i':
-			gz_bind_i64(s, i + 1, va_arg(ap, int64_t));
+			gz_args_i64(&a, va_arg(ap, int64_t));
 			break;
 		case 't':
-			gz_bind_text(s, i + 1, va_arg(ap, const char *));
+			gz_args_text(&a, va_arg(ap, const char *));
 			break;
 		case 'd':
-			gz_bind_double(s, i + 1, va_arg(ap, double));
+			gz_args_double(&a, va_arg(ap, double));
 			break;
 		case 'n': /* takes an int64 argument, ignored: "i" or "n" chosen by a flag */
 			(void)va_arg(ap, int64_t);
-			gz_bind_null(s, i + 1);
+			gz_args_null(&a);
 			break;
 		default:
 			GZ_BUG("bad bind type '%c'", types[i]);
 		}
 	}
+	if (a.overflow)
+		GZ_BUG("more than %d bind types", GZ_ARGS_MAX);
+	gz_args_bind(s, &a, 1);
 }
 
 int gz_query_i64(struct gz_conn *c, struct gz_err *err, int64_t *out, const char *sql,

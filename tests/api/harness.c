@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1283,4 +1284,64 @@ int sh(char *o, size_t olen, const char *fmt, ...)
 	o[n] = 0;
 	int st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- event streams ---- */
+
+static double sse_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct sse *sse_open(struct srv *s, const char *token, const char *last_id, const char *query)
+{
+	struct sse *e = calloc(1, sizeof *e);
+	assert_non_null(e);
+	e->fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+	                         .sin_port = htons((uint16_t)s->port),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(connect(e->fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	const char *req =
+	    F("GET /api/v1/events%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	      "Authorization: Bearer %s\r\nAccept: text/event-stream\r\n"
+	      "Connection: close\r\n%s\r\n",
+	      query ? query : "", token, last_id ? F("Last-Event-ID: %s\r\n", last_id) : "");
+	assert_int_equal(write(e->fd, req, strlen(req)), (ssize_t)strlen(req));
+	return e;
+}
+
+bool sse_wait(struct sse *e, const char *needle, int ms)
+{
+	double until = sse_now() + ms / 1000.0;
+	while (!strstr(e->buf, needle)) {
+		if (e->closed)
+			return false;
+		int left = (int)((until - sse_now()) * 1000);
+		if (left <= 0)
+			return false;
+		struct pollfd p = {e->fd, POLLIN, 0};
+		if (poll(&p, 1, left) <= 0)
+			continue;
+		if (e->len + 1 >= sizeof e->buf) { /* keep the tail */
+			memmove(e->buf, e->buf + e->len / 2, e->len - e->len / 2 + 1);
+			e->len -= e->len / 2;
+		}
+		ssize_t k = read(e->fd, e->buf + e->len, sizeof e->buf - 1 - e->len);
+		if (k <= 0) {
+			e->closed = true;
+			continue;
+		}
+		e->len += (size_t)k;
+		e->buf[e->len] = 0;
+	}
+	return true;
+}
+
+void sse_close(struct sse *e)
+{
+	close(e->fd);
+	free(e);
 }

@@ -283,4 +283,18 @@ int64_t total_count(struct srv *s, const char *token, const char *path, const ch
 /* Does a list of objects hold one with this id? */
 bool has_id(json_t *items, int64_t id);
 
+/* ---- event streams (GET /api/v1/events) over a raw socket ---- */
+struct sse {
+	int fd;
+	char buf[1 << 17]; /* what was read (the tail kept when it fills), NUL-ended */
+	size_t len;
+	bool closed;
+};
+/* Opens a stream on s as token, with Last-Event-ID last_id and query ("?once=true")
+ * when not NULL. */
+struct sse *sse_open(struct srv *s, const char *token, const char *last_id, const char *query);
+/* Reads until needle appears (true) or ms pass or the stream ends (false). */
+bool sse_wait(struct sse *e, const char *needle, int ms);
+void sse_close(struct sse *e);
+
 #endif

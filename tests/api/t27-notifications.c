@@ -359,64 +359,10 @@ static void inbox_bad_input_and_no_login(void **state)
 
 /* ---- the event stream, through a plain socket ---- */
 
-struct sse {
-	int fd;
-	char buf[1 << 16];
-	size_t len;
-	bool closed;
-};
-
-static struct sse *sse_open(const char *token, const char *last_id, const char *query)
-{
-	struct sse *e = calloc(1, sizeof *e);
-	e->fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-	                         .sin_port = htons((uint16_t)S.port),
-	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(connect(e->fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	const char *req =
-	    F("GET /api/v1/events%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-	      "Authorization: Bearer %s\r\nAccept: text/event-stream\r\n"
-	      "Connection: close\r\n%s\r\n",
-	      query ? query : "", token, last_id ? F("Last-Event-ID: %s\r\n", last_id) : "");
-	assert_int_equal(write(e->fd, req, strlen(req)), (ssize_t)strlen(req));
-	return e;
-}
-
-/* Reads until needle appears (true) or ms pass or the stream ends (false). */
-static bool sse_wait(struct sse *e, const char *needle, int ms)
-{
-	double until = now_s() + ms / 1000.0;
-	while (!strstr(e->buf, needle)) {
-		if (e->closed)
-			return false;
-		int left = (int)((until - now_s()) * 1000);
-		if (left <= 0)
-			return false;
-		struct pollfd p = {e->fd, POLLIN, 0};
-		if (poll(&p, 1, left) <= 0)
-			continue;
-		ssize_t k = read(e->fd, e->buf + e->len, sizeof e->buf - 1 - e->len);
-		if (k <= 0) {
-			e->closed = true;
-			continue;
-		}
-		e->len += (size_t)k;
-		e->buf[e->len] = 0;
-	}
-	return true;
-}
-
-static void sse_close(struct sse *e)
-{
-	close(e->fd);
-	free(e);
-}
-
 static void events_deliver_and_resume(void **state)
 {
 	(void)state;
-	struct sse *e = sse_open(shequ_tok, NULL, NULL);
+	struct sse *e = sse_open(&S, shequ_tok, NULL, NULL);
 	assert_true(sse_wait(e, "retry: 3000", 3000));
 	assert_true(contains(e->buf, "HTTP/1.1 200"));
 	assert_true(contains(e->buf, "text/event-stream"));
@@ -436,7 +382,7 @@ static void events_deliver_and_resume(void **state)
 
 	/* disconnected: two more; the reconnect with Last-Event-ID gets exactly them */
 	int64_t n2 = notify(shequ_id, "missed-two"), n3 = notify(shequ_id, "missed-three");
-	e = sse_open(shequ_tok, F("%lld", (long long)n1), "?once=true");
+	e = sse_open(&S, shequ_tok, F("%lld", (long long)n1), "?once=true");
 	assert_false(sse_wait(e, "never-there", 4000)); /* once: the stream ends */
 	assert_true(e->closed);
 	char *p2 = strstr(e->buf, F("id: %lld\n", (long long)n2));
@@ -448,7 +394,7 @@ static void events_deliver_and_resume(void **state)
 	assert_false(contains(e->buf, F("id: %lld\n", (long long)theirs)));
 	sse_close(e);
 	/* and a live stream resumed from the same id gets them too, then stays open */
-	e = sse_open(shequ_tok, F("%lld", (long long)n1), NULL);
+	e = sse_open(&S, shequ_tok, F("%lld", (long long)n1), NULL);
 	assert_true(sse_wait(e, F("id: %lld\n", (long long)n3), 4000));
 	assert_false(e->closed);
 	sse_close(e);
@@ -459,7 +405,7 @@ static void events_end_on_logout_and_disable(void **state)
 	(void)state;
 	char *tok = login(&S, "shequ", DEMO_PW);
 	assert_non_null(tok);
-	struct sse *e = sse_open(tok, NULL, NULL);
+	struct sse *e = sse_open(&S, tok, NULL, NULL);
 	assert_true(sse_wait(e, "retry:", 3000));
 	struct resp *r = api(&S, "POST", "/api/v1/auth/logout", tok, NULL, NULL);
 	assert_status(r, 204);
@@ -480,7 +426,7 @@ static void events_end_on_logout_and_disable(void **state)
 	resp_free(r);
 	tok = login(&S, uname, "Sse-User-Pass-2026");
 	assert_non_null(tok);
-	e = sse_open(tok, NULL, NULL);
+	e = sse_open(&S, tok, NULL, NULL);
 	assert_true(sse_wait(e, "retry:", 3000));
 	sql_int(F("UPDATE users SET disabled = 1 WHERE id = %lld; SELECT 1;", (long long)uid));
 	t0 = now_s();
@@ -501,7 +447,7 @@ static void events_bounded_and_threadless(void **state)
 	msleep(2500); /* the earlier streams' sockets are found closed at a heartbeat */
 	struct sse *e[MAX_STREAMS];
 	for (int i = 0; i < MAX_STREAMS; i++) {
-		e[i] = sse_open(shequ_tok, NULL, NULL);
+		e[i] = sse_open(&S, shequ_tok, NULL, NULL);
 		assert_true(sse_wait(e[i], "retry:", 3000));
 	}
 	double t0 = now_s();
@@ -629,7 +575,7 @@ static void webhook_survives_restart(void **state)
 static void shutdown_with_open_stream(void **state)
 {
 	(void)state;
-	struct sse *e = sse_open(shequ_tok, NULL, NULL);
+	struct sse *e = sse_open(&S, shequ_tok, NULL, NULL);
 	assert_true(sse_wait(e, "retry:", 3000));
 	double t0 = now_s();
 	assert_int_equal(srv_stop(&S), 0);

@@ -188,66 +188,6 @@ static void sessions_across_nodes(void **state)
 
 /* ---- the event stream of B hears of writes on A ---- */
 
-struct sse {
-	int fd;
-	char buf[1 << 17];
-	size_t len;
-	bool closed;
-};
-
-static struct sse *sse_open(struct srv *s, const char *token)
-{
-	struct sse *e = calloc(1, sizeof *e);
-	assert_non_null(e);
-	e->fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-	                         .sin_port = htons((uint16_t)s->port),
-	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(connect(e->fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	char req[2048];
-	snprintf(req, sizeof req,
-	         "GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-	         "Authorization: Bearer %s\r\nAccept: text/event-stream\r\n"
-	         "Connection: close\r\n\r\n",
-	         token);
-	assert_int_equal(write(e->fd, req, strlen(req)), (ssize_t)strlen(req));
-	return e;
-}
-
-/* Reads until needle appears (true) or ms pass or the stream ends (false). */
-static bool sse_wait(struct sse *e, const char *needle, int ms)
-{
-	double until = now_s() + ms / 1000.0;
-	while (!strstr(e->buf, needle)) {
-		if (e->closed)
-			return false;
-		int left = (int)((until - now_s()) * 1000);
-		if (left <= 0)
-			return false;
-		struct pollfd p = {e->fd, POLLIN, 0};
-		if (poll(&p, 1, left) <= 0)
-			continue;
-		if (e->len + 1 >= sizeof e->buf) { /* keep the tail */
-			memmove(e->buf, e->buf + e->len / 2, e->len - e->len / 2 + 1);
-			e->len -= e->len / 2;
-		}
-		ssize_t k = read(e->fd, e->buf + e->len, sizeof e->buf - 1 - e->len);
-		if (k <= 0) {
-			e->closed = true;
-			continue;
-		}
-		e->len += (size_t)k;
-		e->buf[e->len] = 0;
-	}
-	return true;
-}
-
-static void sse_close(struct sse *e)
-{
-	close(e->fd);
-	free(e);
-}
-
 static int64_t create_order(struct srv *s, const char *title, char *number, size_t n)
 {
 	char body[512];
@@ -275,7 +215,7 @@ static void notify_across_nodes(void **state)
 	(void)state;
 	NEED_PG();
 	enum { ROUNDS = 10 };
-	struct sse *e = sse_open(&B, tok[WUYE]);
+	struct sse *e = sse_open(&B, tok[WUYE], NULL, NULL);
 	assert_true(sse_wait(e, "retry:", 3000));
 	double lat[ROUNDS];
 	for (int i = 0; i < ROUNDS; i++) {
