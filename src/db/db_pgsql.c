@@ -283,6 +283,19 @@ char *gz_pgsql_placeholders(const char *sql, int *nparams)
 
 /* ---- connections ---- */
 
+/* Durable commits whatever the server's default; times are integers, so the time zone
+ * changes nothing but is fixed anyway.  Generic plans: a list statement took 0.4-0.7
+ * ms to plan at every execution (PostgreSQL plans the first five with the values) for
+ * 0.03 ms of executing; planned once per connection, it is the 0.03 ms. */
+static const char *session_setup(bool reader)
+{
+	return reader ? "SET synchronous_commit = on; SET client_min_messages = warning; "
+	                "SET TimeZone = 'UTC'; SET plan_cache_mode = force_generic_plan; "
+	                "SET default_transaction_read_only = on"
+	              : "SET synchronous_commit = on; SET client_min_messages = warning; "
+	                "SET TimeZone = 'UTC'; SET plan_cache_mode = force_generic_plan";
+}
+
 static int conn_open(struct pg_db *db, bool reader, struct pg_conn **out, struct gz_err *err)
 {
 	PGconn *h = PQconnectdb(db->url);
@@ -296,14 +309,7 @@ static int conn_open(struct pg_db *db, bool reader, struct pg_conn **out, struct
 	c->db = db;
 	c->h = h;
 	c->reader = reader;
-	/* durable commits whatever the server's default; times are integers, so the
-	 * session's time zone changes nothing but is fixed anyway */
-	const char *setup = reader
-	                        ? "SET synchronous_commit = on; SET client_min_messages = warning; "
-	                          "SET TimeZone = 'UTC'; SET default_transaction_read_only = on"
-	                        : "SET synchronous_commit = on; SET client_min_messages = warning; "
-	                          "SET TimeZone = 'UTC'";
-	if (pg_simple(c, setup, err)) {
+	if (pg_simple(c, session_setup(reader), err)) {
 		PQfinish(h);
 		free(c);
 		return -1;
@@ -362,12 +368,7 @@ static void conn_idle(struct pg_conn *c)
 		c->ndealloc = 0;
 		if (PQstatus(c->h) == CONNECTION_OK) {
 			struct gz_err e;
-			if (pg_simple(c,
-			              c->reader
-			                  ? "SET synchronous_commit = on; SET TimeZone = 'UTC'; "
-			                    "SET default_transaction_read_only = on"
-			                  : "SET synchronous_commit = on; SET TimeZone = 'UTC'",
-			              &e))
+			if (pg_simple(c, session_setup(c->reader), &e))
 				gz_warn("postgresql: %s", e.message);
 		}
 		return;
