@@ -207,16 +207,25 @@ static void bind_va(struct gz_stmt *s, const char *types, va_list ap)
 	gz_args_bind(s, &a, 1);
 }
 
+/* sql prepared and bound from the type letters and ap, or NULL (err filled) */
+static struct gz_stmt *stmt_va(struct gz_conn *c, const char *sql, const char *types, va_list ap,
+                               struct gz_err *err)
+{
+	struct gz_stmt *s = gz_stmt(c, sql, err);
+	if (s)
+		bind_va(s, types, ap);
+	return s;
+}
+
 int gz_query_i64(struct gz_conn *c, struct gz_err *err, int64_t *out, const char *sql,
                  const char *types, ...)
 {
-	struct gz_stmt *s = gz_stmt(c, sql, err);
-	if (!s)
-		return -1;
 	va_list ap;
 	va_start(ap, types);
-	bind_va(s, types, ap);
+	struct gz_stmt *s = stmt_va(c, sql, types, ap, err);
 	va_end(ap);
+	if (!s)
+		return -1;
 	int rc = gz_step(s, err);
 	if (rc == 1 && out)
 		*out = gz_col_i64(s, 0);
@@ -226,13 +235,12 @@ int gz_query_i64(struct gz_conn *c, struct gz_err *err, int64_t *out, const char
 
 int gz_exec_args(struct gz_conn *c, struct gz_err *err, const char *sql, const char *types, ...)
 {
-	struct gz_stmt *s = gz_stmt(c, sql, err);
-	if (!s)
-		return -1;
 	va_list ap;
 	va_start(ap, types);
-	bind_va(s, types, ap);
+	struct gz_stmt *s = stmt_va(c, sql, types, ap, err);
 	va_end(ap);
+	if (!s)
+		return -1;
 	int rc;
 	while ((rc = gz_step(s, err)) == 1)
 		;

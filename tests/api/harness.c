@@ -460,7 +460,8 @@ int srv_start(struct srv *s, const char *const *env, bool demo)
 	return rc;
 }
 
-static int srv_start_impl(struct srv *s, const char *const *env, bool demo)
+/* A fresh s with a temp dir of its own (the start of every server). */
+static int srv_prepare(struct srv *s)
 {
 	memset(s, 0, sizeof *s);
 	s->pid = -1;
@@ -477,6 +478,13 @@ static int srv_start_impl(struct srv *s, const char *const *env, bool demo)
 		s->dir[0] = '\0';
 		return -1;
 	}
+	return 0;
+}
+
+static int srv_start_impl(struct srv *s, const char *const *env, bool demo)
+{
+	if (srv_prepare(s))
+		return -1;
 	if (harness_pg()) {
 		static unsigned dbs;
 		snprintf(s->dbname, sizeof s->dbname, "gz_t_%ld_%u", (long)getpid(), dbs++);
@@ -507,21 +515,8 @@ static int srv_start_impl(struct srv *s, const char *const *env, bool demo)
 
 int srv_start_node(struct srv *s, const struct srv *first, const char *const *env)
 {
-	memset(s, 0, sizeof *s);
-	s->pid = -1;
-	if (!atexit_set) {
-		atexit(live_reap);
-		atexit_set = true;
-	}
-	if (curl_users++ == 0)
-		curl_global_init(CURL_GLOBAL_ALL);
-	const char *tmp = getenv("TMPDIR");
-	snprintf(s->dir, sizeof s->dir, "%s/gongzhi-api.XXXXXX", (tmp && *tmp) ? tmp : "/tmp");
-	if (!mkdtemp(s->dir)) {
-		fprintf(stderr, "mkdtemp %s: %s\n", s->dir, strerror(errno));
-		s->dir[0] = '\0';
+	if (srv_prepare(s))
 		return -1;
-	}
 	snprintf(s->db, sizeof s->db, "%s", first->db);
 	s->dbname[0] = '\0'; /* first's: dropped with first */
 	snprintf(s->data, sizeof s->data, "%s/data", s->dir);
