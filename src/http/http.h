@@ -94,6 +94,10 @@ struct gz_module {
 	 * requests in flight: ends replies that would otherwise never end (event
 	 * streams), so that shutdown is not held for the grace period. */
 	void (*quiesce)(struct gz_app *app);
+	/* Optional: `gongzhi migrate-to` ran, in a write on the target, once every table
+	 * is copied: derived data the target keeps differently from the source (an index
+	 * of its own) is scheduled for rebuilding here. */
+	int (*after_copy)(struct gz_conn *c, struct gz_err *err);
 };
 
 struct gz_kv {

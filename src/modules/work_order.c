@@ -655,5 +655,12 @@ static const struct gz_perm perms[] = {
 static const struct gz_entity *const entities[] = {&gz_work_order_entity, NULL};
 
 const struct gz_module gz_work_orders_module = {
-    "work_orders", routes, perms, entities, wo_init, gz_wo_search_start, gz_wo_search_stop,
+    "work_orders",
+    routes,
+    perms,
+    entities,
+    wo_init,
+    gz_wo_search_start,
+    gz_wo_search_stop,
+    .after_copy = gz_wo_search_after_copy,
 };
