@@ -294,7 +294,9 @@ int gz_entity_select(const struct gz_entity *e, struct gz_buf *sql, bool list)
 	for (const struct gz_field *f = e->fields; f->name; f++) {
 		if (!selected(f, list))
 			continue;
-		if (f->expr) {
+		if (list && f->lookup_sql) { /* the key: the name comes per page */
+			gz_buf_addf(sql, ", t.%s", f->lookup_key);
+		} else if (f->expr) {
 			gz_buf_addf(sql, ", %s", f->expr);
 			for (const char *p = f->expr; *p; p++)
 				now_params += *p == '?';
@@ -360,8 +362,8 @@ void gz_entity_row_write(const struct gz_entity *e, struct gz_stmt *s, struct gz
 		if (!selected(f, true))
 			continue;
 		int i = col++;
-		if (f->flags & GZ_F_WRITE_ONLY)
-			continue;
+		if ((f->flags & GZ_F_WRITE_ONLY) || f->lookup_sql)
+			continue; /* a lookup's name is spliced in per page */
 		gz_buf_add(b, ",\"", 2);
 		gz_buf_adds(b, f->name);
 		gz_buf_add(b, "\":", 2);
@@ -634,6 +636,134 @@ int gz_entity_page_refs(const struct gz_entity *e, struct gz_conn *c, const int6
 			gz_buf_addc(&bufs[i], ']');
 	}
 	gz_buf_release(&idl);
+	for (int i = 0; i < n; i++) {
+		out[i] = gz_strdup(a, gz_buf_str(&bufs[i]));
+		gz_buf_release(&bufs[i]);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- names of a list page (lookup fields) ---- */
+
+static bool page_lookup(const struct gz_field *f)
+{
+	return f->lookup_sql && selected(f, true) && !(f->flags & GZ_F_WRITE_ONLY);
+}
+
+struct gz_page_lookups {
+	const struct gz_entity *e;
+	int nfields, limit, rows;
+	const struct gz_field **field;
+	int *col;     /* the key's column in a list row */
+	char ***keys; /* keys[field][row]: the key as text, NULL for none */
+};
+
+struct gz_page_lookups *gz_entity_lookups_new(const struct gz_entity *e, int limit,
+                                              struct gz_arena *a)
+{
+	int n = 0;
+	for (const struct gz_field *f = e->fields; f->name; f++)
+		n += page_lookup(f);
+	if (!n)
+		return NULL;
+	struct gz_page_lookups *p = gz_zalloc(a, sizeof(*p));
+	p->e = e;
+	p->limit = limit;
+	p->field = gz_zalloc(a, sizeof(*p->field) * (size_t)n);
+	p->col = gz_zalloc(a, sizeof(int) * (size_t)n);
+	p->keys = gz_zalloc(a, sizeof(char **) * (size_t)n);
+	int col = 4;
+	for (const struct gz_field *f = e->fields; f->name; f++) {
+		if (!selected(f, true))
+			continue;
+		int i = col++;
+		if (!page_lookup(f))
+			continue;
+		p->field[p->nfields] = f;
+		p->col[p->nfields] = i;
+		p->keys[p->nfields++] = gz_zalloc(a, sizeof(char *) * (size_t)limit);
+	}
+	return p;
+}
+
+void gz_entity_lookups_row(struct gz_page_lookups *p, struct gz_stmt *s, struct gz_arena *a)
+{
+	if (p->rows >= p->limit)
+		return;
+	for (int j = 0; j < p->nfields; j++)
+		p->keys[j][p->rows] =
+		    gz_col_null(s, p->col[j]) ? NULL : gz_strdup(a, gz_col_text(s, p->col[j]));
+	p->rows++;
+}
+
+int gz_entity_lookups_write(struct gz_page_lookups *p, struct gz_conn *c, char **out,
+                            struct gz_arena *a, struct gz_err *err)
+{
+	int n = p->rows;
+	struct gz_buf *bufs = gz_zalloc(a, sizeof(*bufs) * (size_t)n);
+	const char **distinct = gz_zalloc(a, sizeof(char *) * (size_t)(n ? n : 1));
+	const char **names = gz_zalloc(a, sizeof(char *) * (size_t)(n ? n : 1));
+	int rc = 0;
+	for (int j = 0; j < p->nfields && rc >= 0; j++) {
+		const struct gz_field *f = p->field[j];
+		int nd = 0;
+		for (int i = 0; i < n; i++) {
+			const char *k = p->keys[j][i];
+			bool seen = !k;
+			for (int d = 0; d < nd && !seen; d++)
+				seen = strcmp(distinct[d], k) == 0;
+			if (!seen) {
+				names[nd] = NULL;
+				distinct[nd++] = k;
+			}
+		}
+		if (nd) {
+			/* the list padded to a power of two (repeating the last key): a few
+			 * statement texts in the connection's cache, whatever the page */
+			int width = 4;
+			while (width < nd)
+				width *= 2;
+			struct gz_buf sql = GZ_BUF_INIT;
+			gz_buf_adds(&sql, f->lookup_sql);
+			for (int d = 0; d < width; d++)
+				gz_buf_adds(&sql, d ? ", ?" : " (?");
+			gz_buf_addc(&sql, ')');
+			struct gz_stmt *s = gz_stmt(c, sql.data, err);
+			gz_buf_release(&sql);
+			if (!s) {
+				rc = -1;
+				break;
+			}
+			for (int d = 0; d < width; d++) {
+				const char *k = distinct[d < nd ? d : nd - 1];
+				int64_t id = 0;
+				if (f->lookup_text_key)
+					gz_bind_text(s, d + 1, k);
+				else
+					gz_bind_i64(s, d + 1, gz_parse_i64(k, &id) ? id : 0);
+			}
+			while ((rc = gz_step(s, err)) == 1) {
+				const char *k = gz_col_text(s, 0);
+				for (int d = 0; d < nd; d++)
+					if (!names[d] && strcmp(distinct[d], k) == 0)
+						names[d] = gz_strdup(a, gz_col_text(s, 1));
+			}
+			gz_stmt_done(s);
+			if (rc < 0)
+				break;
+		}
+		for (int i = 0; i < n; i++) {
+			const char *k = p->keys[j][i], *name = NULL;
+			for (int d = 0; k && d < nd && !name; d++)
+				if (strcmp(distinct[d], k) == 0)
+					name = names[d];
+			gz_buf_addf(&bufs[i], ",\"%s\":", f->name);
+			if (name)
+				gz_buf_add_json_str(&bufs[i], name);
+			else
+				gz_buf_adds(&bufs[i], "null");
+		}
+	}
 	for (int i = 0; i < n; i++) {
 		out[i] = gz_strdup(a, gz_buf_str(&bufs[i]));
 		gz_buf_release(&bufs[i]);
