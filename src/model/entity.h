@@ -146,6 +146,9 @@ struct gz_entity {
 	 * (only those) or archived=any, a read still shows them with archived_at, and
 	 * an archived row can no longer be changed (409) */
 	bool archivable;
+	/* rows of this entity are shown by name in other entities' list rows (lookup
+	 * fields): a write through this layer invalidates the names cache */
+	bool named;
 	/* read-only child lists of the detail, terminated by a row with name NULL */
 	const struct gz_child_list *children;
 	/* Hooks, all optional, run in the writer inside the request's savepoint. */
@@ -246,16 +249,21 @@ int gz_entity_page_refs(const struct gz_entity *e, struct gz_conn *c, const int6
                         char **out, struct gz_arena *a, struct gz_err *err);
 /* The names of a list page's lookup fields (struct gz_field.lookup_sql): NULL when
  * the entity has none, else a collector for up to limit rows (arena memory).  Each
- * row's keys are recorded with gz_entity_lookups_row() as it is read, and
- * gz_entity_lookups_write() then reads the names with one query per field over the
- * page's distinct keys: out[i] receives ",\"<field>\":\"<name>\"|null" for each
- * lookup field of row i (arena text).  0, or -1 with err. */
+ * row's keys are recorded with gz_entity_lookups_row() as it is read;
+ * gz_entity_lookups_resolve() then reads the names with one query per field over the
+ * page's distinct keys (0, or -1 with err), and gz_entity_lookups_append() writes
+ * ",\"<field>\":\"<name>\"|null" for each lookup field of a row. */
 struct gz_page_lookups;
 struct gz_page_lookups *gz_entity_lookups_new(const struct gz_entity *e, int limit,
                                               struct gz_arena *a);
 void gz_entity_lookups_row(struct gz_page_lookups *p, struct gz_stmt *s, struct gz_arena *a);
-int gz_entity_lookups_write(struct gz_page_lookups *p, struct gz_conn *c, char **out,
-                            struct gz_arena *a, struct gz_err *err);
+int gz_entity_lookups_resolve(struct gz_page_lookups *p, struct gz_conn *c, struct gz_arena *a,
+                              struct gz_err *err);
+void gz_entity_lookups_append(const struct gz_page_lookups *p, int row, struct gz_buf *b);
+/* Starts a new generation of the names cache of list pages (the layer calls it on
+ * every write of a named entity; call it after changing names behind its back).
+ * Cached names live NAMES_TTL_MS (5 s) at most: what other nodes change shows by then. */
+void gz_entity_names_changed(void);
 /* Whether the entity has GZ_T_REFS fields shown in list rows (not GZ_F_DETAIL). */
 bool gz_entity_has_refs(const struct gz_entity *e);
 

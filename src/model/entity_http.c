@@ -326,20 +326,20 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 	if (rc >= 0 && splice && n > 0) {
 		int rows = n > limit ? (int)limit : n;
 		char **lists = gz_zalloc(&r->arena, sizeof(char *) * (size_t)rows);
-		char **named = gz_zalloc(&r->arena, sizeof(char *) * (size_t)rows);
 		if ((refs && gz_entity_page_refs(e, c, ids, rows, lists, &r->arena, err)) ||
-		    (names && gz_entity_lookups_write(names, c, named, &r->arena, err))) {
+		    (names && gz_entity_lookups_resolve(names, c, &r->arena, err))) {
 			rc = -1;
 		} else {
 			/* rebuild the rows with each row's lists before its closing brace */
 			struct gz_buf page = GZ_BUF_INIT;
+			gz_buf_grow(&page, out->len - rows_from + (size_t)rows * 160);
 			size_t from = rows_from;
 			for (int k = 0; k < rows; k++) {
 				gz_buf_add(&page, out->data + from, ends[k] - from);
 				if (lists[k])
 					gz_buf_adds(&page, lists[k]);
-				if (named[k])
-					gz_buf_adds(&page, named[k]);
+				if (names)
+					gz_entity_lookups_append(names, k, &page);
 				from = ends[k];
 			}
 			gz_buf_add(&page, out->data + from, out->len - from);
@@ -452,6 +452,8 @@ static int write_reply(struct gz_req *r, struct gz_conn *c, void *ctx, bool comm
                        struct gz_err *err)
 {
 	struct write_job *j = ctx;
+	if (committed && j->w.ent->named) /* a reader may have cached the old name meanwhile */
+		gz_entity_names_changed();
 	json_t *o = gz_entity_load(j->w.ent, c, j->r->app, NULL, j->w.id, false, err);
 	if (!o && !committed)
 		return -1;

@@ -57,6 +57,7 @@ static const struct gz_field dict_fields[] = {
 const struct gz_entity gz_dict_entity = {
     .name = "dict_entry",
     .table = "dict_entries",
+    .named = true,
     .fields = dict_fields,
     .perm_read = "dicts.read",
     .perm_write = "dicts.write",

@@ -50,6 +50,7 @@ const struct gz_entity gz_org_entity = {
     .name = "org",
     .label = "组织",
     .table = "orgs",
+    .named = true,
     .fields = org_fields,
     .perm_read = "orgs.read",
     .perm_write = "orgs.write",

@@ -197,6 +197,7 @@ const struct gz_entity gz_user_entity = {
     .name = "user",
     .label = "用户",
     .table = "users",
+    .named = true,
     .fields = user_fields,
     .perm_read = "users.read",
     .perm_write = "users.write",
