@@ -49,9 +49,12 @@ const pagerTotal = async (page) => Number(/(\d+)/.exec(await page.locator('.el-p
 async function freshAccount(baseURL) {
   const adm = await request.newContext({ baseURL })
   const r = await adm.post('/api/v1/auth/login', { data: { username: 'admin', password: ADMIN_PASSWORD } })
+  expect(r.status(), await r.text()).toBe(200)
   const token = (await r.json()).token
   const headers = { Authorization: 'Bearer ' + token }
-  const units = await (await adm.get('/api/v1/units?q=' + encodeURIComponent('沙柳北路社区'), { headers })).json()
+  const ur = await adm.get('/api/v1/units?q=' + encodeURIComponent('沙柳北路社区'), { headers })
+  expect(ur.status(), await ur.text()).toBe(200)
+  const units = await ur.json()
   const username = 'e2elog' + Date.now().toString(36)
   const password = 'E2e-Pass-2026x'
   const c = await adm.post('/api/v1/users', { headers, data: { username, display_name: '日志测试', password, roles: ['community_staff'], unit_id: units.items[0].id } })
@@ -147,6 +150,10 @@ test('the user page shows 最后登录时间 and exports the accounts as Excel a
   // the time as the console shows times (Shanghai, to the minute)
   const shown = last.slice(0, 16).replace('T', ' ')
   await expect(table.locator('tbody tr').first()).toContainText(shown)
+  // the column is on screen at desk width, not scrolled away behind 操作
+  const cell = table.locator('tbody tr').first().locator('td', { hasText: shown })
+  const box = await cell.boundingBox(), ops = await table.locator('th', { hasText: '操作' }).last().boundingBox()
+  expect(box.x + box.width).toBeLessThanOrEqual(ops.x + 1)
   await shot(page, 'users-last-login')
   // both exports, with the table's search
   const x = await download(page, 'crud-export-xlsx')
