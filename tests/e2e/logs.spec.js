@@ -172,3 +172,34 @@ test('the user page shows 最后登录时间 and exports the accounts as Excel a
   await adm.dispose()
   await context.close()
 })
+
+test('every list page with an export offers both CSV and Excel, and both download', async ({ browser }) => {
+  const { page, context } = await asUser(browser, 'admin')
+  test.skip(!(await serverHas(page, '/api/v1/orgs/export.xlsx')), 'server without the entity exports')
+  const pages = [
+    ['/settings/orgs', 'crud-export', 'orgs'],
+    ['/settings/users', 'crud-export', 'users'],
+    ['/settings/sla', 'crud-export', 'sla-rules'],
+    ['/notices', 'crud-export', 'notices'],
+    ['/settings/dicts', 'dict-export', 'dict-entries'],
+    ['/work-orders', 'export', 'work-orders'],
+    ['/logs/operations', 'log-export', 'operation-log'],
+    ['/logs/logins', 'log-export', 'login-log'],
+  ]
+  for (const [path, id, name] of pages) {
+    await page.goto(path)
+    const csv = page.getByTestId(id === 'export' ? 'export' : id === 'log-export' ? 'log-export' : id + '-csv')
+    const xlsx = page.getByTestId(id === 'log-export' ? 'log-export-xlsx' : id + '-xlsx')
+    await expect(csv, path).toBeVisible()
+    await expect(xlsx, path).toBeVisible()
+    const x = await download(page, id === 'log-export' ? 'log-export-xlsx' : id + '-xlsx')
+    expect(x.name, path).toBe(name + '.xlsx')
+    expect(x.buf.subarray(0, 2).toString(), path).toBe('PK')
+    expect(sheetRows(x.buf)[0].A, path).toBeTruthy() // a header row
+    const c = await download(page, id === 'export' ? 'export' : id === 'log-export' ? 'log-export' : id + '-csv')
+    expect(c.name, path).toBe(name + '.csv')
+    expect(c.buf.toString('utf8').startsWith('\ufeff'), path).toBe(true)
+  }
+  expect(page.consoleErrors).toEqual([])
+  await context.close()
+})
