@@ -831,56 +831,71 @@ static int lookup_query(struct gz_page_lookups *p, int j, struct gz_conn *c, con
 int gz_entity_lookups_resolve(struct gz_page_lookups *p, struct gz_conn *c, struct gz_arena *a,
                               struct gz_err *err)
 {
-	int n = p->rows, m = n ? n : 1;
-	int *first = gz_alloc(a, sizeof(int) * (size_t)m); /* row of each distinct key */
-	int *which = gz_alloc(a, sizeof(int) * (size_t)m); /* distinct key of each row */
-	int *miss = gz_alloc(a, sizeof(int) * (size_t)m);  /* distinct keys not cached */
-	const char **names = gz_alloc(a, sizeof(char *) * (size_t)m);
-	for (int j = 0; j < p->nfields; j++) {
-		const struct gz_field *f = p->field[j];
-		int nd = 0, nm = 0;
+	int n = p->rows, m = n ? n : 1, nf = p->nfields;
+	/* per field: the row of each distinct key, the distinct key of each row, the
+	 * distinct keys not cached, their counts, and the names of the distinct keys */
+	int **first = gz_alloc(a, sizeof(int *) * (size_t)nf),
+	    **which = gz_alloc(a, sizeof(int *) * (size_t)nf),
+	    **miss = gz_alloc(a, sizeof(int *) * (size_t)nf);
+	int *nd = gz_zalloc(a, sizeof(int) * (size_t)nf),
+	    *nm = gz_zalloc(a, sizeof(int) * (size_t)nf);
+	const char ***names = gz_alloc(a, sizeof(char **) * (size_t)nf);
+	bool any = false;
+	for (int j = 0; j < nf; j++) {
+		first[j] = gz_alloc(a, sizeof(int) * (size_t)m);
+		which[j] = gz_alloc(a, sizeof(int) * (size_t)m);
+		miss[j] = gz_alloc(a, sizeof(int) * (size_t)m);
+		names[j] = gz_zalloc(a, sizeof(char *) * (size_t)m);
 		for (int i = 0; i < n; i++) {
-			which[i] = -1;
+			which[j][i] = -1;
 			if (p->tkeys[j] ? !p->tkeys[j][i] : !p->keys[j][i])
 				continue;
-			int d = lookup_find(p, j, i, first, nd);
+			int d = lookup_find(p, j, i, first[j], nd[j]);
 			if (d < 0) {
-				names[nd] = NULL;
-				first[nd] = i;
-				d = nd++;
+				first[j][nd[j]] = i;
+				d = nd[j]++;
 			}
-			which[i] = d;
+			which[j][i] = d;
 		}
-		if (!nd)
-			continue;
-		/* the cached names first; only the misses are read */
-		uint64_t gen = atomic_load(&names_gen);
-		int64_t now = gz_now_ms();
-		pthread_mutex_lock(&names_mu);
-		for (int d = 0; d < nd; d++) {
-			bool hit;
-			int r = first[d];
-			names[d] = name_get(f, p->tkeys[j] ? 0 : p->keys[j][r],
-			                    p->tkeys[j] ? p->tkeys[j][r] : NULL, gen, now, a, &hit);
-			if (!hit)
-				miss[nm++] = d;
-		}
-		pthread_mutex_unlock(&names_mu);
-		if (nm) {
-			if (lookup_query(p, j, c, first, miss, nm, names, a, err))
-				return -1;
-			pthread_mutex_lock(&names_mu);
-			for (int k = 0; k < nm; k++) {
-				int r = first[miss[k]];
-				name_put(f, p->tkeys[j] ? 0 : p->keys[j][r],
-				         p->tkeys[j] ? p->tkeys[j][r] : NULL, names[miss[k]], gen,
-				         now);
-			}
-			pthread_mutex_unlock(&names_mu);
-		}
-		for (int i = 0; i < n; i++)
-			p->names[j][i] = which[i] >= 0 ? names[which[i]] : NULL;
+		any |= nd[j] > 0;
 	}
+	if (!any)
+		return 0;
+	/* the cached names first, under one lock for the whole page */
+	uint64_t gen = atomic_load(&names_gen);
+	int64_t now = gz_now_ms();
+	bool missed = false;
+	pthread_mutex_lock(&names_mu);
+	for (int j = 0; j < nf; j++)
+		for (int d = 0; d < nd[j]; d++) {
+			bool hit;
+			int r = first[j][d];
+			names[j][d] =
+			    name_get(p->field[j], p->tkeys[j] ? 0 : p->keys[j][r],
+			             p->tkeys[j] ? p->tkeys[j][r] : NULL, gen, now, a, &hit);
+			if (!hit)
+				miss[j][nm[j]++] = d;
+			missed |= !hit;
+		}
+	pthread_mutex_unlock(&names_mu);
+	/* only the misses are read: one query per field that has any */
+	for (int j = 0; j < nf && missed; j++)
+		if (nm[j] && lookup_query(p, j, c, first[j], miss[j], nm[j], names[j], a, err))
+			return -1;
+	if (missed) {
+		pthread_mutex_lock(&names_mu);
+		for (int j = 0; j < nf; j++)
+			for (int k = 0; k < nm[j]; k++) {
+				int r = first[j][miss[j][k]];
+				name_put(p->field[j], p->tkeys[j] ? 0 : p->keys[j][r],
+				         p->tkeys[j] ? p->tkeys[j][r] : NULL, names[j][miss[j][k]],
+				         gen, now);
+			}
+		pthread_mutex_unlock(&names_mu);
+	}
+	for (int j = 0; j < nf; j++)
+		for (int i = 0; i < n; i++)
+			p->names[j][i] = which[j][i] >= 0 ? names[j][which[j][i]] : NULL;
 	return 0;
 }
 
