@@ -49,6 +49,9 @@ enum gz_route_flag {
 	GZ_R_WRITE = 256,
 	/* every successful call leaves an audit entry (the entity layer writes it) */
 	GZ_R_AUDIT = 512,
+	/* the reply is a file (an export.csv or export.xlsx), not JSON: the entity, when
+	 * set, is the one whose rows it holds (the OpenAPI document says so) */
+	GZ_R_FILE = 1024,
 };
 
 typedef int (*gz_handler)(struct gz_req *r, struct gz_err *err);
