@@ -98,22 +98,25 @@ bool gz_lc_row_manages(const struct gz_account *a, const struct gz_lc_row *row)
 json_t *gz_lifecycle_detail(const struct gz_machine *m, struct gz_req *r, struct gz_conn *c,
                             int64_t id, bool scoped, int64_t timeline_limit, struct gz_err *err)
 {
-	if (m->detail)
-		return m->detail(r, c, id, scoped, timeline_limit, err);
 	json_t *o = gz_entity_load(m->entity, c, r->app, scoped ? r->acct : NULL, id, false, err);
 	void *row = o ? gz_alloc(&r->arena, row_size(m)) : NULL;
 	int64_t next = 0;
+	if (o && m->entity->decorate)
+		m->entity->decorate(c, o);
 	json_t *tl =
 	    row && !load_row(m, c, id, row, err)
 	        ? gz_lifecycle_timeline(c, m, id, m->sees_internal && m->sees_internal(r->acct), 0,
 	                                timeline_limit, &next, err)
 	        : NULL;
-	if (!tl) { /* no partial answers */
-		json_decref(o);
+	if (tl) {
+		json_object_set_new(o, "timeline", tl);
+		json_object_set_new(o, "timeline_next_cursor", gz_lifecycle_cursor(next));
+	}
+	/* the entity's child lists (handlers, attachments …) after the timeline */
+	if (!tl || gz_entity_load_children(m->entity, c, r->app, id, o, err)) {
+		json_decref(o); /* no partial answers */
 		return NULL;
 	}
-	json_object_set_new(o, "timeline", tl);
-	json_object_set_new(o, "timeline_next_cursor", gz_lifecycle_cursor(next));
 	json_object_set_new(o, "allowed_actions", gz_lifecycle_allowed(m, r->acct, row, false));
 	return o;
 }

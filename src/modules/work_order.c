@@ -440,6 +440,7 @@ const struct gz_entity gz_work_order_entity = {
     .after_write = wo_after_write,
     .filter = wo_filter,
     .decorate = gz_wo_decorate,
+    .children = gz_wo_children,
 };
 
 static int flatten_requester(struct gz_req *r, struct gz_err *err)
@@ -608,7 +609,7 @@ static const struct gz_route routes[] = {
     {GZ_GET, "/api/v1/work-orders/similar", gz_wo_similar_draft_handler, "work_orders.read", 0,
      NULL, "Open orders like a draft (category_code, unit_id, lat, lng): duplicate hints",
      similar_params},
-    {GZ_GET, "/api/v1/work-orders/{id}", gz_wo_get_handler, "work_orders.read", 0,
+    {GZ_GET, "/api/v1/work-orders/{id}", gz_lifecycle_get_handler, "work_orders.read", 0,
      &gz_work_order_entity,
      "A work order with its latest timeline events (timeline_limit, default 50; "
      "timeline_next_cursor for older ones), handlers and allowed actions",

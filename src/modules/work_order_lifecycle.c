@@ -618,6 +618,5 @@ const struct gz_machine gz_work_order_machine = {
     .due_at = order_due,
     .before = daily_out,
     .after = daily_in,
-    .detail = gz_wo_detail,
     .sees_internal = gz_wo_sees_internal,
 };
