@@ -450,7 +450,8 @@ static int action_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 		return transition_error(m, j->action, r->acct, x.row, err);
 	if (j->action->fields) {
 		struct gz_entity fe = action_entity(j->action, j->action->fields);
-		if (gz_entity_check_refs(&fe, c, NULL, j->body, err))
+		/* the actor's scope: a GZ_F_SCOPED_REF field names a row it reaches */
+		if (gz_entity_check_refs(&fe, c, r->acct, j->body, err))
 			return -1;
 	}
 	x.from = row_state(m, x.row);
@@ -545,13 +546,7 @@ int gz_lifecycle_actions_handler(struct gz_req *r, struct gz_err *err)
 	struct gz_entity ne =
 	    action_entity(j.action, j.action->note_required ? note_required : note_optional);
 	struct gz_entity fe = action_entity(j.action, fields);
-	json_t *nv = NULL, *raw = json_object();
-	gz_defer(&r->arena, json_release, raw);
-	for (const struct gz_field *f = fields; f->name; f++)
-		if ((f->flags & GZ_LC_F_HOOK) && json_object_get(rest, f->name)) {
-			json_object_set(raw, f->name, json_object_get(rest, f->name));
-			json_object_del(rest, f->name);
-		}
+	json_t *nv = NULL;
 	if (gz_entity_validate(&ne, note_in, true, &nv, err))
 		return -1;
 	gz_defer(&r->arena, json_release, nv);
@@ -559,7 +554,6 @@ int gz_lifecycle_actions_handler(struct gz_req *r, struct gz_err *err)
 	if (gz_entity_validate(&fe, rest, true, &j.body, err))
 		return -1;
 	gz_defer(&r->arena, json_release, j.body);
-	json_object_update(j.body, raw);
 	return gz_req_write(r, action_fn, &j, sizeof(j), err);
 }
 

@@ -41,11 +41,6 @@ enum gz_lc_notify {
 
 #define GZ_LC_SAME (-1) /* the action leaves the state as it is */
 
-/* A field flag of action bodies: the apply hook checks this field's shape (a list of
- * ids, until the entity layer has a reference-list type); the engine only admits the
- * name and passes the value through. */
-#define GZ_LC_F_HOOK (1u << 20)
-
 struct gz_machine;
 struct gz_lc_action;
 

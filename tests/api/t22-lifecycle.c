@@ -761,6 +761,11 @@ static void co_handlers(void **state)
 	    "{\"action\":\"escalate\",\"co_handler_org_ids\":\"x\"}",
 	    "{\"action\":\"escalate\",\"co_handler_org_ids\":[\"1\"]}",
 	    "{\"action\":\"escalate\",\"co_handler_org_ids\":[0]}",
+	    /* at most 16, none twice */
+	    "{\"action\":\"escalate\",\"co_handler_org_ids\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,"
+	    "15,16,17]}",
+	    F("{\"action\":\"escalate\",\"co_handler_org_ids\":[%lld,%lld]}", (long long)o_jinshitu,
+	      (long long)o_jinshitu),
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct resp *r = wo_act(tok[SHEQU], id, bad[i]);

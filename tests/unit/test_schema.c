@@ -2,7 +2,8 @@
  * database with all migrations applied (as `gongzhi init` makes it): each stored
  * field has a column of the type its field type is stored as, a required field's
  * column is NOT NULL, a field that may be cleared is not, the implicit columns are
- * there and NOT NULL, and a reference list's child table has its two columns.  So a
+ * there and NOT NULL, a reference list's child table has its two columns, and a child
+ * list's table has its key and plain columns and its statement runs.  So a
  * migration cannot drift from the description, nor a description from the schema.
  * It also checks the route table: every row served by the generic entity write
  * handlers carries GZ_R_WRITE and GZ_R_AUDIT. */
@@ -154,6 +155,34 @@ static int check_entity(struct gz_conn *c, const struct gz_entity *e, char *out,
 			PROBLEM("%s.%s: may be cleared but the column is NOT NULL\n", e->name,
 			        f->name);
 	}
+	/* a child list's table has its key and its plain columns, of their types; its
+	 * statement (computed columns, condition, order) runs on the schema */
+	for (const struct gz_child_list *l = e->children; l && l->name; l++) {
+		struct column kids[64];
+		int nk = columns_of(c, l->table, kids, 64);
+		if (!nk) {
+			PROBLEM("%s.%s: no table %s\n", e->name, l->name, l->table);
+			continue;
+		}
+		if (!find(kids, nk, l->fk))
+			PROBLEM("%s.%s: %s lacks %s\n", e->name, l->name, l->table, l->fk);
+		for (const struct gz_field *f = l->columns; f->name; f++) {
+			const struct column *col = f->expr ? NULL : find(kids, nk, f->name);
+			if (!f->expr && !col)
+				PROBLEM("%s.%s.%s: no column in %s\n", e->name, l->name, f->name,
+				        l->table);
+			else if (col && strcmp(col->type, stored_type(f->type)) != 0)
+				PROBLEM("%s.%s.%s: column is %s, shown as stored %s\n", e->name,
+				        l->name, f->name, col->type, stored_type(f->type));
+		}
+	}
+	if (e->children) {
+		struct gz_err err;
+		json_t *o = json_object();
+		if (gz_entity_load_children(e, c, NULL, 1, o, &err))
+			PROBLEM("%s: a child list's statement fails: %s\n", e->name, err.message);
+		json_decref(o);
+	}
 	if (e->archivable) {
 		const struct column *col = find(cols, nc, "archived_at");
 		if (!col || strcmp(col->type, "INTEGER") != 0 || col->notnull)
@@ -192,7 +221,18 @@ static const struct gz_field drift_fields[] = {
     {"tags", GZ_T_REFS, 0, .refs_table = "units", .refs_owner = "id", .refs_col = "nope"},
     {NULL},
 };
-static const struct gz_entity drift = {.name = "drift", .table = "units", .fields = drift_fields};
+static const struct gz_field drift_child_columns[] = {
+    {"name", GZ_T_INT},            /* TEXT in the table */
+    {"no_such_column", GZ_T_TEXT}, /* absent */
+    {NULL},
+};
+static const struct gz_child_list drift_children[] = {
+    {"kids", "units", "parent_id", drift_child_columns},
+    {"ghosts", "no_such_table", "parent_id", drift_child_columns},
+    {NULL},
+};
+static const struct gz_entity drift = {
+    .name = "drift", .table = "units", .fields = drift_fields, .children = drift_children};
 
 static void checker_finds_drift(void **state)
 {
@@ -201,12 +241,17 @@ static void checker_finds_drift(void **state)
 	char problems[2048] = "";
 	int bad = check_entity(c, &drift, problems, sizeof problems);
 	gz_db_reader_done(db, c);
-	assert_int_equal(bad, 5);
+	if (bad != 9)
+		fail_msg("%d problems:\n%s", bad, problems);
 	assert_non_null(strstr(problems, "drift.kind: column is TEXT"));
 	assert_non_null(strstr(problems, "drift.code: required"));
 	assert_non_null(strstr(problems, "drift.name: may be cleared"));
 	assert_non_null(strstr(problems, "drift.no_such_column: no column"));
 	assert_non_null(strstr(problems, "drift.tags: units lacks"));
+	assert_non_null(strstr(problems, "drift.kids.name: column is TEXT"));
+	assert_non_null(strstr(problems, "drift.kids.no_such_column: no column in units"));
+	assert_non_null(strstr(problems, "drift.ghosts: no table no_such_table"));
+	assert_non_null(strstr(problems, "drift: a child list's statement fails"));
 }
 
 static void entity_write_routes_are_flagged(void **state)
