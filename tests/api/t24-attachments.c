@@ -733,7 +733,8 @@ static void att_idempotency(void **state)
  * handler, the co-handlers, the attachments: the entity's child lists) fails to load,
  * GET /work-orders/{id} answers 500, never a 200 with the part missing.  Each part's
  * statement is made to fail in turn by the SQLite fault hook (GONGZHI_TEST_FAULT), the
- * server restarted for each; SQLite test builds only. */
+ * server restarted for each; SQLite test builds only.  The detail an action answers is
+ * read after its commit: its failure leaves the action done. */
 static void att_detail_all_or_nothing(void **state)
 {
 	(void)state;
@@ -774,10 +775,25 @@ static void att_detail_all_or_nothing(void **state)
 		resp_free(r);
 		assert_true(srv_log_has(&S, "test fault fires", parts[i]));
 	}
+	/* an action's reply is the detail read after the commit, off the writer: when
+	 * that read fails the action is still done and answers 200 with the order's id */
+	const char *env_tl[] = {"GONGZHI_UPLOAD_LIMIT=65536",
+	                        F("GONGZHI_TEST_FAULT=%s:ioerr:1", parts[0]), NULL};
+	assert_int_equal(srv_restart(&S, env_tl), 0);
+	r = apif(&S, "POST", tok[SHEQU], "{\"action\":\"comment\",\"note\":\"回复在提交之后读\"}",
+	         "/api/v1/work-orders/%lld/actions", (long long)o);
+	assert_status(r, 200);
+	assert_int_equal(jint(r->json, "id"), o);
+	assert_null(jpath(r->json, "timeline"));
+	resp_free(r);
 	const char *env[] = {"GONGZHI_UPLOAD_LIMIT=65536", "GONGZHI_TEST_FAULT", NULL};
 	assert_int_equal(srv_restart(&S, env), 0);
 	r = apif(&S, "GET", tok[SHEQU], NULL, "/api/v1/work-orders/%lld", (long long)o);
 	assert_status(r, 200);
+	json_t *tl = jpath(r->json, "timeline"); /* oldest first: the comment is last */
+	assert_true(json_array_size(tl) > 0);
+	assert_string_equal(jstr(json_array_get(tl, json_array_size(tl) - 1), "note"),
+	                    "回复在提交之后读");
 	assert_string_equal(jstr(r->json, "handlers.0.role"), "co_handler");
 	assert_int_equal(jint(r->json, "handlers.0.org_id"), org);
 	assert_int_equal(json_array_size(jpath(r->json, "attachments")), 1);

@@ -6,7 +6,8 @@
  * list's table has its key and plain columns and its statement runs.  So a
  * migration cannot drift from the description, nor a description from the schema.
  * It also checks the route table: every row served by the generic entity write
- * handlers carries GZ_R_WRITE and GZ_R_AUDIT. */
+ * handlers carries GZ_R_WRITE and GZ_R_AUDIT; and that every scoped entity is one the
+ * scope property test reads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -270,12 +271,37 @@ static void entity_write_routes_are_flagged(void **state)
 	assert_true(seen >= 8);
 }
 
+/* The scope property test (tests/api/t91-scope.c) reads every scoped entity: those
+ * whose rows not every reader sees (not global_read) by a unit, organisation or owner
+ * relation.  A new one must get its test there, and be named here. */
+static void scoped_entities_have_a_property_test(void **state)
+{
+	(void)state;
+	static const char *const tested[] = {"work_order", "user", "unit", "api_key", "notice"};
+	size_t nt = sizeof tested / sizeof tested[0], found = 0;
+	for (size_t m = 0; m < gz_nmodules; m++)
+		for (const struct gz_entity *const *e = gz_modules[m]->entities; e && *e; e++) {
+			if ((*e)->global_read ||
+			    !((*e)->unit_col || (*e)->org_col || (*e)->owner_col))
+				continue;
+			bool known = false;
+			for (size_t i = 0; i < nt && !known; i++)
+				known = strcmp(tested[i], (*e)->name) == 0;
+			if (!known)
+				fail_msg("entity %s is scoped but not in tests/api/t91-scope.c",
+				         (*e)->name);
+			found++;
+		}
+	assert_int_equal(found, nt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(entities_match_tables),
 	    cmocka_unit_test(checker_finds_drift),
 	    cmocka_unit_test(entity_write_routes_are_flagged),
+	    cmocka_unit_test(scoped_entities_have_a_property_test),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
