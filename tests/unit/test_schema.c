@@ -271,6 +271,31 @@ static void entity_write_routes_are_flagged(void **state)
 	assert_true(seen >= 8);
 }
 
+/* Every route that changes stored state says so (GZ_R_WRITE: the OpenAPI document's
+ * x-write, the console's and the matrix's reading of it), and one that writes an audit
+ * entry on success says that too (GZ_R_AUDIT).  A POST, PUT, PATCH or DELETE without
+ * GZ_R_WRITE must be one of the few that write nothing a client owns. */
+static void mutating_routes_are_flagged(void **state)
+{
+	(void)state;
+	char bad[2048] = "";
+	size_t len = 0;
+	for (size_t m = 0; m < gz_nmodules; m++)
+		for (const struct gz_route *rt = gz_modules[m]->routes; rt && rt->pattern; rt++) {
+			unsigned mut = rt->methods & (GZ_POST | GZ_PUT | GZ_PATCH | GZ_DELETE);
+			if (!mut || (rt->flags & GZ_R_WRITE))
+				continue;
+			const char *name = mut & GZ_POST    ? "POST"
+			                   : mut & GZ_PUT   ? "PUT"
+			                   : mut & GZ_PATCH ? "PATCH"
+			                                    : "DELETE";
+			len += (size_t)snprintf(bad + len, len < sizeof bad ? sizeof bad - len : 0,
+			                        "  %s %s\n", name, rt->pattern);
+		}
+	if (len)
+		fail_msg("mutating routes without GZ_R_WRITE:\n%s", bad);
+}
+
 /* The scope property test (tests/api/t91-scope.c) reads every scoped entity: those
  * whose rows not every reader sees (not global_read) by a unit, organisation or owner
  * relation.  A new one must get its test there, and be named here. */
@@ -302,6 +327,7 @@ int main(void)
 	    cmocka_unit_test(checker_finds_drift),
 	    cmocka_unit_test(entity_write_routes_are_flagged),
 	    cmocka_unit_test(scoped_entities_have_a_property_test),
+	    cmocka_unit_test(mutating_routes_are_flagged),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
