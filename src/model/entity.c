@@ -6,6 +6,7 @@
 #include "model/entity.h"
 #include "app.h"
 #include "core/crypto.h"
+#include "core/log.h"
 #include "core/timefmt.h"
 #include "core/util.h"
 #include <stdio.h>
@@ -578,7 +579,9 @@ static int load_child_list(const struct gz_child_list *l, struct gz_conn *c, str
 		gz_buf_addf(&b, " AND (%s)", l->where);
 	if (l->order)
 		gz_buf_addf(&b, " ORDER BY %s", l->order);
-	gz_buf_addf(&b, " LIMIT %d", l->limit > 0 ? l->limit : 100);
+	/* one row more than shown: a list cut short is logged, never silent */
+	int limit = l->limit > 0 ? l->limit : 100, n = 0;
+	gz_buf_addf(&b, " LIMIT %d", limit + 1);
 	struct gz_stmt *s = gz_stmt(c, b.data, err);
 	gz_buf_release(&b);
 	if (!s)
@@ -586,6 +589,11 @@ static int load_child_list(const struct gz_child_list *l, struct gz_conn *c, str
 	gz_bind_i64(s, 1, id);
 	int rc;
 	while ((rc = gz_step(s, err)) == 1) {
+		if (n++ == limit) {
+			gz_warn("%s %lld: more than %d rows of %s, the detail shows the first %d",
+			        l->table, (long long)id, limit, l->name, limit);
+			break;
+		}
 		json_t *row = json_object();
 		int i = 0;
 		for (const struct gz_field *f = l->columns; f->name; f++, i++)

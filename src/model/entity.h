@@ -75,7 +75,8 @@ struct gz_field {
  * a list or a write's reply) as the array name: the rows "c" of table whose column fk
  * holds the row's id and, when where is set, that meet it (a condition over "c"), in
  * order (an ORDER BY clause such as "c.at DESC, c.id DESC"), at most limit of them
- * (0: 100).  columns names the columns and their types (GZ_T_TIME columns are shown
+ * (0: 100; a row beyond it is logged as a warning: bound the list where it is
+ * written).  columns names the columns and their types (GZ_T_TIME columns are shown
  * as ISO-8601 times, GZ_F_PII ones masked); a column with an expr reads that SQL
  * expression over "c" instead (a joined name: "(SELECT name FROM orgs WHERE id =
  * c.org_id)"; a literal; a flag).  A list with the same name as the one before it
