@@ -19,6 +19,8 @@
 
 struct gz_stmt *gz_stmt(struct gz_conn *c, const char *sql, struct gz_err *err)
 {
+	if (c->memo)
+		gz_conn_memo_note_sql(c, sql);
 	return c->ops->stmt(c, sql, err);
 }
 
@@ -65,6 +67,16 @@ void gz_bind_null(struct gz_stmt *s, int i)
 int gz_step(struct gz_stmt *s, struct gz_err *err)
 {
 	return s->ops->step(s, err);
+}
+
+int gz_step_deferred(struct gz_stmt *s, struct gz_err *err)
+{
+	if (s->ops->step_deferred)
+		return s->ops->step_deferred(s, err);
+	int rc;
+	while ((rc = gz_step(s, err)) == 1)
+		;
+	return rc < 0 ? -1 : 0;
 }
 
 int gz_col_count(struct gz_stmt *s)
@@ -114,6 +126,8 @@ int64_t gz_changes(struct gz_conn *c)
 
 int gz_exec_script(struct gz_conn *c, const char *sql, struct gz_err *err)
 {
+	if (c->memo)
+		gz_conn_memo_note_sql(c, sql);
 	return c->ops->exec_script(c, sql, err);
 }
 
@@ -229,6 +243,37 @@ int gz_query_i64(struct gz_conn *c, struct gz_err *err, int64_t *out, const char
 	int rc = gz_step(s, err);
 	if (rc == 1 && out)
 		*out = gz_col_i64(s, 0);
+	gz_stmt_done(s);
+	return rc;
+}
+
+int gz_query_i64_memo(struct gz_conn *c, struct gz_err *err, int64_t *out, const char *sql,
+                      const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	struct gz_stmt *s = gz_stmt_memo(c, sql, err);
+	if (s)
+		bind_va(s, types, ap);
+	va_end(ap);
+	if (!s)
+		return -1;
+	int rc = gz_step(s, err);
+	if (rc == 1 && out)
+		*out = gz_col_i64(s, 0);
+	gz_stmt_done(s);
+	return rc;
+}
+
+int gz_exec_deferred(struct gz_conn *c, struct gz_err *err, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	struct gz_stmt *s = stmt_va(c, sql, types, ap, err);
+	va_end(ap);
+	if (!s)
+		return -1;
+	int rc = gz_step_deferred(s, err);
 	gz_stmt_done(s);
 	return rc;
 }

@@ -99,6 +99,20 @@ int gz_db_signal(struct gz_conn *c, const char *channel, struct gz_err *err) GZ_
  * resets it.  Parameters are numbered from 1, columns from 0. */
 struct gz_stmt *gz_stmt(struct gz_conn *c, const char *sql, struct gz_err *err);
 void gz_stmt_done(struct gz_stmt *s);
+/* A statement that reads only reference tables (gz_db_memo_table(): units,
+ * dict_entries, sla_rules, calendar_days, orgs), for lookups a write repeats.  Inside
+ * a write on PostgreSQL, where each statement is a round trip, its rows are kept for
+ * the rest of the batch's transaction (which holds the write lock, so no other node
+ * changes them) and served again for the same SQL and bindings; a write to one of
+ * those tables or a rollback to a job's savepoint drops them.  Elsewhere gz_stmt().
+ * Up to 8 parameters, no blobs. */
+struct gz_stmt *gz_stmt_memo(struct gz_conn *c, const char *sql, struct gz_err *err);
+bool gz_db_memo_table(const char *table);
+/* Nonzero while the connection runs a writer's transaction that keeps a memo (see
+ * gz_stmt_memo); it changes whenever what the transaction wrote may have been rolled
+ * back, so a value cached under one serial (the audit chain's head) holds while it
+ * stays the same.  0 on SQLite and outside writes. */
+uint64_t gz_conn_txn_serial(const struct gz_conn *c);
 /* A hint before the first step: the rows are many and read once, in order, with no
  * other statement on the connection meanwhile (an export); PostgreSQL then fetches
  * them one at a time instead of holding the whole result.  SQLite always streams. */
@@ -110,6 +124,13 @@ void gz_bind_blob(struct gz_stmt *s, int i, const void *p, size_t n);
 void gz_bind_null(struct gz_stmt *s, int i);
 /* 1 when a row is ready, 0 when done, -1 on error (err filled). */
 int gz_step(struct gz_stmt *s, struct gz_err *err) GZ_MUST_USE;
+/* Runs a bound statement whose rows and change count the caller will not read (an
+ * insert of a timeline row, an aggregate's upsert).  Inside a write on PostgreSQL it is
+ * sent down the writer's pipeline without waiting for its answer: an error it meets
+ * comes back from the connection's next statement that waits, or at the latest when
+ * the job ends, and fails the job all the same.  Elsewhere it runs at once.  0, or -1
+ * with err. */
+int gz_step_deferred(struct gz_stmt *s, struct gz_err *err) GZ_MUST_USE;
 int gz_col_count(struct gz_stmt *s);
 const char *gz_col_name(struct gz_stmt *s, int i);
 bool gz_col_null(struct gz_stmt *s, int i);
@@ -130,6 +151,12 @@ int64_t gz_changes(struct gz_conn *c);
  * -1 error. */
 int gz_query_i64(struct gz_conn *c, struct gz_err *err, int64_t *out, const char *sql,
                  const char *types, ...);
+/* Same, through gz_stmt_memo(). */
+int gz_query_i64_memo(struct gz_conn *c, struct gz_err *err, int64_t *out, const char *sql,
+                      const char *types, ...);
+/* Same as gz_exec_args, through gz_step_deferred(). */
+int gz_exec_deferred(struct gz_conn *c, struct gz_err *err, const char *sql, const char *types,
+                     ...) GZ_MUST_USE;
 /* Same, running a statement that returns no rows. */
 int gz_exec_args(struct gz_conn *c, struct gz_err *err, const char *sql, const char *types,
                  ...) GZ_MUST_USE;

@@ -36,8 +36,14 @@ struct gz_db {
 	int non_commit;
 };
 
+struct gz_memo;
+
 struct gz_conn {
 	const struct gz_db_ops *ops;
+	/* a writer's transaction (db_memo.c): nonzero while one runs on a backend that
+	 * keeps a memo of reference lookups; changes at each rollback to a savepoint */
+	uint64_t serial;
+	struct gz_memo *memo;
 };
 
 struct gz_stmt {
@@ -86,6 +92,8 @@ struct gz_db_ops {
 	void (*bind_blob)(struct gz_stmt *s, int i, const void *p, size_t n);
 	void (*bind_null)(struct gz_stmt *s, int i);
 	int (*step)(struct gz_stmt *s, struct gz_err *err);
+	/* runs s, whose answer nobody reads, possibly without waiting (may be NULL) */
+	int (*step_deferred)(struct gz_stmt *s, struct gz_err *err);
 	int (*col_count)(struct gz_stmt *s);
 	const char *(*col_name)(struct gz_stmt *s, int i);
 	bool (*col_null)(struct gz_stmt *s, int i);
@@ -117,6 +125,15 @@ int gz_pgsql_open(const char *url, const struct gz_db_opts *o, struct gz_db **ou
  * bare '?' is one more than the largest before it); *nparams gets the largest.  The
  * caller frees. */
 char *gz_pgsql_placeholders(const char *sql, int *nparams);
+
+/* The writer's memo (db_memo.c), for backends with a round trip per statement: call
+ * gz_conn_txn_begin() once the batch's transaction holds the write lock and after every
+ * rollback to a savepoint, gz_conn_txn_end() when the transaction ends either way. */
+void gz_conn_txn_begin(struct gz_conn *c);
+void gz_conn_txn_end(struct gz_conn *c);
+/* Called by gz_stmt() with every statement while a memo is kept: a write to a
+ * reference table drops it. */
+void gz_conn_memo_note_sql(struct gz_conn *c, const char *sql);
 
 /* For run_batch: the hooks db.c keeps. */
 int gz_db_run_batch_end(struct gz_db *db, struct gz_conn *c, struct gz_err *err);

@@ -60,6 +60,7 @@ struct pg_stmt {
 	PGresult *res;
 	int row, nrows;
 	bool executed, stream, streaming, cached, in_use;
+	bool defer; /* the next execution goes down the writer's pipeline */
 	unsigned char *blob;
 };
 
@@ -69,6 +70,7 @@ struct pg_conn {
 	PGconn *h;
 	bool reader;
 	bool transient; /* the last error was a deadlock or serialization failure */
+	bool piped;     /* in pipeline mode: statements sent whose answers are unread */
 	int64_t changes;
 	unsigned next_name;
 	struct pg_stmt cache[CACHE_SLOTS];
@@ -219,9 +221,82 @@ static int pg_fail(struct pg_conn *c, const PGresult *res, const char *what, str
 	return gz_fail(err, GZ_E_INTERNAL, "internal error");
 }
 
+/* ---- the writer's pipeline ----
+ *
+ * Inside a batch, a statement whose answer the job does not read (gz_step_deferred:
+ * the timeline row, the daily aggregates, the audit entry, a bigram posting chunk, the
+ * RELEASE and SAVEPOINT between jobs) is sent in libpq's pipeline mode without waiting;
+ * the next statement that needs an answer, or the end of the job, reads all of them
+ * with one sync.  A create then costs three round trips instead of seven. */
+
+static int pipe_enter(struct pg_conn *c, struct gz_err *err)
+{
+	if (c->piped)
+		return 0;
+	if (!PQenterPipelineMode(c->h))
+		return pg_fail(c, NULL, "pipeline", err);
+	c->piped = true;
+	return 0;
+}
+
+/* Reads the answers of what was sent without waiting and leaves pipeline mode: 0, or
+ * -1 with the first statement's error (the later ones were skipped by the server).
+ * keep: the last statement's result is left there for the caller (a statement that
+ * waits rides the same round trip as the deferred ones before it). */
+static int pipe_settle(struct pg_conn *c, struct gz_err *err, PGresult **keep)
+{
+	if (!c->piped)
+		return 0;
+	c->piped = false;
+	int rc = 0, nulls = 0;
+	if (!PQpipelineSync(c->h))
+		rc = pg_fail(c, NULL, "sync", err);
+	while (rc == 0 || PQstatus(c->h) == CONNECTION_OK) {
+		PGresult *r = PQgetResult(c->h);
+		if (!r) {
+			if (++nulls == 2) { /* one NULL ends each statement's answer: gone */
+				if (rc == 0)
+					rc = pg_fail(c, NULL, "pipeline", err);
+				break;
+			}
+			continue;
+		}
+		nulls = 0;
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+		    st != PGRES_PIPELINE_ABORTED)
+			rc = pg_fail(c, r, "deferred step", err);
+		if (keep) {
+			PQclear(*keep);
+			*keep = r;
+		} else {
+			PQclear(r);
+		}
+	}
+	if (!PQexitPipelineMode(c->h) && rc == 0)
+		rc = pg_fail(c, NULL, "pipeline", err);
+	return rc;
+}
+
+/* Sends a command without parameters down the pipeline. */
+static int pipe_simple(struct pg_conn *c, const char *sql, struct gz_err *err)
+{
+	if (pipe_enter(c, err))
+		return -1;
+	if (!PQsendQueryParams(c->h, sql, 0, NULL, NULL, NULL, NULL, 0))
+		return pg_fail(c, NULL, "send", err);
+	return 0;
+}
+
 /* Runs a command without parameters (BEGIN, SAVEPOINT …, a script). */
 static int pg_simple(struct pg_conn *c, const char *sql, struct gz_err *err)
 {
+	if (pipe_settle(c, err, NULL))
+		return -1;
 	PGresult *r = PQexec(c->h, sql);
 	ExecStatusType st = PQresultStatus(r);
 	int rc = 0;
@@ -361,6 +436,7 @@ static void conn_idle(struct pg_conn *c)
 	if (PQstatus(c->h) != CONNECTION_OK) {
 		gz_warn("postgresql: connection lost, reconnecting");
 		PQreset(c->h);
+		c->piped = false;
 		for (int i = 0; i < CACHE_SLOTS; i++)
 			c->cache[i].name[0] = 0;
 		for (int i = 0; i < c->ndealloc; i++)
@@ -605,6 +681,11 @@ static int execute_with(struct pg_stmt *s, const char **vals, int *lens, int *fm
 		fmts[i] = p->type == 'b';
 		types[i] = type_oid(p->type);
 	}
+	bool defer = s->defer;
+	s->defer = false;
+	if ((s->stream || (s->cached && (!s->name[0] || !sig_fits(s)))) &&
+	    pipe_settle(c, err, NULL))
+		return -1; /* to be prepared first, or streamed: out of the pipeline */
 	PGresult *r;
 	if (s->cached && (!s->name[0] || !sig_fits(s))) {
 		if (s->name[0])
@@ -624,6 +705,18 @@ static int execute_with(struct pg_stmt *s, const char **vals, int *lens, int *fm
 		}
 		PQclear(r);
 	}
+	if (defer) {
+		if (pipe_enter(c, err))
+			return -1;
+		if (!(s->cached
+		          ? PQsendQueryPrepared(c->h, s->name, s->nparams, vals, lens, fmts, 0)
+		          : PQsendQueryParams(c->h, s->pgsql, s->nparams, types, vals, lens, fmts,
+		                              0)))
+			return pg_fail(c, NULL, "send", err);
+		s->executed = true;
+		s->nrows = s->row = 0;
+		return 0;
+	}
 	if (s->stream) {
 		int ok =
 		    s->cached
@@ -639,8 +732,28 @@ static int execute_with(struct pg_stmt *s, const char **vals, int *lens, int *fm
 		s->executed = true;
 		return 0;
 	}
-	r = s->cached ? PQexecPrepared(c->h, s->name, s->nparams, vals, lens, fmts, 0)
-	              : PQexecParams(c->h, s->pgsql, s->nparams, types, vals, lens, fmts, 0);
+	if (c->piped) { /* down the pipeline behind the deferred ones, one sync for all */
+		if (!(s->cached
+		          ? PQsendQueryPrepared(c->h, s->name, s->nparams, vals, lens, fmts, 0)
+		          : PQsendQueryParams(c->h, s->pgsql, s->nparams, types, vals, lens, fmts,
+		                              0)))
+			return pg_fail(c, NULL, "send", err);
+		r = NULL;
+		struct gz_err early;
+		gz_err_clear(&early);
+		if (pipe_settle(c, &early, &r) &&
+		    (!r || PQresultStatus(r) == PGRES_PIPELINE_ABORTED ||
+		     PQresultStatus(r) == PGRES_COMMAND_OK ||
+		     PQresultStatus(r) == PGRES_TUPLES_OK)) {
+			PQclear(r); /* an earlier, deferred statement failed */
+			*err = early;
+			return -1;
+		}
+	} else {
+		r = s->cached
+		        ? PQexecPrepared(c->h, s->name, s->nparams, vals, lens, fmts, 0)
+		        : PQexecParams(c->h, s->pgsql, s->nparams, types, vals, lens, fmts, 0);
+	}
 	ExecStatusType st = PQresultStatus(r);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -690,6 +803,20 @@ static int pg_step(struct gz_stmt *gs, struct gz_err *err)
 		return 1;
 	}
 	return 0;
+}
+
+/* Inside a writer's transaction: sent without waiting (see pipe_settle). */
+static int pg_step_deferred(struct gz_stmt *gs, struct gz_err *err)
+{
+	struct pg_stmt *s = ST(gs);
+	if (s->executed || s->stream || !s->conn->base.serial) {
+		int rc;
+		while ((rc = pg_step(gs, err)) == 1)
+			;
+		return rc < 0 ? -1 : 0;
+	}
+	s->defer = true;
+	return execute(s, err);
 }
 
 /* the current row: after a step that returned 1 */
@@ -816,12 +943,21 @@ static int pg_exec_script(struct gz_conn *c, const char *sql, struct gz_err *err
 
 /* ---- the writer ---- */
 
+/* Ends the batch's transaction without committing; the memo goes with it. */
+static void rollback(struct pg_conn *w)
+{
+	struct gz_err ignored;
+	gz_conn_txn_end(&w->base);
+	(void)pipe_settle(w, &ignored, NULL);
+	PQclear(PQexec(w->h, "ROLLBACK"));
+}
+
 /* The transaction is gone (a failed savepoint command, a lost connection): every job
  * fails, those run and those not yet run alike, so that no client is told "failed"
  * for a write that committed. */
 static void abort_batch(struct pg_conn *w, struct gz_job *batch, const struct gz_err *e)
 {
-	PQclear(PQexec(w->h, "ROLLBACK"));
+	rollback(w);
 	struct gz_err why = *e;
 	if (why.code != GZ_E_STORAGE && why.code != GZ_E_UNAVAILABLE)
 		gz_fail(&why, GZ_E_INTERNAL, "internal error");
@@ -836,19 +972,30 @@ static int try_batch(struct pg_db *db, struct gz_job *batch, int n)
 	struct gz_err e;
 	gz_err_clear(&e);
 	if (pg_simple(w, "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")", &e)) {
-		PQclear(PQexec(w->h, "ROLLBACK"));
+		rollback(w);
 		gz_db_fail_batch(batch, &e);
 		return 0;
 	}
+	gz_conn_txn_begin(&w->base);
 	bool any = false, single = n == 1;
+	/* each job runs inside SAVEPOINT job; its RELEASE and the next job's SAVEPOINT go
+	 * down the pipeline with the job's deferred statements */
+	if (!single && pipe_simple(w, "SAVEPOINT job", &e)) {
+		abort_batch(w, batch, &e);
+		return 0;
+	}
 	for (struct gz_job *j = batch; j; j = j->next) {
-		if (!single && pg_simple(w, "SAVEPOINT job", &e)) {
-			abort_batch(w, batch, &e);
-			return 0;
-		}
 		j->rc = j->fn(&w->base, j->ctx, j->err);
+		if (j->rc == 0 && !single &&
+		    (pipe_simple(w, "RELEASE job", j->err) ||
+		     (j->next && pipe_simple(w, "SAVEPOINT job", j->err))))
+			j->rc = -1;
+		struct gz_err late;
+		gz_err_clear(&late);
+		if (pipe_settle(w, &late, NULL) && j->rc == 0) /* a deferred statement failed */
+			j->rc = -1, *j->err = late;
 		if (j->rc && w->transient) {
-			PQclear(PQexec(w->h, "ROLLBACK"));
+			rollback(w);
 			return 1;
 		}
 		if (PQstatus(w->h) != CONNECTION_OK) {
@@ -859,26 +1006,27 @@ static int try_batch(struct pg_db *db, struct gz_job *batch, int n)
 			return 0;
 		}
 		if (j->rc && single) {
-			PQclear(PQexec(w->h, "ROLLBACK")); /* the job's own error stands */
+			rollback(w); /* the job's own error stands */
 			return 0;
 		}
-		if (j->rc && pg_simple(w, "ROLLBACK TO job", &e)) {
-			abort_batch(w, batch, &e);
-			return 0;
-		}
-		if (!single && pg_simple(w, "RELEASE job", &e)) {
-			if (j->rc == 0)
-				j->rc = gz_fail(j->err, GZ_E_INTERNAL, "internal error");
-			abort_batch(w, batch, &e);
-			return 0;
+		if (j->rc) { /* the savepoint is still there: RELEASE did not run */
+			if (pg_simple(w,
+			              j->next ? "ROLLBACK TO job; RELEASE job; SAVEPOINT job"
+			                      : "ROLLBACK TO job; RELEASE job",
+			              &e)) {
+				abort_batch(w, batch, &e);
+				return 0;
+			}
+			gz_conn_txn_begin(&w->base); /* what the job wrote may be memoized */
 		}
 		any |= j->rc == 0;
 	}
 	int end = any ? gz_db_run_batch_end(&db->base, &w->base, &e) : 0;
 	if (end && w->transient) {
-		PQclear(PQexec(w->h, "ROLLBACK"));
+		rollback(w);
 		return 1;
 	}
+	gz_conn_txn_end(&w->base);
 	if (end || pg_simple(w, "COMMIT", &e)) {
 		if (!end && w->transient)
 			return 1;
@@ -938,6 +1086,7 @@ static struct gz_db_ops pgsql_ops = {
     .reader = pg_reader,
     .reader_done = pg_reader_done,
     .run_batch = pg_run_batch,
+    .step_deferred = pg_step_deferred,
     .stmt = pg_stmt_get,
     .stmt_done = pg_stmt_done,
     .stmt_stream = pg_stmt_stream,

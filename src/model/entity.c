@@ -749,7 +749,7 @@ int gz_entity_reach(const struct gz_entity *e, struct gz_conn *c, const struct g
 
 static int unit_path_of(struct gz_conn *c, int64_t unit_id, char *out, size_t n, struct gz_err *err)
 {
-	struct gz_stmt *s = gz_stmt(c, "SELECT path FROM units WHERE id = ?", err);
+	struct gz_stmt *s = gz_stmt_memo(c, "SELECT path FROM units WHERE id = ?", err);
 	if (!s)
 		return -1;
 	gz_bind_i64(s, 1, unit_id);
@@ -849,7 +849,12 @@ int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c, const str
 			snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE id = ?",
 			         f->ref->table);
 			int64_t n = 0;
-			if (gz_query_i64(c, err, &n, sql, "i", (int64_t)json_integer_value(v)) < 0)
+			int rc = gz_db_memo_table(f->ref->table)
+			             ? gz_query_i64_memo(c, err, &n, sql, "i",
+			                                 (int64_t)json_integer_value(v))
+			             : gz_query_i64(c, err, &n, sql, "i",
+			                            (int64_t)json_integer_value(v));
+			if (rc < 0)
 				return -1;
 			if (!n)
 				return gz_fail_field(
@@ -858,10 +863,11 @@ int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c, const str
 		}
 		if (f->dict) {
 			int64_t n = 0;
-			if (gz_query_i64(c, err, &n,
-			                 "SELECT count(*) FROM dict_entries WHERE type = ? AND "
-			                 "code = ? AND disabled = 0",
-			                 "tt", f->dict, json_string_value(v)) < 0)
+			if (gz_query_i64_memo(
+			        c, err, &n,
+			        "SELECT count(*) FROM dict_entries WHERE type = ? AND "
+			        "code = ? AND disabled = 0",
+			        "tt", f->dict, json_string_value(v)) < 0)
 				return -1;
 			if (!n)
 				return gz_fail_field(err, GZ_E_VALIDATION, f->name,

@@ -189,10 +189,10 @@ int gz_lifecycle_event(struct gz_conn *c, const struct gz_machine *m, const stru
 	         "note, data, internal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	         m->events_table, m->events_fk);
 	char *data = ev->data ? gz_json_dump(ev->data) : NULL;
-	int rc = gz_exec_args(c, err, sql, ev->actor ? "iiitttttti" : "iintttttti", ev->row_id,
-	                      gz_now_ms(), ev->actor ? ev->actor->id : 0,
-	                      ev->actor ? ev->actor->display_name : "系统", ev->action, ev->from,
-	                      ev->to, ev->note, data ? data : "{}", (int64_t)ev->internal);
+	int rc = gz_exec_deferred(
+	    c, err, sql, ev->actor ? "iiitttttti" : "iintttttti", ev->row_id, gz_now_ms(),
+	    ev->actor ? ev->actor->id : 0, ev->actor ? ev->actor->display_name : "系统", ev->action,
+	    ev->from, ev->to, ev->note, data ? data : "{}", (int64_t)ev->internal);
 	free(data);
 	return rc;
 }

@@ -13,7 +13,7 @@
 
 int gz_calendar_is_workday(struct gz_conn *c, int64_t day, struct gz_err *err)
 {
-	struct gz_stmt *s = gz_stmt(c, "SELECT kind FROM calendar_days WHERE day = ?", err);
+	struct gz_stmt *s = gz_stmt_memo(c, "SELECT kind FROM calendar_days WHERE day = ?", err);
 	if (!s)
 		return -1;
 	gz_bind_i64(s, 1, day);

@@ -19,11 +19,12 @@
 int gz_sla_rule(struct gz_conn *c, const char *category, const char *priority,
                 int64_t *accept_hours, int64_t *resolve_workdays, struct gz_err *err)
 {
-	struct gz_stmt *s = gz_stmt(c,
-	                            "SELECT accept_hours, resolve_workdays FROM sla_rules "
-	                            "WHERE priority = ? AND substr(?, 1, length(category_code)) = "
-	                            "category_code ORDER BY length(category_code) DESC LIMIT 1",
-	                            err);
+	struct gz_stmt *s =
+	    gz_stmt_memo(c,
+	                 "SELECT accept_hours, resolve_workdays FROM sla_rules "
+	                 "WHERE priority = ? AND substr(?, 1, length(category_code)) = "
+	                 "category_code ORDER BY length(category_code) DESC LIMIT 1",
+	                 err);
 	if (!s)
 		return -1;
 	gz_bind_text(s, 1, priority);

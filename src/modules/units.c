@@ -43,7 +43,8 @@ static int unit_before_create(struct gz_write *w, struct gz_err *err)
 		if (!parent)
 			return gz_fail_field(err, GZ_E_VALIDATION, "parent_id",
 			                     "parent_id is required for a %s", kind);
-		struct gz_stmt *s = gz_stmt(w->conn, "SELECT kind FROM units WHERE id = ?", err);
+		struct gz_stmt *s =
+		    gz_stmt_memo(w->conn, "SELECT kind FROM units WHERE id = ?", err);
 		if (!s)
 			return -1;
 		gz_bind_i64(s, 1, json_integer_value(parent));
@@ -201,7 +202,7 @@ const struct gz_module gz_units_module = {"units", routes, perms, entities, NULL
 int gz_unit_place(struct gz_conn *c, int64_t unit_id, char *path, size_t n, int64_t *community,
                   int64_t *subdistrict, char *kind, size_t kn, struct gz_err *err)
 {
-	struct gz_stmt *s = gz_stmt(c, "SELECT path, kind FROM units WHERE id = ?", err);
+	struct gz_stmt *s = gz_stmt_memo(c, "SELECT path, kind FROM units WHERE id = ?", err);
 	if (!s)
 		return -1;
 	gz_bind_i64(s, 1, unit_id);
@@ -219,7 +220,7 @@ int gz_unit_place(struct gz_conn *c, int64_t unit_id, char *path, size_t n, int6
 	/* walk the ids of the path: /1/2/5/30/ */
 	for (const char *p = path + 1; *p;) {
 		int64_t id = strtoll(p, NULL, 10);
-		s = gz_stmt(c, "SELECT kind FROM units WHERE id = ?", err);
+		s = gz_stmt_memo(c, "SELECT kind FROM units WHERE id = ?", err);
 		if (!s)
 			return -1;
 		gz_bind_i64(s, 1, id);

@@ -91,7 +91,7 @@ int gz_wo_daily_apply(struct gz_conn *c, int64_t id, int sign, struct gz_err *er
 	    "rated = D.rated + excluded.rated, solved = D.solved + excluded.solved, "
 	    "satisfied = D.satisfied + excluded.satisfied, "
 	    "reopened = D.reopened + excluded.reopened";
-	return gz_exec_args(c, err, sql, "ii", (int64_t)sign, id);
+	return gz_exec_deferred(c, err, sql, "ii", (int64_t)sign, id);
 }
 
 int gz_work_orders_rebuild_daily(struct gz_conn *c, struct gz_err *err)

@@ -245,7 +245,7 @@ static int postings_write(struct gz_conn *c, struct postings *p, const char *hea
 			gz_bind_text(s, (int)(2 * j + 1), text);
 			gz_bind_i64(s, (int)(2 * j + 2), p->v[i + j].id);
 		}
-		int rc = gz_step(s, err);
+		int rc = gz_step_deferred(s, err);
 		gz_stmt_done(s);
 		if (rc < 0)
 			return -1;
