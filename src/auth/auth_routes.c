@@ -388,14 +388,15 @@ static int password_handler(struct gz_req *r, struct gz_err *err)
 }
 
 static const struct gz_route routes[] = {
-    {GZ_POST, "/api/v1/auth/login", login_handler, NULL, GZ_R_PUBLIC | GZ_R_JSON | GZ_R_NO_CSRF,
-     NULL, "Log in: returns a session token and sets the gz_session cookie"},
-    {GZ_POST, "/api/v1/auth/logout", logout_handler, NULL, GZ_R_TOTP_SETUP, NULL,
-     "End the session"},
+    {GZ_POST, "/api/v1/auth/login", login_handler, NULL,
+     GZ_R_PUBLIC | GZ_R_JSON | GZ_R_NO_CSRF | GZ_R_WRITE | GZ_R_AUDIT, NULL,
+     "Log in: returns a session token and sets the gz_session cookie"},
+    {GZ_POST, "/api/v1/auth/logout", logout_handler, NULL,
+     GZ_R_TOTP_SETUP | GZ_R_WRITE | GZ_R_AUDIT, NULL, "End the session"},
     {GZ_GET, "/api/v1/auth/me", me_handler, NULL, GZ_R_TOTP_SETUP, NULL,
      "The account, its roles, permissions and unit"},
-    {GZ_POST, "/api/v1/auth/password", password_handler, NULL, GZ_R_JSON | GZ_R_TOTP_SETUP, NULL,
-     "Change the own password"},
+    {GZ_POST, "/api/v1/auth/password", password_handler, NULL,
+     GZ_R_JSON | GZ_R_TOTP_SETUP | GZ_R_WRITE | GZ_R_AUDIT, NULL, "Change the own password"},
     {0, NULL, NULL, NULL, 0, NULL, NULL},
 };
 

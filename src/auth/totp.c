@@ -497,13 +497,16 @@ int gz_totp_reset(struct gz_db *db, const struct gz_account *actor, int64_t user
 }
 
 static const struct gz_route routes[] = {
-    {GZ_POST, "/api/v1/auth/totp/enrol", enrol_handler, NULL, GZ_R_TOTP_SETUP, NULL,
+    {GZ_POST, "/api/v1/auth/totp/enrol", enrol_handler, NULL,
+     GZ_R_TOTP_SETUP | GZ_R_WRITE | GZ_R_AUDIT, NULL,
      "Start enrolling a second factor: a new secret (base32) and its otpauth:// URI, shown "
      "once; not active until confirmed"},
-    {GZ_POST, "/api/v1/auth/totp/confirm", confirm_handler, NULL, GZ_R_JSON | GZ_R_TOTP_SETUP, NULL,
+    {GZ_POST, "/api/v1/auth/totp/confirm", confirm_handler, NULL,
+     GZ_R_JSON | GZ_R_TOTP_SETUP | GZ_R_WRITE | GZ_R_AUDIT, NULL,
      "Confirm enrolment with the first code {code}: turns the second factor on and returns "
      "ten one-time recovery codes, shown once"},
-    {GZ_POST, "/api/v1/auth/totp/disable", disable_handler, NULL, GZ_R_JSON, NULL,
+    {GZ_POST, "/api/v1/auth/totp/disable", disable_handler, NULL,
+     GZ_R_JSON | GZ_R_WRITE | GZ_R_AUDIT, NULL,
      "Turn the own second factor off {password, code} (code: 6 digits or a recovery code)"},
     {0, NULL, NULL, NULL, 0, NULL, NULL},
 };

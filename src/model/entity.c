@@ -6,6 +6,7 @@
 #include "model/entity.h"
 #include "app.h"
 #include "core/crypto.h"
+#include "core/log.h"
 #include "core/timefmt.h"
 #include "core/util.h"
 #include <pthread.h>
@@ -479,6 +480,9 @@ json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct 
 	return o;
 }
 
+static int load_refs(const struct gz_entity *e, struct gz_conn *c, int64_t id, json_t *obj,
+                     struct gz_err *err);
+
 json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
                        const struct gz_account *a, int64_t id, bool unmasked, struct gz_err *err)
 {
@@ -506,7 +510,7 @@ json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_a
 			json_decref(o);
 			o = NULL;
 		}
-		if (o && gz_entity_load_lists(e, c, app, id, o, &arena, err)) {
+		if (o && load_refs(e, c, id, o, err)) {
 			json_decref(o);
 			o = NULL;
 		}
@@ -539,8 +543,9 @@ static json_t *child_value(const struct gz_field *f, struct gz_stmt *s, int i, s
 	}
 }
 
-int gz_entity_load_lists(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
-                         int64_t id, json_t *obj, struct gz_arena *a, struct gz_err *err)
+/* The GZ_T_REFS arrays of the row id, set on obj: one query per field. */
+static int load_refs(const struct gz_entity *e, struct gz_conn *c, int64_t id, json_t *obj,
+                     struct gz_err *err)
 {
 	char sql[512];
 	for (const struct gz_field *f = e->fields; f->name; f++) {
@@ -561,38 +566,66 @@ int gz_entity_load_lists(const struct gz_entity *e, struct gz_conn *c, struct gz
 		if (rc < 0)
 			return -1;
 	}
-	for (const struct gz_child_list *l = e->children; l && l->name; l++) {
-		struct gz_buf b = GZ_BUF_INIT;
-		gz_buf_adds(&b, "SELECT ");
-		for (const struct gz_field *f = l->columns; f->name; f++)
-			gz_buf_addf(&b, "%s%s", f == l->columns ? "" : ", ",
-			            f->expr ? f->expr : f->name);
-		gz_buf_addf(&b, " FROM %s WHERE %s = ?", l->table, l->fk);
-		if (l->order)
-			gz_buf_addf(&b, " ORDER BY %s", l->order);
-		gz_buf_addf(&b, " LIMIT %d", l->limit > 0 ? l->limit : 100);
-		struct gz_stmt *s = gz_stmt(c, b.data, err);
-		gz_buf_release(&b);
-		if (!s)
-			return -1;
-		gz_bind_i64(s, 1, id);
-		json_t *arr = json_array();
-		int rc;
-		while ((rc = gz_step(s, err)) == 1) {
-			json_t *row = json_object();
-			int i = 0;
-			for (const struct gz_field *f = l->columns; f->name; f++, i++)
-				if (!(f->flags & GZ_F_WRITE_ONLY))
-					json_object_set_new(row, f->name,
-					                    child_value(f, s, i, app, a));
-			json_array_append_new(arr, row);
-		}
-		gz_stmt_done(s);
-		json_object_set_new(obj, l->name, arr);
-		if (rc < 0)
-			return -1;
-	}
 	return 0;
+}
+
+/* Appends the rows of child list l of the row id to arr. */
+static int load_child_list(const struct gz_child_list *l, struct gz_conn *c, struct gz_app *app,
+                           int64_t id, json_t *arr, struct gz_arena *a, struct gz_err *err)
+{
+	struct gz_buf b = GZ_BUF_INIT;
+	gz_buf_adds(&b, "SELECT ");
+	for (const struct gz_field *f = l->columns; f->name; f++)
+		gz_buf_addf(&b, "%s%s%s", f == l->columns ? "" : ", ", f->expr ? "" : "c.",
+		            f->expr ? f->expr : f->name);
+	gz_buf_addf(&b, " FROM %s c WHERE c.%s = ?", l->table, l->fk);
+	if (l->where)
+		gz_buf_addf(&b, " AND (%s)", l->where);
+	if (l->order)
+		gz_buf_addf(&b, " ORDER BY %s", l->order);
+	/* one row more than shown: a list cut short is logged, never silent */
+	int limit = l->limit > 0 ? l->limit : 100, n = 0;
+	gz_buf_addf(&b, " LIMIT %d", limit + 1);
+	struct gz_stmt *s = gz_stmt(c, b.data, err);
+	gz_buf_release(&b);
+	if (!s)
+		return -1;
+	gz_bind_i64(s, 1, id);
+	int rc;
+	while ((rc = gz_step(s, err)) == 1) {
+		if (n++ == limit) {
+			gz_warn("%s %lld: more than %d rows of %s, the detail shows the first %d",
+			        l->table, (long long)id, limit, l->name, limit);
+			break;
+		}
+		json_t *row = json_object();
+		int i = 0;
+		for (const struct gz_field *f = l->columns; f->name; f++, i++)
+			if (!(f->flags & GZ_F_WRITE_ONLY))
+				json_object_set_new(row, f->name, child_value(f, s, i, app, a));
+		json_array_append_new(arr, row);
+	}
+	gz_stmt_done(s);
+	return rc < 0 ? -1 : 0;
+}
+
+int gz_entity_load_children(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
+                            int64_t id, json_t *obj, struct gz_err *err)
+{
+	struct gz_arena arena;
+	gz_arena_init(&arena);
+	int rc = 0;
+	for (const struct gz_child_list *l = e->children; l && l->name && !rc; l++) {
+		json_t *arr = json_object_get(obj, l->name);
+		/* a list of the same name as the one before continues its array */
+		if (!(l > e->children && strcmp(l[-1].name, l->name) == 0 && arr)) {
+			arr = json_array();
+			json_object_set_new(obj, l->name, arr);
+		}
+		rc = load_child_list(l, c, app, id, arr, &arena, err);
+	}
+	gz_arena_release(&arena);
+	return rc;
 }
 
 int gz_entity_page_refs(const struct gz_entity *e, struct gz_conn *c, const int64_t *ids, int n,

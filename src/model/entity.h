@@ -82,16 +82,24 @@ struct gz_field {
 	bool lookup_text_key; /* the key column is text (a dictionary code) */
 };
 
-/* A read-only list of child rows shown in a row's detail as the array name: the rows
- * of table whose column fk holds the row's id, in order (an ORDER BY clause such as
- * "at DESC, id DESC"), at most limit of them (0: 100).  columns names the columns
- * and their types (GZ_T_TIME columns are shown as ISO-8601 times, GZ_F_PII ones
- * masked); terminated by a row with name NULL. */
+/* A read-only list of child rows shown in a row's detail (the single-row read, never
+ * a list or a write's reply) as the array name: the rows "c" of table whose column fk
+ * holds the row's id and, when where is set, that meet it (a condition over "c"), in
+ * order (an ORDER BY clause such as "c.at DESC, c.id DESC"), at most limit of them
+ * (0: 100; a row beyond it is logged as a warning: bound the list where it is
+ * written).  columns names the columns and their types (GZ_T_TIME columns are shown
+ * as ISO-8601 times, GZ_F_PII ones masked); a column with an expr reads that SQL
+ * expression over "c" instead (a joined name: "(SELECT name FROM orgs WHERE id =
+ * c.org_id)"; a literal; a flag).  A list with the same name as the one before it
+ * continues that list's array: rows of several kinds in one array (an order's
+ * handler, from the order's own row, then its co-handlers).  Terminated by a row
+ * with name NULL. */
 struct gz_child_list {
 	const char *name, *table, *fk;
 	const struct gz_field *columns;
 	const char *order;
 	int limit;
+	const char *where;
 };
 
 /* What a hook sees while a create or patch is being written. */
@@ -179,8 +187,9 @@ int gz_entity_validate(const struct gz_entity *e, json_t *in, bool create, json_
 int gz_entity_check_refs(const struct gz_entity *e, struct gz_conn *c, const struct gz_account *a,
                          json_t *in, struct gz_err *err);
 
-/* The row with id as JSON for output (masked), or NULL with not_found.  Applies the
- * read scope of a (NULL: no check).  New reference. */
+/* The row with id as JSON for output (masked), with its GZ_T_REFS arrays but not its
+ * child lists (gz_entity_load_children), or NULL with not_found.  Applies the read
+ * scope of a (NULL: no check).  New reference. */
 json_t *gz_entity_load(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
                        const struct gz_account *a, int64_t id, bool unmasked, struct gz_err *err);
 
@@ -238,10 +247,13 @@ json_t *gz_entity_row_json(const struct gz_entity *e, struct gz_stmt *s, struct 
 void gz_entity_row_write(const struct gz_entity *e, struct gz_stmt *s, struct gz_app *app,
                          struct gz_arena *a, struct gz_buf *b);
 
-/* The reference-list (GZ_T_REFS) and child-list (children) arrays of the row id,
- * set on obj: one query per list.  0, or -1 with err (the caller answers no part). */
-int gz_entity_load_lists(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
-                         int64_t id, json_t *obj, struct gz_arena *a, struct gz_err *err);
+/* The child-list arrays (e->children) of the row id, set on obj in their order: one
+ * query per list.  0, or -1 with err (the caller answers no part: a detail with a
+ * part missing would mislead).  gz_entity_load() sets the GZ_T_REFS arrays itself;
+ * the child lists are for the detail read only (gz_entity_get_handler,
+ * gz_lifecycle_detail), which call this. */
+int gz_entity_load_children(const struct gz_entity *e, struct gz_conn *c, struct gz_app *app,
+                            int64_t id, json_t *obj, struct gz_err *err);
 /* The GZ_T_REFS arrays (less the GZ_F_DETAIL ones) of the rows ids[0..n) of a list
  * page, as one query per reference field: out[i] receives ",\"<field>\":[…]" for
  * each field (arena text).  0, or -1 with err. */

@@ -418,6 +418,10 @@ int gz_entity_get_handler(struct gz_req *r, struct gz_err *err)
 	const struct gz_entity *e = r->route->entity;
 	struct gz_conn *c = gz_db_reader(r->app->db);
 	json_t *o = gz_entity_load(e, c, r->app, r->acct, id, false, err);
+	if (o && gz_entity_load_children(e, c, r->app, id, o, err)) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o && e->decorate)
 		e->decorate(c, o);
 	gz_db_reader_done(r->app->db, c);

@@ -98,22 +98,25 @@ bool gz_lc_row_manages(const struct gz_account *a, const struct gz_lc_row *row)
 json_t *gz_lifecycle_detail(const struct gz_machine *m, struct gz_req *r, struct gz_conn *c,
                             int64_t id, bool scoped, int64_t timeline_limit, struct gz_err *err)
 {
-	if (m->detail)
-		return m->detail(r, c, id, scoped, timeline_limit, err);
 	json_t *o = gz_entity_load(m->entity, c, r->app, scoped ? r->acct : NULL, id, false, err);
 	void *row = o ? gz_alloc(&r->arena, row_size(m)) : NULL;
 	int64_t next = 0;
+	if (o && m->entity->decorate)
+		m->entity->decorate(c, o);
 	json_t *tl =
 	    row && !load_row(m, c, id, row, err)
 	        ? gz_lifecycle_timeline(c, m, id, m->sees_internal && m->sees_internal(r->acct), 0,
 	                                timeline_limit, &next, err)
 	        : NULL;
-	if (!tl) { /* no partial answers */
-		json_decref(o);
+	if (tl) {
+		json_object_set_new(o, "timeline", tl);
+		json_object_set_new(o, "timeline_next_cursor", gz_lifecycle_cursor(next));
+	}
+	/* the entity's child lists (handlers, attachments …) after the timeline */
+	if (!tl || gz_entity_load_children(m->entity, c, r->app, id, o, err)) {
+		json_decref(o); /* no partial answers */
 		return NULL;
 	}
-	json_object_set_new(o, "timeline", tl);
-	json_object_set_new(o, "timeline_next_cursor", gz_lifecycle_cursor(next));
 	json_object_set_new(o, "allowed_actions", gz_lifecycle_allowed(m, r->acct, row, false));
 	return o;
 }
@@ -447,7 +450,8 @@ static int action_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 		return transition_error(m, j->action, r->acct, x.row, err);
 	if (j->action->fields) {
 		struct gz_entity fe = action_entity(j->action, j->action->fields);
-		if (gz_entity_check_refs(&fe, c, NULL, j->body, err))
+		/* the actor's scope: a GZ_F_SCOPED_REF field names a row it reaches */
+		if (gz_entity_check_refs(&fe, c, r->acct, j->body, err))
 			return -1;
 	}
 	x.from = row_state(m, x.row);
@@ -481,11 +485,26 @@ static int action_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	}
 	gz_buf_release(&x.set);
 	json_decref(x.data);
-	if (rc)
+	return rc ? -1 : 0;
+}
+
+/* The reply: the row's detail, unscoped (the actor sees what it did).  Normally read
+ * after the commit on the server thread (gz_req_write_reply), so the writer's batch
+ * does not wait for the detail's reads. */
+static int action_reply(struct gz_req *r, struct gz_conn *c, void *ctx, bool committed,
+                        struct gz_err *err)
+{
+	struct action_job *j = ctx;
+	json_t *o = gz_lifecycle_detail(j->m, r, c, j->id, false, j->timeline_limit, err);
+	if (!o && !committed)
 		return -1;
-	json_t *o = gz_lifecycle_detail(m, r, c, j->id, false, j->timeline_limit, err);
-	if (!o)
-		return -1;
+	if (!o) {
+		/* the action is done: say so with what is known */
+		gz_warn("%s %lld: detail read after the action failed: %s", j->m->entity->table,
+		        (long long)j->id, err->message);
+		gz_err_clear(err);
+		return gz_reply_json(r, 200, json_pack("{sI}", "id", (json_int_t)j->id));
+	}
 	gz_reply_header(r, "ETag",
 	                gz_sprintf(&r->arena, "\"%lld\"",
 	                           (long long)json_integer_value(json_object_get(o, "version"))));
@@ -542,13 +561,7 @@ int gz_lifecycle_actions_handler(struct gz_req *r, struct gz_err *err)
 	struct gz_entity ne =
 	    action_entity(j.action, j.action->note_required ? note_required : note_optional);
 	struct gz_entity fe = action_entity(j.action, fields);
-	json_t *nv = NULL, *raw = json_object();
-	gz_defer(&r->arena, json_release, raw);
-	for (const struct gz_field *f = fields; f->name; f++)
-		if ((f->flags & GZ_LC_F_HOOK) && json_object_get(rest, f->name)) {
-			json_object_set(raw, f->name, json_object_get(rest, f->name));
-			json_object_del(rest, f->name);
-		}
+	json_t *nv = NULL;
 	if (gz_entity_validate(&ne, note_in, true, &nv, err))
 		return -1;
 	gz_defer(&r->arena, json_release, nv);
@@ -556,8 +569,7 @@ int gz_lifecycle_actions_handler(struct gz_req *r, struct gz_err *err)
 	if (gz_entity_validate(&fe, rest, true, &j.body, err))
 		return -1;
 	gz_defer(&r->arena, json_release, j.body);
-	json_object_update(j.body, raw);
-	return gz_req_write(r, action_fn, &j, sizeof(j), err);
+	return gz_req_write_reply(r, action_fn, &j, sizeof(j), action_reply, err);
 }
 
 /* ---- GET /api/v1/todo ---- */

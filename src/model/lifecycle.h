@@ -41,11 +41,6 @@ enum gz_lc_notify {
 
 #define GZ_LC_SAME (-1) /* the action leaves the state as it is */
 
-/* A field flag of action bodies: the apply hook checks this field's shape (a list of
- * ids, until the entity layer has a reference-list type); the engine only admits the
- * name and passes the value through. */
-#define GZ_LC_F_HOOK (1u << 20)
-
 struct gz_machine;
 struct gz_lc_action;
 
@@ -128,10 +123,6 @@ struct gz_machine {
 	/* Around every action inside the write (aggregates), NULL none. */
 	int (*before)(struct gz_lc_ctx *x, struct gz_err *err);
 	int (*after)(struct gz_lc_ctx *x, struct gz_err *err);
-	/* The detail sent after an action (unscoped: the actor sees what it did); NULL:
-	 * gz_lifecycle_detail's generic one (the entity's row, timeline, allowed actions). */
-	json_t *(*detail)(struct gz_req *r, struct gz_conn *c, int64_t id, bool scoped,
-	                  int64_t timeline_limit, struct gz_err *err);
 	/* Who sees internal events. */
 	bool (*sees_internal)(const struct gz_account *a);
 };
@@ -178,9 +169,12 @@ int gz_req_if_match(struct gz_req *r, int64_t *version, struct gz_err *err);
 int gz_lifecycle_notify(struct gz_lc_ctx *x, unsigned mask, const char *kind, const char *notice,
                         struct gz_err *err);
 
-/* The detail of row id: m->detail, or the generic one (the entity's row with its
- * latest timeline events, timeline_next_cursor and allowed_actions); scoped applies
- * the reading account's scope.  New reference, NULL with err (no partial answers). */
+/* The detail of row id, the GET …/{id} reply and the one sent after an action: the
+ * entity's row (decorated) with its latest timeline events (internal ones for those
+ * m->sees_internal admits), timeline_next_cursor, the entity's child lists and
+ * allowed_actions; scoped applies the reading account's scope (unscoped after an
+ * action: the actor sees what it did).  New reference, NULL with err (no partial
+ * answers: a part that fails to load fails the whole). */
 json_t *gz_lifecycle_detail(const struct gz_machine *m, struct gz_req *r, struct gz_conn *c,
                             int64_t id, bool scoped, int64_t timeline_limit, struct gz_err *err);
 

@@ -176,7 +176,8 @@ static int put_handler(struct gz_req *r, struct gz_err *err)
 static const struct gz_route routes[] = {
     {GZ_GET, "/api/v1/calendar/{year}", get_handler, "calendar.read", 0, NULL,
      "Holidays and make-up working days of a year"},
-    {GZ_PUT, "/api/v1/calendar/{year}", put_handler, "calendar.write", GZ_R_JSON, NULL,
+    {GZ_PUT, "/api/v1/calendar/{year}", put_handler, "calendar.write",
+     GZ_R_JSON | GZ_R_WRITE | GZ_R_AUDIT, NULL,
      "Replace a year's holidays and make-up working days"},
     {0, NULL},
 };

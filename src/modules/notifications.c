@@ -309,7 +309,7 @@ static const struct gz_route routes[] = {
      "The account's notifications, newest first (unread=true, count=true); always the "
      "unread count",
      list_params},
-    {GZ_POST, "/api/v1/notifications/read", read_handler, NULL, GZ_R_JSON, NULL,
+    {GZ_POST, "/api/v1/notifications/read", read_handler, NULL, GZ_R_JSON | GZ_R_WRITE, NULL,
      "Mark the account's notifications read: {\"ids\":[…]} or {\"all\":true}"},
     {GZ_GET, "/api/v1/events", gz_events_handler, NULL, 0, NULL,
      "Server-Sent Events: one 'notification' event per new notification of the account "

@@ -81,6 +81,15 @@ static json_t *entity_schema(const struct gz_entity *e)
 		json_t *cprops = json_object();
 		for (const struct gz_field *f = l->columns; f->name; f++)
 			json_object_set_new(cprops, f->name, field_schema(f));
+		/* a list continuing the one before (rows of another kind in the same array):
+		 * its columns join the items' properties */
+		json_t *prev = json_object_get(props, l->name);
+		if (prev) {
+			json_object_update_missing(
+			    json_object_get(json_object_get(prev, "items"), "properties"), cprops);
+			json_decref(cprops);
+			continue;
+		}
 		json_object_set_new(props, l->name,
 		                    json_pack("{s:s,s:b,s:s,s:{s:s,s:o}}", "type", "array",
 		                              "readOnly", 1, "description",

@@ -447,6 +447,7 @@ const struct gz_entity gz_work_order_entity = {
     .after_write = wo_after_write,
     .filter = wo_filter,
     .decorate = gz_wo_decorate,
+    .children = gz_wo_children,
 };
 
 static int flatten_requester(struct gz_req *r, struct gz_err *err)
@@ -606,8 +607,8 @@ static const struct gz_route routes[] = {
      "List work orders (filters: status list, category_code subtree, unit_id subtree, channel, "
      "handler_org_id, overdue, due_soon, created_from, created_to (dates: whole Shanghai days, "
      "the end date included), q: text, order number or 12345 number)"},
-    {GZ_POST, "/api/v1/work-orders", create_handler, "work_orders.create", GZ_R_JSON,
-     &gz_work_order_entity, "File a work order"},
+    {GZ_POST, "/api/v1/work-orders", create_handler, "work_orders.create",
+     GZ_R_JSON | GZ_R_WRITE | GZ_R_AUDIT, &gz_work_order_entity, "File a work order"},
     {GZ_GET, "/api/v1/work-orders/counts", counts_handler, "work_orders.read", GZ_R_LIST, NULL,
      "The dashboard's counts in the account's scope: to_dispatch (new, returned), to_accept "
      "(dispatched), in_progress (accepted, in progress), due_soon, overdue; each equals the "
@@ -615,15 +616,16 @@ static const struct gz_route routes[] = {
     {GZ_GET, "/api/v1/work-orders/similar", gz_wo_similar_draft_handler, "work_orders.read", 0,
      NULL, "Open orders like a draft (category_code, unit_id, lat, lng): duplicate hints",
      similar_params},
-    {GZ_GET, "/api/v1/work-orders/{id}", gz_wo_get_handler, "work_orders.read", 0,
+    {GZ_GET, "/api/v1/work-orders/{id}", gz_lifecycle_get_handler, "work_orders.read", 0,
      &gz_work_order_entity,
      "A work order with its latest timeline events (timeline_limit, default 50; "
      "timeline_next_cursor for older ones), handlers and allowed actions",
      timeline_params},
-    {GZ_PATCH, "/api/v1/work-orders/{id}", patch_handler, "work_orders.manage", GZ_R_JSON,
-     &gz_work_order_entity, "Change an open work order's editable fields"},
+    {GZ_PATCH, "/api/v1/work-orders/{id}", patch_handler, "work_orders.manage",
+     GZ_R_JSON | GZ_R_WRITE | GZ_R_AUDIT, &gz_work_order_entity,
+     "Change an open work order's editable fields"},
     {GZ_POST, "/api/v1/work-orders/{id}/actions", gz_lifecycle_actions_handler, "work_orders.read",
-     GZ_R_JSON, NULL,
+     GZ_R_JSON | GZ_R_WRITE | GZ_R_AUDIT, NULL,
      "Take an action of the lifecycle (the order in the reply as the detail, timeline_limit)",
      timeline_params, .row = &gz_work_order_entity},
     {GZ_POST, "/api/v1/work-orders/{id}/reveal", reveal_handler, "work_orders.reveal",

@@ -1,140 +1,62 @@
-/* work_order_detail.c - one work order as the detail shows it: the row, a page of its
- * timeline, its handlers and co-handlers, its attachments and the actions the
- * reading account may take.  Every part loads or the whole fails (500): a detail
- * with a part silently missing would tell a handler that nobody else is on it. */
+/* work_order_detail.c - what one work order's detail shows besides its row: the child
+ * lists of the entity (its handler and co-handlers, its attachments), declared here
+ * and read by the entity layer, and who sees the internal events of its timeline.
+ * The detail itself is the lifecycle engine's (gz_lifecycle_detail): the row, a page
+ * of the timeline, these lists and the actions the reading account may take; every
+ * part loads or the whole fails (500): a detail with a part silently missing would
+ * tell a handler that nobody else is on it. */
 #include "app.h"
-#include "core/timefmt.h"
 #include "modules/work_order_internal.h"
-#include <stdio.h>
 
 bool gz_wo_sees_internal(const struct gz_account *a)
 {
 	return a->roles & (GZ_ROLES_STAFF | GZ_RB(GRID));
 }
 
-/* The name of the handler (organisation or unit), then the co-handlers. */
-static json_t *handlers(struct gz_conn *c, int64_t id, json_t *order, struct gz_err *err)
-{
-	json_t *arr = json_array();
-	int64_t horg = json_integer_value(json_object_get(order, "handler_org_id"));
-	int64_t hunit = json_integer_value(json_object_get(order, "handler_unit_id"));
-	int rc = 0;
-	if (horg || hunit) {
-		struct gz_stmt *s = gz_stmt(c,
-		                            horg ? "SELECT name FROM orgs WHERE id = ?"
-		                                 : "SELECT name FROM units WHERE id = ?",
-		                            err);
-		if (!s)
-			goto fail;
-		gz_bind_i64(s, 1, horg ? horg : hunit);
-		if ((rc = gz_step(s, err)) == 1)
-			json_array_append_new(
-			    arr, json_pack("{s:s,s:o,s:o,s:s}", "role", "handler", "org_id",
-			                   horg ? json_integer(horg) : json_null(), "unit_id",
-			                   hunit ? json_integer(hunit) : json_null(), "name",
-			                   gz_col_text(s, 0)));
-		gz_stmt_done(s);
-		if (rc < 0)
-			goto fail;
-	}
-	struct gz_stmt *s =
-	    gz_stmt(c,
-	            "SELECT h.org_id, o.name, h.added_at, h.reported_at, "
-	            "h.report_note FROM work_order_handlers h JOIN orgs o ON "
-	            "o.id = h.org_id WHERE h.work_order_id = ? ORDER BY h.added_at, "
-	            "h.org_id",
-	            err);
-	if (!s)
-		goto fail;
-	gz_bind_i64(s, 1, id);
-	while ((rc = gz_step(s, err)) == 1) {
-		char added[GZ_TIME_BUF], rep[GZ_TIME_BUF];
-		gz_time_format(gz_col_i64(s, 2), added, sizeof(added));
-		bool reported = !gz_col_null(s, 3);
-		if (reported)
-			gz_time_format(gz_col_i64(s, 3), rep, sizeof(rep));
-		json_array_append_new(
-		    arr,
-		    json_pack("{s:s,s:I,s:s,s:s,s:b,s:o,s:o}", "role", "co_handler", "org_id",
-		              (json_int_t)gz_col_i64(s, 0), "name", gz_col_text(s, 1), "added_at",
-		              added, "reported", reported, "reported_at",
-		              reported ? json_string(rep) : json_null(), "report_note",
-		              gz_col_null(s, 4) ? json_null() : json_string(gz_col_text(s, 4))));
-	}
-	gz_stmt_done(s);
-	if (rc < 0)
-		goto fail;
-	return arr;
-fail:
-	json_decref(arr);
-	return NULL;
-}
+/* The handler, from the order's own row: its organisation or else its unit, by name */
+static const struct gz_field handler_columns[] = {
+    {"role", GZ_T_TEXT, .expr = "'handler'"},
+    {"org_id", GZ_T_INT, .expr = "c.handler_org_id"},
+    {"unit_id", GZ_T_INT, .expr = "c.handler_unit_id"},
+    {"name", GZ_T_TEXT,
+     .expr = "CASE WHEN c.handler_org_id IS NOT NULL THEN (SELECT name FROM orgs WHERE id = "
+             "c.handler_org_id) ELSE (SELECT name FROM units WHERE id = c.handler_unit_id) "
+             "END"},
+    {NULL},
+};
 
-static json_t *attachments(struct gz_conn *c, int64_t id, struct gz_err *err)
-{
-	json_t *arr = json_array();
-	struct gz_stmt *s = gz_stmt(c,
-	                            "SELECT id, content_type, size, filename, created_at FROM "
-	                            "work_order_attachments WHERE work_order_id = ? ORDER BY id",
-	                            err);
-	if (!s) {
-		json_decref(arr);
-		return NULL;
-	}
-	gz_bind_i64(s, 1, id);
-	int rc;
-	while ((rc = gz_step(s, err)) == 1) {
-		char at[GZ_TIME_BUF], url[96];
-		gz_time_format(gz_col_i64(s, 4), at, sizeof(at));
-		snprintf(url, sizeof(url), "/api/v1/work-orders/%lld/attachments/%lld",
-		         (long long)id, (long long)gz_col_i64(s, 0));
-		json_array_append_new(
-		    arr, json_pack("{s:I,s:s,s:I,s:o,s:s,s:s}", "id", (json_int_t)gz_col_i64(s, 0),
-		                   "content_type", gz_col_text(s, 1), "size",
-		                   (json_int_t)gz_col_i64(s, 2), "filename",
-		                   gz_col_null(s, 3) ? json_null() : json_string(gz_col_text(s, 3)),
-		                   "created_at", at, "url", url));
-	}
-	gz_stmt_done(s);
-	if (rc < 0) {
-		json_decref(arr);
-		return NULL;
-	}
-	return arr;
-}
+/* then the co-handling organisations, in the order they were added */
+static const struct gz_field co_handler_columns[] = {
+    {"role", GZ_T_TEXT, .expr = "'co_handler'"},
+    {"org_id", GZ_T_INT},
+    {"name", GZ_T_TEXT, .expr = "(SELECT name FROM orgs WHERE id = c.org_id)"},
+    {"added_at", GZ_T_TIME},
+    {"reported", GZ_T_BOOL, .expr = "CASE WHEN c.reported_at IS NULL THEN 0 ELSE 1 END"},
+    {"reported_at", GZ_T_TIME},
+    {"report_note", GZ_T_TEXT},
+    {NULL},
+};
 
-json_t *gz_wo_detail(struct gz_req *r, struct gz_conn *c, int64_t id, bool scoped,
-                     int64_t timeline_limit, struct gz_err *err)
-{
-	/* unscoped: after an action that took the order out of the actor's reach (a
-	 * handler returning it), the actor still gets the result of what it did */
-	json_t *o = gz_entity_load(&gz_work_order_entity, c, r->app, scoped ? r->acct : NULL, id,
-	                           false, err);
-	if (!o)
-		return NULL;
-	gz_wo_decorate(c, o);
-	struct gz_wo_order ord;
-	int64_t next;
-	json_t *tl =
-	    gz_lifecycle_timeline(c, &gz_work_order_machine, id, gz_wo_sees_internal(r->acct), 0,
-	                          timeline_limit, &next, err);
-	json_t *hs = tl ? handlers(c, id, o, err) : NULL;
-	json_t *att = hs ? attachments(c, id, err) : NULL;
-	if (!att || gz_wo_order_load(c, id, &ord, err)) {
-		json_decref(tl);
-		json_decref(hs);
-		json_decref(att);
-		json_decref(o);
-		return NULL;
-	}
-	json_object_set_new(o, "timeline", tl);
-	json_object_set_new(o, "timeline_next_cursor", gz_lifecycle_cursor(next));
-	json_object_set_new(o, "handlers", hs);
-	json_object_set_new(o, "attachments", att);
-	json_object_set_new(o, "allowed_actions",
-	                    gz_lifecycle_allowed(&gz_work_order_machine, r->acct, &ord, false));
-	return o;
-}
+static const struct gz_field attachment_columns[] = {
+    {"id", GZ_T_INT},
+    {"content_type", GZ_T_TEXT},
+    {"size", GZ_T_INT},
+    {"filename", GZ_T_TEXT},
+    {"created_at", GZ_T_TIME},
+    {"url", GZ_T_TEXT,
+     .expr = "'/api/v1/work-orders/' || c.work_order_id || '/attachments/' || c.id"},
+    {NULL},
+};
+
+/* attachments: uploads are not counted, so the bound is far above any real order's */
+const struct gz_child_list gz_wo_children[] = {
+    {"handlers", "work_orders", "id", handler_columns, NULL, 1,
+     "c.handler_org_id IS NOT NULL OR c.handler_unit_id IS NOT NULL"},
+    {"handlers", "work_order_handlers", "work_order_id", co_handler_columns, "c.added_at, c.org_id",
+     GZ_WO_MAX_CO},
+    {"attachments", "work_order_attachments", "work_order_id", attachment_columns, "c.id", 1000},
+    {NULL},
+};
 
 json_t *gz_work_order_visible(struct gz_req *r, struct gz_conn *c, int64_t id, struct gz_err *err)
 {
@@ -142,21 +64,4 @@ json_t *gz_work_order_visible(struct gz_req *r, struct gz_conn *c, int64_t id, s
 	if (o)
 		gz_wo_decorate(c, o);
 	return o;
-}
-
-int gz_wo_get_handler(struct gz_req *r, struct gz_err *err)
-{
-	int64_t id, tl_limit;
-	if (gz_req_id(r, "id", &id, err) ||
-	    gz_lifecycle_page_limit(r, "timeline_limit", &tl_limit, err))
-		return -1;
-	struct gz_conn *c = gz_db_reader(r->app->db);
-	json_t *o = gz_wo_detail(r, c, id, true, tl_limit, err);
-	gz_db_reader_done(r->app->db, c);
-	if (!o)
-		return -1;
-	gz_reply_header(r, "ETag",
-	                gz_sprintf(&r->arena, "\"%lld\"",
-	                           (long long)json_integer_value(json_object_get(o, "version"))));
-	return gz_reply_json(r, 200, o);
 }

@@ -428,7 +428,7 @@ static int download_handler(struct gz_req *r, struct gz_err *err)
 
 static const struct gz_route routes[] = {
     {GZ_POST, "/api/v1/work-orders/{id}/attachments", upload_handler, "work_orders.read",
-     GZ_R_UPLOAD, NULL,
+     GZ_R_UPLOAD | GZ_R_WRITE | GZ_R_AUDIT, NULL,
      "Attach a file (multipart part 'file': JPEG, PNG, GIF, WebP or PDF, checked by content)",
      .row = &gz_work_order_entity},
     {GZ_GET, "/api/v1/work-orders/{id}/attachments", list_handler, "work_orders.read", 0, NULL,

@@ -49,11 +49,9 @@ void gz_wo_decorate(struct gz_conn *c, json_t *o);
 /* Staff and grid workers see internal events and comments. */
 bool gz_wo_sees_internal(const struct gz_account *a);
 
-/* The full detail (timeline page, handlers, attachments, allowed actions), or NULL:
- * a part that fails to load fails the whole (work_order_detail.c). */
-json_t *gz_wo_detail(struct gz_req *r, struct gz_conn *c, int64_t id, bool scoped,
-                     int64_t timeline_limit, struct gz_err *err);
-int gz_wo_get_handler(struct gz_req *r, struct gz_err *err);
+/* The detail's child lists of the entity: handler and co-handlers, attachments
+ * (work_order_detail.c; the detail is gz_lifecycle_detail's). */
+extern const struct gz_child_list gz_wo_children[];
 
 /* q= of the list (work_order_search.c, the one backend-specific file; what q finds is
  * defined at its head): appends the condition and its arguments to where/args, and may

@@ -259,35 +259,22 @@ static int apply_decide_extension(struct gz_lc_ctx *x, struct gz_err *err)
 	return 0;
 }
 
-/* co_handler_org_ids: a list of organisation ids (checked here until the entity
- * layer has a reference-list field type). */
+/* co_handler_org_ids (a reference list the engine has validated: ids of organisations
+ * that exist, at most 16, none twice) join the order's co-handlers; the handler itself
+ * is not its own co-handler. */
 static int apply_escalate(struct gz_lc_ctx *x, struct gz_err *err)
 {
 	gz_lc_set(x, "escalated", 'i', 1, NULL);
 	json_t *ids = body(x, "co_handler_org_ids");
 	if (!ids)
 		return 0;
-	if (!json_is_array(ids) || json_array_size(ids) > 16)
-		return gz_fail_field(
-		    err, GZ_E_VALIDATION, "co_handler_org_ids",
-		    "co_handler_org_ids must be a list of up to 16 organisation ids");
 	json_t *added = json_array();
 	json_object_set_new(x->data, "co_handler_org_ids", added);
 	size_t i;
 	json_t *v;
 	json_array_foreach(ids, i, v)
 	{
-		if (!json_is_integer(v) || json_integer_value(v) <= 0)
-			return gz_fail_field(err, GZ_E_VALIDATION, "co_handler_org_ids",
-			                     "co_handler_org_ids must hold organisation ids");
-		int64_t id = json_integer_value(v), n = 0;
-		if (gz_query_i64(x->c, err, &n, "SELECT count(*) FROM orgs WHERE id = ?", "i", id) <
-		    0)
-			return -1;
-		if (!n)
-			return gz_fail_field(err, GZ_E_VALIDATION, "co_handler_org_ids",
-			                     "co_handler_org_ids: no organisation %lld",
-			                     (long long)id);
+		int64_t id = json_integer_value(v);
 		if (id == ORDER(x)->handler_org_id)
 			continue;
 		if (gz_exec_args(x->c, err,
@@ -462,9 +449,12 @@ static const struct gz_field f_request_extension[] = {{"workdays", GZ_T_INT, GZ_
                                                       {"reason", GZ_T_TEXT, GZ_F_REQUIRED, 1, 500},
                                                       {NULL}};
 static const struct gz_field f_decide_extension[] = {{"approve", GZ_T_BOOL, GZ_F_REQUIRED}, {NULL}};
-/* checked by apply_escalate: a list of ids */
-static const struct gz_field f_escalate[] = {{"co_handler_org_ids", GZ_T_TEXT, GZ_LC_F_HOOK},
-                                             {NULL}};
+/* organisations called in ("whistle-blowing"): any registered one, whatever the
+ * caller's unit (a district department answers a community's call), so the reference
+ * is checked for existence, not against the caller's scope; no child table of its
+ * own (apply_escalate adds them to work_order_handlers, which the detail shows) */
+static const struct gz_field f_escalate[] = {
+    {"co_handler_org_ids", GZ_T_REFS, 0, 0, 16, .ref = &gz_org_entity}, {NULL}};
 static const struct gz_field f_resolve[] = {{"result", GZ_T_TEXT, GZ_F_REQUIRED, 1, 2000}, {NULL}};
 static const struct gz_field f_verify[] = {{"passed", GZ_T_BOOL, GZ_F_REQUIRED}, {NULL}};
 static const struct gz_field f_callback[] = {
@@ -618,6 +608,5 @@ const struct gz_machine gz_work_order_machine = {
     .due_at = order_due,
     .before = daily_out,
     .after = daily_in,
-    .detail = gz_wo_detail,
     .sees_internal = gz_wo_sees_internal,
 };

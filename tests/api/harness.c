@@ -273,6 +273,19 @@ void srv_log_tail(struct srv *s, int lines)
 	fprintf(stderr, "---- end of server log ----\n");
 }
 
+bool srv_log_has(struct srv *s, const char *needle, const char *needle2)
+{
+	FILE *f = fopen(s->log, "r");
+	if (!f)
+		return false;
+	char line[4096];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) && (!needle2 || strstr(line, needle2));
+	fclose(f);
+	return found;
+}
+
 /* A further node's key files and audit head file: those of the data directory
  * s->keys_dir, named as the server names them there (src/app.c: secret.key, audit.key,
  * <database file name>.audit-head, "audit.audit-head" on PostgreSQL). */

@@ -111,6 +111,9 @@ int srv_restart(struct srv *s, const char *const *env);
 void srv_cleanup(struct srv *s);
 /* Prints the last lines of the server log to stderr. */
 void srv_log_tail(struct srv *s, int lines);
+/* Whether a line of the server log (every start's, restarts append) holds needle, and
+ * needle2 too when it is not NULL. */
+bool srv_log_has(struct srv *s, const char *needle, const char *needle2);
 
 struct resp {
 	long status;  /* HTTP status, 0 on transport failure */

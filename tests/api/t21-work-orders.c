@@ -15,7 +15,8 @@
 enum { ADMIN, JIEDAO, LUSHAN, SHEQU, SHEQU2, WANGGE, HEHUOREN, WUYE, JUMIN, NUSERS };
 static const char *const usernames[NUSERS] = {"admin",  "jiedao",   "lushan", "shequ", "shequ2",
                                               "wangge", "hehuoren", "wuye",   "jumin"};
-static char *tok[NUSERS];
+static struct fixture fx;
+static const char *tok[NUSERS];
 static int64_t uid_of[NUSERS];
 
 static int64_t u_district, u_dongxin, u_shaliu, u_beili, u_beili_b1, u_shaliuyuan, u_fengqi,
@@ -50,41 +51,31 @@ static const char *body_at(int64_t unit, const char *extra)
 static int setup(void **state)
 {
 	(void)state;
-	if (srv_start(&S, NULL, true))
+	if (fixture_start(&fx, &S, NULL))
 		return -1;
+	const char *a = fx.tok[FX_ADMIN];
 	for (int i = 0; i < NUSERS; i++) {
-		tok[i] = login(&S, usernames[i], i == ADMIN ? ADMIN_PW : DEMO_PW);
+		tok[i] = fx_token(&fx, usernames[i]);
 		if (!tok[i])
 			return -1;
+		for (int k = 0; k < FX_NACCOUNTS; k++)
+			if (strcmp(fx_usernames[k], usernames[i]) == 0)
+				uid_of[i] = fx.uid[k];
 	}
-	const char *a = tok[ADMIN];
-	for (int i = 0; i < NUSERS; i++) {
-		struct resp *r = api(&S, "GET", "/api/v1/auth/me", tok[i], NULL, NULL);
-		uid_of[i] = jint(r->json, "id");
-		if (i == WUYE)
-			o_hongrun = jint(r->json, "org_id");
-		resp_free(r);
-	}
-	u_district = unit_id(&S, a, "河东区");
-	u_dongxin = unit_id(&S, a, "东新街道");
-	u_shaliu = unit_id(&S, a, "沙柳北路社区");
-	u_beili = unit_id(&S, a, "沙柳北里");
-	u_beili_b1 = unit_id(&S, a, "沙柳北里1号楼");
-	u_shaliuyuan = unit_id(&S, a, "沙柳园");
-	u_fengqi = unit_id(&S, a, "凤岐里社区");
-	u_fengqi_xq = unit_id(&S, a, "凤岐里小区");
-	u_qinglin = unit_id(&S, a, "清霖园");
-	u_yuancui_xq = unit_id(&S, a, "远翠东里小区");
-	u_grid1 = unit_id(&S, a, "沙柳北路社区第一网格");
-	o_dongxin_wuye = org_id(&S, a, "天津东新宜居物业服务有限公司");
-	o_jinshitu = org_id(&S, a, "天津金仕途信息科技有限公司");
-	if (!u_district || !u_dongxin || !u_shaliu || !u_beili || !u_beili_b1 || !u_shaliuyuan ||
-	    !u_fengqi || !u_fengqi_xq || !u_qinglin || !u_yuancui_xq || !u_grid1 || !o_hongrun ||
-	    !o_dongxin_wuye || !o_jinshitu ||
-	    o_hongrun != org_id(&S, a, "天津鸿润物业服务有限公司")) {
-		fprintf(stderr, "demo units or organisations not found\n");
-		return -1;
-	}
+	u_district = fx.u_district;
+	u_dongxin = fx.u_dongxin;
+	u_shaliu = fx.u_shaliu;
+	u_beili = fx.u_shaliu_beili;
+	u_beili_b1 = fx.u_beili_b1;
+	u_shaliuyuan = fx.u_shaliuyuan;
+	u_fengqi = fx.u_fengqi;
+	u_fengqi_xq = fx.u_fengqi_xiaoqu;
+	u_qinglin = fx.u_qinglin;
+	u_yuancui_xq = fx.u_yuancui;
+	u_grid1 = fx.u_grid1;
+	o_hongrun = fx.o_hongrun;
+	o_dongxin_wuye = fx.o_dongxin_wuye;
+	o_jinshitu = fx.o_jinshitu;
 
 	/* corpus A */
 	const int64_t a_unit[NA] = {u_beili_b1, u_beili, u_shaliuyuan, u_fengqi_xq, u_qinglin};
@@ -156,10 +147,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < NUSERS; i++)
-		free(tok[i]);
-	int rc = srv_stop(&S);
-	srv_cleanup(&S);
+	int rc = fixture_stop(&fx);
 	assert_int_equal(rc, 0);
 	return 0;
 }

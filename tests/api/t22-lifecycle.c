@@ -25,7 +25,8 @@ enum { SHEQU, JIEDAO, WUYE, HEHUOREN, WANGGE, JUMIN, ADMIN, SHEQU2, LUSHAN, NUSE
 enum { NROLES = 7 }; /* the roles of the matrix */
 static const char *const usernames[NUSERS] = {"shequ", "jiedao", "wuye",   "hehuoren", "wangge",
                                               "jumin", "admin",  "shequ2", "lushan"};
-static char *tok[NUSERS];
+static struct fixture fx;
+static const char *tok[NUSERS];
 
 static int64_t u_grid1, o_hongrun, o_jinshitu, o_dongxin_wuye;
 static int64_t target; /* an open order everything is merged into */
@@ -350,28 +351,17 @@ static const char *mask_str(unsigned m)
 static int setup(void **state)
 {
 	(void)state;
-	if (srv_start(&S, NULL, true))
+	if (fixture_start(&fx, &S, NULL))
 		return -1;
-	for (int i = 0; i < NUSERS; i++) {
-		tok[i] = login(&S, usernames[i], i == ADMIN ? ADMIN_PW : DEMO_PW);
-		if (!tok[i])
+	for (int i = 0; i < NUSERS; i++)
+		if (!(tok[i] = fx_token(&fx, usernames[i])))
 			return -1;
-	}
-	struct resp *r = api(&S, "GET", "/api/v1/auth/me", tok[WUYE], NULL, NULL);
-	o_hongrun = jint(r->json, "org_id");
-	resp_free(r);
-	u_grid1 = unit_id(&S, tok[ADMIN], "沙柳北路社区第一网格");
-	o_jinshitu = org_id(&S, tok[ADMIN], "天津金仕途信息科技有限公司");
-	o_dongxin_wuye = org_id(&S, tok[ADMIN], "天津东新宜居物业服务有限公司");
-	r = api(&S, "GET", "/api/v1/auth/me", tok[HEHUOREN], NULL, NULL);
-	int64_t hehuoren_org = jint(r->json, "org_id");
-	resp_free(r);
-	if (!u_grid1 || !o_hongrun || !o_jinshitu || !o_dongxin_wuye ||
-	    hehuoren_org != o_jinshitu) {
-		fprintf(stderr, "demo units or organisations not found\n");
-		return -1;
-	}
-	r = api(&S, "POST", "/api/v1/work-orders", tok[JUMIN],
+	u_grid1 = fx.u_grid1;
+	o_hongrun = fx.o_hongrun;
+	o_jinshitu = fx.o_jinshitu;
+	o_dongxin_wuye = fx.o_dongxin_wuye;
+	struct resp *r =
+	    api(&S, "POST", "/api/v1/work-orders", tok[JUMIN],
 	        F("{\"title\":\"合并目标\",\"description\":\"同一问题的主工单\",\"category_code\":"
 	          "\"010901\","
 	          "\"channel\":\"web\",\"unit_id\":%lld}",
@@ -389,10 +379,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < NUSERS; i++)
-		free(tok[i]);
-	int rc = srv_stop(&S);
-	srv_cleanup(&S);
+	int rc = fixture_stop(&fx);
 	assert_int_equal(rc, 0);
 	return 0;
 }
@@ -761,6 +748,11 @@ static void co_handlers(void **state)
 	    "{\"action\":\"escalate\",\"co_handler_org_ids\":\"x\"}",
 	    "{\"action\":\"escalate\",\"co_handler_org_ids\":[\"1\"]}",
 	    "{\"action\":\"escalate\",\"co_handler_org_ids\":[0]}",
+	    /* at most 16, none twice */
+	    "{\"action\":\"escalate\",\"co_handler_org_ids\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,"
+	    "15,16,17]}",
+	    F("{\"action\":\"escalate\",\"co_handler_org_ids\":[%lld,%lld]}", (long long)o_jinshitu,
+	      (long long)o_jinshitu),
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct resp *r = wo_act(tok[SHEQU], id, bad[i]);

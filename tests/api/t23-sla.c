@@ -15,7 +15,8 @@
 
 enum { ADMIN, SHEQU, JIEDAO, WUYE, NUSERS };
 static const char *const usernames[NUSERS] = {"admin", "shequ", "jiedao", "wuye"};
-static char *tok[NUSERS];
+static struct fixture fx;
+static const char *tok[NUSERS];
 static const char *const ENV[] = {"GONGZHI_SLA_SCAN_SECONDS=1", NULL};
 
 static int64_t u_shaliu, o_hongrun;
@@ -99,29 +100,17 @@ static void cal_put(void)
 
 /* ---- setup ---- */
 
-static void login_all(void)
-{
-	for (int i = 0; i < NUSERS; i++) {
-		free(tok[i]);
-		tok[i] = login(&S, usernames[i], i == ADMIN ? ADMIN_PW : DEMO_PW);
-	}
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	if (srv_start(&S, ENV, true))
+	if (fixture_start(&fx, &S, ENV))
 		return -1;
-	login_all();
 	for (int i = 0; i < NUSERS; i++)
-		if (!tok[i])
+		if (!(tok[i] = fx_token(&fx, usernames[i])))
 			return -1;
-	struct resp *r = api(&S, "GET", "/api/v1/auth/me", tok[WUYE], NULL, NULL);
-	o_hongrun = jint(r->json, "org_id");
-	resp_free(r);
-	u_shaliu = unit_id(&S, tok[ADMIN], "沙柳北路社区");
-	if (!u_shaliu || !o_hongrun)
-		return -1;
+	o_hongrun = fx.o_hongrun;
+	u_shaliu = fx.u_shaliu;
+	struct resp *r;
 	/* a test category tree: 07 three working days, 0701 one */
 	const char *rules[] = {
 	    "{\"category_code\":\"07\",\"priority\":\"normal\",\"accept_hours\":5,\"resolve_"
@@ -144,10 +133,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < NUSERS; i++)
-		free(tok[i]);
-	int rc = srv_stop(&S);
-	srv_cleanup(&S);
+	int rc = fixture_stop(&fx);
 	assert_int_equal(rc, 0);
 	return 0;
 }
@@ -418,12 +404,10 @@ static void db_set_due(const int64_t *ids, int n, int64_t due)
 	assert_int_equal(rc, 0);
 }
 
+/* the sessions live in the database: the fixture's tokens stay valid */
 static void restart(void)
 {
 	assert_int_equal(srv_restart(&S, ENV), 0);
-	login_all();
-	for (int i = 0; i < NUSERS; i++)
-		assert_non_null(tok[i]);
 }
 
 static int escalations(int64_t id, json_t **last_out)

@@ -729,6 +729,78 @@ static void att_idempotency(void **state)
 	free(png.p);
 }
 
+/* No partial details: when any part of an order's detail (the timeline page, the
+ * handler, the co-handlers, the attachments: the entity's child lists) fails to load,
+ * GET /work-orders/{id} answers 500, never a 200 with the part missing.  Each part's
+ * statement is made to fail in turn by the SQLite fault hook (GONGZHI_TEST_FAULT), the
+ * server restarted for each; SQLite test builds only.  The detail an action answers is
+ * read after its commit: its failure leaves the action done. */
+static void att_detail_all_or_nothing(void **state)
+{
+	(void)state;
+	if (harness_pg())
+		skip(); /* the fault hook is SQLite's (db_sqlite.c) */
+	int64_t o = new_order("附件：详情不缺项");
+	struct bytes png = tagged(png1, sizeof png1, "detail-all-or-nothing");
+	struct resp *r = upload(SHEQU, o, "name=\"file\"; filename=\"a.png\"", NULL, png.p, png.n);
+	free(png.p);
+	assert_status(r, 201);
+	resp_free(r);
+	int64_t org = fx.o_hongrun;
+	r = apif(&S, "POST", tok[SHEQU],
+	         F("{\"action\":\"escalate\",\"co_handler_org_ids\":[%lld]}", (long long)org),
+	         "/api/v1/work-orders/%lld/actions", (long long)o);
+	assert_status(r, 200);
+	assert_int_equal(json_array_size(jpath(r->json, "handlers")), 1);
+	assert_int_equal(json_array_size(jpath(r->json, "attachments")), 1);
+	resp_free(r);
+	static const char *const parts[] = {
+	    "internal FROM work_order_events WHERE", /* the timeline page */
+	    "FROM work_orders c WHERE",              /* the handler */
+	    "FROM work_order_handlers c WHERE",      /* the co-handlers */
+	    "FROM work_order_attachments c WHERE",   /* the attachments */
+	};
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		const char *env[] = {"GONGZHI_UPLOAD_LIMIT=65536",
+		                     F("GONGZHI_TEST_FAULT=%s:ioerr:1", parts[i]), NULL};
+		assert_int_equal(srv_restart(&S, env), 0);
+		r = apif(&S, "GET", tok[SHEQU], NULL, "/api/v1/work-orders/%lld", (long long)o);
+		if (!srv_log_has(&S, "test fault armed", NULL)) {
+			resp_free(r);
+			skip(); /* a build without test hooks */
+		}
+		if (r->status != 500)
+			print_error("%s: %ld %.300s\n", parts[i], r->status, r->body);
+		assert_error(r, 500, "internal", NULL);
+		resp_free(r);
+		assert_true(srv_log_has(&S, "test fault fires", parts[i]));
+	}
+	/* an action's reply is the detail read after the commit, off the writer: when
+	 * that read fails the action is still done and answers 200 with the order's id */
+	const char *env_tl[] = {"GONGZHI_UPLOAD_LIMIT=65536",
+	                        F("GONGZHI_TEST_FAULT=%s:ioerr:1", parts[0]), NULL};
+	assert_int_equal(srv_restart(&S, env_tl), 0);
+	r = apif(&S, "POST", tok[SHEQU], "{\"action\":\"comment\",\"note\":\"回复在提交之后读\"}",
+	         "/api/v1/work-orders/%lld/actions", (long long)o);
+	assert_status(r, 200);
+	assert_int_equal(jint(r->json, "id"), o);
+	assert_null(jpath(r->json, "timeline"));
+	resp_free(r);
+	const char *env[] = {"GONGZHI_UPLOAD_LIMIT=65536", "GONGZHI_TEST_FAULT", NULL};
+	assert_int_equal(srv_restart(&S, env), 0);
+	r = apif(&S, "GET", tok[SHEQU], NULL, "/api/v1/work-orders/%lld", (long long)o);
+	assert_status(r, 200);
+	json_t *tl = jpath(r->json, "timeline"); /* oldest first: the comment is last */
+	assert_true(json_array_size(tl) > 0);
+	assert_string_equal(jstr(json_array_get(tl, json_array_size(tl) - 1), "note"),
+	                    "回复在提交之后读");
+	assert_string_equal(jstr(r->json, "handlers.0.role"), "co_handler");
+	assert_int_equal(jint(r->json, "handlers.0.org_id"), org);
+	assert_int_equal(json_array_size(jpath(r->json, "attachments")), 1);
+	assert_true(json_array_size(jpath(r->json, "timeline")) >= 3);
+	resp_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -737,7 +809,7 @@ int main(void)
 	    cmocka_unit_test(att_name_follows_type), cmocka_unit_test(att_same_content_once),
 	    cmocka_unit_test(att_bad_requests),      cmocka_unit_test(att_file_names),
 	    cmocka_unit_test(att_too_large),         cmocka_unit_test(att_scope),
-	    cmocka_unit_test(att_idempotency),
+	    cmocka_unit_test(att_idempotency),       cmocka_unit_test(att_detail_all_or_nothing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

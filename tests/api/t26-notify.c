@@ -12,17 +12,10 @@ enum { SHEQU, JIEDAO, WUYE, HEHUOREN, WANGGE, JUMIN, ADMIN, NUSERS };
 static const char *const usernames[NUSERS] = {"shequ",  "jiedao", "wuye", "hehuoren",
                                               "wangge", "jumin",  "admin"};
 static const char *const ENV[] = {"GONGZHI_SLA_SCAN_SECONDS=1", NULL};
-static char *tok[NUSERS];
+static struct fixture fx;
+static const char *tok[NUSERS];
 static int64_t uid[NUSERS];
 static int64_t u_grid1, o_hongrun, o_jinshitu;
-
-static void login_all(void)
-{
-	for (int i = 0; i < NUSERS; i++) {
-		free(tok[i]);
-		tok[i] = login(&S, usernames[i], i == ADMIN ? ADMIN_PW : DEMO_PW);
-	}
-}
 
 /* one integer from the server's database */
 #define sql_int(q) db_int(&S, "%s", (q))
@@ -61,30 +54,25 @@ static const char *dispatch_body(void)
 static int setup(void **state)
 {
 	(void)state;
-	if (srv_start(&S, ENV, true))
+	if (fixture_start(&fx, &S, ENV))
 		return -1;
-	login_all();
 	for (int i = 0; i < NUSERS; i++) {
-		if (!tok[i])
+		if (!(tok[i] = fx_token(&fx, usernames[i])))
 			return -1;
-		struct resp *r = api(&S, "GET", "/api/v1/auth/me", tok[i], NULL, NULL);
-		uid[i] = jint(r->json, "id");
-		if (i == WUYE)
-			o_hongrun = jint(r->json, "org_id");
-		resp_free(r);
+		for (int k = 0; k < FX_NACCOUNTS; k++)
+			if (strcmp(fx_usernames[k], usernames[i]) == 0)
+				uid[i] = fx.uid[k];
 	}
-	u_grid1 = unit_id(&S, tok[ADMIN], "沙柳北路社区第一网格");
-	o_jinshitu = org_id(&S, tok[ADMIN], "天津金仕途信息科技有限公司");
-	return u_grid1 && o_hongrun && o_jinshitu && uid[WUYE] ? 0 : -1;
+	u_grid1 = fx.u_grid1;
+	o_hongrun = fx.o_hongrun;
+	o_jinshitu = fx.o_jinshitu;
+	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < NUSERS; i++)
-		free(tok[i]);
-	int rc = srv_stop(&S);
-	srv_cleanup(&S);
+	int rc = fixture_stop(&fx);
 	assert_int_equal(rc, 0);
 	return 0;
 }
@@ -315,8 +303,7 @@ static void sla_warning_and_breach(void **state)
 	assert_int_equal(notes(SHEQU, id, "sla_warning"), 0);
 	msleep(2500);
 	assert_int_equal(notes(WUYE, id, "sla_warning"), 1);
-	assert_int_equal(srv_restart(&S, ENV), 0);
-	login_all();
+	assert_int_equal(srv_restart(&S, ENV), 0); /* sessions live in the database */
 	msleep(2500);
 	assert_int_equal(notes(WUYE, id, "sla_warning"), 1);
 	assert_int_equal(notes(WUYE, id, "sla_breach"), 0);
@@ -325,8 +312,7 @@ static void sla_warning_and_breach(void **state)
 	wait_notes(WUYE, id, "sla_breach", 1);
 	assert_int_equal(notes(WUYE, id, "sla_breach"), 1);
 	msleep(2500);
-	assert_int_equal(srv_restart(&S, ENV), 0);
-	login_all();
+	assert_int_equal(srv_restart(&S, ENV), 0); /* sessions live in the database */
 	msleep(2500);
 	assert_int_equal(notes(WUYE, id, "sla_breach"), 1);
 	assert_int_equal(notes(WUYE, id, "sla_warning"), 1);

@@ -7,39 +7,33 @@
 #include <stdlib.h>
 
 static struct srv S;
-static char *admin, *shequ, *shequ2, *jiedao, *wangge, *jumin, *hehuoren;
+static struct fixture fx;
+static const char *admin, *shequ, *shequ2, *jiedao, *wangge, *jumin, *hehuoren;
 static int64_t u_sl, u_fq, u_dx, u_hedong;
 
 static int setup(void **state)
 {
 	(void)state;
-	if (srv_start(&S, NULL, true))
+	if (fixture_start(&fx, &S, NULL))
 		return -1;
-	admin = login(&S, "admin", ADMIN_PW);
-	shequ = login(&S, "shequ", DEMO_PW);
-	shequ2 = login(&S, "shequ2", DEMO_PW);
-	jiedao = login(&S, "jiedao", DEMO_PW);
-	wangge = login(&S, "wangge", DEMO_PW);
-	jumin = login(&S, "jumin", DEMO_PW);
-	hehuoren = login(&S, "hehuoren", DEMO_PW);
-	if (!admin || !shequ || !shequ2 || !jiedao || !wangge || !jumin || !hehuoren)
-		return -1;
-	u_sl = unit_id(&S, admin, "沙柳北路社区");
-	u_fq = unit_id(&S, admin, "凤岐里社区");
-	u_dx = unit_id(&S, admin, "东新街道");
-	u_hedong = unit_id(&S, admin, "河东区");
-	return u_sl && u_fq && u_dx && u_hedong ? 0 : -1;
+	admin = fx.tok[FX_ADMIN];
+	shequ = fx.tok[FX_SHEQU];
+	shequ2 = fx.tok[FX_SHEQU2];
+	jiedao = fx.tok[FX_JIEDAO];
+	wangge = fx.tok[FX_WANGGE];
+	jumin = fx.tok[FX_JUMIN];
+	hehuoren = fx.tok[FX_HEHUOREN];
+	u_sl = fx.u_shaliu;
+	u_fq = fx.u_fengqi;
+	u_dx = fx.u_dongxin;
+	u_hedong = fx.u_district;
+	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char *all[] = {admin, shequ, shequ2, jiedao, wangge, jumin, hehuoren};
-	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-		free(all[i]);
-	int rc = srv_stop(&S);
-	srv_cleanup(&S);
-	return rc == 0 ? 0 : -1;
+	return fixture_stop(&fx) == 0 ? 0 : -1;
 }
 
 static int64_t draft(const char *tok, int64_t unit, const char *title)

@@ -93,19 +93,6 @@ static int check_exactly_acknowledged(struct srv *s, const char *tok, struct sho
 	return ok;
 }
 
-static bool log_has(struct srv *s, const char *needle)
-{
-	FILE *f = fopen(s->log, "r");
-	if (!f)
-		return false;
-	char line[2048];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, needle) != NULL;
-	fclose(f);
-	return found;
-}
-
 /* One fault scenario: start with the fault armed, burst, check that the fault fired
  * and failed some requests with want_status, that exactly the acknowledged creates
  * exist, that the server still serves, and the same after a restart. */
@@ -116,7 +103,7 @@ static void fault_case(const char *fault, long want_status, const char *want_cod
 	struct srv s;
 	const char *env[] = {F("GONGZHI_TEST_FAULT=%s", fault), NULL};
 	assert_int_equal(srv_start(&s, env, false), 0);
-	if (!log_has(&s, "test fault armed")) {
+	if (!srv_log_has(&s, "test fault armed", NULL)) {
 		srv_stop(&s);
 		srv_cleanup(&s);
 		skip(); /* a build without test hooks (release): nothing to inject */
@@ -125,7 +112,7 @@ static void fault_case(const char *fault, long want_status, const char *want_cod
 	assert_non_null(tok);
 	struct shot shots[TOTAL];
 	burst(&s, tok, shots, "a");
-	assert_true(log_has(&s, "test fault fires"));
+	assert_true(srv_log_has(&s, "test fault fires", NULL));
 	int failed = 0;
 	for (int i = 0; i < TOTAL; i++) {
 		if (shots[i].status == 201)
@@ -393,9 +380,9 @@ static void t_sigterm_under_load(void **st)
 	assert_true(took < 11.0);
 	assert_int_equal(other, 0);
 	assert_true(acked > 0);
-	assert_false(log_has(&s, "suspended connections"));
+	assert_false(srv_log_has(&s, "suspended connections", NULL));
 	if (!harness_pg()) /* the WAL checkpoint at close is SQLite's */
-		assert_true(log_has(&s, "final checkpoint done"));
+		assert_true(srv_log_has(&s, "final checkpoint done", NULL));
 
 	assert_int_equal(srv_restart(&s, NULL), 0);
 	free(tok);

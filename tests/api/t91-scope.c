@@ -15,7 +15,8 @@ enum { NROLES = 8 };
 static const char *const logins[NROLES] = {"admin",    "jiedao", "shequ",   "wangge",
                                            "hehuoren", "wuye",   "tiaojie", "jumin"};
 static struct srv S;
-static char *tok[NROLES];
+static struct fixture fx;
+static const char *tok[NROLES];
 
 struct ids {
 	int64_t *v;
@@ -71,10 +72,10 @@ static long list_all(const char *path, const char *token, struct ids *out)
 static int setup(void **state)
 {
 	(void)state;
-	if (srv_start(&S, NULL, true))
+	if (fixture_start(&fx, &S, NULL))
 		return -1;
 	for (int k = 0; k < NROLES; k++)
-		if (!(tok[k] = login(&S, logins[k], k == 0 ? ADMIN_PW : DEMO_PW)))
+		if (!(tok[k] = fx_token(&fx, logins[k])))
 			return -1;
 	return 0;
 }
@@ -82,11 +83,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	for (int k = 0; k < NROLES; k++)
-		free(tok[k]);
-	int rc = srv_stop(&S);
-	srv_cleanup(&S);
-	return rc == 0 ? 0 : -1;
+	return fixture_stop(&fx) == 0 ? 0 : -1;
 }
 
 /* The property for one entity: rows to probe are every row of admin's list, or every

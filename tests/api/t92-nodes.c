@@ -43,7 +43,8 @@ static const char *const ENV[] = {"GONGZHI_SLA_SCAN_SECONDS=1", "GONGZHI_SESSION
 
 enum { JUMIN, SHEQU, WUYE, ADMIN, NTOK };
 static const char *const usernames[NTOK] = {"jumin", "shequ", "wuye", "admin"};
-static char *tok[NTOK];
+static struct fixture fx;
+static const char *tok[NTOK];
 static int64_t u_grid1, o_hongrun;
 
 static double now_s(void)
@@ -58,21 +59,17 @@ static int setup(void **state)
 	(void)state;
 	if (!harness_pg())
 		return 0;
-	if (srv_start(&A, ENV, true))
+	if (fixture_start(&fx, &A, ENV))
 		return -1;
 	started = true;
 	if (srv_start_node(&B, &A, ENV))
 		return -1;
-	for (int i = 0; i < NTOK; i++) {
-		tok[i] = login(&A, usernames[i], i == ADMIN ? ADMIN_PW : DEMO_PW);
-		if (!tok[i])
+	for (int i = 0; i < NTOK; i++)
+		if (!(tok[i] = fx_token(&fx, usernames[i])))
 			return -1;
-	}
-	struct resp *r = api(&A, "GET", "/api/v1/auth/me", tok[WUYE], NULL, NULL);
-	o_hongrun = jint(r->json, "org_id");
-	resp_free(r);
-	u_grid1 = unit_id(&A, tok[ADMIN], "沙柳北路社区第一网格");
-	return u_grid1 && o_hongrun ? 0 : -1;
+	u_grid1 = fx.u_grid1;
+	o_hongrun = fx.o_hongrun;
+	return 0;
 }
 
 static int teardown(void **state)
@@ -80,11 +77,9 @@ static int teardown(void **state)
 	(void)state;
 	if (!started)
 		return 0;
-	for (int i = 0; i < NTOK; i++)
-		free(tok[i]);
-	int rb = srv_stop(&B), ra = srv_stop(&A);
-	srv_cleanup(&B); /* first: A's cleanup drops the database */
-	srv_cleanup(&A);
+	int rb = srv_stop(&B);
+	srv_cleanup(&B);            /* first: A's cleanup drops the database */
+	int ra = fixture_stop(&fx); /* stops A */
 	return ra == 0 && rb == 0 ? 0 : -1;
 }
 

@@ -2,10 +2,12 @@
  * database with all migrations applied (as `gongzhi init` makes it): each stored
  * field has a column of the type its field type is stored as, a required field's
  * column is NOT NULL, a field that may be cleared is not, the implicit columns are
- * there and NOT NULL, and a reference list's child table has its two columns.  So a
+ * there and NOT NULL, a reference list's child table has its two columns, and a child
+ * list's table has its key and plain columns and its statement runs.  So a
  * migration cannot drift from the description, nor a description from the schema.
  * It also checks the route table: every row served by the generic entity write
- * handlers carries GZ_R_WRITE and GZ_R_AUDIT. */
+ * handlers carries GZ_R_WRITE and GZ_R_AUDIT; and that every scoped entity is one the
+ * scope property test reads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -154,6 +156,34 @@ static int check_entity(struct gz_conn *c, const struct gz_entity *e, char *out,
 			PROBLEM("%s.%s: may be cleared but the column is NOT NULL\n", e->name,
 			        f->name);
 	}
+	/* a child list's table has its key and its plain columns, of their types; its
+	 * statement (computed columns, condition, order) runs on the schema */
+	for (const struct gz_child_list *l = e->children; l && l->name; l++) {
+		struct column kids[64];
+		int nk = columns_of(c, l->table, kids, 64);
+		if (!nk) {
+			PROBLEM("%s.%s: no table %s\n", e->name, l->name, l->table);
+			continue;
+		}
+		if (!find(kids, nk, l->fk))
+			PROBLEM("%s.%s: %s lacks %s\n", e->name, l->name, l->table, l->fk);
+		for (const struct gz_field *f = l->columns; f->name; f++) {
+			const struct column *col = f->expr ? NULL : find(kids, nk, f->name);
+			if (!f->expr && !col)
+				PROBLEM("%s.%s.%s: no column in %s\n", e->name, l->name, f->name,
+				        l->table);
+			else if (col && strcmp(col->type, stored_type(f->type)) != 0)
+				PROBLEM("%s.%s.%s: column is %s, shown as stored %s\n", e->name,
+				        l->name, f->name, col->type, stored_type(f->type));
+		}
+	}
+	if (e->children) {
+		struct gz_err err;
+		json_t *o = json_object();
+		if (gz_entity_load_children(e, c, NULL, 1, o, &err))
+			PROBLEM("%s: a child list's statement fails: %s\n", e->name, err.message);
+		json_decref(o);
+	}
 	if (e->archivable) {
 		const struct column *col = find(cols, nc, "archived_at");
 		if (!col || strcmp(col->type, "INTEGER") != 0 || col->notnull)
@@ -192,7 +222,18 @@ static const struct gz_field drift_fields[] = {
     {"tags", GZ_T_REFS, 0, .refs_table = "units", .refs_owner = "id", .refs_col = "nope"},
     {NULL},
 };
-static const struct gz_entity drift = {.name = "drift", .table = "units", .fields = drift_fields};
+static const struct gz_field drift_child_columns[] = {
+    {"name", GZ_T_INT},            /* TEXT in the table */
+    {"no_such_column", GZ_T_TEXT}, /* absent */
+    {NULL},
+};
+static const struct gz_child_list drift_children[] = {
+    {"kids", "units", "parent_id", drift_child_columns},
+    {"ghosts", "no_such_table", "parent_id", drift_child_columns},
+    {NULL},
+};
+static const struct gz_entity drift = {
+    .name = "drift", .table = "units", .fields = drift_fields, .children = drift_children};
 
 static void checker_finds_drift(void **state)
 {
@@ -201,12 +242,17 @@ static void checker_finds_drift(void **state)
 	char problems[2048] = "";
 	int bad = check_entity(c, &drift, problems, sizeof problems);
 	gz_db_reader_done(db, c);
-	assert_int_equal(bad, 5);
+	if (bad != 9)
+		fail_msg("%d problems:\n%s", bad, problems);
 	assert_non_null(strstr(problems, "drift.kind: column is TEXT"));
 	assert_non_null(strstr(problems, "drift.code: required"));
 	assert_non_null(strstr(problems, "drift.name: may be cleared"));
 	assert_non_null(strstr(problems, "drift.no_such_column: no column"));
 	assert_non_null(strstr(problems, "drift.tags: units lacks"));
+	assert_non_null(strstr(problems, "drift.kids.name: column is TEXT"));
+	assert_non_null(strstr(problems, "drift.kids.no_such_column: no column in units"));
+	assert_non_null(strstr(problems, "drift.ghosts: no table no_such_table"));
+	assert_non_null(strstr(problems, "drift: a child list's statement fails"));
 }
 
 static void entity_write_routes_are_flagged(void **state)
@@ -225,12 +271,63 @@ static void entity_write_routes_are_flagged(void **state)
 	assert_true(seen >= 8);
 }
 
+/* Every route that changes stored state says so (GZ_R_WRITE: the OpenAPI document's
+ * x-write, the console's and the matrix's reading of it), and one that writes an audit
+ * entry on success says that too (GZ_R_AUDIT).  A POST, PUT, PATCH or DELETE without
+ * GZ_R_WRITE must be one of the few that write nothing a client owns. */
+static void mutating_routes_are_flagged(void **state)
+{
+	(void)state;
+	char bad[2048] = "";
+	size_t len = 0;
+	for (size_t m = 0; m < gz_nmodules; m++)
+		for (const struct gz_route *rt = gz_modules[m]->routes; rt && rt->pattern; rt++) {
+			unsigned mut = rt->methods & (GZ_POST | GZ_PUT | GZ_PATCH | GZ_DELETE);
+			if (!mut || (rt->flags & GZ_R_WRITE))
+				continue;
+			const char *name = mut & GZ_POST    ? "POST"
+			                   : mut & GZ_PUT   ? "PUT"
+			                   : mut & GZ_PATCH ? "PATCH"
+			                                    : "DELETE";
+			len += (size_t)snprintf(bad + len, len < sizeof bad ? sizeof bad - len : 0,
+			                        "  %s %s\n", name, rt->pattern);
+		}
+	if (len)
+		fail_msg("mutating routes without GZ_R_WRITE:\n%s", bad);
+}
+
+/* The scope property test (tests/api/t91-scope.c) reads every scoped entity: those
+ * whose rows not every reader sees (not global_read) by a unit, organisation or owner
+ * relation.  A new one must get its test there, and be named here. */
+static void scoped_entities_have_a_property_test(void **state)
+{
+	(void)state;
+	static const char *const tested[] = {"work_order", "user", "unit", "api_key", "notice"};
+	size_t nt = sizeof tested / sizeof tested[0], found = 0;
+	for (size_t m = 0; m < gz_nmodules; m++)
+		for (const struct gz_entity *const *e = gz_modules[m]->entities; e && *e; e++) {
+			if ((*e)->global_read ||
+			    !((*e)->unit_col || (*e)->org_col || (*e)->owner_col))
+				continue;
+			bool known = false;
+			for (size_t i = 0; i < nt && !known; i++)
+				known = strcmp(tested[i], (*e)->name) == 0;
+			if (!known)
+				fail_msg("entity %s is scoped but not in tests/api/t91-scope.c",
+				         (*e)->name);
+			found++;
+		}
+	assert_int_equal(found, nt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(entities_match_tables),
 	    cmocka_unit_test(checker_finds_drift),
 	    cmocka_unit_test(entity_write_routes_are_flagged),
+	    cmocka_unit_test(scoped_entities_have_a_property_test),
+	    cmocka_unit_test(mutating_routes_are_flagged),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
