@@ -11,6 +11,7 @@
 
 static const char *const kinds[] = {"district", "subdistrict", "community", "compound",
                                     "building", "grid",        NULL};
+static const char *const kind_labels[] = {"区", "街道", "社区", "小区", "楼栋", "网格", NULL};
 
 /* Which parent kinds each kind may hang under. */
 static bool parent_allowed(const char *kind, const char *parent)
@@ -82,20 +83,23 @@ static int unit_after_write(struct gz_write *w, struct gz_err *err)
 }
 
 static const struct gz_field unit_fields[] = {
-    {"parent_id", GZ_T_INT, GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 0, NULL, NULL, &gz_unit_entity},
-    {"kind", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 0, kinds},
-    {"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 100},
-    {"code", GZ_T_TEXT, GZ_F_FILTER | GZ_F_NULLABLE, 1, 32},
-    {"path", GZ_T_TEXT, GZ_F_READONLY},
-    {"address", GZ_T_TEXT, GZ_F_NULLABLE, 0, 200},
-    {"lat", GZ_T_REAL, GZ_F_NULLABLE, -90, 90},
-    {"lng", GZ_T_REAL, GZ_F_NULLABLE, -180, 180},
-    {"sort", GZ_T_INT, 0, -1000000, 1000000},
+    {"parent_id", GZ_T_INT, GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 0, NULL, NULL, &gz_unit_entity,
+     .label = "上级单位"},
+    {"kind", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 0, kinds,
+     .label = "类型", .value_labels = kind_labels},
+    {"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 100, .label = "名称"},
+    {"code", GZ_T_TEXT, GZ_F_FILTER | GZ_F_NULLABLE, 1, 32, .label = "编码"},
+    {"path", GZ_T_TEXT, GZ_F_READONLY, .label = "路径"},
+    {"address", GZ_T_TEXT, GZ_F_NULLABLE, 0, 200, .label = "地址"},
+    {"lat", GZ_T_REAL, GZ_F_NULLABLE, -90, 90, .label = "纬度"},
+    {"lng", GZ_T_REAL, GZ_F_NULLABLE, -180, 180, .label = "经度"},
+    {"sort", GZ_T_INT, 0, -1000000, 1000000, .label = "排序"},
     {NULL},
 };
 
 const struct gz_entity gz_unit_entity = {
     .name = "unit",
+    .label = "单位",
     .table = "units",
     .named = true,
     .fields = unit_fields,
@@ -180,6 +184,8 @@ static int tree_handler(struct gz_req *r, struct gz_err *err)
 }
 
 static const struct gz_route routes[] = {
+    GZ_ENTITY_ROUTE_EXPORT("/api/v1/units", &gz_unit_entity, "units.read",
+                           "The units of the list's filters and scope (within: a subtree)"),
     GZ_ENTITY_ROUTES("/api/v1/units", &gz_unit_entity, "units.read", "units.write",
                      "List units (filters: parent_id, kind, code, within, q)", "Create a unit",
                      "Get a unit", "Change a unit"),

@@ -1370,11 +1370,52 @@ static void units_method_not_allowed(void **state)
 	}
 }
 
+/* The export: the list's rows (scope, within), the parent by name, kinds in Chinese */
+static void units_export(void **state)
+{
+	(void)state;
+	char within[48];
+	snprintf(within, sizeof within, "within=%lld", (long long)u_shaliu);
+	const char *q[] = {"", within, "kind=community"};
+	const int who[] = {ADMIN, JIEDAO, SHEQU, HEHUOREN};
+	for (size_t k = 0; k < sizeof who / sizeof *who; k++)
+		for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
+			int64_t total = total_count(&S, tok[who[k]], "/api/v1/units", q[i]);
+			json_t *rows =
+			    xlsx_get(&S, tok[who[k]], F("/api/v1/units/export.xlsx?%s", q[i]));
+			assert_int_equal((int64_t)json_array_size(rows) - 1, total);
+			json_decref(rows);
+		}
+	json_t *rows = xlsx_get(
+	    &S, tok[ADMIN],
+	    F("/api/v1/units/export.xlsx?within=%lld&kind=community", (long long)u_dongxin));
+	assert_true(json_array_size(rows) > 2);
+	assert_string_equal(jstr(json_array_get(rows, 0), "B"), "上级单位");
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row)
+	{
+		if (!i)
+			continue;
+		assert_string_equal(jstr(row, "B"), "东新街道");
+		assert_string_equal(jstr(row, "C"), "社区");
+	}
+	json_decref(rows);
+	struct resp *r =
+	    api(&S, "GET", "/api/v1/units/export.csv?within=x", tok[ADMIN], NULL, NULL);
+	assert_error(r, 400, "validation_failed", "within");
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/units/export.csv", tok[JUMIN], NULL, NULL);
+	assert_error(r, 403, "forbidden", NULL);
+	resp_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(units_unauthenticated),
 	    cmocka_unit_test(units_list_and_paging),
+	    cmocka_unit_test(units_export),
 	    cmocka_unit_test(units_list_unknown_param),
 	    cmocka_unit_test(units_filter_parent_kind_code),
 	    cmocka_unit_test(units_filter_within),

@@ -244,6 +244,8 @@ static const struct kase cases[] = {
     {"GET", "/api/v1/audit/export.xlsx", PERM, NULL, 200, b_none},
     {"GET", "/api/v1/audit/verify", PERM, NULL, 200, b_none},
     {"GET", "/api/v1/units", PERM, NULL, 200, b_none},
+    {"GET", "/api/v1/units/export.csv", PERM, NULL, 200, b_none},
+    {"GET", "/api/v1/units/export.xlsx", PERM, NULL, 200, b_none},
     {"POST", "/api/v1/units", CREATE, NULL, 201, b_unit_create},
     {"GET", "/api/v1/units/{id}", ROW, &P_UNIT, 200, b_none},
     {"PATCH", "/api/v1/units/{id}", ROW, &P_UNIT, 200, b_sort},

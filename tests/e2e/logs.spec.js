@@ -182,6 +182,7 @@ test('every list page with an export offers both CSV and Excel, and both downloa
     ['/settings/sla', 'crud-export', 'sla-rules'],
     ['/notices', 'crud-export', 'notices'],
     ['/settings/dicts', 'dict-export', 'dict-entries'],
+    ['/settings/units', 'unit-export', 'units'],
     ['/work-orders', 'export', 'work-orders'],
     ['/logs/operations', 'log-export', 'operation-log'],
     ['/logs/logins', 'log-export', 'login-log'],
