@@ -115,7 +115,10 @@ static int login_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
 	if (l->ok) {
 		if (gz_exec_args(c, err, "DELETE FROM login_attempts WHERE username = ?", "t",
 		                 l->username) ||
-		    gz_session_create(c, l->user_id, l->client, l->token, l->csrf, err))
+		    gz_session_create(c, l->user_id, l->client, l->token, l->csrf, err) ||
+		    /* the last login, with the session: not an edit (version unchanged) */
+		    gz_exec_args(c, err, "UPDATE users SET last_login_at = ? WHERE id = ?", "ii",
+		                 now, l->user_id))
 			return -1;
 		return audit_login(c, l, "login", err);
 	}

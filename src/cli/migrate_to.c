@@ -16,6 +16,7 @@
  * Knows both backends by name (sqlite_master, pg_catalog): it is the one tool that
  * moves data between them. */
 #include "cli/migrate_to.h"
+#include "app.h"
 #include "auth/auth.h"
 #include "core/buf.h"
 #include "core/log.h"
@@ -330,6 +331,11 @@ static int run_sql(struct gz_db *db, const char *sql, struct gz_err *err)
 	return gz_db_write(db, exec_fn, (void *)sql, err);
 }
 
+static int after_copy_fn(struct gz_conn *c, void *ctx, struct gz_err *err)
+{
+	return ((const struct gz_module *)ctx)->after_copy(c, err);
+}
+
 /* After explicit ids: each identity sequence continues after its table's largest. */
 static int reset_sequences(struct gz_db *dst, struct gz_err *err)
 {
@@ -445,13 +451,13 @@ int gz_migrate_to(struct gz_db *src, const char *url, const char *head_path, str
 			              (long long)t[k].rows, (long long)have);
 	}
 	gz_db_reader_done(dst, d);
-	/* SQLite's bigrams are an FTS5 table, left; the target's own bigram index is
-	 * built by the first server from the to-do list (searches stay exact meanwhile:
-	 * work_order_search.c) */
-	if (bad || run_sql(dst,
-	                   "INSERT INTO work_order_grams_todo (id) SELECT id FROM work_orders ON "
-	                   "CONFLICT DO NOTHING",
-	                   err))
+	/* what the modules keep differently on the target (the bigram index of work
+	 * orders: an FTS5 table on SQLite, left; built by the first server from its to-do
+	 * list, searches staying exact meanwhile) */
+	for (size_t k = 0; k < gz_nmodules && !bad; k++)
+		if (gz_modules[k]->after_copy)
+			bad = gz_db_write(dst, after_copy_fn, (void *)gz_modules[k], err);
+	if (bad)
 		goto out;
 	struct gz_audit_report rep;
 	int anchored = gz_audit_anchor_copy(dst, head_path, &rep, err);

@@ -49,6 +49,9 @@ enum gz_route_flag {
 	GZ_R_WRITE = 256,
 	/* every successful call leaves an audit entry (the entity layer writes it) */
 	GZ_R_AUDIT = 512,
+	/* the reply is a file (an export.csv or export.xlsx), not JSON: the entity, when
+	 * set, is the one whose rows it holds (the OpenAPI document says so) */
+	GZ_R_FILE = 1024,
 };
 
 typedef int (*gz_handler)(struct gz_req *r, struct gz_err *err);
@@ -94,6 +97,10 @@ struct gz_module {
 	 * requests in flight: ends replies that would otherwise never end (event
 	 * streams), so that shutdown is not held for the grace period. */
 	void (*quiesce)(struct gz_app *app);
+	/* Optional: `gongzhi migrate-to` ran, in a write on the target, once every table
+	 * is copied: derived data the target keeps differently from the source (an index
+	 * of its own) is scheduled for rebuilding here. */
+	int (*after_copy)(struct gz_conn *c, struct gz_err *err);
 };
 
 struct gz_kv {

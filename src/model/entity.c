@@ -9,6 +9,8 @@
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "core/util.h"
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,7 +297,9 @@ int gz_entity_select(const struct gz_entity *e, struct gz_buf *sql, bool list)
 	for (const struct gz_field *f = e->fields; f->name; f++) {
 		if (!selected(f, list))
 			continue;
-		if (f->expr) {
+		if (list && f->lookup_sql) { /* the key: the name comes per page */
+			gz_buf_addf(sql, ", t.%s", f->lookup_key);
+		} else if (f->expr) {
 			gz_buf_addf(sql, ", %s", f->expr);
 			for (const char *p = f->expr; *p; p++)
 				now_params += *p == '?';
@@ -361,8 +365,8 @@ void gz_entity_row_write(const struct gz_entity *e, struct gz_stmt *s, struct gz
 		if (!selected(f, true))
 			continue;
 		int i = col++;
-		if (f->flags & GZ_F_WRITE_ONLY)
-			continue;
+		if ((f->flags & GZ_F_WRITE_ONLY) || f->lookup_sql)
+			continue; /* a lookup's name is spliced in per page */
 		gz_buf_add(b, ",\"", 2);
 		gz_buf_adds(b, f->name);
 		gz_buf_add(b, "\":", 2);
@@ -674,6 +678,274 @@ int gz_entity_page_refs(const struct gz_entity *e, struct gz_conn *c, const int6
 	return rc < 0 ? -1 : 0;
 }
 
+/* ---- names of a list page (lookup fields) ---- */
+
+static bool page_lookup(const struct gz_field *f)
+{
+	return f->lookup_sql && selected(f, true) && !(f->flags & GZ_F_WRITE_ONLY);
+}
+
+struct gz_page_lookups {
+	const struct gz_entity *e;
+	int nfields, limit, rows;
+	const struct gz_field **field;
+	int *col; /* the key's column in a list row */
+	/* keys[field][row]: an integer key (0: none), or tkeys for a text key (NULL) */
+	int64_t **keys;
+	const char ***tkeys;
+	const char ***names; /* names[field][row] once resolved (NULL: none) */
+};
+
+struct gz_page_lookups *gz_entity_lookups_new(const struct gz_entity *e, int limit,
+                                              struct gz_arena *a)
+{
+	int n = 0;
+	for (const struct gz_field *f = e->fields; f->name; f++)
+		n += page_lookup(f);
+	if (!n)
+		return NULL;
+	struct gz_page_lookups *p = gz_zalloc(a, sizeof(*p));
+	p->e = e;
+	p->limit = limit;
+	p->field = gz_zalloc(a, sizeof(*p->field) * (size_t)n);
+	p->col = gz_zalloc(a, sizeof(int) * (size_t)n);
+	p->keys = gz_zalloc(a, sizeof(int64_t *) * (size_t)n);
+	p->tkeys = gz_zalloc(a, sizeof(char **) * (size_t)n);
+	p->names = gz_zalloc(a, sizeof(char **) * (size_t)n);
+	int col = 4;
+	for (const struct gz_field *f = e->fields; f->name; f++) {
+		if (!selected(f, true))
+			continue;
+		int i = col++;
+		if (!page_lookup(f))
+			continue;
+		p->field[p->nfields] = f;
+		p->col[p->nfields] = i;
+		if (f->lookup_text_key)
+			p->tkeys[p->nfields] = gz_zalloc(a, sizeof(char *) * (size_t)limit);
+		else
+			p->keys[p->nfields] = gz_zalloc(a, sizeof(int64_t) * (size_t)limit);
+		p->names[p->nfields] = gz_zalloc(a, sizeof(char *) * (size_t)limit);
+		p->nfields++;
+	}
+	return p;
+}
+
+void gz_entity_lookups_row(struct gz_page_lookups *p, struct gz_stmt *s, struct gz_arena *a)
+{
+	if (p->rows >= p->limit)
+		return;
+	for (int j = 0; j < p->nfields; j++) {
+		int col = p->col[j];
+		if (gz_col_null(s, col))
+			continue;
+		if (p->tkeys[j])
+			p->tkeys[j][p->rows] = gz_strdup(a, gz_col_text(s, col));
+		else
+			p->keys[j][p->rows] = gz_col_i64(s, col);
+	}
+	p->rows++;
+}
+
+/* The index of key (row i of lookup j) among the first nd distinct keys, or -1. */
+static int lookup_find(const struct gz_page_lookups *p, int j, int i, const int *first, int nd)
+{
+	for (int d = 0; d < nd; d++) {
+		int r = first[d];
+		if (p->tkeys[j] ? strcmp(p->tkeys[j][r], p->tkeys[j][i]) == 0
+		                : p->keys[j][r] == p->keys[j][i])
+			return d;
+	}
+	return -1;
+}
+
+/* The names cache of list pages: direct-mapped slots (lookup field, key) -> name,
+ * shared by the server's threads under one mutex.  A slot holds while the generation
+ * it was filled in is current (a write to a named entity through this layer starts a
+ * new one: gz_entity_names_changed()) and for NAMES_TTL_MS at most, which bounds how
+ * long a change made elsewhere (another node, a migration) can go unseen in lists;
+ * a single row always reads its names afresh (expr). */
+#define NAMES_SLOTS 4096
+#define NAMES_TTL_MS 5000
+struct name_slot {
+	const struct gz_field *f;
+	int64_t key;
+	char *tkey; /* text keys (malloc) */
+	char *name; /* malloc; NULL: no such row */
+	uint64_t gen;
+	int64_t at;
+};
+static struct name_slot names_cache[NAMES_SLOTS];
+static pthread_mutex_t names_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint64_t names_gen = 1;
+
+void gz_entity_names_changed(void)
+{
+	atomic_fetch_add(&names_gen, 1);
+}
+
+static struct name_slot *name_slot(const struct gz_field *f, int64_t key, const char *tkey)
+{
+	uint64_t h = (uint64_t)(uintptr_t)f * 0x9e3779b97f4a7c15u;
+	if (tkey)
+		for (const char *p = tkey; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211u;
+	else
+		h ^= (uint64_t)key * 0xff51afd7ed558ccdu;
+	h ^= h >> 29;
+	return &names_cache[h % NAMES_SLOTS];
+}
+
+/* Under names_mu: the cached name of a key (*hit false when not cached). */
+static const char *name_get(const struct gz_field *f, int64_t key, const char *tkey, uint64_t gen,
+                            int64_t now, struct gz_arena *a, bool *hit)
+{
+	struct name_slot *sl = name_slot(f, key, tkey);
+	*hit = sl->f == f && sl->gen == gen && now - sl->at < NAMES_TTL_MS &&
+	       (tkey ? sl->tkey && strcmp(sl->tkey, tkey) == 0 : !sl->tkey && sl->key == key);
+	return *hit && sl->name ? gz_strdup(a, sl->name) : NULL;
+}
+
+/* Under names_mu: remembers a name (NULL: no such row). */
+static void name_put(const struct gz_field *f, int64_t key, const char *tkey, const char *name,
+                     uint64_t gen, int64_t now)
+{
+	struct name_slot *sl = name_slot(f, key, tkey);
+	free(sl->tkey);
+	free(sl->name);
+	*sl = (struct name_slot){
+	    f, key, tkey ? gz_xstrdup(tkey) : NULL, name ? gz_xstrdup(name) : NULL, gen, now};
+}
+
+/* Reads the names of the distinct keys miss[0..nm) (indexes into first[], the row
+ * of each distinct key) of lookup j into names[]: one query. */
+static int lookup_query(struct gz_page_lookups *p, int j, struct gz_conn *c, const int *first,
+                        const int *miss, int nm, const char **names, struct gz_arena *a,
+                        struct gz_err *err)
+{
+	const struct gz_field *f = p->field[j];
+	/* the list padded to a multiple of 8 (a power of two past 64), repeating the
+	 * last key: a few statement texts in the connection's cache */
+	int width = 8;
+	while (width < nm)
+		width = width < 64 ? width + 8 : width * 2;
+	struct gz_buf sql = GZ_BUF_INIT;
+	gz_buf_adds(&sql, f->lookup_sql);
+	for (int d = 0; d < width; d++)
+		gz_buf_adds(&sql, d ? ", ?" : " (?");
+	gz_buf_addc(&sql, ')');
+	struct gz_stmt *s = gz_stmt(c, sql.data, err);
+	gz_buf_release(&sql);
+	if (!s)
+		return -1;
+	for (int d = 0; d < width; d++) {
+		int r = first[miss[d < nm ? d : nm - 1]];
+		if (p->tkeys[j])
+			gz_bind_text(s, d + 1, p->tkeys[j][r]);
+		else
+			gz_bind_i64(s, d + 1, p->keys[j][r]);
+	}
+	int rc;
+	while ((rc = gz_step(s, err)) == 1) {
+		for (int d = 0; d < nm; d++) {
+			int r = first[miss[d]];
+			bool hit = p->tkeys[j] ? strcmp(p->tkeys[j][r], gz_col_text(s, 0)) == 0
+			                       : p->keys[j][r] == gz_col_i64(s, 0);
+			if (hit) {
+				names[miss[d]] = gz_strdup(a, gz_col_text(s, 1));
+				break;
+			}
+		}
+	}
+	gz_stmt_done(s);
+	return rc < 0 ? -1 : 0;
+}
+
+int gz_entity_lookups_resolve(struct gz_page_lookups *p, struct gz_conn *c, struct gz_arena *a,
+                              struct gz_err *err)
+{
+	int n = p->rows, m = n ? n : 1, nf = p->nfields;
+	/* per field: the row of each distinct key, the distinct key of each row, the
+	 * distinct keys not cached, their counts, and the names of the distinct keys */
+	int **first = gz_alloc(a, sizeof(int *) * (size_t)nf),
+	    **which = gz_alloc(a, sizeof(int *) * (size_t)nf),
+	    **miss = gz_alloc(a, sizeof(int *) * (size_t)nf);
+	int *nd = gz_zalloc(a, sizeof(int) * (size_t)nf),
+	    *nm = gz_zalloc(a, sizeof(int) * (size_t)nf);
+	const char ***names = gz_alloc(a, sizeof(char **) * (size_t)nf);
+	bool any = false;
+	for (int j = 0; j < nf; j++) {
+		first[j] = gz_alloc(a, sizeof(int) * (size_t)m);
+		which[j] = gz_alloc(a, sizeof(int) * (size_t)m);
+		miss[j] = gz_alloc(a, sizeof(int) * (size_t)m);
+		names[j] = gz_zalloc(a, sizeof(char *) * (size_t)m);
+		for (int i = 0; i < n; i++) {
+			which[j][i] = -1;
+			if (p->tkeys[j] ? !p->tkeys[j][i] : !p->keys[j][i])
+				continue;
+			int d = lookup_find(p, j, i, first[j], nd[j]);
+			if (d < 0) {
+				first[j][nd[j]] = i;
+				d = nd[j]++;
+			}
+			which[j][i] = d;
+		}
+		any |= nd[j] > 0;
+	}
+	if (!any)
+		return 0;
+	/* the cached names first, under one lock for the whole page */
+	uint64_t gen = atomic_load(&names_gen);
+	int64_t now = gz_now_ms();
+	bool missed = false;
+	pthread_mutex_lock(&names_mu);
+	for (int j = 0; j < nf; j++)
+		for (int d = 0; d < nd[j]; d++) {
+			bool hit;
+			int r = first[j][d];
+			names[j][d] =
+			    name_get(p->field[j], p->tkeys[j] ? 0 : p->keys[j][r],
+			             p->tkeys[j] ? p->tkeys[j][r] : NULL, gen, now, a, &hit);
+			if (!hit)
+				miss[j][nm[j]++] = d;
+			missed |= !hit;
+		}
+	pthread_mutex_unlock(&names_mu);
+	/* only the misses are read: one query per field that has any */
+	for (int j = 0; j < nf && missed; j++)
+		if (nm[j] && lookup_query(p, j, c, first[j], miss[j], nm[j], names[j], a, err))
+			return -1;
+	if (missed) {
+		pthread_mutex_lock(&names_mu);
+		for (int j = 0; j < nf; j++)
+			for (int k = 0; k < nm[j]; k++) {
+				int r = first[j][miss[j][k]];
+				name_put(p->field[j], p->tkeys[j] ? 0 : p->keys[j][r],
+				         p->tkeys[j] ? p->tkeys[j][r] : NULL, names[j][miss[j][k]],
+				         gen, now);
+			}
+		pthread_mutex_unlock(&names_mu);
+	}
+	for (int j = 0; j < nf; j++)
+		for (int i = 0; i < n; i++)
+			p->names[j][i] = which[j][i] >= 0 ? names[j][which[j][i]] : NULL;
+	return 0;
+}
+
+void gz_entity_lookups_append(const struct gz_page_lookups *p, int row, struct gz_buf *b)
+{
+	for (int j = 0; j < p->nfields; j++) {
+		gz_buf_add(b, ",\"", 2);
+		gz_buf_adds(b, p->field[j]->name);
+		gz_buf_add(b, "\":", 2);
+		const char *name = row < p->rows ? p->names[j][row] : NULL;
+		if (name)
+			gz_buf_add_json_str(b, name);
+		else
+			gz_buf_add(b, "null", 4);
+	}
+}
+
 static void json_release(void *p)
 {
 	json_decref(p);
@@ -972,6 +1244,8 @@ static char *summary_of(const struct gz_entity *e, json_t *vals, json_t *before,
 
 static int audit_write(struct gz_write *w, const char *action, json_t *vals, struct gz_err *err)
 {
+	if (w->ent->named)
+		gz_entity_names_changed();
 	struct gz_audit au = {
 	    w->actor, action, w->ent->name, w->id, summary_of(w->ent, vals, w->before, w->arena),
 	    w->client};

@@ -69,6 +69,17 @@ struct gz_field {
 	const char *expr;
 	/* GZ_T_REFS: the child table and its two columns (owner row id, referenced id) */
 	const char *refs_table, *refs_owner, *refs_col;
+	/* the Chinese name of the field: the column header of exports (NULL: the name) */
+	const char *label;
+	/* enum/list: the Chinese names of values[], in the same order (NULL: the codes) */
+	const char *const *value_labels;
+	/* a name shown beside a reference, resolved per list page: in list rows this
+	 * field is not the expr per row but one query per page over the page's distinct
+	 * keys, "SELECT key, name FROM … WHERE key IN (…)" built from lookup_sql (the
+	 * text up to and including "IN"), the keys being the column lookup_key of the
+	 * row (an integer or text column); expr still serves single rows */
+	const char *lookup_key, *lookup_sql;
+	bool lookup_text_key; /* the key column is text (a dictionary code) */
 };
 
 /* A read-only list of child rows shown in a row's detail (the single-row read, never
@@ -107,6 +118,7 @@ struct gz_write {
 
 struct gz_entity {
 	const char *name;              /* "org": audit object type and messages */
+	const char *label;             /* "组织": the sheet of its exports (NULL: name) */
 	const char *table;             /* "orgs" */
 	const struct gz_field *fields; /* terminated by a row with name NULL */
 	const char *perm_read, *perm_write;
@@ -142,6 +154,9 @@ struct gz_entity {
 	 * (only those) or archived=any, a read still shows them with archived_at, and
 	 * an archived row can no longer be changed (409) */
 	bool archivable;
+	/* rows of this entity are shown by name in other entities' list rows (lookup
+	 * fields): a write through this layer invalidates the names cache */
+	bool named;
 	/* read-only child lists of the detail, terminated by a row with name NULL */
 	const struct gz_child_list *children;
 	/* Hooks, all optional, run in the writer inside the request's savepoint. */
@@ -244,6 +259,23 @@ int gz_entity_load_children(const struct gz_entity *e, struct gz_conn *c, struct
  * each field (arena text).  0, or -1 with err. */
 int gz_entity_page_refs(const struct gz_entity *e, struct gz_conn *c, const int64_t *ids, int n,
                         char **out, struct gz_arena *a, struct gz_err *err);
+/* The names of a list page's lookup fields (struct gz_field.lookup_sql): NULL when
+ * the entity has none, else a collector for up to limit rows (arena memory).  Each
+ * row's keys are recorded with gz_entity_lookups_row() as it is read;
+ * gz_entity_lookups_resolve() then reads the names with one query per field over the
+ * page's distinct keys (0, or -1 with err), and gz_entity_lookups_append() writes
+ * ",\"<field>\":\"<name>\"|null" for each lookup field of a row. */
+struct gz_page_lookups;
+struct gz_page_lookups *gz_entity_lookups_new(const struct gz_entity *e, int limit,
+                                              struct gz_arena *a);
+void gz_entity_lookups_row(struct gz_page_lookups *p, struct gz_stmt *s, struct gz_arena *a);
+int gz_entity_lookups_resolve(struct gz_page_lookups *p, struct gz_conn *c, struct gz_arena *a,
+                              struct gz_err *err);
+void gz_entity_lookups_append(const struct gz_page_lookups *p, int row, struct gz_buf *b);
+/* Starts a new generation of the names cache of list pages (the layer calls it on
+ * every write of a named entity; call it after changing names behind its back).
+ * Cached names live NAMES_TTL_MS (5 s) at most: what other nodes change shows by then. */
+void gz_entity_names_changed(void);
 /* Whether the entity has GZ_T_REFS fields shown in list rows (not GZ_F_DETAIL). */
 bool gz_entity_has_refs(const struct gz_entity *e);
 
@@ -277,6 +309,13 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err);
 int gz_entity_get_handler(struct gz_req *r, struct gz_err *err);
 int gz_entity_create_handler(struct gz_req *r, struct gz_err *err);
 int gz_entity_patch_handler(struct gz_req *r, struct gz_err *err);
+/* GET …/export.csv and …/export.xlsx of the route's entity: the rows of the list's
+ * filters and scope (gz_entity_where; limit and cursor ignored), every column of a
+ * list row but the write-only ones, headed by the fields' labels, references shown by
+ * the name of the row named, dictionary codes by their names, enumerations by their
+ * value labels, personal data masked; streamed through model/export.c. */
+int gz_entity_export_csv_handler(struct gz_req *r, struct gz_err *err);
+int gz_entity_export_xlsx_handler(struct gz_req *r, struct gz_err *err);
 /* DELETE of an archivable entity: sets archived_at (once: a second call answers the
  * row as it is), audited as "archive"; the reply is the row. */
 int gz_entity_archive_handler(struct gz_req *r, struct gz_err *err);
@@ -297,6 +336,13 @@ int gz_entity_archive_handler(struct gz_req *r, struct gz_err *err);
 	{GZ_PATCH, base "/{id}", handler, wperm, GZ_R_JSON | GZ_R_WRITE | GZ_R_AUDIT, ent, summary}
 #define GZ_ENTITY_ROUTE_ARCHIVE(base, ent, wperm, summary) \
 	{GZ_DELETE, base "/{id}", gz_entity_archive_handler, wperm, GZ_R_WRITE | GZ_R_AUDIT, ent, summary}
+/* the two export rows (export.csv, export.xlsx); before base "/{id}" in the table */
+#define GZ_ENTITY_ROUTE_EXPORT(base, ent, rperm, summary) \
+	{GZ_GET, base "/export.csv", gz_entity_export_csv_handler, rperm, GZ_R_LIST | GZ_R_FILE, ent, \
+	 summary ", as CSV for Excel (UTF-8 with BOM), streamed"}, \
+	{GZ_GET, base "/export.xlsx", gz_entity_export_xlsx_handler, rperm, GZ_R_LIST | GZ_R_FILE, ent, \
+	 summary ", as an Excel workbook (Chinese headers, times as Excel dates in Shanghai time), " \
+	 "written in constant memory"}
 #define GZ_ENTITY_ROUTES(base, ent, rperm, wperm, list_s, create_s, get_s, patch_s) \
 	GZ_ENTITY_ROUTE_LIST(base, ent, rperm, list_s), \
 	GZ_ENTITY_ROUTE_CREATE(base, ent, wperm, gz_entity_create_handler, create_s), \

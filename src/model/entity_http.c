@@ -1,13 +1,16 @@
 /* entity_http.c - the generic list/get/create/patch handlers of declarative
  * entities: query parameters whitelisted and typed from the description, keyset
  * pagination, count, scope through gz_scope_sql/gz_scope_check, ETag/If-Match,
- * Idempotency-Key through gz_req_write. */
+ * Idempotency-Key through gz_req_write, and the exports of a list (the columns of its
+ * rows, through the export engine of model/export.c). */
 #include "model/entity.h"
 #include "app.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "core/util.h"
 #include "http/idempotency.h"
+#include "model/export.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,11 +287,14 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 	struct gz_conn *c = gz_db_reader(r->app->db);
 	int64_t last = 0, total = -1;
 	int rc = -1, n = 0;
-	/* with reference lists, each row's end is remembered and the lists of the whole
-	 * page are read in one query per list afterwards (not one per row) */
+	/* with reference lists and names of other rows, each row's end is remembered and
+	 * the lists and names of the whole page are read in one query per field
+	 * afterwards (not one per row) */
 	bool refs = gz_entity_has_refs(e);
-	size_t *ends = refs ? gz_alloc(&r->arena, sizeof(size_t) * (size_t)limit) : NULL;
-	int64_t *ids = refs ? gz_alloc(&r->arena, sizeof(int64_t) * (size_t)limit) : NULL;
+	struct gz_page_lookups *names = gz_entity_lookups_new(e, (int)limit, &r->arena);
+	bool splice = refs || names;
+	size_t *ends = splice ? gz_alloc(&r->arena, sizeof(size_t) * (size_t)limit) : NULL;
+	int64_t *ids = splice ? gz_alloc(&r->arena, sizeof(int64_t) * (size_t)limit) : NULL;
 	size_t rows_from = out->len;
 	struct gz_stmt *s = gz_stmt(c, sb->data, err);
 	if (s) {
@@ -307,26 +313,33 @@ int gz_entity_list_handler(struct gz_req *r, struct gz_err *err)
 				gz_buf_addc(out, ',');
 			gz_entity_row_write(e, s, r->app, &r->arena, out);
 			last = gz_col_i64(s, 0);
-			if (refs) {
+			if (splice) {
 				ends[n] = out->len - 1; /* the row's closing brace */
 				ids[n] = last;
 			}
+			if (names)
+				gz_entity_lookups_row(names, s, &r->arena);
 			n++;
 		}
 		gz_stmt_done(s);
 	}
-	if (rc >= 0 && refs && n > 0) {
+	if (rc >= 0 && splice && n > 0) {
 		int rows = n > limit ? (int)limit : n;
-		char **lists = gz_alloc(&r->arena, sizeof(char *) * (size_t)rows);
-		if (gz_entity_page_refs(e, c, ids, rows, lists, &r->arena, err)) {
+		char **lists = gz_zalloc(&r->arena, sizeof(char *) * (size_t)rows);
+		if ((refs && gz_entity_page_refs(e, c, ids, rows, lists, &r->arena, err)) ||
+		    (names && gz_entity_lookups_resolve(names, c, &r->arena, err))) {
 			rc = -1;
 		} else {
 			/* rebuild the rows with each row's lists before its closing brace */
 			struct gz_buf page = GZ_BUF_INIT;
+			gz_buf_grow(&page, out->len - rows_from + (size_t)rows * 160);
 			size_t from = rows_from;
 			for (int k = 0; k < rows; k++) {
 				gz_buf_add(&page, out->data + from, ends[k] - from);
-				gz_buf_adds(&page, lists[k]);
+				if (lists[k])
+					gz_buf_adds(&page, lists[k]);
+				if (names)
+					gz_entity_lookups_append(names, k, &page);
 				from = ends[k];
 			}
 			gz_buf_add(&page, out->data + from, out->len - from);
@@ -443,6 +456,8 @@ static int write_reply(struct gz_req *r, struct gz_conn *c, void *ctx, bool comm
                        struct gz_err *err)
 {
 	struct write_job *j = ctx;
+	if (committed && j->w.ent->named) /* a reader may have cached the old name meanwhile */
+		gz_entity_names_changed();
 	json_t *o = gz_entity_load(j->w.ent, c, j->r->app, NULL, j->w.id, false, err);
 	if (!o && !committed)
 		return -1;
@@ -590,4 +605,229 @@ int gz_entity_route_reach(struct gz_req *r, struct gz_err *err)
 	}
 	gz_db_reader_done(r->app->db, c);
 	return rc;
+}
+
+/* ---- exports ---- */
+
+/* What one exported column shows. */
+enum col_kind { COL_ID, COL_FIELD, COL_REF_NAME, COL_TIME };
+
+/* The plan of an entity's export, built per request and owned by the export (its
+ * spec and columns live in it). */
+struct entity_export {
+	struct gz_export_spec spec;
+	int ncols;
+	const struct gz_field **field; /* per column: the field (NULL: id, times) */
+	enum col_kind *kind;
+	struct gz_export_column *cols;
+	char *names; /* the generated headers' text (sheet, file name) */
+};
+
+static void entity_export_free(void *p)
+{
+	struct entity_export *x = p;
+	free(x->field);
+	free(x->kind);
+	free(x->cols);
+	free(x->names);
+	free(x);
+}
+
+static bool exported(const struct gz_field *f)
+{
+	return !(f->flags & (GZ_F_INPUT_ONLY | GZ_F_WRITE_ONLY | GZ_F_DETAIL)) &&
+	       f->type != GZ_T_REFS;
+}
+
+/* The column of a referenced row's name: its "name" field, else "display_name". */
+static const char *ref_name_col(const struct gz_entity *ref)
+{
+	if (!ref)
+		return NULL;
+	if (gz_entity_field(ref, "name"))
+		return "name";
+	if (gz_entity_field(ref, "display_name"))
+		return "display_name";
+	return NULL;
+}
+
+static const char *value_label(const struct gz_field *f, const char *code)
+{
+	if (!f->value_labels)
+		return code;
+	for (int i = 0; f->values && f->values[i]; i++)
+		if (strcmp(f->values[i], code) == 0)
+			return f->value_labels[i];
+	return code;
+}
+
+static void entity_export_row(const void *ctx, struct gz_stmt *s, struct gz_app *app,
+                              struct gz_arena *a, struct gz_export_cell *c)
+{
+	const struct entity_export *x = ctx;
+	for (int i = 0; i < x->ncols; i++) {
+		const struct gz_field *f = x->field[i];
+		if (gz_col_null(s, i))
+			continue; /* GZ_CELL_EMPTY */
+		if (x->kind[i] == COL_ID) {
+			c[i] = (struct gz_export_cell){.kind = GZ_CELL_NUMBER,
+			                               .number = (double)gz_col_i64(s, i)};
+			continue;
+		}
+		if (x->kind[i] == COL_TIME) {
+			c[i] =
+			    (struct gz_export_cell){.kind = GZ_CELL_TIME, .time = gz_col_i64(s, i)};
+			continue;
+		}
+		c[i].kind = GZ_CELL_TEXT;
+		if (x->kind[i] == COL_REF_NAME) {
+			c[i].text = gz_col_text(s, i);
+			c[i].guard = true;
+			continue;
+		}
+		switch (f->type) {
+		case GZ_T_INT:
+			c[i] = (struct gz_export_cell){.kind = GZ_CELL_NUMBER,
+			                               .number = (double)gz_col_i64(s, i)};
+			break;
+		case GZ_T_REAL:
+			c[i] = (struct gz_export_cell){.kind = GZ_CELL_NUMBER,
+			                               .number = gz_col_double(s, i)};
+			break;
+		case GZ_T_BOOL:
+			c[i].text = gz_col_i64(s, i) ? "是" : "否";
+			break;
+		case GZ_T_TIME:
+			c[i] =
+			    (struct gz_export_cell){.kind = GZ_CELL_TIME, .time = gz_col_i64(s, i)};
+			break;
+		case GZ_T_ENUM:
+			c[i].text = value_label(f, gz_col_text(s, i));
+			break;
+		case GZ_T_LIST: { /* the labels joined with 、 */
+			json_t *v = json_loads(gz_col_text(s, i), 0, NULL), *item;
+			size_t k;
+			struct gz_buf b = GZ_BUF_INIT;
+			json_array_foreach(v, k, item)
+			{
+				if (!json_is_string(item))
+					continue;
+				if (b.len)
+					gz_buf_adds(&b, "、");
+				gz_buf_adds(&b, value_label(f, json_string_value(item)));
+			}
+			json_decref(v);
+			c[i].text = gz_strdup(a, gz_buf_str(&b));
+			gz_buf_release(&b);
+			break;
+		}
+		default:
+			if (f->flags & GZ_F_PII) {
+				/* masked as in the API; a value this key did not seal: stars */
+				char *plain = gz_unseal(app->key, gz_col_text(s, i));
+				c[i].text = plain ? gz_mask(a, plain) : "***";
+				free(plain);
+			} else {
+				c[i].text = gz_col_text(s, i);
+				c[i].guard = true;
+			}
+		}
+	}
+}
+
+static int entity_export(struct gz_req *r, enum gz_export_format format, struct gz_err *err)
+{
+	const struct gz_entity *e = r->route->entity;
+	struct gz_buf *wb = gz_zalloc(&r->arena, sizeof(*wb)),
+	              *sb = gz_zalloc(&r->arena, sizeof(*sb));
+	gz_defer(&r->arena, buf_release, wb);
+	gz_defer(&r->arena, buf_release, sb);
+	struct gz_args args = {0};
+	struct gz_list_opts lo; /* limit and cursor do not apply: the export is everything */
+	if (gz_entity_where(r, e, wb, &args, &lo, err))
+		return -1;
+
+	int max = 4;
+	for (const struct gz_field *f = e->fields; f->name; f++)
+		max++;
+	struct entity_export *x = gz_xcalloc(1, sizeof(*x));
+	x->field = gz_xcalloc((size_t)max, sizeof(*x->field));
+	x->kind = gz_xcalloc((size_t)max, sizeof(*x->kind));
+	x->cols = gz_xcalloc((size_t)max, sizeof(*x->cols));
+	int n = 0, now_params = 0;
+	gz_buf_adds(sb, "SELECT t.id");
+	x->kind[n] = COL_ID;
+	x->cols[n++] = (struct gz_export_column){"编号", 8};
+	for (const struct gz_field *f = e->fields; f->name; f++) {
+		if (!exported(f))
+			continue;
+		const char *name_col = f->type == GZ_T_INT ? ref_name_col(f->ref) : NULL;
+		x->field[n] = f;
+		x->kind[n] = COL_FIELD;
+		x->cols[n] = (struct gz_export_column){f->label ? f->label : f->name, 16};
+		if (f->expr) {
+			gz_buf_addf(sb, ", %s", f->expr);
+			for (const char *p = f->expr; *p; p++)
+				now_params += *p == '?';
+		} else if (name_col) {
+			x->kind[n] = COL_REF_NAME;
+			x->cols[n].width = 24;
+			gz_buf_addf(sb, ", (SELECT %s FROM %s WHERE id = t.%s)", name_col,
+			            f->ref->table, f->name);
+		} else if (f->dict) { /* the entry's name, or the code when it has none */
+			x->kind[n] = COL_REF_NAME;
+			gz_buf_addf(sb,
+			            ", coalesce((SELECT name FROM dict_entries WHERE type = '%s' "
+			            "AND code = t.%s), t.%s)",
+			            f->dict, f->name, f->name);
+		} else {
+			gz_buf_addf(sb, ", t.%s", f->name);
+		}
+		n++;
+	}
+	gz_buf_adds(sb, ", t.created_at, t.updated_at");
+	x->kind[n] = COL_TIME;
+	x->cols[n++] = (struct gz_export_column){"创建时间", 20};
+	x->kind[n] = COL_TIME;
+	x->cols[n++] = (struct gz_export_column){"更新时间", 20};
+	if (e->archivable) {
+		gz_buf_adds(sb, ", t.archived_at");
+		x->kind[n] = COL_TIME;
+		x->cols[n++] = (struct gz_export_column){"归档时间", 20};
+	}
+	x->ncols = n;
+	gz_export_from(sb, e->table);
+	if (e->unit_col && !e->unit_path_col)
+		gz_buf_addf(sb, " LEFT JOIN units su ON su.id = t.%s", e->unit_col);
+	if (lo.join)
+		gz_buf_adds(sb, lo.join);
+	gz_buf_add(sb, wb->data, wb->len);
+	gz_buf_adds(sb, " AND t.id = w.id ORDER BY t.id");
+
+	/* the file is named by the table ("dict_entries" -> dict-entries) */
+	struct gz_buf names = GZ_BUF_INIT;
+	for (const char *p = e->table; *p; p++)
+		gz_buf_addc(&names, *p == '_' ? '-' : *p);
+	x->names = gz_buf_detach(&names, NULL);
+	x->spec = (struct gz_export_spec){
+	    .table = e->table,
+	    .filename = x->names,
+	    .sheet = e->label ? e->label : e->name,
+	    .columns = x->cols,
+	    .ncolumns = x->ncols,
+	    .row = entity_export_row,
+	    .ctx = x,
+	    .ctx_free = entity_export_free,
+	};
+	return gz_export_reply(r, &x->spec, format, sb->data, now_params, lo.now, &args, err);
+}
+
+int gz_entity_export_csv_handler(struct gz_req *r, struct gz_err *err)
+{
+	return entity_export(r, GZ_EXPORT_CSV, err);
+}
+
+int gz_entity_export_xlsx_handler(struct gz_req *r, struct gz_err *err)
+{
+	return entity_export(r, GZ_EXPORT_XLSX, err);
 }

@@ -43,20 +43,23 @@ static int dict_before_create(struct gz_write *w, struct gz_err *err)
 
 static const struct gz_field dict_fields[] = {
     {"type", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER, 1, 32, NULL, NULL, NULL,
-     check_type},
+     check_type, .label = "字典类型"},
     {"code", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER, 1, 32, NULL, NULL, NULL,
-     check_code},
-    {"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 50},
-    {"name_en", GZ_T_TEXT, GZ_F_NULLABLE | GZ_F_SEARCH, 0, 100},
-    {"parent_code", GZ_T_TEXT, GZ_F_CREATE_ONLY | GZ_F_FILTER, 1, 32, NULL, NULL, NULL, check_code},
-    {"sort", GZ_T_INT, 0, -1000000, 1000000},
-    {"disabled", GZ_T_BOOL, GZ_F_FILTER},
+     check_code, .label = "编码"},
+    {"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 50, .label = "名称"},
+    {"name_en", GZ_T_TEXT, GZ_F_NULLABLE | GZ_F_SEARCH, 0, 100, .label = "英文名称"},
+    {"parent_code", GZ_T_TEXT, GZ_F_CREATE_ONLY | GZ_F_FILTER, 1, 32, NULL, NULL, NULL, check_code,
+     .label = "上级编码"},
+    {"sort", GZ_T_INT, 0, -1000000, 1000000, .label = "排序"},
+    {"disabled", GZ_T_BOOL, GZ_F_FILTER, .label = "已停用"},
     {NULL},
 };
 
 const struct gz_entity gz_dict_entity = {
     .name = "dict_entry",
+    .label = "字典",
     .table = "dict_entries",
+    .named = true,
     .fields = dict_fields,
     .perm_read = "dicts.read",
     .perm_write = "dicts.write",
@@ -66,6 +69,8 @@ const struct gz_entity gz_dict_entity = {
 };
 
 static const struct gz_route routes[] = {
+    GZ_ENTITY_ROUTE_EXPORT("/api/v1/dicts/{type}", &gz_dict_entity, "dicts.read",
+                           "The entries of a dictionary (the list's filters)"),
     GZ_ENTITY_ROUTES("/api/v1/dicts/{type}", &gz_dict_entity, "dicts.read", "dicts.write",
                      "Entries of a dictionary (filters: code, parent_code, disabled, q)",
                      "Add an entry to a dictionary", "Get a dictionary entry",

@@ -11,6 +11,8 @@
 static const char *const categories[] = {"notice", "announcement", "activity",
                                          "policy", "safety",       NULL};
 static const char *const statuses[] = {"draft", "published", "withdrawn", NULL};
+static const char *const category_labels[] = {"通知", "公告", "活动", "政策", "安全提示", NULL};
+static const char *const status_labels[] = {"草稿", "已发布", "已撤回", NULL};
 
 static int notice_before_patch(struct gz_write *w, struct gz_err *err)
 {
@@ -20,20 +22,24 @@ static int notice_before_patch(struct gz_write *w, struct gz_err *err)
 }
 
 static const struct gz_field notice_fields[] = {
-    {"title", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 100},
+    {"title", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 100, .label = "标题"},
     {"body", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH | GZ_F_DETAIL, 1, 5000},
-    {"unit_id", GZ_T_INT, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, NULL, NULL, &gz_unit_entity},
-    {"unit_path", GZ_T_TEXT, GZ_F_READONLY},
-    {"category", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, categories},
-    {"pinned", GZ_T_BOOL, GZ_F_FILTER},
-    {"status", GZ_T_ENUM, GZ_F_READONLY | GZ_F_FILTER, 0, 0, statuses},
-    {"published_at", GZ_T_TIME, GZ_F_READONLY},
-    {"created_by", GZ_T_INT, GZ_F_READONLY},
+    {"unit_id", GZ_T_INT, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, NULL, NULL, &gz_unit_entity,
+     .label = "发布范围"},
+    {"unit_path", GZ_T_TEXT, GZ_F_READONLY, .label = "单位路径"},
+    {"category", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, categories, .label = "类别",
+     .value_labels = category_labels},
+    {"pinned", GZ_T_BOOL, GZ_F_FILTER, .label = "置顶"},
+    {"status", GZ_T_ENUM, GZ_F_READONLY | GZ_F_FILTER, 0, 0, statuses, .label = "状态",
+     .value_labels = status_labels},
+    {"published_at", GZ_T_TIME, GZ_F_READONLY, .label = "发布时间"},
+    {"created_by", GZ_T_INT, GZ_F_READONLY, .label = "创建人编号"},
     {NULL},
 };
 
 static const struct gz_entity gz_notice_entity = {
     .name = "notice",
+    .label = "通知公告",
     .table = "notices",
     .fields = notice_fields,
     .perm_read = "notices.read",
@@ -117,6 +123,8 @@ static const char *const timeline_params[] = {"timeline_limit", NULL};
 static const char *const page_params[] = {"cursor", "limit", NULL};
 
 static const struct gz_route routes[] = {
+    GZ_ENTITY_ROUTE_EXPORT("/api/v1/notices", &gz_notice_entity, "notices.read",
+                           "The notices of the list's filters and audience"),
     GZ_ENTITY_ROUTE_LIST("/api/v1/notices", &gz_notice_entity, "notices.read",
                          "Notices in scope and the published ones addressed to the account's "
                          "unit (filters: status, category, pinned, unit_id, within, q)"),

@@ -169,7 +169,21 @@ static int openapi(struct gz_req *r, struct gz_err *err)
 				char ref[128];
 				snprintf(ref, sizeof(ref), "#/components/schemas/%s",
 				         rt->entity ? rt->entity->name : "");
-				if (rt->entity) {
+				if (rt->flags & GZ_R_FILE) {
+					/* an export: a file of the entity's rows, not its JSON */
+					bool xlsx = strstr(rt->pattern, ".xlsx") != NULL;
+					json_object_set_new(
+					    ok, "content",
+					    json_pack("{s:{s:{s:s,s:s}}}",
+					              xlsx ? "application/vnd.openxmlformats-"
+					                     "officedocument.spreadsheetml.sheet"
+					                   : "text/csv",
+					              "schema", "type", "string", "format",
+					              "binary"));
+					if (rt->entity)
+						json_object_set_new(op, "x-rows",
+						                    json_string(rt->entity->name));
+				} else if (rt->entity) {
 					json_object_set_new(schemas, rt->entity->name,
 					                    entity_schema(rt->entity));
 					json_object_set_new(ok, "content",

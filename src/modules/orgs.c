@@ -11,6 +11,8 @@ static const char *const kinds[] = {"partner",    "property_company",
                                     "bank",       "shop",
                                     "ngo",        "other",
                                     NULL};
+static const char *const kind_labels[] = {"合伙人", "物业公司", "职能部门", "企业", "学校", "医院",
+                                          "银行",   "商户",     "社会组织", "其他", NULL};
 
 int gz_check_phone(const char *v, const char *field, struct gz_err *err)
 {
@@ -29,21 +31,26 @@ int gz_check_phone(const char *v, const char *field, struct gz_err *err)
 }
 
 static const struct gz_field org_fields[] = {
-    {"kind", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, kinds},
-    {"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 100},
+    {"kind", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, kinds, .label = "类型",
+     .value_labels = kind_labels},
+    {"name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 100, .label = "名称"},
     {"credit_code", GZ_T_TEXT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 18, NULL, NULL, NULL,
-     gz_check_credit_code},
-    {"unit_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 0, NULL, NULL, &gz_unit_entity},
-    {"contact_name", GZ_T_TEXT, GZ_F_NULLABLE, 0, 50},
-    {"contact_phone", GZ_T_TEXT, GZ_F_PII | GZ_F_NULLABLE, 0, 30, NULL, NULL, NULL, gz_check_phone},
-    {"address", GZ_T_TEXT, GZ_F_NULLABLE, 0, 200},
-    {"description", GZ_T_TEXT, GZ_F_NULLABLE, 0, 2000},
+     gz_check_credit_code, .label = "统一社会信用代码"},
+    {"unit_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 0, NULL, NULL, &gz_unit_entity,
+     .label = "所属单位"},
+    {"contact_name", GZ_T_TEXT, GZ_F_NULLABLE, 0, 50, .label = "联系人"},
+    {"contact_phone", GZ_T_TEXT, GZ_F_PII | GZ_F_NULLABLE, 0, 30, NULL, NULL, NULL, gz_check_phone,
+     .label = "联系电话"},
+    {"address", GZ_T_TEXT, GZ_F_NULLABLE, 0, 200, .label = "地址"},
+    {"description", GZ_T_TEXT, GZ_F_NULLABLE, 0, 2000, .label = "简介"},
     {NULL},
 };
 
 const struct gz_entity gz_org_entity = {
     .name = "org",
+    .label = "组织",
     .table = "orgs",
+    .named = true,
     .fields = org_fields,
     .perm_read = "orgs.read",
     .perm_write = "orgs.write",
@@ -56,6 +63,8 @@ const struct gz_entity gz_org_entity = {
 };
 
 static const struct gz_route routes[] = {
+    GZ_ENTITY_ROUTE_EXPORT("/api/v1/orgs", &gz_org_entity, "orgs.read",
+                           "The organisations of the list's filters"),
     GZ_ENTITY_ROUTES("/api/v1/orgs", &gz_org_entity, "orgs.read", "orgs.write",
                      "List organisations (filters: kind, credit_code, unit_id, within, q)",
                      "Register an organisation", "Get an organisation", "Change an organisation"),

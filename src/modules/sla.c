@@ -88,6 +88,7 @@ int gz_sla_extend(struct gz_conn *c, int64_t resolve_due, int64_t n, int64_t *ou
 }
 
 static const char *const priorities[] = {"urgent", "high", "normal", "low", NULL};
+static const char *const priority_labels[] = {"紧急", "高", "普通", "低", NULL};
 
 static int sla_before_create(struct gz_write *w, struct gz_err *err)
 {
@@ -109,15 +110,17 @@ static int sla_before_create(struct gz_write *w, struct gz_err *err)
 }
 
 static const struct gz_field sla_fields[] = {
-    {"category_code", GZ_T_TEXT, GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 32},
-    {"priority", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 0, priorities},
-    {"accept_hours", GZ_T_INT, GZ_F_REQUIRED, 1, 720},
-    {"resolve_workdays", GZ_T_INT, GZ_F_REQUIRED, 1, 60},
+    {"category_code", GZ_T_TEXT, GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 32, .label = "分类编码前缀"},
+    {"priority", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER, 0, 0, priorities,
+     .label = "优先级", .value_labels = priority_labels},
+    {"accept_hours", GZ_T_INT, GZ_F_REQUIRED, 1, 720, .label = "受理时限（小时）"},
+    {"resolve_workdays", GZ_T_INT, GZ_F_REQUIRED, 1, 60, .label = "办结时限（工作日）"},
     {NULL},
 };
 
 static const struct gz_entity sla_entity = {
     .name = "sla_rule",
+    .label = "时限规则",
     .table = "sla_rules",
     .fields = sla_fields,
     .perm_read = "sla.read",
@@ -323,6 +326,8 @@ long long gz_sla_escalations(void)
 }
 
 static const struct gz_route routes[] = {
+    GZ_ENTITY_ROUTE_EXPORT("/api/v1/sla-rules", &sla_entity, "sla.read",
+                           "The SLA rules of the list's filters"),
     GZ_ENTITY_ROUTES("/api/v1/sla-rules", &sla_entity, "sla.read", "sla.write",
                      "SLA rules (filters: category_code, priority)",
                      "Add an SLA rule for a category prefix and priority", "Get an SLA rule",

@@ -97,6 +97,7 @@ static const struct gz_field unit_fields[] = {
 const struct gz_entity gz_unit_entity = {
     .name = "unit",
     .table = "units",
+    .named = true,
     .fields = unit_fields,
     .perm_read = "units.read",
     .perm_write = "units.write",

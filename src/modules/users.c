@@ -23,6 +23,12 @@ static const char *const role_values[] = {
 #undef GZ_X
         NULL};
 
+static const char *const role_labels[] = {
+#define GZ_X(n, s, zh) zh,
+    GZ_ROLES(GZ_X)
+#undef GZ_X
+        NULL};
+
 static int check_username(const char *v, const char *field, struct gz_err *err)
 {
 	for (const char *p = v; *p; p++)
@@ -169,22 +175,29 @@ static int user_after_write(struct gz_write *w, struct gz_err *err)
 
 static const struct gz_field user_fields[] = {
     {"username", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_CREATE_ONLY | GZ_F_FILTER | GZ_F_SEARCH, 3, 64,
-     NULL, NULL, NULL, check_username},
-    {"display_name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 64},
+     NULL, NULL, NULL, check_username, .label = "用户名"},
+    {"display_name", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH, 1, 64, .label = "姓名"},
     {"password", GZ_T_TEXT, GZ_F_INPUT_ONLY | GZ_F_WRITE_ONLY, 1, 256},
-    {"roles", GZ_T_LIST, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, role_values},
-    {"unit_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 0, NULL, NULL, &gz_unit_entity},
+    {"roles", GZ_T_LIST, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, role_values, .label = "角色",
+     .value_labels = role_labels},
+    {"unit_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 0, NULL, NULL, &gz_unit_entity,
+     .label = "所属单位"},
     /* an account is bound only to an organisation tied to the actor's subtree */
     {"org_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE | GZ_F_SCOPED_REF, 0, 0, NULL, NULL,
-     &gz_org_entity},
-    {"phone", GZ_T_TEXT, GZ_F_PII | GZ_F_NULLABLE, 0, 30, NULL, NULL, NULL, gz_check_phone},
-    {"disabled", GZ_T_BOOL, GZ_F_FILTER},
+     &gz_org_entity, .label = "所属组织"},
+    {"phone", GZ_T_TEXT, GZ_F_PII | GZ_F_NULLABLE, 0, 30, NULL, NULL, NULL, gz_check_phone,
+     .label = "手机号码"},
+    {"disabled", GZ_T_BOOL, GZ_F_FILTER, .label = "已停用"},
+    /* set by a successful login, in the write that creates the session */
+    {"last_login_at", GZ_T_TIME, GZ_F_READONLY, .label = "最后登录时间"},
     {NULL},
 };
 
 const struct gz_entity gz_user_entity = {
     .name = "user",
+    .label = "用户",
     .table = "users",
+    .named = true,
     .fields = user_fields,
     .perm_read = "users.read",
     .perm_write = "users.write",
@@ -199,6 +212,8 @@ const struct gz_entity gz_user_entity = {
 };
 
 static const struct gz_route routes[] = {
+    GZ_ENTITY_ROUTE_EXPORT("/api/v1/users", &gz_user_entity, "users.read",
+                           "The accounts of the list's filters and scope"),
     GZ_ENTITY_ROUTES(
         "/api/v1/users", &gz_user_entity, "users.read", "users.write",
         "List accounts in scope (filters: username, roles, unit_id, org_id, disabled, within, q)",

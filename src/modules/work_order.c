@@ -400,18 +400,25 @@ static const struct gz_field wo_fields[] = {
      .expr = GZ_WO_OVERDUE_DEADLINE_EXPR},
     {"due_soon", GZ_T_BOOL, GZ_F_READONLY, .expr = GZ_WO_DUE_SOON_EXPR},
     /* names for accounts that cannot read the rows named (partners, property
-     * companies, mediators): one statement, an index lookup per row */
-    {"unit_name", GZ_T_TEXT, GZ_F_READONLY,
-     .expr = "(SELECT name FROM units WHERE id = t.unit_id)"},
+     * companies, mediators): a single row reads the expr, a list page one query per
+     * name over the page's distinct keys (lookup_sql) */
+    {"unit_name", GZ_T_TEXT, GZ_F_READONLY, .expr = "(SELECT name FROM units WHERE id = t.unit_id)",
+     .lookup_key = "unit_id", .lookup_sql = "SELECT id, name FROM units WHERE id IN"},
     {"category_name", GZ_T_TEXT, GZ_F_READONLY,
      .expr = "(SELECT name FROM dict_entries WHERE type = 'category' AND code = "
-             "t.category_code)"},
+             "t.category_code)",
+     .lookup_key = "category_code",
+     .lookup_sql = "SELECT code, name FROM dict_entries WHERE type = 'category' AND code IN",
+     .lookup_text_key = true},
     {"handler_org_name", GZ_T_TEXT, GZ_F_READONLY,
-     .expr = "(SELECT name FROM orgs WHERE id = t.handler_org_id)"},
+     .expr = "(SELECT name FROM orgs WHERE id = t.handler_org_id)", .lookup_key = "handler_org_id",
+     .lookup_sql = "SELECT id, name FROM orgs WHERE id IN"},
     {"handler_unit_name", GZ_T_TEXT, GZ_F_READONLY,
-     .expr = "(SELECT name FROM units WHERE id = t.handler_unit_id)"},
+     .expr = "(SELECT name FROM units WHERE id = t.handler_unit_id)",
+     .lookup_key = "handler_unit_id", .lookup_sql = "SELECT id, name FROM units WHERE id IN"},
     {"creator_name", GZ_T_TEXT, GZ_F_READONLY,
-     .expr = "(SELECT display_name FROM users WHERE id = t.created_by)"},
+     .expr = "(SELECT display_name FROM users WHERE id = t.created_by)", .lookup_key = "created_by",
+     .lookup_sql = "SELECT id, display_name FROM users WHERE id IN"},
     {"merged_into_id", GZ_T_INT, GZ_F_READONLY},
     {"satisfaction", GZ_T_ENUM, GZ_F_READONLY | GZ_F_FILTER, 0, 0, satisfactions},
     {"solved", GZ_T_BOOL, GZ_F_READONLY | GZ_F_DETAIL},
@@ -657,5 +664,12 @@ static const struct gz_perm perms[] = {
 static const struct gz_entity *const entities[] = {&gz_work_order_entity, NULL};
 
 const struct gz_module gz_work_orders_module = {
-    "work_orders", routes, perms, entities, wo_init, gz_wo_search_start, gz_wo_search_stop,
+    "work_orders",
+    routes,
+    perms,
+    entities,
+    wo_init,
+    gz_wo_search_start,
+    gz_wo_search_stop,
+    .after_copy = gz_wo_search_after_copy,
 };

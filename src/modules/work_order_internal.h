@@ -64,6 +64,9 @@ int gz_wo_search_sync(struct gz_conn *c, void *ctx, struct gz_err *err);
 /* While serving: indexes the orders older than the bigram index in a background
  * thread (small write jobs), stopped by gz_wo_search_stop(). */
 int gz_wo_search_start(struct gz_app *app, struct gz_err *err);
+/* After `gongzhi migrate-to`: every order onto the target's to-do list of the bigram
+ * index (SQLite's is an FTS5 table, not copied), which the first server works off. */
+int gz_wo_search_after_copy(struct gz_conn *c, struct gz_err *err);
 void gz_wo_search_stop(struct gz_app *app);
 
 /* Duplicate hints (work_order_similar.c). */

@@ -538,6 +538,14 @@ static void *backfill_main(void *arg)
 	return NULL;
 }
 
+int gz_wo_search_after_copy(struct gz_conn *c, struct gz_err *err)
+{
+	return gz_exec_args(c, err,
+	                    "INSERT INTO work_order_grams_todo (id) SELECT id FROM work_orders "
+	                    "ON CONFLICT DO NOTHING",
+	                    "");
+}
+
 int gz_wo_search_start(struct gz_app *app, struct gz_err *err)
 {
 	int64_t todo = 0;

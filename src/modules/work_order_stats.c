@@ -5,28 +5,21 @@
  * Statistics read only work_order_daily, the per-day aggregates work_order.c keeps
  * in the same transaction as every change, so their cost depends on the number of
  * days, units and categories, never on the number of orders (the live overdue counts
- * read the running orders alone).  The CSV export streams:
- * it walks the ids in windows of EXPORT_WINDOW (a read connection borrowed per
- * window and given back before any byte is sent), so a million rows cost the memory
- * of one window and hold no connection while a slow client reads.  Each window
- * drives the query through the primary key: a filter with an index of its own
- * (community, status …) would otherwise make every batch of a keyset walk read and
- * sort all the remaining matches, which is quadratic.  The rows are those of the
- * list's filters and scope (gz_entity_where) among the orders that existed when the
- * export began; an order that changes meanwhile appears as it was when its window
- * was read.  Lifecycle rules and the aggregates themselves stay in work_order.c. */
+ * read the running orders alone).  The exports are the list's filters and scope
+ * (gz_entity_where) through the export engine (model/export.c: windows of ids,
+ * streamed CSV, constant-memory workbook); this file says only what the columns are.
+ * Lifecycle rules and the aggregates themselves stay in work_order.c. */
 #include "app.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "core/util.h"
+#include "model/export.h"
 #include "modules/work_order.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <xlsxwriter.h>
 
 /* ---- statistics ---- */
 
@@ -539,456 +532,141 @@ static int stats_handler(struct gz_req *r, struct gz_err *err)
 	return gz_reply_json(r, 200, res);
 }
 
-/* ---- the exports: CSV and Excel ---- */
-
-#define EXPORT_WINDOW 2000 /* ids per batch */
-#define STR_(x) #x
-#define STR(x) STR_(x)
+/* ---- the exports: CSV and Excel (the engine is model/export.c) ---- */
 
 /* Display names of the enumerations, for people reading the file in Excel. */
-struct label {
-	const char *code, *zh;
-};
-static const struct label channel_labels[] = {{"hotline_12345", "12345热线"},
-                                              {"grid_patrol", "网格巡查"},
-                                              {"walk_in", "来访"},
-                                              {"phone", "来电"},
-                                              {"web", "网上"},
-                                              {"open311", "Open311"},
-                                              {"proactive", "主动发现"},
-                                              {NULL, NULL}};
-static const struct label priority_labels[] = {
+static const struct gz_label channel_labels[] = {{"hotline_12345", "12345热线"},
+                                                 {"grid_patrol", "网格巡查"},
+                                                 {"walk_in", "来访"},
+                                                 {"phone", "来电"},
+                                                 {"web", "网上"},
+                                                 {"open311", "Open311"},
+                                                 {"proactive", "主动发现"},
+                                                 {NULL, NULL}};
+static const struct gz_label priority_labels[] = {
     {"urgent", "紧急"}, {"high", "高"}, {"normal", "普通"}, {"low", "低"}, {NULL, NULL}};
-static const struct label status_labels[] = {{"new", "新建"},
-                                             {"dispatched", "已派单"},
-                                             {"accepted", "已签收"},
-                                             {"in_progress", "处理中"},
-                                             {"resolved", "已办结"},
-                                             {"verified", "已核实"},
-                                             {"closed", "已关闭"},
-                                             {"returned", "已退回"},
-                                             {"cancelled", "已撤销"},
-                                             {"merged", "已合并"},
-                                             {NULL, NULL}};
-static const struct label satisfaction_labels[] = {{"satisfied", "满意"},
-                                                   {"basically_satisfied", "基本满意"},
-                                                   {"dissatisfied", "不满意"},
-                                                   {NULL, NULL}};
-
-static const char *label(const struct label *t, const char *code)
-{
-	for (; t->code; t++)
-		if (strcmp(t->code, code) == 0)
-			return t->zh;
-	return code;
-}
+static const struct gz_label status_labels[] = {{"new", "新建"},
+                                                {"dispatched", "已派单"},
+                                                {"accepted", "已签收"},
+                                                {"in_progress", "处理中"},
+                                                {"resolved", "已办结"},
+                                                {"verified", "已核实"},
+                                                {"closed", "已关闭"},
+                                                {"returned", "已退回"},
+                                                {"cancelled", "已撤销"},
+                                                {"merged", "已合并"},
+                                                {NULL, NULL}};
+static const struct gz_label satisfaction_labels[] = {{"satisfied", "满意"},
+                                                      {"basically_satisfied", "基本满意"},
+                                                      {"dissatisfied", "不满意"},
+                                                      {NULL, NULL}};
 
 /* The columns of both exports, in order; the times are columns FIRST_TIME..LAST_TIME. */
-static const char *const export_columns[] = {
-    "工单编号", "标题",     "分类",     "渠道",     "优先级",   "状态",     "所属单位",
-    "地址",     "诉求人",   "联系电话", "承办单位", "创建时间", "签收时限", "办结时限",
-    "签收时间", "办结时间", "满意度",   "是否解决", "是否超期"};
+static const struct gz_export_column export_columns[] = {
+    {"工单编号", 20}, {"标题", 30},     {"分类", 16},     {"渠道", 10},     {"优先级", 8},
+    {"状态", 8},      {"所属单位", 20}, {"地址", 24},     {"诉求人", 10},   {"联系电话", 14},
+    {"承办单位", 24}, {"创建时间", 20}, {"签收时限", 20}, {"办结时限", 20}, {"签收时间", 20},
+    {"办结时间", 20}, {"满意度", 10},   {"是否解决", 8},  {"是否超期", 8}};
 #define NCOLUMNS ((int)GZ_ARRAY_LEN(export_columns))
 #define FIRST_TIME 11
 #define LAST_TIME 15
 
 /* The rows are formatted from these columns, in this order (column i of the result
- * is export column i - 1).  The window of ids drives the query: CROSS JOIN fixes the
- * order of the loops, and the LIMIT (which changes nothing) keeps the subquery from
- * being merged into the outer query.  Parameters: the time (the overdue definition's
- * GZ_WO_OVERDUE_PARAMS), the window, then the list's filters and scope. */
-/* (clang-format cannot indent the strings that follow STR()) */
-/* clang-format off */
+ * is export column i - 1); the window (gz_export_from) and the joins follow.
+ * Parameters: the time (the overdue definition's GZ_WO_OVERDUE_PARAMS), the window,
+ * then the list's filters and scope. */
 static const char export_select[] =
     "SELECT t.id, t.number, t.title, coalesce(dc.name, t.category_code), t.channel, "
     "t.priority, t.status, coalesce(u.name, ''), coalesce(t.address, ''), "
     "coalesce(t.requester_name, ''), t.requester_phone, coalesce(o.name, hu.name, ''), "
     "t.created_at, t.accept_due_at, t.resolve_due_at, t.accepted_at, t.resolved_at, "
-    "coalesce(t.satisfaction, ''), t.solved, " GZ_WO_OVERDUE_EXPR " "
-    "FROM (SELECT id FROM work_orders WHERE id > ? AND id <= ? ORDER BY id "
-    "LIMIT " STR(EXPORT_WINDOW) ") w CROSS JOIN work_orders t "
-    "LEFT JOIN dict_entries dc ON dc.type = 'category' AND dc.code = t.category_code "
+    "coalesce(t.satisfaction, ''), t.solved, " GZ_WO_OVERDUE_EXPR;
+static const char export_joins[] =
+    " LEFT JOIN dict_entries dc ON dc.type = 'category' AND dc.code = t.category_code "
     "LEFT JOIN units u ON u.id = t.unit_id LEFT JOIN orgs o ON o.id = t.handler_org_id "
     "LEFT JOIN units hu ON hu.id = t.handler_unit_id";
-/* clang-format on */
 
-/* One exported row as text cells (times apart): what both formats write, so that
+/* The cells of the current row of export_select: what both formats write, so that
  * they agree cell by cell — the labels, the masking, the overdue flag. */
-struct export_cells {
-	const char *text[NCOLUMNS]; /* NULL for the time columns */
-	bool guard[NCOLUMNS];       /* the text comes from the public (CSV formula guard) */
-	bool has_time[NCOLUMNS];
-	int64_t time[NCOLUMNS]; /* ms */
-};
-
-struct wo_export;
-typedef void (*export_row_fn)(struct wo_export *x, const struct export_cells *cells);
-
-/* The export's state.  It owns everything it uses: it outlives the request. */
-struct wo_export {
-	struct gz_app *app;
-	char request_id[24];
-	char *sql;                /* export_select, the list's WHERE, AND t.id = w.id */
-	struct gz_args args;      /* the filters and scope; text in owned[] */
-	char *owned[GZ_ARGS_MAX]; /* copies of the text arguments */
-	int64_t now;              /* for the live overdue flag */
-	int64_t last_id;          /* the end of the last window read */
-	int64_t end_id;           /* the last order when the export began; -1 unknown */
-	bool done;                /* the last window reached end_id */
-	struct gz_arena arena;    /* per batch (masking) */
-	export_row_fn row;        /* writes one row in the export's format */
-	int64_t rows;             /* rows written */
-	/* CSV: formatted bytes of the current batch, and how many were handed on */
-	struct gz_buf out;
-	size_t sent;
-	/* Excel: the workbook while it is written, then the finished file being sent */
-	lxw_workbook *book;
-	lxw_worksheet *sheet;
-	lxw_format *bold, *date;
-	lxw_row_t sheet_row; /* the next row of the current sheet */
-	int sheets;
-	char path[4096]; /* the temporary file, "" once unlinked */
-	FILE *file;
-	bool failed; /* a cell could not be written */
-};
-
-static void export_free(void *ctx)
+static void export_row(const void *ctx, struct gz_stmt *s, struct gz_app *app, struct gz_arena *a,
+                       struct gz_export_cell *c)
 {
-	struct wo_export *x = ctx;
-	free(x->sql);
-	for (int i = 0; i < GZ_ARGS_MAX; i++)
-		free(x->owned[i]);
-	gz_buf_release(&x->out);
-	gz_arena_release(&x->arena);
-	if (x->book)
-		workbook_close(x->book); /* an error path: the file is removed below */
-	if (x->file)
-		fclose(x->file);
-	if (x->path[0])
-		unlink(x->path);
-	free(x);
-}
-
-/* The cells of the current row of export_select. */
-static void export_cells(struct wo_export *x, struct gz_stmt *s, struct export_cells *c)
-{
-	memset(c, 0, sizeof(*c));
+	(void)ctx;
 	for (int i = 0; i < NCOLUMNS; i++) {
 		int col = i + 1;
 		if (i >= FIRST_TIME && i <= LAST_TIME) {
-			c->has_time[i] = !gz_col_null(s, col);
-			c->time[i] = c->has_time[i] ? gz_col_i64(s, col) : 0;
+			if (!gz_col_null(s, col))
+				c[i] = (struct gz_export_cell){.kind = GZ_CELL_TIME,
+				                               .time = gz_col_i64(s, col)};
 			continue;
 		}
-		c->text[i] = gz_col_text(s, col);
+		c[i].kind = GZ_CELL_TEXT;
+		c[i].text = gz_col_text(s, col);
 	}
-	c->guard[1] = c->guard[7] = c->guard[8] = true; /* title, address, requester */
-	c->text[3] = label(channel_labels, c->text[3]);
-	c->text[4] = label(priority_labels, c->text[4]);
-	c->text[5] = label(status_labels, c->text[5]);
+	c[1].guard = c[7].guard = c[8].guard = true; /* title, address, requester */
+	c[3].text = gz_label_of(channel_labels, c[3].text);
+	c[4].text = gz_label_of(priority_labels, c[4].text);
+	c[5].text = gz_label_of(status_labels, c[5].text);
 	const char *phone = "";
 	if (!gz_col_null(s, 10) && *gz_col_text(s, 10)) {
 		/* masked as in the API; a value this key did not seal shows as stars */
-		char *plain = gz_unseal(x->app->key, gz_col_text(s, 10));
-		phone = plain ? gz_mask(&x->arena, plain) : "***";
+		char *plain = gz_unseal(app->key, gz_col_text(s, 10));
+		phone = plain ? gz_mask(a, plain) : "***";
 		free(plain);
 	}
-	c->text[9] = phone;
-	c->text[16] = label(satisfaction_labels, c->text[16]);
-	c->text[17] = gz_col_null(s, 18) ? "" : gz_col_i64(s, 18) ? "是" : "否";
+	c[9].text = phone;
+	c[16].text = gz_label_of(satisfaction_labels, c[16].text);
+	c[17].text = gz_col_null(s, 18) ? "" : gz_col_i64(s, 18) ? "是" : "否";
 	/* overdue by the one definition (work_order.h) */
-	c->text[18] = gz_col_i64(s, 19) ? "是" : "否";
+	c[18].text = gz_col_i64(s, 19) ? "是" : "否";
 }
 
-/* Appends one RFC 4180 field: quoted when it holds a comma, quote, CR or LF, with
- * quotes doubled.  guard: the text comes from the public; a leading = + - @ would
- * make a spreadsheet run it as a formula, so it is prefixed with an apostrophe. */
-static void csv_field(struct gz_buf *b, const char *s, bool guard, bool last)
+static const struct gz_export_spec export_spec = {
+    .table = "work_orders",
+    .filename = "work-orders",
+    .sheet = "工单",
+    .columns = export_columns,
+    .ncolumns = NCOLUMNS,
+    .row = export_row,
+};
+
+static void buf_release(void *p)
 {
-	bool formula =
-	    guard && (*s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\t' || *s == '\r');
-	bool quote = strpbrk(s, ",\"\r\n") != NULL;
-	if (quote)
-		gz_buf_addc(b, '"');
-	if (formula)
-		gz_buf_addc(b, '\'');
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
-			gz_buf_addc(b, '"');
-		gz_buf_addc(b, *p);
-	}
-	if (quote)
-		gz_buf_addc(b, '"');
-	gz_buf_adds(b, last ? "\r\n" : ",");
+	gz_buf_release(p);
 }
 
-static void csv_row(struct wo_export *x, const struct export_cells *c)
+/* The export of the list's filters and scope (gz_entity_where): the rows are those
+ * among the orders that existed when the export began; an order that changes
+ * meanwhile appears as it was when its window was read. */
+static int export_reply(struct gz_req *r, enum gz_export_format format, struct gz_err *err)
 {
-	for (int i = 0; i < NCOLUMNS; i++) {
-		bool last = i == NCOLUMNS - 1;
-		if (c->text[i]) {
-			csv_field(&x->out, c->text[i], c->guard[i], last);
-			continue;
-		}
-		if (c->has_time[i]) {
-			/* whole seconds: milliseconds only clutter a spreadsheet */
-			char t[GZ_TIME_BUF];
-			gz_time_format(c->time[i] - c->time[i] % 1000, t, sizeof(t));
-			gz_buf_adds(&x->out, t);
-		}
-		gz_buf_adds(&x->out, last ? "\r\n" : ",");
-	}
-}
-
-/* A new sheet with the header row (a sheet holds at most 1 048 576 rows: a longer
- * export goes on in 工单2, 工单3 …). */
-static void xlsx_sheet(struct wo_export *x)
-{
-	char name[32];
-	x->sheets++;
-	if (x->sheets == 1)
-		snprintf(name, sizeof(name), "工单");
-	else
-		snprintf(name, sizeof(name), "工单%d", x->sheets);
-	x->sheet = workbook_add_worksheet(x->book, name);
-	if (!x->sheet) {
-		x->failed = true;
-		return;
-	}
-	static const double widths[NCOLUMNS] = {20, 30, 16, 10, 8,  8,  20, 24, 10, 14,
-	                                        24, 20, 20, 20, 20, 20, 10, 8,  8};
-	for (int i = 0; i < NCOLUMNS; i++)
-		worksheet_set_column(x->sheet, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL);
-	for (int i = 0; i < NCOLUMNS; i++)
-		if (worksheet_write_string(x->sheet, 0, (lxw_col_t)i, export_columns[i], x->bold))
-			x->failed = true;
-	worksheet_freeze_panes(x->sheet, 1, 0);
-	x->sheet_row = 1;
-}
-
-static void xlsx_row(struct wo_export *x, const struct export_cells *c)
-{
-	if (x->failed)
-		return;
-	if (!x->sheet || x->sheet_row >= LXW_ROW_MAX)
-		xlsx_sheet(x);
-	if (x->failed)
-		return;
-	for (int i = 0; i < NCOLUMNS; i++) {
-		lxw_error e = LXW_NO_ERROR;
-		lxw_col_t col = (lxw_col_t)i;
-		if (c->text[i]) {
-			/* a string cell is never a formula: no guard needed */
-			if (*c->text[i])
-				e = worksheet_write_string(x->sheet, x->sheet_row, col, c->text[i],
-				                           NULL);
-		} else if (c->has_time[i]) {
-			/* an Excel date: the Shanghai wall-clock time (Excel has no zones) */
-			int64_t local_s =
-			    (c->time[i] + (int64_t)GZ_SHANGHAI_OFFSET_MIN * 60000) / 1000;
-			e = worksheet_write_unixtime(x->sheet, x->sheet_row, col, local_s, x->date);
-		}
-		if (e != LXW_NO_ERROR)
-			x->failed = true;
-	}
-	x->sheet_row++;
-}
-
-/* Formats the rows of the next window of ids.  The read connection is borrowed for
- * this window only. */
-static int export_batch(struct wo_export *x, struct gz_err *err)
-{
-	struct gz_conn *c = gz_db_reader(x->app->db);
-	int rc = 0;
-	if (x->end_id < 0 && gz_query_i64(c, err, &x->end_id,
-	                                  "SELECT coalesce(max(id), 0) FROM work_orders", "") < 0)
-		rc = -1;
-	int64_t hi = x->last_id + EXPORT_WINDOW;
-	if (!rc && hi > x->end_id)
-		hi = x->end_id;
-	struct gz_stmt *s = rc ? NULL : gz_stmt(c, x->sql, err);
-	if (s) {
-		int p = 1;
-		for (; p <= GZ_WO_OVERDUE_PARAMS; p++)
-			gz_bind_i64(s, p, x->now);
-		gz_bind_i64(s, p++, x->last_id);
-		gz_bind_i64(s, p++, hi);
-		gz_args_bind(s, &x->args, p);
-		struct export_cells cells;
-		while ((rc = gz_step(s, err)) == 1) {
-			export_cells(x, s, &cells);
-			x->row(x, &cells);
-			x->rows++;
-		}
-		gz_stmt_done(s);
-	}
-	gz_db_reader_done(x->app->db, c);
-	gz_arena_release(&x->arena);
-	if (rc < 0 || !s)
-		return -1;
-	x->last_id = hi;
-	x->done = hi >= x->end_id;
-	return 0;
-}
-
-static ssize_t csv_read(void *ctx, uint64_t pos, char *buf, size_t max)
-{
-	struct wo_export *x = ctx;
-	(void)pos;
-	while (x->sent == x->out.len) {
-		if (x->done)
-			return GZ_STREAM_END;
-		gz_buf_reset(&x->out);
-		x->sent = 0;
-		struct gz_err err;
-		gz_err_clear(&err);
-		if (export_batch(x, &err)) {
-			/* the status line is gone: all that is left is to cut the body short */
-			gz_log(GZ_LOG_ERROR, x->request_id,
-			       "work-order export failed after id %lld: %s", (long long)x->last_id,
-			       err.message);
-			return GZ_STREAM_ERROR;
-		}
-	}
-	size_t n = x->out.len - x->sent;
-	if (n > max)
-		n = max;
-	memcpy(buf, x->out.data + x->sent, n);
-	x->sent += n;
-	return (ssize_t)n;
-}
-
-static ssize_t file_read(void *ctx, uint64_t pos, char *buf, size_t max)
-{
-	struct wo_export *x = ctx;
-	(void)pos;
-	size_t n = fread(buf, 1, max, x->file);
-	if (n)
-		return (ssize_t)n;
-	if (ferror(x->file)) {
-		gz_log(GZ_LOG_ERROR, x->request_id, "work-order export: reading the file failed");
-		return GZ_STREAM_ERROR;
-	}
-	return GZ_STREAM_END;
-}
-
-/* The export of the list's filters and scope (gz_entity_where), or NULL with err. */
-static struct wo_export *export_new(struct gz_req *r, export_row_fn row, struct gz_err *err)
-{
-	struct gz_buf where = GZ_BUF_INIT;
+	struct gz_buf *where = gz_zalloc(&r->arena, sizeof(*where));
+	gz_defer(&r->arena, buf_release, where);
 	struct gz_args args = {0};
 	struct gz_list_opts lo; /* limit and cursor do not apply: the export is everything */
-	if (gz_entity_where(r, &gz_work_order_entity, &where, &args, &lo, err)) {
-		gz_buf_release(&where);
-		return NULL;
-	}
-	struct wo_export *x = gz_xcalloc(1, sizeof(*x));
-	x->app = r->app;
-	snprintf(x->request_id, sizeof(x->request_id), "%s", r->request_id);
-	x->now = lo.now;
-	x->end_id = -1;
-	x->row = row;
-	gz_arena_init(&x->arena);
-	struct gz_buf sql = GZ_BUF_INIT;
-	gz_buf_adds(&sql, export_select);
+	if (gz_entity_where(r, &gz_work_order_entity, where, &args, &lo, err))
+		return -1;
+	struct gz_buf *sql = gz_zalloc(&r->arena, sizeof(*sql));
+	gz_defer(&r->arena, buf_release, sql);
+	gz_buf_adds(sql, export_select);
+	gz_export_from(sql, "work_orders");
+	gz_buf_adds(sql, export_joins);
 	if (lo.join) /* a filter's driving join (full text): here only a filter */
-		gz_buf_adds(&sql, lo.join);
-	gz_buf_add(&sql, where.data, where.len);
-	gz_buf_adds(&sql, " AND t.id = w.id ORDER BY t.id");
-	gz_buf_release(&where);
-	x->sql = gz_buf_detach(&sql, NULL);
-	x->args = args;
-	for (int i = 0; i < args.n; i++)
-		if (args.v[i].type == 't' && args.v[i].t)
-			x->args.v[i].t = x->owned[i] = gz_xstrdup(args.v[i].t);
-	return x;
+		gz_buf_adds(sql, lo.join);
+	gz_buf_add(sql, where->data, where->len);
+	gz_buf_adds(sql, " AND t.id = w.id ORDER BY t.id");
+	return gz_export_reply(r, &export_spec, format, sql->data, GZ_WO_OVERDUE_PARAMS, lo.now,
+	                       &args, err);
 }
 
 static int export_handler(struct gz_req *r, struct gz_err *err)
 {
-	struct wo_export *x = export_new(r, csv_row, err);
-	if (!x)
-		return -1;
-	/* the first batch now: an error still gets a proper status */
-	gz_buf_adds(&x->out, "\xEF\xBB\xBF"); /* the BOM: Excel then reads the file as UTF-8 */
-	for (int i = 0; i < NCOLUMNS; i++) {
-		gz_buf_adds(&x->out, export_columns[i]);
-		gz_buf_adds(&x->out, i == NCOLUMNS - 1 ? "\r\n" : ",");
-	}
-	if (export_batch(x, err)) {
-		export_free(x);
-		return -1;
-	}
-	r->status = 200;
-	r->out_type = "text/csv; charset=utf-8";
-	r->out_stream = csv_read;
-	r->out_stream_free = export_free;
-	r->out_stream_ctx = x;
-	gz_reply_header(r, "Content-Disposition", "attachment; filename=\"work-orders.csv\"");
-	return 0;
+	return export_reply(r, GZ_EXPORT_CSV, err);
 }
 
-/* The Excel export: the rows as the CSV has them, with the times as Excel dates.
- * libxlsxwriter's constant_memory mode writes each row out as it comes (its memory
- * does not grow with the rows), into a temporary file in TMPDIR (default /tmp) that
- * is created with mkstemp, written window by window of ids like the CSV, closed,
- * opened again for reading and unlinked at once: the open descriptor is what is
- * sent, and nothing is left on disk whatever becomes of the response.  A zip's
- * directory comes at its end, so the file is complete before its first byte goes. */
 static int export_xlsx_handler(struct gz_req *r, struct gz_err *err)
 {
-	struct wo_export *x = export_new(r, xlsx_row, err);
-	if (!x)
-		return -1;
-	const char *tmp = getenv("TMPDIR");
-	if (!tmp || !*tmp)
-		tmp = "/tmp";
-	snprintf(x->path, sizeof(x->path), "%s/gongzhi-export-XXXXXX", tmp);
-	int fd = mkstemp(x->path);
-	if (fd < 0) {
-		x->path[0] = 0;
-		export_free(x);
-		return gz_fail(err, GZ_E_INTERNAL, "cannot create the export file");
-	}
-	close(fd);
-	lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = (char *)tmp};
-	x->book = workbook_new_opt(x->path, &opt);
-	if (!x->book) {
-		export_free(x);
-		return gz_fail(err, GZ_E_INTERNAL, "cannot start the workbook");
-	}
-	x->bold = workbook_add_format(x->book);
-	format_set_bold(x->bold);
-	x->date = workbook_add_format(x->book);
-	format_set_num_format(x->date, "yyyy-mm-dd hh:mm:ss");
-	xlsx_sheet(x); /* the header even when no order matches */
-	while (!x->done && !x->failed)
-		if (export_batch(x, err)) {
-			export_free(x);
-			return -1;
-		}
-	lxw_error e = workbook_close(x->book);
-	x->book = NULL;
-	if (x->failed || e != LXW_NO_ERROR) {
-		gz_log(GZ_LOG_ERROR, r->request_id, "work-order xlsx export: %s",
-		       e != LXW_NO_ERROR ? lxw_strerror(e) : "a cell could not be written");
-		export_free(x);
-		return gz_fail(err, GZ_E_INTERNAL, "the workbook could not be written");
-	}
-	x->file = fopen(x->path, "rb");
-	unlink(x->path);
-	x->path[0] = 0;
-	if (!x->file) {
-		export_free(x);
-		return gz_fail(err, GZ_E_INTERNAL, "cannot read the export file");
-	}
-	r->status = 200;
-	r->out_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-	r->out_stream = file_read;
-	r->out_stream_free = export_free;
-	r->out_stream_ctx = x;
-	gz_reply_header(r, "Content-Disposition", "attachment; filename=\"work-orders.xlsx\"");
-	return 0;
+	return export_reply(r, GZ_EXPORT_XLSX, err);
 }
 
 /* ---- the module ---- */
@@ -1007,10 +685,11 @@ static const struct gz_route routes[] = {
      stats_params},
     /* before /work-orders/{id} (this module is listed before work orders); no entity:
      * the reply is not the entity's JSON, and the handler names the entity itself */
-    {GZ_GET, "/api/v1/work-orders/export.csv", export_handler, "work_orders.read", GZ_R_LIST, NULL,
+    {GZ_GET, "/api/v1/work-orders/export.csv", export_handler, "work_orders.read",
+     GZ_R_LIST | GZ_R_FILE, NULL,
      "The work orders of the list's filters as CSV for Excel (UTF-8 with BOM), streamed"},
-    {GZ_GET, "/api/v1/work-orders/export.xlsx", export_xlsx_handler, "work_orders.read", GZ_R_LIST,
-     NULL,
+    {GZ_GET, "/api/v1/work-orders/export.xlsx", export_xlsx_handler, "work_orders.read",
+     GZ_R_LIST | GZ_R_FILE, NULL,
      "The work orders of the list's filters as an Excel workbook (Chinese headers, times as "
      "Excel dates in Shanghai time, personal data masked as in the CSV), written in constant "
      "memory"},

@@ -1353,3 +1353,42 @@ void sse_close(struct sse *e)
 	close(e->fd);
 	free(e);
 }
+
+json_t *xlsx_get(struct srv *s, const char *token, const char *path)
+{
+	struct resp *r = api(s, "GET", path, token, NULL, NULL);
+	assert_status(r, 200);
+	assert_true(contains(resp_header(r, "Content-Type"), "spreadsheetml"));
+	assert_true(r->len > 4 && memcmp(r->body, "PK", 2) == 0); /* a zip */
+	char file[400];
+	snprintf(file, sizeof file, "%s/read.xlsx", s->dir);
+	FILE *f = fopen(file, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(r->body, 1, r->len, f), r->len);
+	fclose(f);
+	resp_free(r);
+	static char out[1 << 20];
+	int st = sh(out, sizeof out,
+	            "python3 -c '\n"
+	            "import json, re, sys, zipfile, html\n"
+	            "x = zipfile.ZipFile(sys.argv[1]).read(\"xl/worksheets/sheet1.xml\").decode()\n"
+	            "rows = []\n"
+	            "for row in re.findall(r\"<row [^>]*>(.*?)</row>\", x, re.S):\n"
+	            "  d = {}\n"
+	            "  for a, body in re.findall(r\"<c ([^>]*?)(?:/>|>(.*?)</c>)\", row, re.S):\n"
+	            "    col = re.match(r\"r=.([A-Z]+)\", a).group(1)\n"
+	            "    t = re.search(r\"<t[^>]*>(.*?)</t>\", body or \"\", re.S)\n"
+	            "    v = re.search(r\"<v>(.*?)</v>\", body or \"\")\n"
+	            "    if t: d[col] = html.unescape(t.group(1))\n"
+	            "    elif v and \" s=\" in \" \" + a: d[col] = \"date:\" + v.group(1)\n"
+	            "    elif v: d[col] = float(v.group(1))\n"
+	            "  rows.append(d)\n"
+	            "print(json.dumps(rows, ensure_ascii=False))' '%s' 2>&1",
+	            file);
+	if (st != 0)
+		print_error("python3: %.2000s\n", out);
+	assert_int_equal(st, 0);
+	json_t *j = json_loads(out, 0, NULL);
+	assert_non_null(j);
+	return j;
+}

@@ -283,6 +283,11 @@ int64_t post_id_(struct srv *s, const char *token, const char *path, const char 
 #define post_id(s, token, path, body) post_id_((s), (token), (path), (body), __FILE__, __LINE__)
 /* The total of GET path?count=true&limit=1[&query], asserting 200. */
 int64_t total_count(struct srv *s, const char *token, const char *path, const char *query);
+/* GET path (an export.xlsx) as token, asserting 200, the spreadsheet content type and
+ * a zip, and its first sheet read back with python3's zipfile: a JSON array of rows,
+ * each an object from column letters to cell values ("A": "…"); a number cell is a
+ * number, one with a style (a date) the string "date:<serial>".  New reference. */
+json_t *xlsx_get(struct srv *s, const char *token, const char *path);
 /* Does a list of objects hold one with this id? */
 bool has_id(json_t *items, int64_t id);
 

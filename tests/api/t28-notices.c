@@ -220,10 +220,47 @@ static void lifecycle_rules(void **state)
 	resp_free(r);
 }
 
+/* The exports: the rows of the list, for readers in scope and for the audience alike */
+static void exports_follow_the_list(void **state)
+{
+	(void)state;
+	const char *title = uniq("导出公告");
+	int64_t id = draft(shequ, u_sl, title);
+	struct resp *r = act(shequ, id, "{\"action\":\"publish\"}");
+	assert_status(r, 200);
+	resp_free(r);
+	const char *who[] = {admin, shequ, shequ2, jiedao, wangge, jumin, hehuoren};
+	for (size_t k = 0; k < sizeof who / sizeof *who; k++) {
+		int64_t total = total_count(&S, who[k], "/api/v1/notices", "");
+		json_t *rows = xlsx_get(&S, who[k], "/api/v1/notices/export.xlsx");
+		assert_int_equal((int64_t)json_array_size(rows) - 1, total);
+		json_decref(rows);
+	}
+	json_t *rows = xlsx_get(&S, jumin, F("/api/v1/notices/export.xlsx?q=%s", title));
+	assert_int_equal(json_array_size(rows), 2);
+	json_t *h = json_array_get(rows, 0), *row = json_array_get(rows, 1);
+	assert_string_equal(jstr(h, "B"), "标题");
+	assert_string_equal(jstr(row, "B"), title);
+	assert_string_equal(jstr(row, "C"), "沙柳北路社区"); /* 发布范围: the unit's name */
+	assert_string_equal(jstr(row, "E"), "活动");
+	assert_string_equal(jstr(row, "G"), "已发布");
+	assert_true(strncmp(jstr(row, "H"), "date:4", 6) == 0);
+	json_decref(rows);
+	/* another community's resident is not its audience */
+	r = apif(&S, "GET", shequ2, NULL, "/api/v1/notices/export.csv?q=%s", title);
+	assert_status(r, 200);
+	assert_false(contains(r->body, title));
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/notices/export.csv?status=nonsense", admin, NULL, NULL);
+	assert_error(r, 400, "validation_failed", "status");
+	resp_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(create_and_validate),
+	    cmocka_unit_test(exports_follow_the_list),
 	    cmocka_unit_test(publish_reaches_the_subtree),
 	    cmocka_unit_test(district_notice),
 	    cmocka_unit_test(lifecycle_rules),

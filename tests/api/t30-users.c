@@ -1526,6 +1526,172 @@ static void not_found_equals_out_of_scope(void **state)
 	resp_free(a);
 }
 
+/* ---- last login and the exports ---- */
+
+static void last_login_set_by_login(void **state)
+{
+	(void)state;
+	const char *u = uniq("ll");
+	int64_t id = create_user(&S, admin, u, PW, "[\"community_staff\"]", u_sl, 0);
+	struct resp *r = apif(&S, "GET", admin, NULL, "/api/v1/users/%lld", (long long)id);
+	assert_status(r, 200);
+	assert_true(json_is_null(jpath(r->json, "last_login_at")));
+	int64_t version = jint(r->json, "version");
+	resp_free(r);
+	/* a failed login leaves it; a successful one sets it, as list and detail show */
+	r = login_resp(&S, u, "Wrong-Pass-2026");
+	assert_status(r, 401);
+	resp_free(r);
+	r = apif(&S, "GET", admin, NULL, "/api/v1/users/%lld", (long long)id);
+	assert_true(json_is_null(jpath(r->json, "last_login_at")));
+	resp_free(r);
+	char *t = login(&S, u, PW);
+	assert_non_null(t);
+	r = apif(&S, "GET", admin, NULL, "/api/v1/users/%lld", (long long)id);
+	assert_status(r, 200);
+	const char *first = jstr(r->json, "last_login_at");
+	assert_true(strlen(first) > 20 && contains(first, "+08:00"));
+	/* not an edit: the version (and with it a form's If-Match) stays */
+	assert_int_equal(jint(r->json, "version"), version);
+	char was[64];
+	snprintf(was, sizeof was, "%s", first);
+	resp_free(r);
+	r = apif(&S, "GET", admin, NULL, "/api/v1/users?username=%s", u);
+	assert_status(r, 200);
+	assert_string_equal(jstr(r->json, "items.0.last_login_at"), was);
+	resp_free(r);
+	/* the account itself sees it (owner read) */
+	r = apif(&S, "GET", t, NULL, "/api/v1/users/%lld", (long long)id);
+	assert_status(r, 200);
+	assert_string_equal(jstr(r->json, "last_login_at"), was);
+	resp_free(r);
+	free(t);
+	msleep(5);
+	t = login(&S, u, PW);
+	r = apif(&S, "GET", admin, NULL, "/api/v1/users/%lld", (long long)id);
+	assert_string_not_equal(jstr(r->json, "last_login_at"), was);
+	assert_true(strcmp(jstr(r->json, "last_login_at"), was) > 0);
+	resp_free(r);
+	free(t);
+	/* read-only: a client cannot set it */
+	r = apif(&S, "PATCH", admin, "{\"last_login_at\":\"2020-01-01T00:00:00+08:00\"}",
+	         "/api/v1/users/%lld", (long long)id);
+	assert_status(r, 400);
+	assert_string_equal(err_field(r), "last_login_at");
+	resp_free(r);
+}
+
+static int csv_lines(const char *body)
+{
+	int n = 0;
+	for (const char *p = body; (p = strstr(p, "\r\n")); p += 2)
+		n++;
+	return n;
+}
+
+static void users_export(void **state)
+{
+	(void)state;
+	/* an account with a phone: masked in both formats */
+	const char *u = uniq("ex");
+	int64_t id =
+	    post_id(&S, admin, "/api/v1/users",
+	            F("{\"username\":\"%s\",\"display_name\":\"导出测试\",\"password\":\"%s\","
+	              "\"roles\":[\"grid_worker\"],\"unit_id\":%lld,\"phone\":\"13912345678\"}",
+	              u, PW, (long long)u_grid));
+	struct resp *r = apif(&S, "GET", admin, NULL, "/api/v1/users/export.csv?username=%s", u);
+	assert_status(r, 200);
+	assert_true(contains(resp_header(r, "Content-Type"), "text/csv"));
+	assert_true(contains(resp_header(r, "Content-Disposition"), "users.csv"));
+	static const char head_csv[] =
+	    "\xEF\xBB\xBF编号,用户名,姓名,角色,所属单位,所属组织,手机号码,已停用,最后登录时间,"
+	    "创建时间,更新时间\r\n";
+	assert_true(strncmp(r->body, head_csv, sizeof head_csv - 1) == 0);
+	assert_int_equal(csv_lines(r->body), 2);
+	assert_true(contains(r->body, F("%lld,%s,导出测试,网格员,", (long long)id, u)));
+	assert_true(contains(r->body, "139****5678"));
+	assert_false(contains(r->body, "13912345678"));
+	assert_false(contains(r->body, "password"));
+	resp_free(r);
+
+	json_t *rows = xlsx_get(&S, admin, F("/api/v1/users/export.xlsx?username=%s", u));
+	assert_int_equal(json_array_size(rows), 2);
+	json_t *h = json_array_get(rows, 0), *row = json_array_get(rows, 1);
+	assert_string_equal(jstr(h, "B"), "用户名");
+	assert_string_equal(jstr(h, "I"), "最后登录时间");
+	assert_int_equal((int64_t)json_number_value(json_object_get(row, "A")), id);
+	assert_string_equal(jstr(row, "B"), u);
+	assert_string_equal(jstr(row, "D"), "网格员");
+	assert_true(contains(jstr(row, "E"), "网格"));      /* the unit's name, not its id */
+	assert_string_equal(jstr(row, "G"), "139****5678"); /* masked */
+	assert_string_equal(jstr(row, "H"), "否");
+	assert_null(json_object_get(row, "I"));                 /* never signed in: empty */
+	assert_true(strncmp(jstr(row, "J"), "date:4", 6) == 0); /* 创建时间, an Excel date */
+	json_decref(rows);
+
+	/* the list's scope and filters: as many rows as the list's total, for each role */
+	const char *who[] = {admin, jiedao, shequ, shequ2, hehuoren};
+	for (size_t k = 0; k < sizeof who / sizeof *who; k++) {
+		int64_t total = total_count(&S, who[k], "/api/v1/users", "");
+		r = api(&S, "GET", "/api/v1/users/export.csv", who[k], NULL, NULL);
+		assert_status(r, 200);
+		assert_int_equal(csv_lines(r->body) - 1, total);
+		resp_free(r);
+		rows = xlsx_get(&S, who[k], "/api/v1/users/export.xlsx?disabled=false");
+		assert_int_equal((int64_t)json_array_size(rows) - 1,
+		                 total_count(&S, who[k], "/api/v1/users", "disabled=false"));
+		json_decref(rows);
+	}
+	/* shequ's export holds no account of another community */
+	r = api(&S, "GET", "/api/v1/users/export.csv", shequ, NULL, NULL);
+	assert_false(contains(r->body, ",shequ2,"));
+	assert_true(contains(r->body, ",shequ,"));
+	resp_free(r);
+
+	r = api(&S, "GET", "/api/v1/users/export.csv?colour=red", admin, NULL, NULL);
+	assert_error(r, 400, "unknown_field", "colour");
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/users/export.xlsx?disabled=maybe", admin, NULL, NULL);
+	assert_error(r, 400, "validation_failed", "disabled");
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/users/export.xlsx", jumin, NULL, NULL);
+	assert_error(r, 403, "forbidden", NULL);
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/users/export.csv", NULL, NULL, NULL);
+	assert_error(r, 401, "unauthenticated", NULL);
+	resp_free(r);
+}
+
+static void orgs_export(void **state)
+{
+	(void)state;
+	int64_t total = total_count(&S, admin, "/api/v1/orgs", "kind=property_company");
+	json_t *rows = xlsx_get(&S, hehuoren, "/api/v1/orgs/export.xlsx?kind=property_company");
+	assert_int_equal((int64_t)json_array_size(rows) - 1, total);
+	assert_string_equal(jstr(json_array_get(rows, 0), "B"), "类型");
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row)
+	{
+		if (i == 0)
+			continue;
+		assert_string_equal(jstr(row, "B"), "物业公司");
+		/* contact phones masked */
+		const char *phone = jstr(row, "G");
+		assert_true(!*phone || contains(phone, "****"));
+	}
+	json_decref(rows);
+	struct resp *r = api(&S, "GET", "/api/v1/orgs/export.csv?archived=true", admin, NULL, NULL);
+	assert_status(r, 200);
+	assert_true(contains(resp_header(r, "Content-Disposition"), "orgs.csv"));
+	assert_int_equal(csv_lines(r->body) - 1,
+	                 total_count(&S, admin, "/api/v1/orgs", "archived=true"));
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/orgs/export.csv", jumin, NULL, NULL);
+	assert_error(r, 403, "forbidden", NULL);
+	resp_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1560,6 +1726,9 @@ int main(void)
 	    cmocka_unit_test(admin_cannot_rescope_itself),
 	    cmocka_unit_test(org_binding_in_scope),
 	    cmocka_unit_test(not_found_equals_out_of_scope),
+	    cmocka_unit_test(last_login_set_by_login),
+	    cmocka_unit_test(users_export),
+	    cmocka_unit_test(orgs_export),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

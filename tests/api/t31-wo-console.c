@@ -523,6 +523,32 @@ static void rows_carry_names(void **state)
 	json_decref(d);
 }
 
+/* A list page's names come from a cache shared by requests: a renamed unit or
+ * organisation shows under its new name in the very next list (a write of a named
+ * entity starts a new generation of the cache). */
+static void renamed_rows_show_new_names(void **state)
+{
+	(void)state;
+	int64_t b = new_building();
+	int64_t id = create(T(SHEQU), "改名后看名称", b, "walk_in", "13812340012");
+	const char *list = F("/api/v1/work-orders?unit_id=%lld", (long long)b);
+	json_t *l = get_json(T(SHEQU), list);
+	assert_true(contains(jstr(l, "items.0.unit_name"), "控制台楼"));
+	json_decref(l);
+	const char *name = uniq("改名楼");
+	struct resp *r = apif(&S, "PATCH", T(ADMIN), F("{\"name\":\"%s\"}", name),
+	                      "/api/v1/units/%lld", (long long)b);
+	assert_status(r, 200);
+	resp_free(r);
+	l = get_json(T(SHEQU), list);
+	assert_int_equal(jint(l, "items.0.id"), id);
+	assert_string_equal(jstr(l, "items.0.unit_name"), name);
+	json_decref(l);
+	json_t *d = detail(T(SHEQU), id);
+	assert_string_equal(jstr(d, "unit_name"), name);
+	json_decref(d);
+}
+
 /* ---- the reveal ---- */
 
 static struct resp *reveal(const char *tok, int64_t id, const char *body)
@@ -736,6 +762,7 @@ int main(void)
 	    cmocka_unit_test(date_range_includes_the_end_date),
 	    cmocka_unit_test(score_is_out_of_100),
 	    cmocka_unit_test(rows_carry_names),
+	    cmocka_unit_test(renamed_rows_show_new_names),
 	    cmocka_unit_test(reveal_is_audited_and_scoped),
 	    cmocka_unit_test(reveal_is_rate_limited),
 	    cmocka_unit_test(resident_rates_and_updates),

@@ -974,6 +974,47 @@ static void calendar_method_not_allowed(void **state)
 	resp_free(r);
 }
 
+static void dict_and_sla_exports(void **state)
+{
+	(void)state;
+	int64_t total = total_count(&S, tok[JUMIN], "/api/v1/dicts/category", "parent_code=0101");
+	assert_true(total > 0);
+	json_t *rows =
+	    xlsx_get(&S, tok[JUMIN], "/api/v1/dicts/category/export.xlsx?parent_code=0101");
+	assert_int_equal((int64_t)json_array_size(rows) - 1, total);
+	json_t *h = json_array_get(rows, 0);
+	assert_string_equal(jstr(h, "B"), "字典类型");
+	assert_string_equal(jstr(h, "D"), "名称");
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row)
+	{
+		if (i == 0)
+			continue;
+		assert_string_equal(jstr(row, "B"), "category");
+		assert_string_equal(jstr(row, "F"), "0101");
+	}
+	json_decref(rows);
+	struct resp *r =
+	    api(&S, "GET", "/api/v1/dicts/category/export.csv", tok[JUMIN], NULL, NULL);
+	assert_status(r, 200);
+	assert_true(contains(resp_header(r, "Content-Disposition"), "dict-entries.csv"));
+	resp_free(r);
+
+	int64_t rules = total_count(&S, tok[ADMIN], "/api/v1/sla-rules", "priority=urgent");
+	rows = xlsx_get(&S, tok[SHEQU], "/api/v1/sla-rules/export.xlsx?priority=urgent");
+	assert_int_equal((int64_t)json_array_size(rows) - 1, rules);
+	json_array_foreach(rows, i, row)
+	{
+		if (i)
+			assert_string_equal(jstr(row, "C"), "紧急");
+	}
+	json_decref(rows);
+	r = api(&S, "GET", "/api/v1/sla-rules/export.csv?priority=soon", tok[ADMIN], NULL, NULL);
+	assert_error(r, 400, "validation_failed", "priority");
+	resp_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -993,6 +1034,7 @@ int main(void)
 	    cmocka_unit_test(calendar_get_2026),
 	    cmocka_unit_test(calendar_get_other_years),
 	    cmocka_unit_test(calendar_unknown_query),
+	    cmocka_unit_test(dict_and_sla_exports),
 	    cmocka_unit_test(calendar_put),
 	    cmocka_unit_test(calendar_put_validation),
 	    cmocka_unit_test(calendar_put_forbidden),

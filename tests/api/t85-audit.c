@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct srv S;
@@ -245,6 +247,199 @@ static struct resp *verify_api(void)
 	struct resp *r = api(&S, "GET", "/api/v1/audit/verify", admin_tok, NULL, NULL);
 	assert_status(r, 200);
 	return r;
+}
+
+/* ---- the login log, the operation log, total and the exports ---- */
+
+static bool is_login_action(const char *a)
+{
+	static const char *const login[] = {"login",
+	                                    "login_failed",
+	                                    "login_locked",
+	                                    "login_totp_failed",
+	                                    "logout",
+	                                    "totp_enrol",
+	                                    "totp_enabled",
+	                                    "totp_disabled",
+	                                    "totp_reset",
+	                                    "totp_recovery_used",
+	                                    NULL};
+	for (const char *const *l = login; *l; l++)
+		if (strcmp(*l, a) == 0)
+			return true;
+	return false;
+}
+
+/* Every entry of GET /api/v1/audit?query walked page by page (limit 7): the count,
+ * and whether each entry is a sign-in event as kind expects (-1: no check). */
+static int64_t walk(const char *query, int login)
+{
+	int64_t n = 0;
+	char cursor[64] = "";
+	for (int pages = 0; pages < 1000; pages++) {
+		struct resp *r = apif(&S, "GET", admin_tok, NULL, "/api/v1/audit?limit=7&%s%s%s",
+		                      query, cursor[0] ? "&cursor=" : "", cursor);
+		assert_status(r, 200);
+		size_t i;
+		json_t *it;
+		json_array_foreach(jpath(r->json, "items"), i, it)
+		{
+			if (login >= 0)
+				assert_int_equal(is_login_action(jstr(it, "action")), login);
+			n++;
+		}
+		const char *next = jstr(r->json, "next_cursor");
+		snprintf(cursor, sizeof cursor, "%s", next);
+		resp_free(r);
+		if (!cursor[0])
+			break;
+	}
+	return n;
+}
+
+/* "to=<now>": the entries written so far (the SLA scanner may add more meanwhile) */
+static const char *until_now(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	time_t secs = tv.tv_sec;
+	char stamp[32];
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", gmtime(&secs));
+	msleep(5);
+	return F("to=%s.%03d%%2B00:00", stamp, (int)(tv.tv_usec / 1000));
+}
+
+static void login_and_operation_logs(void **state)
+{
+	(void)state;
+	/* a failure, a lockout-free success and a sign-out to find in the login log */
+	struct resp *r = login_resp(&S, "shequ", "not-the-password");
+	assert_status(r, 401);
+	resp_free(r);
+	char *t = login(&S, "shequ2", DEMO_PW);
+	assert_non_null(t);
+	r = api(&S, "POST", "/api/v1/auth/logout", t, NULL, NULL);
+	assert_status(r, 204);
+	resp_free(r);
+	free(t);
+
+	char until[96];
+	snprintf(until, sizeof until, "%s", until_now());
+	int64_t all = walk(until, -1), logins = walk(F("kind=login&%s", until), 1),
+	        ops = walk(F("kind=operation&%s", until), 0);
+	assert_true(logins >= 3);
+	assert_true(ops >= 1);
+	assert_int_equal(logins + ops, all);
+	/* total: the same filters as the items, whatever the page */
+	assert_int_equal(total_count(&S, admin_tok, "/api/v1/audit", F("kind=login&%s", until)),
+	                 logins);
+	assert_int_equal(total_count(&S, admin_tok, "/api/v1/audit", F("kind=operation&%s", until)),
+	                 ops);
+	assert_int_equal(total_count(&S, admin_tok, "/api/v1/audit", until), all);
+	assert_int_equal(
+	    total_count(&S, admin_tok, "/api/v1/audit", "kind=login&actor=shequ2&action=logout"),
+	    1);
+	/* without count=true there is no total */
+	r = api(&S, "GET", "/api/v1/audit?kind=login&limit=2", admin_tok, NULL, NULL);
+	assert_status(r, 200);
+	assert_null(jpath(r->json, "total"));
+	assert_int_equal(json_array_size(jpath(r->json, "items")), 2);
+	resp_free(r);
+	/* a date range is whole Shanghai days, the end date included: today's entries */
+	char today[16];
+	time_t now = time(NULL) + 8 * 3600;
+	strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
+	assert_int_equal(total_count(&S, admin_tok, "/api/v1/audit",
+	                             F("kind=login&actor=shequ2&from=%s&to=%s", today, today)),
+	                 total_count(&S, admin_tok, "/api/v1/audit", "kind=login&actor=shequ2"));
+	assert_int_equal(total_count(&S, admin_tok, "/api/v1/audit",
+	                             F("kind=login&actor=shequ2&to=%s", "2020-01-01")),
+	                 0);
+
+	r = api(&S, "GET", "/api/v1/audit?kind=sessions", admin_tok, NULL, NULL);
+	assert_error(r, 400, "validation_failed", "kind");
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/audit?count=maybe", admin_tok, NULL, NULL);
+	assert_error(r, 400, "validation_failed", "count");
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/audit/export.csv?colour=red", admin_tok, NULL, NULL);
+	assert_error(r, 400, "unknown_field", "colour");
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/audit/export.xlsx?kind=x", admin_tok, NULL, NULL);
+	assert_error(r, 400, "validation_failed", "kind");
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/audit/export.csv", shequ_tok, NULL, NULL);
+	assert_error(r, 403, "forbidden", NULL);
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/audit/export.xlsx", NULL, NULL, NULL);
+	assert_error(r, 401, "unauthenticated", NULL);
+	resp_free(r);
+}
+
+static void exports_of_the_logs(void **state)
+{
+	(void)state;
+	int64_t logins = total_count(&S, admin_tok, "/api/v1/audit", "kind=login");
+	/* CSV: BOM, Chinese header, one line per entry, Chinese action names */
+	struct resp *r =
+	    api(&S, "GET", "/api/v1/audit/export.csv?kind=login", admin_tok, NULL, NULL);
+	assert_status(r, 200);
+	assert_true(contains(resp_header(r, "Content-Type"), "text/csv"));
+	assert_true(contains(resp_header(r, "Content-Disposition"), "login-log.csv"));
+	static const char head_csv[] = "\xEF\xBB\xBF编号,时间,操作人,操作人编号,操作,";
+	assert_true(strncmp(r->body, head_csv, sizeof head_csv - 1) == 0);
+	int lines = 0;
+	for (const char *p = r->body; (p = strstr(p, "\r\n")); p += 2)
+		lines++;
+	assert_int_equal(lines - 1, logins);
+	assert_true(contains(r->body, ",登录失败（密码错误）,会话,"));
+	assert_true(contains(r->body, ",退出登录,"));
+	assert_false(contains(r->body, ",新增,"));
+	resp_free(r);
+
+	/* Excel: the same rows, times as Excel dates, ids as numbers */
+	json_t *rows = xlsx_get(&S, admin_tok, "/api/v1/audit/export.xlsx?kind=login");
+	assert_int_equal((int64_t)json_array_size(rows), logins + 1);
+	json_t *head = json_array_get(rows, 0);
+	assert_string_equal(jstr(head, "A"), "编号");
+	assert_string_equal(jstr(head, "E"), "操作");
+	size_t i;
+	json_t *row;
+	int failed = 0;
+	json_array_foreach(rows, i, row)
+	{
+		if (i == 0)
+			continue;
+		assert_true(json_is_number(json_object_get(row, "A")));
+		assert_true(strncmp(jstr(row, "B"), "date:4", 6) == 0); /* a serial past 1990 */
+		failed += strcmp(jstr(row, "E"), "登录失败（密码错误）") == 0;
+		assert_string_not_equal(jstr(row, "E"), "新增");
+	}
+	assert_true(failed >= 1);
+	json_decref(rows);
+
+	/* the operation log: no sign-in among its rows, and its own name */
+	char until[96];
+	snprintf(until, sizeof until, "%s", until_now());
+	int64_t ops = total_count(&S, admin_tok, "/api/v1/audit", F("kind=operation&%s", until));
+	rows = xlsx_get(&S, admin_tok, F("/api/v1/audit/export.xlsx?kind=operation&%s", until));
+	assert_int_equal((int64_t)json_array_size(rows), ops + 1);
+	json_array_foreach(rows, i, row)
+	{
+		assert_string_not_equal(jstr(row, "E"), "登录");
+		assert_string_not_equal(jstr(row, "E"), "退出登录");
+	}
+	json_decref(rows);
+	r = apif(&S, "GET", admin_tok, NULL,
+	         "/api/v1/audit/export.csv?kind=operation&action=create&%s", until);
+	assert_status(r, 200);
+	assert_true(contains(resp_header(r, "Content-Disposition"), "operation-log.csv"));
+	lines = 0;
+	for (const char *p = r->body; (p = strstr(p, "\r\n")); p += 2)
+		lines++;
+	assert_int_equal(lines - 1, total_count(&S, admin_tok, "/api/v1/audit",
+	                                        F("kind=operation&action=create&%s", until)));
+	resp_free(r);
 }
 
 static void key_and_head_files(void **state)
@@ -610,6 +805,8 @@ int main(void)
 	    cmocka_unit_test(pages_without_overlap),
 	    cmocka_unit_test(admin_only_and_bad_input),
 	    cmocka_unit_test(verify_holds),
+	    cmocka_unit_test(login_and_operation_logs),
+	    cmocka_unit_test(exports_of_the_logs),
 	    cmocka_unit_test(key_and_head_files),
 	    cmocka_unit_test(checkpoint_follows_commits),
 	    cmocka_unit_test(untouched_holds_after_restart),

@@ -84,4 +84,4 @@ function makePng(w = 240, h = 160, rgb = [64, 140, 90]) {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))])
 }
 
-module.exports = { makePng, field, login, asUser, shot, pickOption, pickCascader, pickTree, pickCategory, serverHas, DEMO_PASSWORD, SHOTS, expect }
+module.exports = { makePng, field, login, asUser, shot, pickOption, pickCascader, pickTree, pickCategory, serverHas, DEMO_PASSWORD, ADMIN_PASSWORD, SHOTS, expect }

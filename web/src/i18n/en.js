@@ -20,7 +20,7 @@ export default {
     orgs: 'Organisations', users: 'Users', dicts: 'Dictionaries', sla: 'SLA rules', calendar: 'Holiday calendar', api_keys: 'API keys', audit: 'Audit log', mobile: 'Phone pages',
   },
   user: {
-    reset_password: 'Reset password', reset_for: 'New password for “{name}”', reset_done: 'Password reset: the account must sign in with the new one', last_login: 'Last sign-in', confirm_disable: 'The account is signed out at once and cannot sign in. Disable “{name}”?', confirm_enable: 'Enable “{name}”?', done_disable: 'Disabled', done_enable: 'Enabled', status: 'Status', all_units: 'All units', profile: 'Profile', my_roles: 'My roles', my_unit: 'Unit', my_perms: 'My permissions',
+    never: 'Never', reset_password: 'Reset password', reset_for: 'New password for “{name}”', reset_done: 'Password reset: the account must sign in with the new one', last_login: 'Last sign-in', confirm_disable: 'The account is signed out at once and cannot sign in. Disable “{name}”?', confirm_enable: 'Enable “{name}”?', done_disable: 'Disabled', done_enable: 'Enabled', status: 'Status', all_units: 'All units', profile: 'Profile', my_roles: 'My roles', my_unit: 'Unit', my_perms: 'My permissions',
     change_password: 'Change password', logout: 'Sign out', password_changed: 'Password changed', totp: 'Two-step verification',
     password_policy: 'At least 10 characters with three of: lower case, upper case, digits, other characters',
   },
@@ -136,7 +136,8 @@ export default {
     name: 'Role', code: 'Code', perms: 'Permissions', perm_count: '{n}', readonly: 'Roles and permissions are defined by the system and shown read-only.',
   },
   log: {
-    detail: 'Log entry', result: 'Result', success: 'Success', failure: 'Failure', object_id: 'Object id', type: 'Object type', ops_hint: 'Changes to accounts, work orders, dictionaries and other data', login_hint: 'Sign-ins, sign-outs and failed sign-ins', raw: 'Raw content', id: 'Entry',
+    total: '{n} entries', 
+    detail: 'Log entry', result: 'Result', success: 'Success', failure: 'Failure', object_id: 'Object id', type: 'Object type', ops_hint: 'Changes to accounts, work orders, dictionaries and other data', login_hint: 'Sign-ins, sign-outs, failed sign-ins and two-step verification', raw: 'Raw content', id: 'Entry',
   },
   audit_action: {
     login: 'Sign-in', logout: 'Sign-out', login_failed: 'Failed sign-in (password)', login_locked: 'Failed sign-in (locked)', login_totp_failed: 'Failed sign-in (code)', password: 'Password change', create: 'Create', update: 'Update', archive: 'Archive', attach: 'Attachment', escalate: 'Escalate', seed: 'Seed data', unlock: 'Unlock account', audit_rekey: 'Audit key rotation', totp_enabled: 'Two-step on', totp_disabled: 'Two-step off', totp_enrol: 'Two-step set-up', totp_recovery_used: 'Recovery code used', totp_reset: 'Two-step reset', reveal: 'Reveal personal data', export: 'Export',

@@ -19,7 +19,7 @@ export default {
     users: '用户管理', dicts: '字典管理', sla: '时限规则', calendar: '节假日日历', api_keys: '接口密钥', audit: '审计日志', mobile: '手机端',
   },
   user: {
-    reset_password: '重置密码', reset_for: '为“{name}”设置新密码', reset_done: '密码已重置，该账号须用新密码重新登录', last_login: '最后登录', confirm_disable: '停用后该账号将立即退出且无法登录。确定停用“{name}”？', confirm_enable: '确定启用“{name}”？', done_disable: '已停用', done_enable: '已启用', status: '状态', all_units: '全部单位', profile: '个人资料', my_roles: '我的角色', my_unit: '所属单位', my_perms: '我的权限',
+    never: '从未登录', reset_password: '重置密码', reset_for: '为“{name}”设置新密码', reset_done: '密码已重置，该账号须用新密码重新登录', last_login: '最后登录时间', confirm_disable: '停用后该账号将立即退出且无法登录。确定停用“{name}”？', confirm_enable: '确定启用“{name}”？', done_disable: '已停用', done_enable: '已启用', status: '状态', all_units: '全部单位', profile: '个人资料', my_roles: '我的角色', my_unit: '所属单位', my_perms: '我的权限',
     change_password: '修改密码', logout: '退出登录', password_changed: '密码已修改', totp: '两步验证',
     password_policy: '至少 10 位，包含小写字母、大写字母、数字、其他字符中的三类',
   },
@@ -130,7 +130,8 @@ export default {
     name: '角色', code: '角色编码', perms: '权限', perm_count: '{n} 项', readonly: '角色和权限由系统定义，此处只读。',
   },
   log: {
-    detail: '日志详情', result: '结果', success: '成功', failure: '失败', object_id: '对象编号', type: '对象类型', ops_hint: '账号、工单、字典等数据的操作记录', login_hint: '登录、退出和登录失败的记录', raw: '原始内容', id: '日志编号',
+    total: '共 {n} 条', 
+    detail: '日志详情', result: '结果', success: '成功', failure: '失败', object_id: '对象编号', type: '对象类型', ops_hint: '账号、工单、字典等数据的操作记录', login_hint: '登录、退出、登录失败和两步验证的记录', raw: '原始内容', id: '日志编号',
   },
   audit_action: {
     login: '登录', logout: '退出登录', login_failed: '登录失败（密码错误）', login_locked: '登录失败（账号锁定）', login_totp_failed: '登录失败（动态码错误）', password: '修改密码', create: '新增', update: '修改', archive: '归档', attach: '上传附件', escalate: '督办', seed: '初始化数据', unlock: '解锁账号', audit_rekey: '轮换审计密钥', totp_enabled: '开启两步验证', totp_disabled: '关闭两步验证', totp_enrol: '设置两步验证', totp_recovery_used: '使用恢复码', totp_reset: '重置两步验证', reveal: '查看敏感信息', export: '导出',

@@ -16,9 +16,17 @@ export const useCaps = defineStore('caps', {
       return this.loaded
     },
     // has('get', '/work-orders/export.xlsx')
+    // a concrete path matches a templated one: /dicts/category/export.csv is the
+    // document's /api/v1/dicts/{type}/export.csv
     has(method, path) {
+      const m = method.toLowerCase()
       const p = this.paths['/api/v1' + path]
-      return !!(p && p[method.toLowerCase()])
+      if (p) return !!p[m]
+      const want = ('/api/v1' + path).split('/')
+      return Object.entries(this.paths).some(([k, ops]) => {
+        const parts = k.split('/')
+        return ops && ops[m] && parts.length === want.length && parts.every((x, i) => x === want[i] || (/^\{.+\}$/.test(x) && !/\./.test(want[i])))
+      })
     },
     // role → [{perm, summaries}] over every route
     rolePermissions() {
