@@ -11,9 +11,10 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
 	/* glibc gives every thread that meets lock contention an arena of its own (up to
-	 * 8 per core), each keeping its freed memory: with 16 HTTP threads, the writer and
-	 * the checkpointer the resident size climbed 9 -> 40 MB over a 5-minute soak
-	 * without a leak.  Four arenas keep the contention low and the size flat. */
+	 * 8 per core), each keeping its freed memory, so the resident size would grow with
+	 * the machine's cores.  Four arenas bound it whatever the core count; on 2 cores
+	 * bench/soak-memory ends within 1 MB of glibc's default side by side (16 HTTP
+	 * threads, the writer, the checkpointer; docs/benchmarks.md). */
 	mallopt(M_ARENA_MAX, 4);
 	return gz_cli_main(argc, argv);
 }
