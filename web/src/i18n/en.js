@@ -92,7 +92,7 @@ export default {
   },
   org: { credit_hint: '18 characters; the check character is verified' },
   unit_kind: { district: 'District', subdistrict: 'Subdistrict', community: 'Community', compound: 'Compound', building: 'Building', grid: 'Grid' },
-  unit: { add_child: 'Add child unit', children: 'Child units', pick: 'Pick a unit on the left' },
+  unit: { add_child: 'Add child unit', children: 'Child units', pick: 'Pick a unit on the left', none_in_scope: 'Your account has no units in its scope: work orders reach you through your organisation, see Work orders' },
   dict_type: { category: 'Work-order category', resident_tag: 'Resident tag', activity_type: 'Activity type', service_type: 'Service type', dispute_type: 'Dispute type' },
   sla: { hint: 'Deadlines by category code prefix (longest wins) and priority', all_categories: 'All categories' },
   cal: {

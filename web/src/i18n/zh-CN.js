@@ -86,7 +86,7 @@ export default {
   },
   org: { credit_hint: '18 位，系统会校验校验码' },
   unit_kind: { district: '区', subdistrict: '街道', community: '社区', compound: '小区', building: '楼栋', grid: '网格' },
-  unit: { add_child: '新增下级', children: '下级单位数', pick: '在左侧选择一个单位' },
+  unit: { add_child: '新增下级', children: '下级单位数', pick: '在左侧选择一个单位', none_in_scope: '您的账号不管辖任何单位：工单按所属组织分配给您，请在“工单管理”中查看' },
   dict_type: { category: '问题分类', resident_tag: '居民标签', activity_type: '活动类型', service_type: '服务类型', dispute_type: '纠纷类型' },
   sla: { hint: '按分类编码前缀（最长匹配）和紧急程度确定时限', all_categories: '全部分类' },
   cal: {
