@@ -246,9 +246,12 @@ for (const r of ROLES) {
           await settle(page, w)
         }
         if (await first.count()) {
+          // the deadline of the list item (after its creation time) is the detail's
+          const times = (await first.textContent()).match(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}/g) || []
           await first.click()
           await expect(page).toHaveURL(/\/m\/orders\/\d+$/)
           await expect(page.getByTestId('wo-status')).toBeVisible()
+          if (times.length > 1) await expect(page.getByTestId('wo-due'), 'the deadline of the list is the detail\'s').toContainText(times[1])
           await settle(page, w)
           visited.push(path(page))
           found.push(...(await problems(page, w, `${size} order ${path(page)}`)))
@@ -299,9 +302,11 @@ for (const r of ROLES) {
           await settle(page, w)
           const row = page.getByTestId('wo-table').locator('.el-table__body-wrapper tbody tr.el-table__row').first()
           if (await row.count()) {
+            const due = (await row.locator('[data-due]').count()) ? /\d{2}-\d{2} \d{2}:\d{2}/.exec(await row.locator('[data-due]').textContent())[0] : null
             await row.locator('td').nth(2).click()
             await expect(page).toHaveURL(/\/work-orders\/\d+$/)
             await expect(page.getByTestId('wo-status')).toBeVisible()
+            if (due) await expect(page.getByTestId('wo-due'), 'the deadline of the list is the detail\'s').toContainText(due)
             await settle(page, w)
             visited.push(path(page))
             found.push(...(await problems(page, w, `${size} order ${path(page)}`)))
