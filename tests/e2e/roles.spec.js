@@ -256,6 +256,19 @@ for (const r of ROLES) {
           visited.push(path(page))
           found.push(...(await problems(page, w, `${size} order ${path(page)}`)))
         }
+        // the to-do list's deadline is the order's
+        await page.goto('/m/todo')
+        await settle(page, w)
+        const item = page.getByTestId('m-todo-item').first()
+        if (await item.count()) {
+          const due = /\d{4}-\d{2}-\d{2} \d{2}:\d{2}/.exec(await item.textContent())
+          await item.click()
+          await expect(page).toHaveURL(/\/m\/orders\/\d+$/)
+          await expect(page.getByTestId('wo-status')).toBeVisible()
+          if (due && (await page.getByTestId('wo-due').count())) await expect(page.getByTestId('wo-due'), 'the to-do deadline is the order\'s').toContainText(due[0])
+          await settle(page, w)
+          found.push(...(await problems(page, w, `${size} to-do order ${path(page)}`)))
+        }
         // 个人中心 from the account menu of the header
         await page.locator('.m-user').click()
         await page.getByTestId('m-profile').click()
