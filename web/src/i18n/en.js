@@ -136,6 +136,7 @@ export default {
     name: 'Role', code: 'Code', perms: 'Permissions', perm_count: '{n}', readonly: 'Roles and permissions are defined by the system and shown read-only.',
   },
   log: {
+    value_set: '(set)', none: 'none', keys: { from: 'from', to: 'to', data: 'data', empty: 'empty', returned_by_org_id: 'returned by' },
     total: '{n} entries', 
     detail: 'Log entry', result: 'Result', success: 'Success', failure: 'Failure', object_id: 'Object id', type: 'Object type', ops_hint: 'Changes to accounts, work orders, dictionaries and other data', login_hint: 'Sign-ins, sign-outs, failed sign-ins and two-step verification', raw: 'Raw content', id: 'Entry',
   },

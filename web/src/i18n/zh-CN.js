@@ -130,6 +130,7 @@ export default {
     name: '角色', code: '角色编码', perms: '权限', perm_count: '{n} 项', readonly: '角色和权限由系统定义，此处只读。',
   },
   log: {
+    value_set: '（已设置）', none: '无', keys: { from: '原状态', to: '新状态', data: '数据', empty: '为空', returned_by_org_id: '退回单位' },
     total: '共 {n} 条', 
     detail: '日志详情', result: '结果', success: '成功', failure: '失败', object_id: '对象编号', type: '对象类型', ops_hint: '账号、工单、字典等数据的操作记录', login_hint: '登录、退出、登录失败和两步验证的记录', raw: '原始内容', id: '日志编号',
   },
