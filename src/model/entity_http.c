@@ -633,10 +633,12 @@ static void entity_export_free(void *p)
 	free(x);
 }
 
+/* A name shown beside a reference (lookup_sql) is not a column of its own: the
+ * export shows the reference's name in the reference's column already. */
 static bool exported(const struct gz_field *f)
 {
 	return !(f->flags & (GZ_F_INPUT_ONLY | GZ_F_WRITE_ONLY | GZ_F_DETAIL)) &&
-	       f->type != GZ_T_REFS;
+	       f->type != GZ_T_REFS && !f->lookup_sql;
 }
 
 /* The column of a referenced row's name: its "name" field, else "display_name". */

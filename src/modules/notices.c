@@ -26,6 +26,10 @@ static const struct gz_field notice_fields[] = {
     {"body", GZ_T_TEXT, GZ_F_REQUIRED | GZ_F_SEARCH | GZ_F_DETAIL, 1, 5000},
     {"unit_id", GZ_T_INT, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, NULL, NULL, &gz_unit_entity,
      .label = "发布范围"},
+    /* the unit's name: a published notice reaches readers below its unit, who do not
+     * read that unit itself */
+    {"unit_name", GZ_T_TEXT, GZ_F_READONLY, .expr = "(SELECT name FROM units WHERE id = t.unit_id)",
+     .lookup_key = "unit_id", .lookup_sql = "SELECT id, name FROM units WHERE id IN"},
     {"unit_path", GZ_T_TEXT, GZ_F_READONLY, .label = "单位路径"},
     {"category", GZ_T_ENUM, GZ_F_REQUIRED | GZ_F_FILTER, 0, 0, categories, .label = "类别",
      .value_labels = category_labels},

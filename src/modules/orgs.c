@@ -38,6 +38,10 @@ static const struct gz_field org_fields[] = {
      gz_check_credit_code, .label = "统一社会信用代码"},
     {"unit_id", GZ_T_INT, GZ_F_FILTER | GZ_F_NULLABLE, 0, 0, NULL, NULL, &gz_unit_entity,
      .label = "所属单位"},
+    /* the unit's name for every reader: organisations are read by all roles, most of
+     * whom cannot read the unit they belong to (a community's staff, partners) */
+    {"unit_name", GZ_T_TEXT, GZ_F_READONLY, .expr = "(SELECT name FROM units WHERE id = t.unit_id)",
+     .lookup_key = "unit_id", .lookup_sql = "SELECT id, name FROM units WHERE id IN"},
     {"contact_name", GZ_T_TEXT, GZ_F_NULLABLE, 0, 50, .label = "联系人"},
     {"contact_phone", GZ_T_TEXT, GZ_F_PII | GZ_F_NULLABLE, 0, 30, NULL, NULL, NULL, gz_check_phone,
      .label = "联系电话"},

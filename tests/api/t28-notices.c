@@ -172,6 +172,28 @@ static void district_notice(void **state)
 	const char *readers[] = {jumin, wangge, shequ, shequ2, jiedao, hehuoren};
 	for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++)
 		assert_int_equal(get_status(readers[i], id), 200);
+	/* the district's name, for readers who cannot read the district as a unit: the
+	 * row and the list */
+	for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
+		r = apif(&S, "GET", readers[i], NULL, "/api/v1/notices/%lld", (long long)id);
+		assert_string_equal(jstr(r->json, "unit_name"), "河东区");
+		resp_free(r);
+		r = api(&S, "GET", "/api/v1/notices?limit=500", readers[i], NULL, NULL);
+		assert_status(r, 200);
+		json_t *o;
+		size_t k;
+		bool seen = false;
+		json_array_foreach(jpath(r->json, "items"), k, o)
+		{
+			if (json_integer_value(json_object_get(o, "id")) != id)
+				continue;
+			assert_string_equal(json_string_value(json_object_get(o, "unit_name")),
+			                    "河东区");
+			seen = true;
+		}
+		assert_true(seen);
+		resp_free(r);
+	}
 	/* community staff read it but may not withdraw the district's notice */
 	r = act(shequ, id, "{\"action\":\"withdraw\"}");
 	assert_error(r, 409, "invalid_transition", NULL);

@@ -151,6 +151,53 @@ static void orgs_read_everyone(void **state)
 	resp_free(r);
 }
 
+/* Every reader gets the name of an organisation's unit, in the list (one lookup per
+ * page) and the single row, though most cannot read that unit: a partner reads no
+ * unit at all, a community's staff not the subdistrict above it. */
+static void orgs_unit_names(void **state)
+{
+	(void)state;
+	int readers[] = {ADMIN, SHEQU, WANGGE, HEHUOREN, WUYE, TIAOJIE};
+	for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
+		const char *t = tok[readers[i]];
+		struct resp *r = apif(&S, "GET", t, NULL, "/api/v1/orgs/%lld", (long long)o_haoan);
+		assert_status(r, 200);
+		assert_string_equal(jstr(r->json, "unit_name"), "鲁山道街道");
+		resp_free(r);
+		r = api(&S, "GET", "/api/v1/orgs?limit=200", t, NULL, NULL);
+		assert_status(r, 200);
+		json_t *items = jpath(r->json, "items"), *o;
+		size_t k;
+		int named = 0;
+		json_array_foreach(items, k, o)
+		{
+			json_t *uid = json_object_get(o, "unit_id");
+			json_t *name = json_object_get(o, "unit_name");
+			if (json_is_integer(uid)) {
+				assert_true(json_is_string(name) && json_string_length(name) > 0);
+				named++;
+			} else {
+				assert_true(json_is_null(name));
+			}
+			if (json_integer_value(json_object_get(o, "id")) == o_haoan)
+				assert_string_equal(json_string_value(name), "鲁山道街道");
+		}
+		assert_true(named >= 19);
+		resp_free(r);
+	}
+	/* the unit of a partner's own organisation, which it cannot read as a unit */
+	struct resp *r = api(&S, "GET", "/api/v1/units", tok[HEHUOREN], NULL, NULL);
+	assert_status(r, 200);
+	assert_int_equal(json_array_size(jpath(r->json, "items")), 0);
+	resp_free(r);
+	/* the export names the unit once, in 所属单位 (no unit_name column) */
+	r = api(&S, "GET", "/api/v1/orgs/export.csv", tok[HEHUOREN], NULL, NULL);
+	assert_status(r, 200);
+	assert_non_null(strstr(r->body, "所属单位"));
+	assert_null(strstr(r->body, "unit_name"));
+	resp_free(r);
+}
+
 static void orgs_list_and_paging(void **state)
 {
 	(void)state;
@@ -1018,6 +1065,7 @@ int main(void)
 	    cmocka_unit_test(orgs_list_and_paging),
 	    cmocka_unit_test(orgs_filters),
 	    cmocka_unit_test(orgs_get),
+	    cmocka_unit_test(orgs_unit_names),
 	    cmocka_unit_test(orgs_create_ok),
 	    cmocka_unit_test(orgs_create_default_unit),
 	    cmocka_unit_test(orgs_create_validation),

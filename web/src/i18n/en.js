@@ -92,7 +92,7 @@ export default {
   },
   org: { credit_hint: '18 characters; the check character is verified' },
   unit_kind: { district: 'District', subdistrict: 'Subdistrict', community: 'Community', compound: 'Compound', building: 'Building', grid: 'Grid' },
-  unit: { add_child: 'Add child unit', children: 'Child units', pick: 'Pick a unit on the left' },
+  unit: { add_child: 'Add child unit', children: 'Child units', pick: 'Pick a unit on the left', none_in_scope: 'Your account has no units in its scope: work orders reach you through your organisation, see Work orders' },
   dict_type: { category: 'Work-order category', resident_tag: 'Resident tag', activity_type: 'Activity type', service_type: 'Service type', dispute_type: 'Dispute type' },
   sla: { hint: 'Deadlines by category code prefix (longest wins) and priority', all_categories: 'All categories' },
   cal: {
@@ -136,6 +136,7 @@ export default {
     name: 'Role', code: 'Code', perms: 'Permissions', perm_count: '{n}', readonly: 'Roles and permissions are defined by the system and shown read-only.',
   },
   log: {
+    value_set: '(set)', none: 'none', keys: { from: 'from', to: 'to', data: 'data', empty: 'empty', returned_by_org_id: 'returned by' },
     total: '{n} entries', 
     detail: 'Log entry', result: 'Result', success: 'Success', failure: 'Failure', object_id: 'Object id', type: 'Object type', ops_hint: 'Changes to accounts, work orders, dictionaries and other data', login_hint: 'Sign-ins, sign-outs, failed sign-ins and two-step verification', raw: 'Raw content', id: 'Entry',
   },

@@ -86,7 +86,7 @@ export default {
   },
   org: { credit_hint: '18 位，系统会校验校验码' },
   unit_kind: { district: '区', subdistrict: '街道', community: '社区', compound: '小区', building: '楼栋', grid: '网格' },
-  unit: { add_child: '新增下级', children: '下级单位数', pick: '在左侧选择一个单位' },
+  unit: { add_child: '新增下级', children: '下级单位数', pick: '在左侧选择一个单位', none_in_scope: '您的账号不管辖任何单位：工单按所属组织分配给您，请在“工单管理”中查看' },
   dict_type: { category: '问题分类', resident_tag: '居民标签', activity_type: '活动类型', service_type: '服务类型', dispute_type: '纠纷类型' },
   sla: { hint: '按分类编码前缀（最长匹配）和紧急程度确定时限', all_categories: '全部分类' },
   cal: {
@@ -130,6 +130,7 @@ export default {
     name: '角色', code: '角色编码', perms: '权限', perm_count: '{n} 项', readonly: '角色和权限由系统定义，此处只读。',
   },
   log: {
+    value_set: '（已设置）', none: '无', keys: { from: '原状态', to: '新状态', data: '数据', empty: '为空', returned_by_org_id: '退回单位' },
     total: '共 {n} 条', 
     detail: '日志详情', result: '结果', success: '成功', failure: '失败', object_id: '对象编号', type: '对象类型', ops_hint: '账号、工单、字典等数据的操作记录', login_hint: '登录、退出、登录失败和两步验证的记录', raw: '原始内容', id: '日志编号',
   },

@@ -20,7 +20,8 @@ export function buildTree(list) {
 
 // Reference data shared by pages: categories, organisations, the unit tree.
 export const useRef = defineStore('ref', {
-  state: () => ({ categories: [], orgs: [], unitTree: [], loadedCats: null, loadedOrgs: null, loadedUnits: null }),
+  // unitsReady: the unit list has been read (an empty tree then means none in scope)
+  state: () => ({ categories: [], orgs: [], unitTree: [], unitsReady: false, loadedCats: null, loadedOrgs: null, loadedUnits: null }),
   getters: {
     catMap: (s) => Object.fromEntries(s.categories.map((c) => [c.code, c])),
     orgMap: (s) => Object.fromEntries(s.orgs.map((o) => [o.id, o])),
@@ -63,12 +64,12 @@ export const useRef = defineStore('ref', {
       if (!this.loadedUnits) {
         // GET /units answers the units the account may see: the tree is built from
         // them, rooted wherever the account's reach begins (no 404 for any role)
-        this.loadedUnits = api.all('/units').then((list) => { this.unitTree = buildTree(list) })
+        this.loadedUnits = api.all('/units').then((list) => { this.unitTree = buildTree(list); this.unitsReady = true })
           .catch((e) => { this.loadedUnits = null; this.unitTree = []; throw e })
       }
       return this.loadedUnits
     },
-    reset() { this.categories = []; this.orgs = []; this.unitTree = []; this.loadedCats = this.loadedOrgs = this.loadedUnits = null },
+    reset() { this.categories = []; this.orgs = []; this.unitTree = []; this.unitsReady = false; this.loadedCats = this.loadedOrgs = this.loadedUnits = null },
     catName(code) {
       const c = this.catMap[code]
       if (!c) return code || ''
