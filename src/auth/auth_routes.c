@@ -181,6 +181,22 @@ static json_t *account_json(struct gz_app *app, const struct gz_account *a)
 		gz_db_reader_done(app->db, c);
 	}
 	json_object_set_new(o, "unit", unit);
+	json_t *org = json_null();
+	if (a->org_id) {
+		struct gz_conn *c = gz_db_reader(app->db);
+		struct gz_err e;
+		struct gz_stmt *s = gz_stmt(c, "SELECT name, kind FROM orgs WHERE id = ?", &e);
+		if (s) {
+			gz_bind_i64(s, 1, a->org_id);
+			if (gz_step(s, &e) == 1)
+				org =
+				    json_pack("{s:I,s:s,s:s}", "id", (json_int_t)a->org_id, "name",
+				              gz_col_text(s, 0), "kind", gz_col_text(s, 1));
+			gz_stmt_done(s);
+		}
+		gz_db_reader_done(app->db, c);
+	}
+	json_object_set_new(o, "org", org);
 	json_object_set_new(o, "totp_enabled", json_boolean(a->totp_enabled));
 	json_object_set_new(o, "totp_required", json_boolean(a->roles & gz_totp_roles()));
 	return o;

@@ -198,6 +198,22 @@ static void orgs_unit_names(void **state)
 	resp_free(r);
 }
 
+/* an organisation's account sees its organisation by name in its profile (auth/me) */
+static void me_names_the_org(void **state)
+{
+	(void)state;
+	struct resp *r = api(&S, "GET", "/api/v1/auth/me", tok[WUYE], NULL, NULL);
+	assert_status(r, 200);
+	assert_int_equal(jint(jpath(r->json, "org"), "id"), jint(r->json, "org_id"));
+	assert_true(strlen(jstr(jpath(r->json, "org"), "name")) > 0);
+	assert_string_equal(jstr(jpath(r->json, "org"), "kind"), "property_company");
+	resp_free(r);
+	r = api(&S, "GET", "/api/v1/auth/me", tok[SHEQU], NULL, NULL);
+	assert_status(r, 200);
+	assert_true(json_is_null(jpath(r->json, "org")));
+	resp_free(r);
+}
+
 static void orgs_list_and_paging(void **state)
 {
 	(void)state;
@@ -1077,6 +1093,7 @@ int main(void)
 	    cmocka_unit_test(orgs_idempotency),
 	    cmocka_unit_test(orgs_archive),
 	    cmocka_unit_test(orgs_method_not_allowed),
+	    cmocka_unit_test(me_names_the_org),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

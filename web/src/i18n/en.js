@@ -20,7 +20,7 @@ export default {
     orgs: 'Organisations', users: 'Users', dicts: 'Dictionaries', sla: 'SLA rules', calendar: 'Holiday calendar', api_keys: 'API keys', audit: 'Audit log', mobile: 'Phone pages',
   },
   user: {
-    never: 'Never', reset_password: 'Reset password', reset_for: 'New password for “{name}”', reset_done: 'Password reset: the account must sign in with the new one', last_login: 'Last sign-in', confirm_disable: 'The account is signed out at once and cannot sign in. Disable “{name}”?', confirm_enable: 'Enable “{name}”?', done_disable: 'Disabled', done_enable: 'Enabled', status: 'Status', all_units: 'All units', profile: 'Profile', my_roles: 'My roles', my_unit: 'Unit', my_perms: 'My permissions',
+    never: 'Never', reset_password: 'Reset password', reset_for: 'New password for “{name}”', reset_done: 'Password reset: the account must sign in with the new one', last_login: 'Last sign-in', confirm_disable: 'The account is signed out at once and cannot sign in. Disable “{name}”?', confirm_enable: 'Enable “{name}”?', done_disable: 'Disabled', done_enable: 'Enabled', status: 'Status', all_units: 'All units', profile: 'Profile', my_roles: 'My roles', my_unit: 'Unit', my_org: 'Organisation', my_perms: 'My permissions',
     change_password: 'Change password', logout: 'Sign out', password_changed: 'Password changed', totp: 'Two-step verification',
     password_policy: 'At least 10 characters with three of: lower case, upper case, digits, other characters',
   },
@@ -100,7 +100,7 @@ export default {
     month: 'Month {n}', weekdays: 'Mo,Tu,We,Th,Fr,Sa,Su',
   },
   audit: { at: 'Time', actor: 'Actor', action: 'Action', object: 'Object', summary: 'Summary', client: 'Client address', verify: 'Verify the hash chain', holds: 'The chain holds: {n} entries checked', broken: 'The chain is broken at entry {id}' },
-  apikey: { created: 'API key created', once: 'The key is shown only once: copy it now', key: 'Key', prefix: 'Prefix', user: 'Account id', revoked: 'Revoked' },
+  apikey: { created: 'API key created', once: 'The key is shown only once: copy it now', key: 'Key', prefix: 'Prefix', user: 'Account', revoked: 'Revoked', self: 'Me', other_account: 'Another account' },
   totp: {
     title: 'Two-step verification', required: 'Management accounts must set up two-step verification (a one-time code) before using the system (MLPS 2.0).',
     scan: '1. Scan the QR code with an authenticator app on your phone (Microsoft Authenticator, Google Authenticator, FreeOTP …)', secret: 'Cannot scan? Enter this key in the app:',

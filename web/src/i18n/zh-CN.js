@@ -19,7 +19,7 @@ export default {
     users: '用户管理', dicts: '字典管理', sla: '时限规则', calendar: '节假日日历', api_keys: '接口密钥', audit: '审计日志', mobile: '手机端',
   },
   user: {
-    never: '从未登录', reset_password: '重置密码', reset_for: '为“{name}”设置新密码', reset_done: '密码已重置，该账号须用新密码重新登录', last_login: '最后登录时间', confirm_disable: '停用后该账号将立即退出且无法登录。确定停用“{name}”？', confirm_enable: '确定启用“{name}”？', done_disable: '已停用', done_enable: '已启用', status: '状态', all_units: '全部单位', profile: '个人资料', my_roles: '我的角色', my_unit: '所属单位', my_perms: '我的权限',
+    never: '从未登录', reset_password: '重置密码', reset_for: '为“{name}”设置新密码', reset_done: '密码已重置，该账号须用新密码重新登录', last_login: '最后登录时间', confirm_disable: '停用后该账号将立即退出且无法登录。确定停用“{name}”？', confirm_enable: '确定启用“{name}”？', done_disable: '已停用', done_enable: '已启用', status: '状态', all_units: '全部单位', profile: '个人资料', my_roles: '我的角色', my_unit: '所属单位', my_org: '所属组织', my_perms: '我的权限',
     change_password: '修改密码', logout: '退出登录', password_changed: '密码已修改', totp: '两步验证',
     password_policy: '至少 10 位，包含小写字母、大写字母、数字、其他字符中的三类',
   },
@@ -94,7 +94,7 @@ export default {
     weekdays: '一,二,三,四,五,六,日',
   },
   audit: { at: '时间', actor: '操作人', action: '操作', object: '对象', summary: '内容', client: '来源地址', verify: '校验哈希链', holds: '哈希链完整：已校验 {n} 条', broken: '哈希链在第 {id} 条处断开' },
-  apikey: { created: '接口密钥已创建', once: '密钥只显示这一次，请立即复制保存', key: '密钥', prefix: '前缀', user: '账号ID', revoked: '已吊销' },
+  apikey: { created: '接口密钥已创建', once: '密钥只显示这一次，请立即复制保存', key: '密钥', prefix: '前缀', user: '所属账号', revoked: '已吊销', self: '本人', other_account: '其他账号' },
   totp: {
     title: '两步验证', required: '按等保 2.0 要求，管理账号须先开启两步验证（动态验证码）才能使用系统。',
     scan: '1. 用手机上的身份验证器 App（如 Microsoft Authenticator、Google Authenticator、FreeOTP）扫描二维码', secret: '无法扫码时，在 App 中手动输入密钥：',
