@@ -38,7 +38,7 @@ export const routes = [
       { path: 'done/:id', component: () => import('./views/mobile/MDone.vue'), meta: { perm: 'work_orders.create', title: 'mobile.done_title', mobile: true } },
       { path: 'profile', component: () => import('./views/Profile.vue'), meta: { title: 'menu.profile', mobile: true } },
       { path: 'report', component: () => import('./views/mobile/MReport.vue'), meta: { perm: 'work_orders.create', title: 'mobile.report', mobile: true } },
-      { path: 'tasks', component: () => import('./views/mobile/MTasks.vue'), meta: { perm: 'work_orders.read', title: 'mobile.tasks', mobile: true } },
+      { path: 'tasks', component: () => import('./views/mobile/MTasks.vue'), meta: { perm: 'work_orders.read', title: 'mobile.tasks', mobile: true, handlers: true } },
       { path: 'requests', component: () => import('./views/mobile/MRequests.vue'), meta: { perm: 'work_orders.read', title: 'mobile.requests', mobile: true } },
       { path: 'todo', component: () => import('./views/mobile/MTodo.vue'), meta: { title: 'mobile.todo', mobile: true } },
       { path: 'messages', component: () => import('./views/mobile/MMessages.vue'), meta: { title: 'mobile.notices', mobile: true } },
@@ -59,6 +59,8 @@ router.beforeEach(async (to) => {
   if (auth.needsTotp() && !to.meta.totp) return '/totp'
   // residents never see the desktop console; field roles on a phone get the phone pages
   if (!to.meta.mobile && !to.meta.totp && (auth.residentOnly() || (auth.fieldWorker() && isPhone()))) return mobileOf(to, auth)
+  // a resident handles nothing: the task list is its own request list
+  if (to.meta.handlers && auth.residentOnly()) return '/m/requests'
   if (to.meta.perm && !auth.can(to.meta.perm)) return auth.home() === to.path ? '/work-orders' : auth.home()
   return true
 })
