@@ -221,14 +221,27 @@ static void bind_va(struct gz_stmt *s, const char *types, va_list ap)
 	gz_args_bind(s, &a, 1);
 }
 
-/* sql prepared and bound from the type letters and ap, or NULL (err filled) */
+/* sql prepared (through the memo when memo) and bound from the type letters and ap,
+ * or NULL (err filled) */
 static struct gz_stmt *stmt_va(struct gz_conn *c, const char *sql, const char *types, va_list ap,
-                               struct gz_err *err)
+                               bool memo, struct gz_err *err)
 {
-	struct gz_stmt *s = gz_stmt(c, sql, err);
+	struct gz_stmt *s = memo ? gz_stmt_memo(c, sql, err) : gz_stmt(c, sql, err);
 	if (s)
 		bind_va(s, types, ap);
 	return s;
+}
+
+/* gz_query_i64's answer from the prepared s (done here) */
+static int first_i64(struct gz_stmt *s, int64_t *out, struct gz_err *err)
+{
+	if (!s)
+		return -1;
+	int rc = gz_step(s, err);
+	if (rc == 1 && out)
+		*out = gz_col_i64(s, 0);
+	gz_stmt_done(s);
+	return rc;
 }
 
 int gz_query_i64(struct gz_conn *c, struct gz_err *err, int64_t *out, const char *sql,
@@ -236,15 +249,9 @@ int gz_query_i64(struct gz_conn *c, struct gz_err *err, int64_t *out, const char
 {
 	va_list ap;
 	va_start(ap, types);
-	struct gz_stmt *s = stmt_va(c, sql, types, ap, err);
+	struct gz_stmt *s = stmt_va(c, sql, types, ap, false, err);
 	va_end(ap);
-	if (!s)
-		return -1;
-	int rc = gz_step(s, err);
-	if (rc == 1 && out)
-		*out = gz_col_i64(s, 0);
-	gz_stmt_done(s);
-	return rc;
+	return first_i64(s, out, err);
 }
 
 int gz_query_i64_memo(struct gz_conn *c, struct gz_err *err, int64_t *out, const char *sql,
@@ -252,24 +259,16 @@ int gz_query_i64_memo(struct gz_conn *c, struct gz_err *err, int64_t *out, const
 {
 	va_list ap;
 	va_start(ap, types);
-	struct gz_stmt *s = gz_stmt_memo(c, sql, err);
-	if (s)
-		bind_va(s, types, ap);
+	struct gz_stmt *s = stmt_va(c, sql, types, ap, true, err);
 	va_end(ap);
-	if (!s)
-		return -1;
-	int rc = gz_step(s, err);
-	if (rc == 1 && out)
-		*out = gz_col_i64(s, 0);
-	gz_stmt_done(s);
-	return rc;
+	return first_i64(s, out, err);
 }
 
 int gz_exec_deferred(struct gz_conn *c, struct gz_err *err, const char *sql, const char *types, ...)
 {
 	va_list ap;
 	va_start(ap, types);
-	struct gz_stmt *s = stmt_va(c, sql, types, ap, err);
+	struct gz_stmt *s = stmt_va(c, sql, types, ap, false, err);
 	va_end(ap);
 	if (!s)
 		return -1;
@@ -282,7 +281,7 @@ int gz_exec_args(struct gz_conn *c, struct gz_err *err, const char *sql, const c
 {
 	va_list ap;
 	va_start(ap, types);
-	struct gz_stmt *s = stmt_va(c, sql, types, ap, err);
+	struct gz_stmt *s = stmt_va(c, sql, types, ap, false, err);
 	va_end(ap);
 	if (!s)
 		return -1;

@@ -184,12 +184,11 @@ static int setup(void **state)
 	/* the inbox tests' account staffs a community of its own: no demo order (and so
 	 * no SLA warning of the scanner, which depends on today's date) reaches it */
 	int64_t sub = unit_id(&S, admin_tok, "鲁山道街道");
-	int64_t community =
-	    sub ? post_id(&S, admin_tok, "/api/v1/units",
-	                  F("{\"kind\":\"community\",\"name\":\"收件箱测试社区\","
-	                    "\"parent_id\":%lld}",
-	                    (long long)sub))
-	        : 0;
+	int64_t community = sub ? post_id(&S, admin_tok, "/api/v1/units",
+	                                  F("{\"kind\":\"community\",\"name\":\"收件箱测试社区\","
+	                                    "\"parent_id\":%lld}",
+	                                    (long long)sub))
+	                        : 0;
 	shequ2_id = community ? create_user(&S, admin_tok, "inbox", "Inbox-Pass-2026",
 	                                    "[\"community_staff\"]", community, 0)
 	                      : 0;
